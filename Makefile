@@ -1,0 +1,39 @@
+# Cohort: every target installs what it needs on a fresh Debian 12 machine with Swift.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libssh2-1-dev openssh-server openssh-client pkg-config python3 python3-venv
+ORACLE_VENV := .build-oracle/venv
+FLEET_DIR := $(CURDIR)/.fleet-demo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: deps oracle build test demo clean
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y -q $$missing || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; }; \
+	fi
+
+# ansible-core is the compatibility oracle for inventory tests; it lives in its own venv.
+oracle: deps
+	@[ -x $(ORACLE_VENV)/bin/ansible-inventory ] || { \
+	  python3 -m venv $(ORACLE_VENV) && $(ORACLE_VENV)/bin/pip install -q --disable-pip-version-check ansible-core; }
+
+build: deps
+	$(SWIFT) build
+
+test: deps oracle
+	COHORT_ANSIBLE_INVENTORY=$(CURDIR)/$(ORACLE_VENV)/bin/ansible-inventory $(SWIFT) test --parallel
+
+demo: build
+	@scripts/testfleet up 4 --dir $(FLEET_DIR)
+	@trap 'scripts/testfleet down --dir $(FLEET_DIR)' EXIT; \
+	echo '$$ cohort run -i $(FLEET_DIR)/inventory.ini all -- uname -n'; \
+	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none all -- 'echo "$$(uname -sm) at $${SSH_CONNECTION##* }... up $$(cut -d. -f1 /proc/uptime)s"'; \
+	echo; echo '$$ cohort run -i $(FLEET_DIR)/inventory.ini --gather all -- uname -s'; \
+	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none --gather all -- uname -s
+
+clean:
+	rm -rf .build .build-oracle .fleet*

@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies point one way: CLI → Cohort (coordinator) → {CohortSSH, CohortInventory} → CohortCore.
+// Only CohortSSH imports CLibSSH2.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Cohort",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cohort", targets: ["CohortCLI"]),
+        .library(name: "Cohort", targets: ["Cohort"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // SHA-256 fingerprints and HMAC-SHA1 for hashed known_hosts entries.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        .target(name: "CohortCore", swiftSettings: swiftSettings),
+        .target(
+            name: "CohortSSH",
+            dependencies: [
+                "CLibSSH2", "CohortCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CohortInventory",
+            dependencies: ["CohortCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Cohort",
+            dependencies: ["CohortCore", "CohortSSH", "CohortInventory"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CohortCLI",
+            dependencies: [
+                "Cohort", "CohortCore", "CohortInventory", "CohortSSH",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CohortTestSupport", dependencies: ["CohortCore"], path: "Tests/CohortTestSupport"),
+        .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CohortInventoryTests",
+            dependencies: ["CohortInventory", "CohortTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CohortSSHTests",
+            dependencies: ["CohortSSH", "CohortTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CohortTests",
+            dependencies: ["Cohort", "CohortInventory", "CohortSSH", "CohortTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

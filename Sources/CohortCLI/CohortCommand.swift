@@ -1,0 +1,44 @@
+import ArgumentParser
+import CohortCore
+import Foundation
+
+/// The root command. Argument parsing and printing only: behaviour lives in the Cohort library.
+struct CohortCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cohort",
+        abstract: "A distributed process cluster over SSH: ad-hoc fan-out, playbooks and task maps.",
+        discussion: """
+            Exit codes: 0 all ok; 1 a command failed on some host; 2 some host unreachable or lost; \
+            3 refused for security (host key, authentication); 4 invalid input or usage (nothing ran).
+            """,
+        subcommands: [RunCommand.self, InventoryCommand.self]
+    )
+}
+
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try CohortCommand.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as CohortError {
+            FileHandle.standardError.write(Data("cohort: \(error)\n".utf8))
+            exit(CohortExitCode(for: error).rawValue)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            // Help and version requests exit 0; every usage error is exit 4, as documented.
+            let message = CohortCommand.fullMessage(for: error)
+            if CohortCommand.exitCode(for: error) == .success {
+                print(message)
+                exit(0)
+            }
+            FileHandle.standardError.write(Data("cohort: \(message)\n".utf8))
+            exit(CohortExitCode.invalidInput.rawValue)
+        }
+    }
+}

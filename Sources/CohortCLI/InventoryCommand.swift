@@ -1,0 +1,43 @@
+import ArgumentParser
+import CohortInventory
+import Foundation
+
+struct InventoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inventory",
+        abstract: "Show an inventory as ansible-inventory does (--list JSON, --graph tree).")
+
+    @OptionGroup var inventoryOptions: InventoryOptions
+
+    @Flag(help: "Print groups, hosts and hostvars as JSON, like ansible-inventory --list.")
+    var list = false
+
+    @Flag(help: "Print the group tree, like ansible-inventory --graph.")
+    var graph = false
+
+    @Option(help: "Print one host's variables as JSON.")
+    var host: String?
+
+    @Argument(help: "With --graph: the group to start from.")
+    var group: String?
+
+    func validate() throws {
+        guard [list, graph, host != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --list, --graph, --host HOST")
+        }
+    }
+
+    func run() throws {
+        let (inventory, _) = try inventoryOptions.load()
+        if list {
+            print(inventory.listJSON(), terminator: "")
+        } else if graph {
+            let root = group ?? "all"
+            guard inventory.groups[root] != nil else { throw ValidationError("no group named '\(root)'") }
+            print(inventory.graph(from: root), terminator: "")
+        } else if let host {
+            guard inventory.hosts[host] != nil else { throw ValidationError("no host named '\(host)'") }
+            print(JSONText.render(.dict(inventory.variables(of: host))))
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Cohort
+import CohortCore
+import CohortInventory
+import Foundation
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command on every matching host at once and stream its output.",
+        discussion: """
+            cohort run -i INVENTORY PATTERN -- COMMAND [ARGS...]
+            One word after -- is a command line for the remote shell (as with ssh host 'cmd'); \
+            several words are quoted so that the remote runs exactly that argv.
+            """)
+
+    @OptionGroup var inventoryOptions: InventoryOptions
+    @OptionGroup var connection: ConnectionFlags
+
+    @Flag(help: "Print JSON lines (host, stream, data, exit status, timing) instead of tagged text.")
+    var json = false
+
+    @Flag(help: "Print each distinct output once, with the hosts that produced it (like clush -b).")
+    var gather = false
+
+    @Argument(help: "Host pattern: all, group, glob, a:b, a:&b, a:!b, ~regex.")
+    var pattern: String
+
+    @Argument(parsing: .captureForPassthrough, help: "The command, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        if json && gather { throw ValidationError("--json and --gather cannot be combined") }
+        if commandWords.isEmpty { throw ValidationError("no command given: cohort run PATTERN -- COMMAND") }
+    }
+
+    private var commandWords: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+
+    func run() async throws {
+        let (inventory, _) = try inventoryOptions.load()
+        let names = try inventoryOptions.hosts(matching: pattern, in: inventory)
+        let options = connection.options
+        let sshConfig = try HostConnection.sshConfig(for: options)
+        // Everything is resolved before anything runs: one bad host variable stops the run.
+        let hosts = try names.map { name in
+            try HostConnection.resolve(host: name, vars: inventory.variables(of: name), options: options, sshConfig: sshConfig)
+        }
+        if hosts.isEmpty {
+            FileHandle.standardError.write(Data("cohort: no hosts matched\n".utf8))
+            return
+        }
+        let printer: any RunPrinter
+        if json {
+            printer = JSONPrinter()
+        } else if gather {
+            printer = GatherPrinter()
+        } else {
+            printer = TaggedPrinter(hosts: names)
+        }
+        let run = AdHocRun(command: ShellQuote.commandLine(commandWords), options: options)
+        let outcomes = await run.run(on: hosts, onEvent: printer.event, onDone: printer.done)
+        let summary = RunSummary(outcomes)
+        printer.finish(summary)
+        if summary.exitCode != .ok { throw ExitCode(summary.exitCode.rawValue) }
+    }
+}

@@ -1,0 +1,207 @@
+import Cohort
+import CohortCore
+import CohortInventory
+import CohortSSH
+import Foundation
+
+/// How `cohort run` shows results. Called from many tasks at once; implementations lock.
+protocol RunPrinter: Sendable {
+    func event(_ host: String, _ event: ProcessEvent)
+    func done(_ outcome: HostOutcome)
+    func finish(_ summary: RunSummary)
+}
+
+/// Writes raw bytes: output is passed on exactly as the host produced it.
+enum Out {
+    static func write(_ bytes: [UInt8], toStderr: Bool = false) {
+        (toStderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(bytes))
+    }
+}
+
+func describe(_ outcome: HostOutcome) -> String? {
+    switch outcome.result {
+    case .finished(let status) where status.isSuccess: return nil
+    case .finished(.exited(let code)): return "FAILED (exit \(code))"
+    case .finished(.signaled(let name, _)): return "FAILED (killed by signal \(name))"
+    case .notRun(let error):
+        let kind = error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"
+        var text = error.description
+        if text.hasPrefix(outcome.host + ": ") { text.removeFirst(outcome.host.count + 2) }
+        return "\(kind): \(text)"
+    }
+}
+
+func summaryLine(_ summary: RunSummary) -> String {
+    func part(_ label: String, _ hosts: [String]) -> String {
+        hosts.isEmpty ? "\(label) 0" : "\(label) \(hosts.count) (\(NodeSet.fold(hosts)))"
+    }
+    var parts = ["ok \(summary.ok.count)", part("failed", summary.failed), part("unreachable", summary.unreachable)]
+    if !summary.refused.isEmpty { parts.append(part("refused", summary.refused)) }
+    return parts.joined(separator: ", ")
+}
+
+/// `host | line` on stdout, `host ! line` on stderr, each line whole.
+final class TaggedPrinter: RunPrinter, @unchecked Sendable {
+    // @unchecked: `partial` is guarded by `lock`.
+    private let lock = NSLock()
+    private var partial: [String: [UInt8]] = [:]
+    private let width: Int
+
+    init(hosts: [String]) { width = hosts.map(\.count).max() ?? 0 }
+
+    private func tag(_ host: String, _ mark: String) -> [UInt8] {
+        Array((host + String(repeating: " ", count: width - host.count) + " \(mark) ").utf8)
+    }
+
+    func event(_ host: String, _ event: ProcessEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .stdout(let bytes): emit(host, bytes, stderr: false)
+        case .stderr(let bytes): emit(host, bytes, stderr: true)
+        case .exit: flush(host)
+        }
+    }
+
+    private func emit(_ host: String, _ bytes: [UInt8], stderr: Bool) {
+        let key = host + (stderr ? "!" : "|")
+        var buffer = partial[key, default: []] + bytes
+        var out: [UInt8] = []
+        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            out += tag(host, stderr ? "!" : "|") + buffer[...newline]
+            buffer.removeFirst(newline + 1)
+        }
+        partial[key] = buffer
+        if !out.isEmpty { Out.write(out, toStderr: stderr) }
+    }
+
+    private func flush(_ host: String) {
+        for stderr in [false, true] {
+            let key = host + (stderr ? "!" : "|")
+            if let rest = partial.removeValue(forKey: key), !rest.isEmpty {
+                Out.write(tag(host, stderr ? "!" : "|") + rest + [UInt8(ascii: "\n")], toStderr: stderr)
+            }
+        }
+    }
+
+    func done(_ outcome: HostOutcome) {
+        lock.lock()
+        defer { lock.unlock() }
+        flush(outcome.host)
+        if let text = describe(outcome) { Out.write(tag(outcome.host, "!") + Array((text + "\n").utf8), toStderr: true) }
+    }
+
+    func finish(_ summary: RunSummary) {
+        Out.write(Array("cohort: \(summaryLine(summary))\n".utf8), toStderr: true)
+    }
+}
+
+/// One JSON object per line: output chunks as they arrive, then one result per host.
+final class JSONPrinter: RunPrinter, @unchecked Sendable {
+    // @unchecked: writes are serialised by `lock`.
+    private let lock = NSLock()
+
+    private func line(_ fields: [(String, InventoryValue)]) {
+        lock.lock()
+        defer { lock.unlock() }
+        Out.write(Array((JSONText.render(.dict(fields), pretty: false) + "\n").utf8))
+    }
+
+    func event(_ host: String, _ event: ProcessEvent) {
+        switch event {
+        case .stdout(let bytes), .stderr(let bytes):
+            let stream = if case .stdout = event { "stdout" } else { "stderr" }
+            var fields: [(String, InventoryValue)] = [("host", .string(host)), ("stream", .string(stream))]
+            // Bytes that are not valid UTF-8 travel as base64 rather than being altered.
+            if let text = String(validating: bytes, as: UTF8.self) {
+                fields.append(("data", .string(text)))
+            } else {
+                fields.append(("data_base64", .string(Data(bytes).base64EncodedString())))
+            }
+            line(fields)
+        case .exit:
+            break
+        }
+    }
+
+    func done(_ outcome: HostOutcome) {
+        let ms = Double(outcome.duration.components.seconds) * 1000 + Double(outcome.duration.components.attoseconds) / 1e15
+        var fields: [(String, InventoryValue)] = [("host", .string(outcome.host)), ("duration_ms", .double((ms * 10).rounded() / 10))]
+        switch outcome.result {
+        case .finished(let status):
+            fields.append(("status", .string(status.isSuccess ? "ok" : "failed")))
+            switch status {
+            case .exited(let code): fields += [("exit", .int(Int(code))), ("signal", .null)]
+            case .signaled(let name, _): fields += [("exit", .null), ("signal", .string(name))]
+            }
+        case .notRun(let error):
+            fields += [
+                ("status", .string(error.isSecurityRefusal ? "refused" : "unreachable")),
+                ("error", .string(error.message)), ("code", .string(error.code.rawValue)),
+            ]
+        }
+        line(fields)
+    }
+
+    func finish(_ summary: RunSummary) {
+        let list = { (hosts: [String]) in InventoryValue.list(hosts.map(InventoryValue.string)) }
+        line([("summary", .dict([
+            ("ok", list(summary.ok)), ("failed", list(summary.failed)),
+            ("unreachable", list(summary.unreachable)), ("refused", list(summary.refused)),
+        ]))])
+    }
+}
+
+/// Folds identical results: each distinct (stdout, stderr, status) once, under its node set.
+final class GatherPrinter: RunPrinter, @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    private struct Output: Hashable {
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        var status = ""
+    }
+
+    private let lock = NSLock()
+    private var outputs: [String: Output] = [:]
+    private var order: [String] = []
+
+    func event(_ host: String, _ event: ProcessEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        if outputs[host] == nil { order.append(host) }
+        switch event {
+        case .stdout(let bytes): outputs[host, default: Output()].stdout += bytes
+        case .stderr(let bytes): outputs[host, default: Output()].stderr += bytes
+        case .exit: break
+        }
+    }
+
+    func done(_ outcome: HostOutcome) {
+        lock.lock()
+        defer { lock.unlock() }
+        if outputs[outcome.host] == nil { order.append(outcome.host) }
+        outputs[outcome.host, default: Output()].status = describe(outcome) ?? "ok"
+    }
+
+    func finish(_ summary: RunSummary) {
+        var groups: [Output: [String]] = [:]
+        var firstSeen: [Output] = []
+        for host in order {
+            let output = outputs[host]!
+            if groups[output] == nil { firstSeen.append(output) }
+            groups[output, default: []].append(host)
+        }
+        for output in firstSeen {
+            let title = "\(NodeSet.fold(groups[output]!)) (\(output.status))"
+            let rule = String(repeating: "-", count: min(78, max(15, title.count)))
+            var block = Array("\(rule)\n\(title)\n\(rule)\n".utf8) + output.stdout
+            if let last = output.stdout.last, last != UInt8(ascii: "\n") { block.append(UInt8(ascii: "\n")) }
+            if !output.stderr.isEmpty {
+                block += Array("[stderr]\n".utf8) + output.stderr
+                if output.stderr.last != UInt8(ascii: "\n") { block.append(UInt8(ascii: "\n")) }
+            }
+            Out.write(block)
+        }
+        Out.write(Array("cohort: \(summaryLine(summary))\n".utf8), toStderr: true)
+    }
+}

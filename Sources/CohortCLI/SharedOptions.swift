@@ -1,0 +1,89 @@
+import ArgumentParser
+import Cohort
+import CohortCore
+import CohortInventory
+import Foundation
+
+struct InventoryOptions: ParsableArguments {
+    @Option(name: [.customShort("i"), .long], help: "Inventory file or directory (INI or YAML, as Ansible's). Default: $COHORT_INVENTORY.")
+    var inventory: String?
+
+    @Option(name: [.short, .long], help: "Further limit the hosts to this pattern.")
+    var limit: String?
+
+    @Flag(help: "A pattern that matches no host is not an error.")
+    var allowEmpty = false
+
+    func load() throws -> (Inventory, String) {
+        guard let path = inventory ?? ProcessInfo.processInfo.environment["COHORT_INVENTORY"] else {
+            throw ValidationError("no inventory: give -i FILE or set COHORT_INVENTORY")
+        }
+        return (try Inventory.load(path: path), path)
+    }
+
+    /// Hosts matching `pattern` and `--limit`, in inventory order; no match is exit 4.
+    func hosts(matching pattern: String, in inventory: Inventory) throws -> [String] {
+        var hosts = try HostPattern.resolve(pattern, in: inventory)
+        if let limit {
+            let allowed = Set(try HostPattern.resolve(limit, in: inventory))
+            hosts.removeAll { !allowed.contains($0) }
+        }
+        if hosts.isEmpty, !allowEmpty {
+            let scope = limit.map { "'\(pattern)' limited to '\($0)'" } ?? "'\(pattern)'"
+            throw CohortError(.noHostsMatched, "host pattern \(scope) matches no host in the inventory (use --allow-empty to accept)")
+        }
+        return hosts
+    }
+}
+
+struct ConnectionFlags: ParsableArguments {
+    @Option(name: [.short, .long], help: "Remote user when the inventory sets no ansible_user.")
+    var user: String?
+
+    @Option(help: "Private key file (ed25519 or ECDSA) when the inventory sets no ansible_ssh_private_key_file.")
+    var privateKey: String?
+
+    @Option(help: "known_hosts file to check host keys against (default ~/.ssh/known_hosts).")
+    var knownHosts: String?
+
+    @Flag(help: "Record unknown host keys (as StrictHostKeyChecking=accept-new). Changed keys are still refused.")
+    var acceptNewHostKeys = false
+
+    @Option(help: "Seconds for TCP connect, key exchange and authentication together.")
+    var connectTimeout: Double?
+
+    @Option(help: "Seconds of silence after which a host running work is declared lost.")
+    var heartbeatTimeout: Double = 30
+
+    @Option(name: [.customShort("c"), .customLong("connection")], help: "ssh or local (overrides ansible_connection).")
+    var connection: String?
+
+    @Option(name: [.customShort("F"), .customLong("ssh-config")], help: "ssh_config file ('none' for none; default ~/.ssh/config).")
+    var sshConfig: String?
+
+    @Option(help: "New SSH connections per second.")
+    var connectRate: Double = 50
+
+    func validate() throws {
+        if let connection, !["ssh", "local"].contains(connection) {
+            throw ValidationError("--connection must be ssh or local, not '\(connection)'")
+        }
+        if let connectTimeout, connectTimeout <= 0 { throw ValidationError("--connect-timeout must be positive") }
+        if heartbeatTimeout <= 0 { throw ValidationError("--heartbeat-timeout must be positive") }
+        if connectRate <= 0 { throw ValidationError("--connect-rate must be positive") }
+    }
+
+    var options: ConnectionOptions {
+        var options = ConnectionOptions()
+        options.user = user
+        options.privateKey = privateKey
+        options.knownHostsFile = knownHosts
+        options.acceptNewHostKeys = acceptNewHostKeys
+        options.connectTimeout = connectTimeout.map { .milliseconds(Int64($0 * 1000)) }
+        options.deadPeerTimeout = .milliseconds(Int64(heartbeatTimeout * 1000))
+        options.connection = connection
+        options.sshConfigFile = sshConfig
+        options.connectRate = connectRate
+        return options
+    }
+}

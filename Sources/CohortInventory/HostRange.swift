@@ -1,0 +1,81 @@
+import Foundation
+import CohortCore
+
+/// Ansible's host ranges (`web[01:20]`, `db-[a:c]`, `[001:010:3]`) and `host:port` addresses.
+enum HostRange {
+    static func hasRange(_ pattern: String) -> Bool {
+        guard let open = pattern.firstIndex(of: "["), let close = pattern[open...].firstIndex(of: "]") else { return false }
+        return pattern[open..<close].contains(":")
+    }
+
+    /// Expands the first range, then recursively the rest, as Ansible does.
+    static func expand(_ pattern: String) throws(RangeError) -> [String] {
+        guard hasRange(pattern), let open = pattern.firstIndex(of: "["),
+            let close = pattern[open...].firstIndex(of: "]")
+        else { return [pattern] }
+        let head = pattern[..<open]
+        let tail = pattern[pattern.index(after: close)...]
+        let bounds = pattern[pattern.index(after: open)..<close].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard bounds.count == 2 || bounds.count == 3 else { throw RangeError("host range must be begin:end or begin:end:step") }
+        let begin = bounds[0].isEmpty ? "0" : bounds[0]
+        let end = bounds[1]
+        guard !end.isEmpty else { throw RangeError("host range must specify end value") }
+        guard let step = Int(bounds.count == 3 ? bounds[2] : "1"), step > 0 else { throw RangeError("host range step must be a positive number") }
+        var width = 0
+        if begin.first == "0", begin.count > 1 {
+            guard begin.count == end.count else { throw RangeError("host range must specify equal-length begin and end formats") }
+            width = begin.count
+        }
+        var items: [String] = []
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        if let b = Int(begin), let e = Int(end) {
+            for n in stride(from: b, through: e, by: step) {
+                let digits = String(n)
+                items.append(String(repeating: "0", count: max(0, width - digits.count)) + digits)
+            }
+        } else if begin.count == 1, end.count == 1, let b = letters.firstIndex(of: Character(begin)),
+            let e = letters.firstIndex(of: Character(end))
+        {
+            guard b <= e else { throw RangeError("host range must have begin <= end") }
+            items = stride(from: b, through: e, by: step).map { String(letters[$0]) }
+        } else {
+            throw RangeError("host range [\(bounds.joined(separator: ":"))] is neither numeric nor a letter range")
+        }
+        var out: [String] = []
+        for item in items { out += try expand(head + item + tail) }
+        return out
+    }
+
+    /// Splits `host:port`, `[v6]:port`; a bare IPv6 address keeps its colons.
+    static func splitPort(_ pattern: String) throws(RangeError) -> (String, Int?) {
+        if pattern.hasPrefix("["), let close = pattern.firstIndex(of: "]"), !hasRange(pattern) || pattern.contains("]:") && pattern.filter({ $0 == "[" }).count == 1 {
+            let host = String(pattern[pattern.index(after: pattern.startIndex)..<close])
+            let rest = pattern[pattern.index(after: close)...]
+            if rest.isEmpty { return (host, nil) }
+            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()) else { throw RangeError("invalid port in '\(pattern)'") }
+            return (host, port)
+        }
+        // Colons outside brackets: exactly one means host:port.
+        var depth = 0
+        var colons: [String.Index] = []
+        for index in pattern.indices {
+            switch pattern[index] {
+            case "[": depth += 1
+            case "]": depth -= 1
+            case ":" where depth == 0: colons.append(index)
+            default: break
+            }
+        }
+        guard colons.count == 1, let colon = colons.first else { return (pattern, nil) }
+        let portText = pattern[pattern.index(after: colon)...]
+        guard let port = Int(portText), port > 0, port < 65536 else {
+            throw RangeError("invalid port '\(portText)' in '\(pattern)'")
+        }
+        return (String(pattern[..<colon]), port)
+    }
+}
+
+struct RangeError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}

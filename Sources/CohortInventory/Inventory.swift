@@ -1,0 +1,185 @@
+import Foundation
+import CohortCore
+
+/// A parsed inventory: groups, hosts and their variables, with Ansible's semantics.
+///
+/// Built by the INI and YAML parsers and the group_vars/host_vars loader; read by the host
+/// pattern matcher, the `--list`/`--graph` printers and the coordinator.
+public struct Inventory: Sendable {
+    public struct Group: Sendable {
+        public var name: String
+        public var vars: [(String, InventoryValue)] = []
+        /// Vars from `group_vars/` files beside the inventory; they win over `vars`.
+        public var fileVars: [(String, InventoryValue)] = []
+        public var hosts: [String] = []
+        public var children: [String] = []
+        public var parents: [String] = []
+    }
+
+    public struct Host: Sendable {
+        public var name: String
+        public var vars: [(String, InventoryValue)] = []
+        public var fileVars: [(String, InventoryValue)] = []
+        /// Direct groups, in the order the host joined them.
+        public var groups: [String] = []
+    }
+
+    public private(set) var groups: [String: Group] = [:]
+    public private(set) var groupOrder: [String] = []
+    public private(set) var hosts: [String: Host] = [:]
+    public private(set) var hostOrder: [String] = []
+
+    public init() {
+        addGroup("all")
+        addGroup("ungrouped")
+        addChild("ungrouped", to: "all")
+    }
+
+    public mutating func addGroup(_ name: String) {
+        guard groups[name] == nil else { return }
+        groups[name] = Group(name: name)
+        groupOrder.append(name)
+    }
+
+    public mutating func addHost(_ name: String, to group: String? = nil) {
+        if hosts[name] == nil {
+            hosts[name] = Host(name: name)
+            hostOrder.append(name)
+        }
+        if let group {
+            addGroup(group)
+            if !groups[group]!.hosts.contains(name) { groups[group]!.hosts.append(name) }
+            if !hosts[name]!.groups.contains(group) { hosts[name]!.groups.append(group) }
+        }
+    }
+
+    public mutating func addChild(_ child: String, to parent: String) {
+        addGroup(child)
+        addGroup(parent)
+        guard child != parent, !groups[parent]!.children.contains(child) else { return }
+        groups[parent]!.children.append(child)
+        groups[child]!.parents.append(parent)
+    }
+
+    public mutating func setVar(group: String, _ key: String, _ value: InventoryValue) {
+        addGroup(group)
+        Self.set(&groups[group]!.vars, key, value)
+    }
+
+    public mutating func setVar(host: String, _ key: String, _ value: InventoryValue) {
+        addHost(host)
+        Self.set(&hosts[host]!.vars, key, value)
+    }
+
+    mutating func setFileVars(group: String, _ vars: [(String, InventoryValue)]) {
+        for (k, v) in vars { Self.set(&groups[group]!.fileVars, k, v) }
+    }
+
+    mutating func setFileVars(host: String, _ vars: [(String, InventoryValue)]) {
+        for (k, v) in vars { Self.set(&hosts[host]!.fileVars, k, v) }
+    }
+
+    static func set(_ vars: inout [(String, InventoryValue)], _ key: String, _ value: InventoryValue) {
+        if let index = vars.firstIndex(where: { $0.0 == key }) { vars[index].1 = value } else { vars.append((key, value)) }
+    }
+
+    /// Ansible's `reconcile_inventory`: parentless groups join `all`; a host with no group
+    /// but `all` joins `ungrouped`, and leaves it once it is in any other group.
+    public mutating func reconcile() {
+        for name in groupOrder where name != "all" && ancestors(of: name).isEmpty {
+            addChild(name, to: "all")
+        }
+        for name in hostOrder {
+            let direct = hosts[name]!.groups
+            if direct.contains("ungrouped") {
+                if direct.contains(where: { $0 != "all" && $0 != "ungrouped" }) {
+                    groups["ungrouped"]!.hosts.removeAll { $0 == name }
+                    hosts[name]!.groups.removeAll { $0 == "ungrouped" }
+                }
+            } else if direct.allSatisfy({ $0 == "all" }) {
+                addHost(name, to: "ungrouped")
+            }
+        }
+    }
+
+    public func ancestors(of group: String) -> [String] {
+        var seen: [String] = []
+        var queue = groups[group]?.parents ?? []
+        while !queue.isEmpty {
+            let next = queue.removeFirst()
+            guard !seen.contains(next) else { continue }
+            seen.append(next)
+            queue += groups[next]?.parents ?? []
+        }
+        return seen
+    }
+
+    /// The group and its descendants, breadth first, as Ansible walks them.
+    public func descendants(of group: String) -> [String] {
+        var seen: [String] = [group]
+        var level = [group]
+        while !level.isEmpty {
+            var next: [String] = []
+            for g in level {
+                for child in groups[g]?.children ?? [] where !seen.contains(child) {
+                    seen.append(child)
+                    next.append(child)
+                }
+            }
+            level = next
+        }
+        return seen
+    }
+
+    /// Every host in the group or below it, in inventory order of discovery.
+    public func hosts(in group: String) -> [String] {
+        var out: [String] = []
+        var seen: Set<String> = []
+        for g in descendants(of: group) {
+            for h in groups[g]?.hosts ?? [] where seen.insert(h).inserted { out.append(h) }
+        }
+        return out
+    }
+
+    /// The host's groups with all their ancestors (without `all`).
+    public func allGroups(of host: String) -> [String] {
+        var out: [String] = []
+        for g in hosts[host]?.groups ?? [] {
+            for name in [g] + ancestors(of: g) where name != "all" && !out.contains(name) { out.append(name) }
+        }
+        return out
+    }
+
+    /// Depth: the longest path from `all`, which orders group vars (deeper wins).
+    func depth(of group: String) -> Int {
+        let parents = groups[group]?.parents ?? []
+        return parents.isEmpty ? 0 : 1 + parents.map { depth(of: $0) }.max()!
+    }
+
+    /// The host's variables with Ansible's precedence: `all` (inventory, then group_vars/all),
+    /// other groups by depth then `ansible_group_priority` then name (inventory vars of all of
+    /// them, then their group_vars files), then the host's own (inventory, then host_vars/).
+    public func variables(of host: String) -> [(String, InventoryValue)] {
+        var result: [(String, InventoryValue)] = []
+        func merge(_ vars: [(String, InventoryValue)]) { for (k, v) in vars { Self.set(&result, k, v) } }
+        merge(groups["all"]?.vars ?? [])
+        merge(groups["all"]?.fileVars ?? [])
+        let sorted = allGroups(of: host).sorted { a, b in
+            let (da, db) = (depth(of: a), depth(of: b))
+            if da != db { return da < db }
+            let (pa, pb) = (priority(a), priority(b))
+            if pa != pb { return pa < pb }
+            return a < b
+        }
+        for g in sorted { merge(groups[g]!.vars) }
+        for g in sorted { merge(groups[g]!.fileVars) }
+        merge(hosts[host]?.vars ?? [])
+        merge(hosts[host]?.fileVars ?? [])
+        return result
+    }
+
+    private func priority(_ group: String) -> Int {
+        let g = groups[group]!
+        return (g.fileVars.last { $0.0 == "ansible_group_priority" } ?? g.vars.last { $0.0 == "ansible_group_priority" })?.1.intValue ?? 1
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import CohortCore
+import Yams
+
+/// Ansible's YAML inventory format (`all: {hosts, vars, children}`), as ansible-core's `yaml`
+/// plugin reads it.
+enum YAMLInventoryParser {
+    static func parse(_ text: String, file: String, into inventory: inout Inventory) throws(CohortError) {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw yamlError(error, file: file)
+        } catch {
+            throw CohortError(.invalidInput, "\(error)", file: file)
+        }
+        guard let root else { return }
+        guard let mapping = root.mapping else {
+            throw CohortError(.invalidInput, "a YAML inventory must be a mapping of groups", file: file, line: root.mark.map { $0.line })
+        }
+        for (key, value) in mapping {
+            try parseGroup(try name(key, file), value, file: file, into: &inventory)
+        }
+    }
+
+    private static func parseGroup(_ group: String, _ node: Node, file: String, into inventory: inout Inventory) throws(CohortError) {
+        if case .scalar(let s) = node, s.tag.description.hasSuffix(":null") {
+            inventory.addGroup(group)
+            return
+        }
+        guard let mapping = node.mapping else {
+            throw CohortError(.invalidInput, "group '\(group)' must be a mapping with hosts, vars or children", file: file, line: line(node))
+        }
+        inventory.addGroup(group)
+        for (keyNode, value) in mapping {
+            let key = try name(keyNode, file)
+            if isNull(value) { continue }
+            // A bare string stands for a one-entry mapping, as Ansible allows.
+            let section: [(Node, Node)]
+            if let m = value.mapping {
+                section = Array(m)
+            } else if let s = value.scalar, ["hosts", "children", "vars"].contains(key) {
+                section = [(Node(s.string), Node("~", Tag(.null)))]
+            } else {
+                throw CohortError(.invalidInput, "'\(key)' of group '\(group)' must be a mapping", file: file, line: line(value))
+            }
+            switch key {
+            case "vars":
+                for (k, v) in section { inventory.setVar(group: group, try name(k, file), try convert(v, file)) }
+            case "children":
+                for (k, v) in section {
+                    let child = try name(k, file)
+                    try parseGroup(child, v, file: file, into: &inventory)
+                    inventory.addChild(child, to: group)
+                }
+            case "hosts":
+                for (k, v) in section {
+                    let pattern = try name(k, file)
+                    let hosts: [String]
+                    let port: Int?
+                    do {
+                        let (base, parsedPort) = (try? HostRange.splitPort(pattern)) ?? (pattern, nil)
+                        hosts = try HostRange.expand(base)
+                        port = parsedPort
+                    } catch {
+                        throw CohortError(.invalidInput, error.message, file: file, line: line(k))
+                    }
+                    var vars: [(String, InventoryValue)] = []
+                    if !isNull(v) {
+                        guard let m = v.mapping else {
+                            throw CohortError(.invalidInput, "variables of host '\(pattern)' must be a mapping", file: file, line: line(v))
+                        }
+                        for (vk, vv) in m { vars.append((try name(vk, file), try convert(vv, file))) }
+                    }
+                    for host in hosts {
+                        inventory.addHost(host, to: group)
+                        if let port { inventory.setVar(host: host, "ansible_port", .int(port)) }
+                        for (k2, v2) in vars { inventory.setVar(host: host, k2, v2) }
+                    }
+                }
+            default:
+                throw CohortError(
+                    .invalidInput, "unexpected key '\(key)' in group '\(group)': only hosts, vars and children are valid",
+                    file: file, line: line(keyNode))
+            }
+        }
+    }
+
+    private static func isNull(_ node: Node) -> Bool {
+        if case .scalar(let s) = node { return s.tag.description.hasSuffix(":null") }
+        return false
+    }
+
+    private static func name(_ node: Node, _ file: String) throws(CohortError) -> String {
+        guard let s = node.scalar else {
+            throw CohortError(.invalidInput, "expected a name, found a collection", file: file, line: line(node))
+        }
+        return s.string
+    }
+
+    static func line(_ node: Node) -> Int? { node.mark.map { $0.line } }
+
+    static func yamlError(_ error: YamlError, file: String) -> CohortError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return CohortError(.invalidInput, "YAML: \(problem)", file: file, line: mark.line)
+        default:
+            return CohortError(.invalidInput, "YAML: \(error)", file: file)
+        }
+    }
+
+    /// YAML node → value, with YAML 1.1 scalars as Ansible's loader resolves them.
+    static func convert(_ node: Node, _ file: String) throws(CohortError) -> InventoryValue {
+        switch node {
+        case .scalar(let scalar):
+            let tag = scalar.tag.description
+            if tag.hasSuffix(":null") { return .null }
+            if tag.hasSuffix(":bool") { return .bool(Bool.construct(from: scalar) ?? false) }
+            if tag.hasSuffix(":int"), let i = Int.construct(from: scalar) { return .int(i) }
+            if tag.hasSuffix(":float"), let d = Double.construct(from: scalar) { return .double(d) }
+            return .string(scalar.string)
+        case .sequence(let sequence):
+            var items: [InventoryValue] = []
+            for item in sequence { items.append(try convert(item, file)) }
+            return .list(items)
+        case .mapping(let mapping):
+            var items: [(String, InventoryValue)] = []
+            for (k, v) in mapping { Inventory.set(&items, try name(k, file), try convert(v, file)) }
+            return .dict(items)
+        case .alias:
+            throw CohortError(.invalidInput, "YAML aliases are not supported in inventories", file: file, line: line(node))
+        }
+    }
+}

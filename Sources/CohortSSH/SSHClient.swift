@@ -1,0 +1,107 @@
+import CohortCore
+import Foundation
+
+/// Opens SSH connections, all driven by a small fixed set of IO threads.
+///
+/// 500 hosts do not need 500 threads: each connection is pinned to one of `ioThreads`
+/// poll loops for its whole life. The loops are process-wide and live until exit.
+public final class SSHClient: Sendable {
+    private static let sharedLoops: IOLoopGroup = {
+        precondition(LibSSH2.initialized, "libssh2_init failed")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return IOLoopGroup(threads: min(4, max(1, cores)))
+    }()
+
+    private let loops: IOLoopGroup
+
+    public init() {
+        loops = Self.sharedLoops
+    }
+
+    /// Connects, verifies the host key and authenticates, all within `target.connectTimeout`.
+    /// Throws a `CohortError` whose code tells unreachable (DNS, refused, timeout, no SSH
+    /// banner) from refused (host key, authentication).
+    public func connect(_ target: SSHTarget) async throws -> SSHConnection {
+        let addresses: [sockaddr_storage]
+        do {
+            addresses = try await Posix.resolve(host: target.address, port: target.port)
+        } catch let error as CohortError {
+            throw error.with(host: target.name)
+        }
+        let loop = loops.pick()
+        let driver = SessionDriver(loop: loop, target: target, addresses: addresses)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            loop.execute {
+                driver.connectWaiter = continuation
+                loop.register(driver)
+            }
+        }
+        return SSHConnection(driver: driver)
+    }
+}
+
+/// One authenticated SSH connection. Many commands may run on it at once, each on its own
+/// channel. Safe to use from any task; work is handed to the connection's IO thread.
+public final class SSHConnection: Sendable {
+    private let driver: SessionDriver
+
+    init(driver: SessionDriver) { self.driver = driver }
+
+    deinit { close() }
+
+    public var target: SSHTarget { driver.target }
+
+    /// Starts `command` through the remote user's shell, as `ssh host 'command'` does, and
+    /// sends `stdin` followed by EOF. Output is buffered up to `bufferLimit` bytes before the
+    /// channel stops reading and the remote writer is slowed down.
+    public func exec(_ command: String, stdin: [UInt8] = [], bufferLimit: Int = 1 << 20) -> RemoteProcess {
+        let driver = self.driver
+        let loop = driver.loop
+        let output = OutputBuffer(capacity: bufferLimit) {
+            loop.execute { loop.kick(driver) }
+        }
+        let channel = ExecChannel(command: command, stdin: stdin, output: output)
+        loop.execute { driver.add(channel) }
+        return RemoteProcess(output: output)
+    }
+
+    /// Runs `command` to its end and collects its output (for small outputs).
+    public func run(_ command: String, stdin: [UInt8] = []) async throws -> CompletedProcess {
+        var result = CompletedProcess(stdout: [], stderr: [], status: .exited(0))
+        for try await event in exec(command, stdin: stdin) {
+            switch event {
+            case .stdout(let bytes): result.stdout += bytes
+            case .stderr(let bytes): result.stderr += bytes
+            case .exit(let status): result.status = status
+            }
+        }
+        return result
+    }
+
+    /// Closes the connection; commands still running end with a transport error.
+    public func close() {
+        let driver = self.driver
+        driver.loop.execute { driver.close() }
+    }
+}
+
+/// The events of one remote command, in arrival order. The sequence ends after `.exit`, or
+/// throws a `CohortError` (`.transportLost`, `.noExitStatus`) if the command's fate is unknown:
+/// a command whose connection died is never reported as a success.
+public struct RemoteProcess: AsyncSequence, Sendable {
+    public typealias Element = ProcessEvent
+    let output: OutputBuffer
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let output: OutputBuffer
+        public mutating func next() async throws -> ProcessEvent? { try await output.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(output: output) }
+}
+
+public struct CompletedProcess: Sendable, Equatable {
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+    public var status: ExitStatus
+}

@@ -1,0 +1,119 @@
+import CLibSSH2
+import CohortCore
+
+/// One remote command on one channel of a session, driven by its `SessionDriver`.
+///
+/// Loop thread only, like its driver. Output goes to `output` as raw bytes, never decoded.
+final class ExecChannel: @unchecked Sendable {
+    // @unchecked: mutated only on the owning driver's loop thread; `output` is thread-safe.
+    private enum State { case opening, starting, sendingInput, running, closing, done }
+
+    private var state = State.opening
+    private var channel: OpaquePointer?
+    private let command: String
+    private let stdin: [UInt8]
+    private var stdinOffset = 0
+    let output: OutputBuffer
+
+    init(command: String, stdin: [UInt8], output: OutputBuffer) {
+        self.command = command
+        self.stdin = stdin
+        self.output = output
+    }
+
+    var isDone: Bool { state == .done }
+    var isPausedByConsumer: Bool { state == .running && !output.reserve() }
+
+    /// Makes what progress it can; returns whether anything happened.
+    func advance(session: OpaquePointer, buffer: inout [UInt8]) throws(SSHCallError) -> Bool {
+        switch state {
+        case .opening:
+            guard let opened = cohort_libssh2_channel_open_session(session) else {
+                if LibSSH2.lastErrno(session) == LIBSSH2_ERROR_EAGAIN { return false }
+                throw SSHCallError(code: LibSSH2.lastErrno(session), message: "open channel: \(LibSSH2.lastErrorMessage(session))")
+            }
+            channel = opened
+            state = .starting
+            return true
+        case .starting:
+            guard try LibSSH2.check(cohort_libssh2_channel_exec(channel, command), session, "exec") != nil else { return false }
+            state = .sendingInput
+            return true
+        case .sendingInput:
+            while stdinOffset < stdin.count {
+                let written = stdin.withUnsafeBufferPointer { bytes in
+                    libssh2_channel_write_ex(channel, 0, UnsafeRawPointer(bytes.baseAddress! + stdinOffset)
+                        .assumingMemoryBound(to: CChar.self), stdin.count - stdinOffset)
+                }
+                guard let n = try LibSSH2.check(written, session, "write stdin") else { return false }
+                stdinOffset += n
+            }
+            guard try LibSSH2.check(libssh2_channel_send_eof(channel), session, "send EOF") != nil else { return false }
+            state = .running
+            return true
+        case .running:
+            return try read(session: session, buffer: &buffer)
+        case .closing:
+            guard try LibSSH2.check(libssh2_channel_wait_closed(channel), session, "close") != nil else { return false }
+            finishWithStatus()
+            return true
+        case .done:
+            return false
+        }
+    }
+
+    private func read(session: OpaquePointer, buffer: inout [UInt8]) throws(SSHCallError) -> Bool {
+        var progressed = false
+        for stream in [Int32(0), SSH_EXTENDED_DATA_STDERR] {
+            while output.reserve() {
+                let n = buffer.withUnsafeMutableBufferPointer { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { libssh2_channel_read_ex(channel, stream, $0.baseAddress, $0.count) }
+                }
+                guard let count = try LibSSH2.check(n, session, "read"), count > 0 else { break }
+                progressed = true
+                let chunk = Array(buffer[0..<count])
+                _ = output.push(stream == 0 ? .stdout(chunk) : .stderr(chunk))
+            }
+        }
+        // libssh2 masks EOF while data for this channel is still queued, so EOF here means
+        // everything was read.
+        if output.reserve(), libssh2_channel_eof(channel) == 1 {
+            state = .closing
+            progressed = true
+        }
+        return progressed
+    }
+
+    /// libssh2_channel_get_exit_status returns 0 when no status arrived. OpenSSH always sends
+    /// exit-status or exit-signal before CLOSE on a live connection, and a connection that
+    /// broke surfaces as a session error before this point, so a clean close lands here.
+    private func finishWithStatus() {
+        var signal: UnsafeMutablePointer<CChar>?
+        var signalLength = 0
+        var message: UnsafeMutablePointer<CChar>?
+        var messageLength = 0
+        _ = libssh2_channel_get_exit_signal(channel, &signal, &signalLength, &message, &messageLength, nil, nil)
+        let status: ExitStatus
+        if let signal, signalLength > 0 {
+            let name = String(decoding: UnsafeRawBufferPointer(start: signal, count: signalLength), as: UTF8.self)
+            let text = message.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: messageLength), as: UTF8.self) } ?? ""
+            status = .signaled(name: name, message: text)
+        } else {
+            status = .exited(libssh2_channel_get_exit_status(channel))
+        }
+        state = .done
+        _ = output.push(.exit(status))
+        output.finish(.success(()))
+    }
+
+    func fail(_ error: CohortError) {
+        state = .done
+        output.finish(.failure(error))
+    }
+
+    /// Hands the channel pointer to the driver to free once the exec is done.
+    func release() -> OpaquePointer? {
+        defer { channel = nil }
+        return channel
+    }
+}

@@ -1,0 +1,105 @@
+import CLibSSH2
+import CohortCore
+import Foundation
+
+extension SessionDriver {
+    func startSession() throws(CohortError) {
+        guard let session = cohort_libssh2_session_init(nil) else {
+            throw CohortError(.sshFailure, "libssh2_session_init failed")
+        }
+        self.session = session
+        libssh2_session_set_blocking(session, 0)
+        // Offer the host-key algorithms known_hosts already holds for this host first, so that
+        // a host with keys of several types is checked against the one we recorded.
+        let known = (try? KnownHostsStore.shared.load(target.knownHostsFile))?
+            .knownTypes(host: target.address, port: target.port) ?? []
+        let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"]
+        let preferred = known.filter(supported.contains) + supported.filter { !known.contains($0) }
+        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, preferred.joined(separator: ","))
+        let seconds = Int32(max(1, heartbeatInterval.components.seconds))
+        libssh2_keepalive_config(session, 1, UInt32(seconds))
+        phase = .handshaking
+    }
+
+    func stepHandshake(now: ContinuousClock.Instant) throws {
+        guard let session else { return }
+        let rc = libssh2_session_handshake(session, fd)
+        if rc == LIBSSH2_ERROR_EAGAIN {
+            try checkDeadline(now)
+            return
+        }
+        if rc != 0 {
+            let banner = libssh2_session_banner_get(session) != nil
+            throw CohortError(
+                banner ? .sshFailure : .noSSHBanner,
+                "SSH handshake with \(target.endpoint) failed: \(LibSSH2.lastErrorMessage(session))")
+        }
+        try verifyHostKey(session)
+        phase = .authenticating
+        try stepAuthenticate(now: now)
+    }
+
+    /// Runs before any credential is sent: a changed key never sees a signature.
+    private func verifyHostKey(_ session: OpaquePointer) throws(CohortError) {
+        var length = 0
+        var type: Int32 = 0
+        guard let raw = libssh2_session_hostkey(session, &length, &type), length > 0,
+            let key = HostKey(blob: Array(UnsafeRawBufferPointer(start: raw, count: length)))
+        else {
+            throw CohortError(.sshFailure, "server sent no usable host key")
+        }
+        let file = target.knownHostsFile
+        let store = KnownHostsStore.shared
+        let known = try store.load(file)
+        let name = KnownHosts.hostName(target.address, port: target.port)
+        let shown = "\(key.bits) \(key.sha256Fingerprint) \(name) (\(key.displayType))"
+        switch known.verdict(for: key, host: target.address, port: target.port) {
+        case .known:
+            return
+        case .revoked(let line):
+            throw CohortError(.hostKeyChanged, "host key \(shown) is marked @revoked at \(file):\(line); refusing to connect")
+        case .changed(let line, let recorded):
+            throw CohortError(
+                .hostKeyChanged,
+                """
+                HOST KEY CHANGED for \(name): it now presents \(shown), \
+                but \(file):\(line) records \(recorded). Someone may be intercepting the connection, or the host was reinstalled. \
+                Nothing was sent. If the change is expected, remove the old key with `ssh-keygen -f \(file) -R '\(name)'` and connect again.
+                """)
+        case .unknown(let otherTypes):
+            guard target.hostKeyPolicy == .acceptNew else {
+                let others = otherTypes.isEmpty ? "" : " (keys of other types, \(otherTypes.joined(separator: ", ")), are recorded)"
+                throw CohortError(
+                    .hostKeyUnknown,
+                    """
+                    host key for \(name) is not in \(file)\(others): \(shown). \
+                    Check that fingerprint out of band (on the host: `ssh-keygen -lf /etc/ssh/ssh_host_\(key.displayType.lowercased())_key.pub`), \
+                    then rerun with --accept-new-host-keys to record it, or add it yourself (`ssh-keyscan -p \(target.port) \(target.address) >> \(file)`).
+                    """)
+            }
+            try store.append(KnownHosts.line(host: target.address, port: target.port, key: key), to: file)
+        }
+    }
+}
+
+/// Serialises reads and atomic appends of known_hosts files across IO threads.
+final class KnownHostsStore: Sendable {
+    static let shared = KnownHostsStore()
+    private let lock = NSLock()
+
+    func load(_ path: String) throws(CohortError) -> KnownHosts {
+        lock.lock()
+        defer { lock.unlock() }
+        do { return try KnownHostsFile.load(path) } catch let error as CohortError { throw error } catch {
+            throw CohortError(.io, "\(error)", file: path)
+        }
+    }
+
+    func append(_ line: String, to path: String) throws(CohortError) {
+        lock.lock()
+        defer { lock.unlock() }
+        do { try KnownHostsFile.append(line, to: path) } catch let error as CohortError { throw error } catch {
+            throw CohortError(.io, "\(error)", file: path)
+        }
+    }
+}

@@ -1,0 +1,263 @@
+import CLibSSH2
+import CohortCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One SSH connection: the libssh2 session, its socket and its channels.
+///
+/// Confined to one `IOLoop` thread: libssh2 sessions are not thread-safe, so every call on
+/// `session` happens in `advance`, which only the loop calls. Callers reach it through
+/// `SSHConnection`, which hops onto the loop with `IOLoop.execute`.
+final class SessionDriver: LoopDriver, @unchecked Sendable {
+    // @unchecked: all mutable state is confined to `loop`'s thread (see type comment).
+    enum Phase {
+        case connecting
+        case handshaking
+        case authenticating
+        case ready
+        case failed(CohortError)
+    }
+
+    let loop: IOLoop
+    let target: SSHTarget
+    let addresses: [sockaddr_storage]
+    private(set) var fd: Int32 = -1
+    var session: OpaquePointer?
+    var phase: Phase = .connecting
+    var connectWaiter: CheckedContinuation<Void, any Error>?
+    let connectDeadline: ContinuousClock.Instant
+    var auth = AuthState()
+    var channels: [ExecChannel] = []
+    private var unfreedChannels: [OpaquePointer] = []
+    private var lastHeard = ContinuousClock.now
+    private var closing = false
+    /// Reused for every channel read of this session.
+    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    init(loop: IOLoop, target: SSHTarget, addresses: [sockaddr_storage]) {
+        self.loop = loop
+        self.target = target
+        self.addresses = addresses
+        self.connectDeadline = .now + target.connectTimeout
+    }
+
+    // MARK: LoopDriver
+
+    func wantedEvents() -> Int16 {
+        switch phase {
+        case .connecting:
+            return Int16(POLLOUT)
+        case .handshaking, .authenticating:
+            return directions()
+        case .ready:
+            return channels.isEmpty ? 0 : directions() | Int16(POLLIN)
+        case .failed:
+            return 0
+        }
+    }
+
+    private func directions() -> Int16 {
+        guard let session else { return Int16(POLLIN) }
+        let blocked = libssh2_session_block_directions(session)
+        var events: Int16 = 0
+        if blocked & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
+        if blocked & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
+        return events == 0 ? Int16(POLLIN) : events
+    }
+
+    func nextDeadline() -> ContinuousClock.Instant? {
+        switch phase {
+        case .connecting, .handshaking, .authenticating:
+            return connectDeadline
+        case .ready:
+            guard !channels.isEmpty else { return nil }
+            return lastHeard + heartbeatInterval
+        case .failed:
+            return nil
+        }
+    }
+
+    /// Keepalives go out at this pace while channels are open; replies reset `lastHeard`.
+    var heartbeatInterval: Duration {
+        max(.seconds(1), target.deadPeerTimeout / 6)
+    }
+
+    func advance(revents: Int16, now: ContinuousClock.Instant) -> Bool {
+        if revents & Int16(POLLIN) != 0 { lastHeard = now }
+        do {
+            switch phase {
+            case .connecting:
+                try stepConnect(revents: revents, now: now)
+            case .handshaking:
+                try stepHandshake(now: now)
+            case .authenticating:
+                try stepAuthenticate(now: now)
+            case .ready:
+                try stepChannels(now: now)
+            case .failed:
+                break
+            }
+        } catch {
+            fail(error)
+        }
+        if case .failed = phase, channels.isEmpty, connectWaiter == nil {
+            teardown()
+            return false
+        }
+        if closing, channels.isEmpty {
+            teardown()
+            return false
+        }
+        return true
+    }
+
+    // MARK: Channels
+
+    func add(_ channel: ExecChannel) {
+        switch phase {
+        case .failed(let error):
+            channel.fail(error)
+        default:
+            if channels.isEmpty { lastHeard = .now }
+            channels.append(channel)
+            loop.kick(self)
+        }
+    }
+
+    private func stepChannels(now: ContinuousClock.Instant) throws(CohortError) {
+        guard let session else { return }
+        // Reading one channel can pull another channel's packets into libssh2's queue with
+        // no socket wake-up to follow, so go round until nobody makes progress.
+        var progressed = true
+        var rounds = 0
+        while progressed, rounds < 64 {
+            progressed = false
+            rounds += 1
+            for channel in channels {
+                do {
+                    if try channel.advance(session: session, buffer: &readBuffer) { progressed = true }
+                } catch let error where error.isChannelLevel {
+                    channel.fail(CohortError(.noExitStatus, "channel failed: \(error.message)", host: target.name))
+                } catch {
+                    throw CohortError(.transportLost, "connection lost: \(error.message)", host: target.name)
+                }
+            }
+            let finished = channels.filter(\.isDone)
+            if !finished.isEmpty {
+                channels.removeAll(where: \.isDone)
+                unfreedChannels += finished.compactMap { $0.release() }
+            }
+        }
+        unfreedChannels.removeAll { libssh2_channel_free($0) != LIBSSH2_ERROR_EAGAIN }
+        try heartbeat(session: session, now: now)
+    }
+
+    /// libssh2 keepalives only send; a peer that stops answering is noticed here, by the
+    /// silence that follows them, within `deadPeerTimeout` instead of TCP's 15 minutes.
+    private func heartbeat(session: OpaquePointer, now: ContinuousClock.Instant) throws(CohortError) {
+        guard !channels.isEmpty else { return }
+        // A consumer that stopped reading is not the peer's silence.
+        if channels.allSatisfy(\.isPausedByConsumer) {
+            lastHeard = now
+            return
+        }
+        if now - lastHeard > target.deadPeerTimeout {
+            throw CohortError(
+                .transportLost,
+                "host stopped answering: nothing received for \(target.deadPeerTimeout) (heartbeat)",
+                host: target.name)
+        }
+        if now - lastHeard >= heartbeatInterval {
+            var next: Int32 = 0
+            _ = libssh2_keepalive_send(session, &next)
+        }
+    }
+
+    // MARK: Failure and teardown
+
+    func fail(_ error: any Error) {
+        let typed = (error as? CohortError)?.with(host: target.name)
+            ?? CohortError(.sshFailure, "\(error)", host: target.name)
+        if case .failed = phase {} else { phase = .failed(typed) }
+        if let waiter = connectWaiter {
+            connectWaiter = nil
+            waiter.resume(throwing: typed)
+        }
+        for channel in channels { channel.fail(typed) }
+        channels.removeAll()
+    }
+
+    func close() {
+        closing = true
+        for channel in channels {
+            channel.fail(CohortError(.transportLost, "connection closed by Cohort", host: target.name))
+        }
+        channels.removeAll()
+        loop.kick(self)
+    }
+
+    private func teardown() {
+        if let agent = auth.agent {
+            _ = libssh2_agent_disconnect(agent)
+            libssh2_agent_free(agent)
+            auth.agent = nil
+        }
+        if let session {
+            if case .ready = phase { _ = cohort_libssh2_session_disconnect(session, "cohort done") }
+            // Make any IO libssh2 still attempts fail at once, without freeing the descriptor
+            // number that another connection could otherwise be given meanwhile.
+            if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+            unfreedChannels.forEach { _ = libssh2_channel_free($0) }
+            unfreedChannels.removeAll()
+            _ = libssh2_session_free(session)
+            self.session = nil
+        }
+        if fd >= 0 {
+            Glibc.close(fd)
+            fd = -1
+        }
+    }
+
+    // MARK: Connect
+
+    private func stepConnect(revents: Int16, now: ContinuousClock.Instant) throws {
+        if fd < 0 {
+            guard let address = addresses.first else {
+                throw CohortError(.dnsFailure, "no address for \(target.address)")
+            }
+            let started = try Posix.startConnect(address)
+            fd = started.fd
+            if !started.connected {
+                try checkDeadline(now)
+                return
+            }
+        } else if revents == 0 {
+            try checkDeadline(now)
+            return
+        } else {
+            try Posix.finishConnect(fd)
+        }
+        try startSession()
+        try stepHandshake(now: now)
+    }
+
+    func checkDeadline(_ now: ContinuousClock.Instant) throws(CohortError) {
+        guard now >= connectDeadline else { return }
+        let limit = target.connectTimeout
+        switch phase {
+        case .connecting:
+            throw CohortError(.connectTimeout, "TCP connect to \(target.endpoint) timed out after \(limit)")
+        case .handshaking:
+            if let session, libssh2_session_banner_get(session) != nil {
+                throw CohortError(.connectTimeout, "SSH key exchange with \(target.endpoint) did not finish within \(limit)")
+            }
+            throw CohortError(
+                .noSSHBanner, "\(target.endpoint) accepted TCP but sent no SSH banner within \(limit) (is it an SSH server?)")
+        default:
+            throw CohortError(.connectTimeout, "authentication on \(target.endpoint) did not finish within \(limit)")
+        }
+    }
+}
