@@ -71,6 +71,12 @@ final class TaggedPrinter: RunPrinter, @unchecked Sendable {
             out += tag(host, stderr ? "!" : "|") + buffer[...newline]
             buffer.removeFirst(newline + 1)
         }
+        // A line longer than this is shown in pieces, so that an endless line cannot grow
+        // memory without bound (--json keeps every byte as produced).
+        if buffer.count > 64 * 1024 {
+            out += tag(host, stderr ? "!" : "|") + buffer + [UInt8(ascii: "\n")]
+            buffer.removeAll()
+        }
         partial[key] = buffer
         if !out.isEmpty { Out.write(out, toStderr: stderr) }
     }

@@ -33,6 +33,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     var channels: [ExecChannel] = []
     private var unfreedChannels: [OpaquePointer] = []
     private var lastHeard = ContinuousClock.now
+    private var lastKeepalive = ContinuousClock.now
     private var closing = false
     /// Reused for every channel read of this session.
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -53,7 +54,14 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         case .handshaking, .authenticating:
             return directions()
         case .ready:
-            return channels.isEmpty ? 0 : directions() | Int16(POLLIN)
+            guard !channels.isEmpty else { return 0 }
+            // With every channel paused by its consumer nobody reads, and a level-triggered
+            // POLLIN would spin; wait only for what libssh2 needs to write.
+            if channels.allSatisfy(\.isPausedByConsumer) {
+                let blocked = session.map(libssh2_session_block_directions) ?? 0
+                return blocked & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 ? Int16(POLLOUT) : 0
+            }
+            return directions() | Int16(POLLIN)
         case .failed:
             return 0
         }
@@ -74,7 +82,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             return connectDeadline
         case .ready:
             guard !channels.isEmpty else { return nil }
-            return lastHeard + heartbeatInterval
+            return min(max(lastHeard, lastKeepalive) + heartbeatInterval, lastHeard + target.deadPeerTimeout)
         case .failed:
             return nil
         }
@@ -170,9 +178,10 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
                 "host stopped answering: nothing received for \(target.deadPeerTimeout) (heartbeat)",
                 host: target.name)
         }
-        if now - lastHeard >= heartbeatInterval {
+        if now - lastHeard >= heartbeatInterval, now - lastKeepalive >= heartbeatInterval {
             var next: Int32 = 0
             _ = libssh2_keepalive_send(session, &next)
+            lastKeepalive = now
         }
     }
 

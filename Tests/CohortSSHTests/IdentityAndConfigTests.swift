@@ -1,0 +1,93 @@
+import CohortCore
+import CohortTestSupport
+import Foundation
+import Testing
+
+@testable import CohortSSH
+
+@Suite struct IdentityFileTests {
+    private func info(type: String, passphrase: String = "", pem: Bool = false) throws -> IdentityFileInfo {
+        let dir = NSTemporaryDirectory() + "cohort-id-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var args = ["-q", "-t", type, "-N", passphrase, "-f", dir + "/k"]
+        if pem { args += ["-m", "PEM"] }
+        #expect(try Shell.run("/usr/bin/ssh-keygen", args).status == 0)
+        return IdentityFileInfo(pem: try String(contentsOfFile: dir + "/k", encoding: .utf8))
+    }
+
+    @Test func recognisesKeyTypesWithoutDecrypting() throws {
+        #expect(try info(type: "ed25519") == IdentityFileInfo(kind: .ed25519, encrypted: false))
+        #expect(try info(type: "ecdsa") == IdentityFileInfo(kind: .ecdsa, encrypted: false))
+        #expect(try info(type: "rsa") == IdentityFileInfo(kind: .rsa, encrypted: false))
+        #expect(try info(type: "rsa", pem: true) == IdentityFileInfo(kind: .rsa, encrypted: false))
+        #expect(try info(type: "ed25519", passphrase: "secret") == IdentityFileInfo(kind: .ed25519, encrypted: true))
+    }
+
+    @Test func explainsWhyRSAAndEncryptedKeysAreSkipped() throws {
+        let rsa = try #require(try info(type: "rsa").unusableReason)
+        #expect(rsa.contains("libssh2 1.10") && rsa.contains("OpenSSH 8.8") && rsa.contains("ed25519"))
+        let locked = try #require(try info(type: "ecdsa", passphrase: "pw").unusableReason)
+        #expect(locked.contains("ssh-agent"))
+        #expect(try info(type: "ed25519").unusableReason == nil)
+    }
+}
+
+@Suite struct SSHConfigTests {
+    @Test func firstValueWinsAndIdentityFilesAccumulate() throws {
+        let config = try SSHConfig(parsing: """
+            # global
+            Host web*
+              HostName %h.internal
+              Port 2201
+              IdentityFile ~/.ssh/web_key
+            Host *
+              Port 22
+              User=deploy
+              IdentityFile /keys/all
+              StrictHostKeyChecking accept-new
+              ConnectTimeout 7
+              ServerAliveInterval 5
+            """, file: "cfg")
+        let web = try config.resolve(host: "web1")
+        #expect(web.hostName == "web1.internal")
+        #expect(web.port == 2201)
+        #expect(web.user == "deploy")
+        #expect(web.identityFiles == [NSHomeDirectory() + "/.ssh/web_key", "/keys/all"])
+        #expect(web.strictHostKeyChecking == "accept-new")
+        #expect(web.connectTimeout == 7)
+        let db = try config.resolve(host: "db1")
+        #expect(db.hostName == nil)
+        #expect(db.port == 22)
+    }
+
+    @Test func negatedPatternsExcludeHosts() throws {
+        let config = try SSHConfig(parsing: "Host * !bastion\n  User app\n", file: "cfg")
+        #expect(try config.resolve(host: "web").user == "app")
+        #expect(try config.resolve(host: "bastion").user == nil)
+    }
+
+    @Test func optionsCohortCannotHonourAreErrorsForTheHostsTheyApplyTo() throws {
+        let config = try SSHConfig(parsing: "Host inner*\n  ProxyJump bastion\nHost *\n  User x\n", file: "cfg")
+        #expect(try config.resolve(host: "web").user == "x")
+        let error = #expect(throws: CohortError.self) { try config.resolve(host: "inner1") }
+        #expect(error?.description.hasPrefix("cfg:2: ssh_config option 'proxyjump'") == true)
+        #expect(error.map(CohortExitCode.init(for:)) == .invalidInput)
+    }
+
+    @Test func unknownOptionsAndBadSyntaxGiveFileAndLine() {
+        let unknown = #expect(throws: CohortError.self) { try SSHConfig(parsing: "Host a\n  Frobnicate yes\n", file: "cfg") }
+        #expect(unknown?.description == "cfg:2: unknown ssh_config option 'Frobnicate'")
+        let match = #expect(throws: CohortError.self) { try SSHConfig(parsing: "Match exec true\n", file: "cfg") }
+        #expect(match?.line == 1)
+        let quote = #expect(throws: CohortError.self) { try SSHConfig(parsing: "Host a\n User \"x\n", file: "cfg") }
+        #expect(quote?.description == "cfg:2: unterminated quote")
+    }
+
+    @Test func equalsSignsAndQuotes() throws {
+        let config = try SSHConfig(parsing: "Host a\n  User = \"my user\"\n  Port=2022\n", file: "cfg")
+        let a = try config.resolve(host: "a")
+        #expect(a.user == "my user")
+        #expect(a.port == 2022)
+    }
+}
