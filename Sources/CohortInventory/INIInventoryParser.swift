@@ -18,10 +18,9 @@ enum INIInventoryParser {
             func fail(_ message: String) -> CohortError { CohortError(.invalidInput, message, file: file, line: lineNumber) }
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
 
-            if line.hasPrefix("[") {
-                guard let (name, kind) = sectionHeader(line) else {
-                    throw fail("invalid section entry '\(line)': a section is [group], [group:vars] or [group:children], with no spaces")
-                }
+            // A line may start with a host range (`[0:2]-node`); it is a section only if it
+            // parses as one, and an error only if it looks like one.
+            if line.hasPrefix("["), let (name, kind) = sectionHeader(line) {
                 guard let newState = State(rawValue: kind ?? "hosts") else {
                     throw fail("section [\(name):\(kind!)] has unknown type '\(kind!)' (use hosts, vars or children)")
                 }
@@ -38,6 +37,8 @@ enum INIInventoryParser {
                 group = name
                 state = newState
                 continue
+            } else if line.hasPrefix("["), line.hasSuffix("]") {
+                throw fail("invalid section entry '\(line)': a section is [group], [group:vars] or [group:children], with no spaces")
             }
 
             switch state {

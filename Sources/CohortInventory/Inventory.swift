@@ -14,6 +14,8 @@ public struct Inventory: Sendable {
         public var hosts: [String] = []
         public var children: [String] = []
         public var parents: [String] = []
+        /// Orders groups of equal depth when merging variables (higher wins).
+        public var priority = 1
     }
 
     public struct Host: Sendable {
@@ -61,8 +63,14 @@ public struct Inventory: Sendable {
         groups[child]!.parents.append(parent)
     }
 
+    /// `ansible_group_priority` from an inventory source sets the group's priority, as in
+    /// Ansible; it is not a variable hosts see.
     public mutating func setVar(group: String, _ key: String, _ value: InventoryValue) {
         addGroup(group)
+        if key == "ansible_group_priority" {
+            groups[group]!.priority = value.intValue ?? 1
+            return
+        }
         Self.set(&groups[group]!.vars, key, value)
     }
 
@@ -178,8 +186,5 @@ public struct Inventory: Sendable {
         return result
     }
 
-    private func priority(_ group: String) -> Int {
-        let g = groups[group]!
-        return (g.fileVars.last { $0.0 == "ansible_group_priority" } ?? g.vars.last { $0.0 == "ansible_group_priority" })?.1.intValue ?? 1
-    }
+    private func priority(_ group: String) -> Int { groups[group]?.priority ?? 1 }
 }

@@ -24,7 +24,7 @@ enum YAMLInventoryParser {
     }
 
     private static func parseGroup(_ group: String, _ node: Node, file: String, into inventory: inout Inventory) throws(CohortError) {
-        if case .scalar(let s) = node, s.tag.description.hasSuffix(":null") {
+        if isNull(node) {
             inventory.addGroup(group)
             return
         }
@@ -86,8 +86,9 @@ enum YAMLInventoryParser {
         }
     }
 
+    /// `Node.tag` resolves implicit tags (a bare `key:` is null); `Scalar.tag` does not.
     private static func isNull(_ node: Node) -> Bool {
-        if case .scalar(let s) = node { return s.tag.description.hasSuffix(":null") }
+        if case .scalar(let scalar) = node { return scalar.style == .plain && YAML11Scalar.resolve(scalar.string) == .null }
         return false
     }
 
@@ -113,12 +114,10 @@ enum YAMLInventoryParser {
     static func convert(_ node: Node, _ file: String) throws(CohortError) -> InventoryValue {
         switch node {
         case .scalar(let scalar):
-            let tag = scalar.tag.description
-            if tag.hasSuffix(":null") { return .null }
-            if tag.hasSuffix(":bool") { return .bool(Bool.construct(from: scalar) ?? false) }
-            if tag.hasSuffix(":int"), let i = Int.construct(from: scalar) { return .int(i) }
-            if tag.hasSuffix(":float"), let d = Double.construct(from: scalar) { return .double(d) }
-            return .string(scalar.string)
+            // Quoted and block scalars are strings; plain ones follow YAML 1.1, like Ansible.
+            guard scalar.style == .plain else { return .string(scalar.string) }
+            if scalar.tag.description == Tag.Name.str.rawValue { return .string(scalar.string) }
+            return YAML11Scalar.resolve(scalar.string)
         case .sequence(let sequence):
             var items: [InventoryValue] = []
             for item in sequence { items.append(try convert(item, file)) }

@@ -1,0 +1,77 @@
+import CohortInventory
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// ansible-core is the oracle: every fixture inventory must give the same `--list` JSON
+/// (groups, hosts, children, typed hostvars) and the same `--graph` as ansible-inventory, and
+/// host patterns must select the same hosts as `ansible --list-hosts`.
+@Suite struct AnsibleOracleTests {
+    static let fixtures = TestFleet.repositoryRoot + "/Tests/CohortInventoryTests/Fixtures"
+
+    static let cases: [String] = [
+        "ini-basic/hosts.ini", "ini-precedence/hosts.ini", "ini-ranges/hosts.ini",
+        "yaml-basic/hosts.yml", "yaml-types/inventory.yaml",
+    ]
+
+    /// Found through COHORT_ANSIBLE_INVENTORY (set by `make test`) or PATH. Missing is a failure,
+    /// not a skip: these tests are the compatibility guarantee.
+    static func oracle(_ tool: String = "ansible-inventory") throws -> String {
+        if let configured = ProcessInfo.processInfo.environment["COHORT_ANSIBLE_INVENTORY"] {
+            return (configured as NSString).deletingLastPathComponent + "/" + tool
+        }
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let path = "\(dir)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        throw OracleMissing()
+    }
+
+    struct OracleMissing: Error, CustomStringConvertible {
+        var description: String { "ansible-core is not installed: run `make test` (it installs it into .build-oracle/venv)" }
+    }
+
+    static let quiet = ["ANSIBLE_DEPRECATION_WARNINGS": "False", "ANSIBLE_LOCALHOST_WARNING": "False", "ANSIBLE_NOCOLOR": "1"]
+
+    /// Canonical JSON in which 1, 1.0 and true stay different.
+    static func canonical(_ json: String) throws -> String {
+        let script = "import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True, indent=1))"
+        let result = try Shell.run("/usr/bin/env", ["python3", "-c", script], stdin: json)
+        guard result.status == 0 else { throw FleetError("not JSON: \(result.stderr)\n\(json)") }
+        return result.stdout
+    }
+
+    @Test(arguments: cases)
+    func listMatchesAnsibleInventory(fixture: String) throws {
+        let path = Self.fixtures + "/" + fixture
+        let theirs = try Shell.run(try Self.oracle(), ["-i", path, "--list"], environment: Self.quiet)
+        try #require(theirs.status == 0, "ansible-inventory failed: \(theirs.stderr)")
+        let ours = try Inventory.load(path: path).listJSON()
+        #expect(try Self.canonical(ours) == Self.canonical(theirs.stdout))
+    }
+
+    @Test(arguments: cases)
+    func graphMatchesAnsibleInventory(fixture: String) throws {
+        let path = Self.fixtures + "/" + fixture
+        let theirs = try Shell.run(try Self.oracle(), ["-i", path, "--graph"], environment: Self.quiet)
+        try #require(theirs.status == 0, "ansible-inventory failed: \(theirs.stderr)")
+        #expect(try Inventory.load(path: path).graph() == theirs.stdout)
+    }
+
+    static let patterns = [
+        "all", "*", "web", "prod", "web:db", "prod:&web", "prod:!db", "~web0[12]", "web*", "*.example.com",
+        "web[0]", "web[1:2]", "web[-1]", "db001,solo", "!db", "&prod:web", "ungrouped", "prod:!web0*:&web",
+    ]
+
+    @Test func patternsSelectTheSameHostsAsAnsible() throws {
+        let path = Self.fixtures + "/ini-basic/hosts.ini"
+        let inventory = try Inventory.load(path: path)
+        for pattern in Self.patterns {
+            let theirs = try Shell.run(try Self.oracle("ansible"), ["-i", path, pattern, "--list-hosts"], environment: Self.quiet)
+            try #require(theirs.status == 0, "ansible --list-hosts \(pattern) failed: \(theirs.stderr)")
+            // "  hosts (2):\n    web01\n    web02\n"
+            let expected = theirs.stdout.split(separator: "\n").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(try HostPattern.resolve(pattern, in: inventory) == expected, "pattern \(pattern)")
+        }
+    }
+}
