@@ -25,7 +25,9 @@ build: deps
 	$(SWIFT) build
 
 test: deps oracle
-	COHORT_ANSIBLE_INVENTORY=$(CURDIR)/$(ORACLE_VENV)/bin/ansible-inventory $(SWIFT) test --parallel
+	$(SWIFT) build
+	COHORT_ANSIBLE_INVENTORY=$(CURDIR)/$(ORACLE_VENV)/bin/ansible-inventory COHORT_BIN=$(CURDIR)/.build/debug/cohort \
+	  $(SWIFT) test --parallel
 
 demo: build
 	@scripts/testfleet up 4 --dir $(FLEET_DIR)

@@ -1,0 +1,156 @@
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// The `cohort` binary end to end against real sshd hosts: output formats and every exit code.
+@Suite struct CLIRunTests {
+    static var binary: String {
+        ProcessInfo.processInfo.environment["COHORT_BIN"] ?? TestFleet.repositoryRoot + "/.build/debug/cohort"
+    }
+
+    static func cohort(_ arguments: [String]) throws -> Shell.Result {
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the CLI first (make test does)")
+        return try Shell.run(binary, arguments)
+    }
+
+    /// The fleet's inventory, plus extra lines.
+    static func inventory(_ fleet: TestFleet, adding extra: String = "") throws -> String {
+        let path = fleet.directory + "/test-\(UUID().uuidString.prefix(6)).ini"
+        try (try String(contentsOfFile: fleet.inventory, encoding: .utf8) + "\n" + extra).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func allHostsAnswerWithTaggedLinesAndExitZero() throws {
+        let fleet = try TestFleet.start(hosts: 3)
+        defer { fleet.stop() }
+        let result = try Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "all", "--", "echo out; echo err >&2"])
+        #expect(result.status == 0)
+        #expect(Set(result.stdout.split(separator: "\n")) == ["h1 | out", "h2 | out", "h3 | out"])
+        #expect(result.stderr.contains("h2 ! err"))
+        #expect(result.stderr.contains("ok 3, failed 0, unreachable 0"))
+    }
+
+    @Test func severalWordsAreAnArgvThatCannotInject() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let result = try Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "h1", "--", "printf", "%s|", "a b", "$HOME", ";echo injected"])
+        #expect(result.stdout == "h1 | a b|$HOME|;echo injected|\n")
+    }
+
+    @Test func jsonLinesCarryStreamsStatusAndRawBytes() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let result = try Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "--json", "all", "--", "printf 'ok\\n'; printf '\\377' >&2; exit 3"])
+        #expect(result.status == 1)
+        let lines = try result.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let h1 = lines.filter { $0["host"] as? String == "h1" }
+        #expect(h1.contains { $0["stream"] as? String == "stdout" && $0["data"] as? String == "ok\n" })
+        #expect(h1.contains { $0["stream"] as? String == "stderr" && $0["data_base64"] as? String == "/w==" })
+        #expect(h1.contains { $0["exit"] as? Int == 3 && $0["status"] as? String == "failed" && $0["duration_ms"] is Double })
+        let summary = try #require(lines.last?["summary"] as? [String: [String]])
+        #expect(Set(summary["failed"] ?? []) == ["h1", "h2"])
+    }
+
+    @Test func gatherFoldsIdenticalOutputs() throws {
+        let fleet = try TestFleet.start(hosts: 3)
+        defer { fleet.stop() }
+        let port1 = fleet.hosts[0].port
+        let result = try Self.cohort([
+            "run", "-i", fleet.inventory, "-F", "none", "--gather", "all", "--",
+            "if [ \"${SSH_CONNECTION##* }\" = \(port1) ]; then echo odd; else echo same; fi",
+        ])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("h[2-3] (ok)\n---------------\nsame\n"))
+        #expect(result.stdout.contains("h1 (ok)\n---------------\nodd\n"))
+    }
+
+    @Test func exitCodeOneWhenACommandFailsSomewhere() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let result = try Self.cohort([
+            "run", "-i", fleet.inventory, "-F", "none", "all", "--", "test \"${SSH_CONNECTION##* }\" != \(fleet.hosts[0].port)",
+        ])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("h1 ! FAILED (exit 1)"))
+        #expect(result.stderr.contains("ok 1, failed 1 (h1), unreachable 0"))
+    }
+
+    @Test func exitCodeTwoWhenAHostIsUnreachableAndTheOthersStillRun() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, adding: "[dead]\nghost ansible_host=127.0.0.1 ansible_port=\(try closedPort())\n")
+        let result = try Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "echo alive"])
+        #expect(result.status == 2)
+        #expect(result.stdout == "h1    | alive\n")
+        #expect(result.stderr.contains("ghost ! UNREACHABLE: connection refused"))
+    }
+
+    @Test func exitCodeThreeForAnUnknownHostKeyWithItsFingerprint() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let empty = fleet.directory + "/empty_known_hosts"
+        let inventory = try Self.inventory(fleet)
+        try String(contentsOfFile: inventory, encoding: .utf8).replacingOccurrences(of: fleet.knownHosts, with: empty)
+            .write(toFile: inventory, atomically: true, encoding: .utf8)
+        let refused = try Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "true"])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("REFUSED: host key for [\(fleet.hosts[0].address)]:\(fleet.hosts[0].port) is not in"))
+        #expect(refused.stderr.contains("SHA256:"))
+        // Accepting it records it; afterwards strict checking passes.
+        #expect(try Self.cohort(["run", "-i", inventory, "-F", "none", "--accept-new-host-keys", "all", "--", "true"]).status == 0)
+        #expect(try Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "true"]).status == 0)
+    }
+
+    @Test func exitCodeFourForBadInputAndNothingRuns() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let marker = fleet.directory + "/ran"
+        let badPort = try Self.inventory(fleet, adding: "[broken]\nbad ansible_port=notaport\n")
+        let cases: [([String], String)] = [
+            (["run", "-i", badPort, "-F", "none", "all", "--", "touch \(marker)"], "ansible_port must be a port number"),
+            (["run", "-i", fleet.inventory, "-F", "none", "nomatch", "--", "touch \(marker)"], "matches no host"),
+            (["run", "-i", fleet.inventory, "-F", "none", "all"], "no command given"),
+            (["run", "-i", fleet.inventory, "--frobnicate", "all", "--", "touch \(marker)"], "frobnicate"),
+            (["run", "-i", fleet.directory + "/missing.ini", "all", "--", "touch \(marker)"], "inventory not found"),
+        ]
+        for (arguments, message) in cases {
+            let result = try Self.cohort(arguments)
+            #expect(result.status == 4, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+        }
+        let badLine = fleet.directory + "/bad.ini"
+        try "[web]\nw1\n[web:oops]\n".write(toFile: badLine, atomically: true, encoding: .utf8)
+        let result = try Self.cohort(["run", "-i", badLine, "all", "--", "touch \(marker)"])
+        #expect(result.status == 4)
+        #expect(result.stderr == "cohort: \(badLine):3: section [web:oops] has unknown type 'oops' (use hosts, vars or children)\n")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        #expect(try Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "--allow-empty", "nomatch", "--", "true"]).status == 0)
+    }
+
+    @Test func sshConfigSuppliesAddressPortKeyAndKnownHosts() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let names = fleet.directory + "/names.ini"
+        try "[fleet]\nh1\nh2\n".write(toFile: names, atomically: true, encoding: .utf8)
+        let result = try Self.cohort(["run", "-i", names, "-F", fleet.directory + "/ssh_config", "all", "--", "echo ok"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Set(result.stdout.split(separator: "\n")) == ["h1 | ok", "h2 | ok"])
+        let proxy = fleet.directory + "/proxy_config"
+        try "Host h1\n  ProxyJump bastion\n".write(toFile: proxy, atomically: true, encoding: .utf8)
+        let refused = try Self.cohort(["run", "-i", names, "-F", proxy, "all", "--", "true"])
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("\(proxy):2: ssh_config option 'proxyjump'"))
+    }
+
+    @Test func localConnectionRunsHereWithoutSSH() throws {
+        let dir = NSTemporaryDirectory() + "cohort-local-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "[here]\nlaptop ansible_connection=local\nbox\n".write(toFile: dir + "/inv.ini", atomically: true, encoding: .utf8)
+        let result = try Self.cohort(["run", "-i", dir + "/inv.ini", "-c", "local", "all", "--", "echo $$ > /dev/null; printf 'local\\n'; exit 0"])
+        #expect(result.status == 0)
+        #expect(Set(result.stdout.split(separator: "\n")) == ["laptop | local", "box    | local"])
+    }
+}
