@@ -67,12 +67,17 @@ public struct AdHocRun: Sendable {
             case .ssh(let target):
                 await limiter.acquire()
                 let connection = try await client.connect(target)
-                defer { connection.close() }
                 var status: ExitStatus?
-                for try await event in connection.exec(command) {
-                    if case .exit(let s) = event { status = s }
-                    onEvent(name, event)
+                do {
+                    for try await event in connection.exec(command) {
+                        if case .exit(let s) = event { status = s }
+                        onEvent(name, event)
+                    }
+                } catch {
+                    await connection.close()
+                    throw error
                 }
+                await connection.close()
                 guard let status else {
                     return .notRun(CohortError(.noExitStatus, "the command ended without an exit status", host: name))
                 }

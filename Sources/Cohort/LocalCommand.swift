@@ -14,28 +14,30 @@ enum LocalCommand {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        // Blocking reads and waits run on threads of their own, never on Dispatch's small
+        // global pool, where they could starve other work (name resolution among it).
         let pending = DispatchGroup()
         for (pipe, isStdout) in [(out, true), (err, false)] {
             pending.enter()
             let handle = pipe.fileHandleForReading
-            DispatchQueue.global().async {
+            Thread {
                 while true {
                     let data = handle.availableData
                     if data.isEmpty { break }
                     onEvent(isStdout ? .stdout(Array(data)) : .stderr(Array(data)))
                 }
                 pending.leave()
-            }
+            }.start()
         }
         do { try process.run() } catch {
             throw CohortError(.io, "cannot start /bin/sh: \(error.localizedDescription)")
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
+            Thread {
                 process.waitUntilExit()
                 pending.wait()
                 continuation.resume()
-            }
+            }.start()
         }
         if process.terminationReason == .uncaughtSignal {
             return .signaled(name: signalName(process.terminationStatus))

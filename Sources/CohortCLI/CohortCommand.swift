@@ -17,7 +17,15 @@ struct CohortCommand: AsyncParsableCommand {
 
 @main
 enum Main {
+    /// Leaves through `_exit` after flushing, so that no atexit handler (libcrypto's cleanup
+    /// among them) can run while a library thread is still at work.
+    static func exit(_ code: Int32) -> Never {
+        fflush(nil)
+        _exit(code)
+    }
+
     static func main() async {
+        defer { exit(0) }
         do {
             var command = try CohortCommand.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -27,18 +35,18 @@ enum Main {
             }
         } catch let error as CohortError {
             FileHandle.standardError.write(Data("cohort: \(error)\n".utf8))
-            exit(CohortExitCode(for: error).rawValue)
+            Self.exit(CohortExitCode(for: error).rawValue)
         } catch let code as ExitCode {
-            exit(code.rawValue)
+            Self.exit(code.rawValue)
         } catch {
             // Help and version requests exit 0; every usage error is exit 4, as documented.
             let message = CohortCommand.fullMessage(for: error)
             if CohortCommand.exitCode(for: error) == .success {
                 print(message)
-                exit(0)
+                Self.exit(0)
             }
             FileHandle.standardError.write(Data("cohort: \(message)\n".utf8))
-            exit(CohortExitCode.invalidInput.rawValue)
+            Self.exit(CohortExitCode.invalidInput.rawValue)
         }
     }
 }

@@ -47,7 +47,11 @@ public final class SSHConnection: Sendable {
 
     init(driver: SessionDriver) { self.driver = driver }
 
-    deinit { close() }
+    /// A connection dropped without `close()` is still torn down, in the background.
+    deinit {
+        let driver = self.driver
+        driver.loop.execute { driver.close() }
+    }
 
     public var target: SSHTarget { driver.target }
 
@@ -78,10 +82,14 @@ public final class SSHConnection: Sendable {
         return result
     }
 
-    /// Closes the connection; commands still running end with a transport error.
-    public func close() {
+    /// Closes the connection and returns once the session is freed and its socket closed.
+    /// Commands still running end with a transport error. Await it before the process exits:
+    /// a libssh2 session torn down during exit races libcrypto's own cleanup.
+    public func close() async {
         let driver = self.driver
-        driver.loop.execute { driver.close() }
+        await withCheckedContinuation { continuation in
+            driver.loop.execute { driver.close(then: continuation) }
+        }
     }
 }
 

@@ -125,10 +125,10 @@ public enum Shell {
         let errBox = DataBox()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async {
+        Thread {
             errBox.set(err.fileHandleForReading.readDataToEndOfFile())
             group.leave()
-        }
+        }.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         group.wait()

@@ -3,7 +3,9 @@ import Foundation
 import Testing
 
 /// The `cohort` binary end to end against real sshd hosts: output formats and every exit code.
-@Suite struct CLIRunTests {
+// Serialized: each test blocks a cooperative thread while the CLI runs, and the pool has one
+// thread per core; running them side by side would starve the async tests around them.
+@Suite(.serialized) struct CLIRunTests {
     static var binary: String {
         ProcessInfo.processInfo.environment["COHORT_BIN"] ?? TestFleet.repositoryRoot + "/.build/debug/cohort"
     }

@@ -62,15 +62,28 @@ final class ExecChannel: @unchecked Sendable {
         }
     }
 
+    /// Bytes one channel may read per turn of its loop, so that a fast stream cannot starve
+    /// the other sessions pinned to the same IO thread.
+    static let readBudget = 256 * 1024
+    /// Set when the last turn stopped on the budget with data possibly left to read.
+    private(set) var hitBudget = false
+
     private func read(session: OpaquePointer, buffer: inout [UInt8]) throws(SSHCallError) -> Bool {
         var progressed = false
+        var budget = Self.readBudget
+        hitBudget = false
         for stream in [Int32(0), SSH_EXTENDED_DATA_STDERR] {
             while output.reserve() {
+                guard budget > 0 else {
+                    hitBudget = true
+                    return progressed
+                }
                 let n = buffer.withUnsafeMutableBufferPointer { bytes in
                     bytes.withMemoryRebound(to: CChar.self) { libssh2_channel_read_ex(channel, stream, $0.baseAddress, $0.count) }
                 }
                 guard let count = try LibSSH2.check(n, session, "read"), count > 0 else { break }
                 progressed = true
+                budget -= count
                 let chunk = Array(buffer[0..<count])
                 _ = output.push(stream == 0 ? .stdout(chunk) : .stderr(chunk))
             }

@@ -10,34 +10,62 @@ import Glibc
 enum Posix {
     static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
-    /// Resolves `host` off the IO threads (getaddrinfo blocks). Numeric addresses take no time.
+    /// Resolves `host`. Numeric addresses are parsed in place; names go to getaddrinfo on a
+    /// thread of their own, because it blocks: on the IO loops it would stall every session,
+    /// and on Dispatch's global pool (about one thread per core on Linux) other blocking work
+    /// could starve it past the connect deadline.
     static func resolve(host: String, port: Int) async throws -> [sockaddr_storage] {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                var hints = addrinfo()
-                hints.ai_family = AF_UNSPEC
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                var result: UnsafeMutablePointer<addrinfo>?
-                let rc = getaddrinfo(host, String(port), &hints, &result)
-                guard rc == 0, let first = result else {
-                    let why = rc == EAI_SYSTEM ? errorText(errno) : String(cString: gai_strerror(rc))
-                    continuation.resume(throwing: CohortError(.dnsFailure, "cannot resolve host name '\(host)': \(why)"))
-                    return
-                }
-                defer { freeaddrinfo(first) }
-                var addresses: [sockaddr_storage] = []
-                var cursor: UnsafeMutablePointer<addrinfo>? = first
-                while let info = cursor {
-                    var storage = sockaddr_storage()
-                    withUnsafeMutableBytes(of: &storage) { raw in
-                        raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
-                    }
-                    addresses.append(storage)
-                    cursor = info.pointee.ai_next
-                }
-                continuation.resume(returning: addresses)
+        if let numeric = numericAddress(host, port: port) { return [numeric] }
+        return try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { try lookup(host: host, port: port) })
             }
+            thread.name = "cohort-resolve"
+            thread.start()
         }
+    }
+
+    static func numericAddress(_ host: String, port: Int) -> sockaddr_storage? {
+        var storage = sockaddr_storage()
+        var v4 = sockaddr_in()
+        if inet_pton(AF_INET, host, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = in_port_t(UInt16(port).bigEndian)
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: v4) { raw.copyMemory(from: $0) } }
+            return storage
+        }
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET6, host, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = in_port_t(UInt16(port).bigEndian)
+            withUnsafeMutableBytes(of: &storage) { raw in withUnsafeBytes(of: v6) { raw.copyMemory(from: $0) } }
+            return storage
+        }
+        return nil
+    }
+
+    private static func lookup(host: String, port: Int) throws -> [sockaddr_storage] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &result)
+        guard rc == 0, let first = result else {
+            let why = rc == EAI_SYSTEM ? errorText(errno) : String(cString: gai_strerror(rc))
+            throw CohortError(.dnsFailure, "cannot resolve host name '\(host)': \(why)")
+        }
+        defer { freeaddrinfo(first) }
+        var addresses: [sockaddr_storage] = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let info = cursor {
+            var storage = sockaddr_storage()
+            withUnsafeMutableBytes(of: &storage) { raw in
+                raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
+            }
+            addresses.append(storage)
+            cursor = info.pointee.ai_next
+        }
+        return addresses
     }
 
     /// Starts a non-blocking connect with TCP_NODELAY set (without it every exec round trip

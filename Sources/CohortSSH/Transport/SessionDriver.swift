@@ -19,6 +19,11 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         case authenticating
         case ready
         case failed(CohortError)
+
+        var isTerminal: Bool {
+            if case .failed = self { return true }
+            return false
+        }
     }
 
     let loop: IOLoop
@@ -125,6 +130,10 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     // MARK: Channels
 
     func add(_ channel: ExecChannel) {
+        if closing {
+            channel.fail(CohortError(.transportLost, "connection closed by Cohort", host: target.name))
+            return
+        }
         switch phase {
         case .failed(let error):
             channel.fail(error)
@@ -141,7 +150,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         // no socket wake-up to follow, so go round until nobody makes progress.
         var progressed = true
         var rounds = 0
-        while progressed, rounds < 64 {
+        while progressed, rounds < 4 {
             progressed = false
             rounds += 1
             for channel in channels {
@@ -159,6 +168,8 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
                 unfreedChannels += finished.compactMap { $0.release() }
             }
         }
+        // Work left over is resumed on the loop's next turn, after the other sessions.
+        if progressed || channels.contains(where: \.hitBudget) { loop.kick(self) }
         unfreedChannels.removeAll { libssh2_channel_free($0) != LIBSSH2_ERROR_EAGAIN }
         try heartbeat(session: session, now: now)
     }
@@ -199,7 +210,17 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         channels.removeAll()
     }
 
-    func close() {
+    /// Resumed once the session is freed and the socket closed.
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
+
+    func close(then waiter: CheckedContinuation<Void, Never>? = nil) {
+        if let waiter {
+            if session == nil, fd < 0, phase.isTerminal {
+                waiter.resume()
+                return
+            }
+            closeWaiters.append(waiter)
+        }
         closing = true
         for channel in channels {
             channel.fail(CohortError(.transportLost, "connection closed by Cohort", host: target.name))
@@ -228,6 +249,12 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             Glibc.close(fd)
             fd = -1
         }
+        if case .failed = phase {} else {
+            phase = .failed(CohortError(.transportLost, "connection closed by Cohort", host: target.name))
+        }
+        let waiters = closeWaiters
+        closeWaiters.removeAll()
+        waiters.forEach { $0.resume() }
     }
 
     // MARK: Connect
