@@ -22,6 +22,8 @@ public struct SSHTarget: Sendable {
     public var identityFiles: [String]
     /// Offer only `identityFiles`, not the agent's keys (ssh_config `IdentitiesOnly`).
     public var identitiesOnly: Bool
+    /// The ssh-agent socket; defaults to `SSH_AUTH_SOCK`. Agent keys are offered first.
+    public var agentSocket: String? = ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"]
     public var knownHostsFile: String
     public var hostKeyPolicy: HostKeyPolicy
     /// One deadline over TCP connect, key exchange and authentication.

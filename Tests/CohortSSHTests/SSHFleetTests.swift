@@ -245,3 +245,34 @@ import Testing
         #expect(error.map(CohortExitCode.init(for:)) == .unreachable)
     }
 }
+
+@Suite struct AgentTests {
+    @Test func agentKeysAreOfferedFirstAndRSAOnesAreSkippedWithAReason() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let socket = fleet.directory + "/agent.sock"
+        // In the foreground (-D), as our own child: stopped by its PID when the test ends.
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
+        agent.arguments = ["-D", "-a", socket]
+        agent.standardOutput = FileHandle.nullDevice
+        try agent.run()
+        // SIGKILL by PID: ssh-agent -D run this way does not act on SIGTERM.
+        defer { kill(agent.processIdentifier, SIGKILL) }
+        try await eventually("the agent socket") { FileManager.default.fileExists(atPath: socket) }
+        let rsa = fleet.directory + "/agent_rsa"
+        _ = try Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-N", "", "-f", rsa])
+        for key in [rsa, fleet.clientKey] {
+            #expect(try Shell.run("/usr/bin/ssh-add", ["-q", key], environment: ["SSH_AUTH_SOCK": socket]).status == 0)
+        }
+        var target = fleet.target(fleet.hosts[0])
+        target.identityFiles = []
+        target.identitiesOnly = false
+        target.agentSocket = socket
+        let connection = try await SSHClient().connect(target)
+        #expect(try await connection.run("echo via agent").stdout == Array("via agent\n".utf8))
+        await connection.close()
+        // The server logs which key it accepted: the agent's ed25519 key, not a file.
+        #expect(fleet.log(of: fleet.hosts[0]).contains("Accepted publickey for \(NSUserName())"))
+    }
+}

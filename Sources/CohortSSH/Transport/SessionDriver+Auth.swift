@@ -70,10 +70,9 @@ extension SessionDriver {
     }
 
     private func gatherCandidates(_ session: OpaquePointer) {
-        if !target.identitiesOnly, ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] != nil,
-            let agent = libssh2_agent_init(session)
-        {
+        if !target.identitiesOnly, let socket = target.agentSocket, let agent = libssh2_agent_init(session) {
             auth.agent = agent
+            libssh2_agent_set_identity_path(agent, socket)
             // The agent is a local socket; these calls finish at once.
             if libssh2_agent_connect(agent) == 0, libssh2_agent_list_identities(agent) == 0 {
                 var previous: UnsafeMutablePointer<libssh2_agent_publickey>?
@@ -89,7 +88,7 @@ extension SessionDriver {
                     auth.candidates.append(.agentKey(current, comment: comment))
                 }
             } else {
-                auth.notes.append("ssh-agent at SSH_AUTH_SOCK (not reachable)")
+                auth.notes.append("ssh-agent at \(socket) (not reachable)")
             }
         }
         for path in target.identityFiles {
