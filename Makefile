@@ -24,18 +24,26 @@ oracle: deps
 build: deps
 	$(SWIFT) build
 
+# Tests start their own sshd fleets under TEST_TMP; whatever an interrupted run left there is
+# stopped afterwards (testfleet stops only processes whose command line names their directory).
+TEST_TMP := $(CURDIR)/.build-test-tmp
 test: deps oracle
 	$(SWIFT) build
-	COHORT_ANSIBLE_INVENTORY=$(CURDIR)/$(ORACLE_VENV)/bin/ansible-inventory COHORT_BIN=$(CURDIR)/.build/debug/cohort \
-	  $(SWIFT) test --parallel
+	@rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
+	@status=0; \
+	TMPDIR=$(TEST_TMP)/ COHORT_ANSIBLE_INVENTORY=$(CURDIR)/$(ORACLE_VENV)/bin/ansible-inventory COHORT_BIN=$(CURDIR)/.build/debug/cohort \
+	  $(SWIFT) test --parallel || status=$$?; \
+	for d in $(TEST_TMP)/cohort-fleet-*; do [ -f "$$d/pids" ] && scripts/testfleet down --dir "$$d" 2>/dev/null; done; \
+	exit $$status
 
+DEMO_CMD := echo "$$(uname -sm), sshd on port $${SSH_CONNECTION\#\#* }"
 demo: build
 	@scripts/testfleet up 4 --dir $(FLEET_DIR)
 	@trap 'scripts/testfleet down --dir $(FLEET_DIR)' EXIT; \
-	echo '$$ cohort run -i $(FLEET_DIR)/inventory.ini all -- uname -n'; \
-	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none all -- 'echo "$$(uname -sm) at $${SSH_CONNECTION##* }... up $$(cut -d. -f1 /proc/uptime)s"'; \
-	echo; echo '$$ cohort run -i $(FLEET_DIR)/inventory.ini --gather all -- uname -s'; \
-	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none --gather all -- uname -s
+	set -x; \
+	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none all -- '$(DEMO_CMD)'; \
+	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none --gather all -- uname -s; \
+	.build/debug/cohort inventory -i $(FLEET_DIR)/inventory.ini --graph
 
 clean:
 	rm -rf .build .build-oracle .fleet*

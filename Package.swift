@@ -59,6 +59,7 @@ let package = Package(
         .testTarget(
             name: "CohortInventoryTests",
             dependencies: ["CohortInventory", "CohortTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
