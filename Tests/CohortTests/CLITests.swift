@@ -156,3 +156,48 @@ import Testing
         #expect(Set(result.stdout.split(separator: "\n")) == ["laptop | local", "box    | local"])
     }
 }
+
+@Suite(.serialized) struct CLIScaleTests {
+    /// Threads of a running `cohort run` over `hosts` hosts, sampled while the command sleeps.
+    private func threads(fleet: TestFleet, pattern: String) async throws -> (threads: Int, status: Int32, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLIRunTests.binary)
+        process.arguments = ["run", "-i", fleet.inventory, "-F", "none", pattern, "--", "sleep 2; echo done"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var peak = 0
+        for _ in 0..<15 {
+            try await Task.sleep(for: .milliseconds(100))
+            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") }),
+                let n = Int(line.split(separator: "\t").last ?? "")
+            {
+                peak = max(peak, n)
+            }
+        }
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (peak, process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    @Test func threadsDoNotGrowWithTheNumberOfHosts() async throws {
+        let fleet = try TestFleet.start(hosts: 24)
+        defer { fleet.stop() }
+        let (one, oneStatus, _) = try await threads(fleet: fleet, pattern: "h1")
+        let (all, allStatus, allOutput) = try await threads(fleet: fleet, pattern: "all")
+        #expect(oneStatus == 0 && allStatus == 0)
+        #expect(allOutput.split(separator: "\n").count == 24)
+        // Sessions share a fixed set of IO threads: 24 hosts cost no more threads than one.
+        #expect(all <= one + 2, "1 host: \(one) threads, 24 hosts: \(all) threads")
+    }
+
+    @Test func limitNarrowsThePattern() throws {
+        let fleet = try TestFleet.start(hosts: 3)
+        defer { fleet.stop() }
+        let result = try CLIRunTests.cohort(["run", "-i", fleet.inventory, "-F", "none", "--limit", "h2:h3", "all", "--", "echo hi"])
+        #expect(result.status == 0)
+        #expect(Set(result.stdout.split(separator: "\n")) == ["h2 | hi", "h3 | hi"])
+    }
+}
