@@ -168,6 +168,17 @@ import Testing
         #expect(error.map(CohortExitCode.init(for:)) == .unreachable)
     }
 
+    @Test func anUnresolvableNameIsADNSFailure() async throws {
+        // A label over 63 characters is refused by the resolver library itself, so this test
+        // sends no DNS query anywhere (checked with strace: no network socket is opened).
+        var ghost = target(port: 22, timeout: .seconds(5))
+        ghost.address = String(repeating: "a", count: 70) + ".invalid"
+        let error = await #expect(throws: CohortError.self) { _ = try await SSHClient().connect(ghost) }
+        #expect(error?.code == .dnsFailure)
+        #expect(error?.message.contains("cannot resolve host name") == true)
+        #expect(error.map(CohortExitCode.init(for:)) == .unreachable)
+    }
+
     @Test func aPeerThatNeverSpeaksSSHHasNoBanner() async throws {
         let listener = try SilentListener()
         let start = ContinuousClock.now
