@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cohort", targets: ["CohortCLI"]),
+        .executable(name: "cohort-worker", targets: ["CohortWorker"]),
         .library(name: "Cohort", targets: ["Cohort"]),
     ],
     dependencies: [
@@ -28,6 +29,11 @@ let package = Package(
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "CohortCore", swiftSettings: swiftSettings),
+        // The wire protocol: pure Swift, no Foundation, so the worker links only the stdlib.
+        .target(name: "CohortWire", swiftSettings: swiftSettings),
+        // The worker links no libssh2 and no Foundation: it must start on a bare host.
+        .target(name: "CohortWorkerKit", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
+        .executableTarget(name: "CohortWorker", dependencies: ["CohortWorkerKit"], swiftSettings: swiftSettings),
         .target(
             name: "CohortSSH",
             dependencies: [
@@ -56,6 +62,8 @@ let package = Package(
         ),
         .target(name: "CohortTestSupport", dependencies: ["CohortCore"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortInventoryTests",
             dependencies: ["CohortInventory", "CohortTestSupport"],

@@ -263,13 +263,12 @@ import Testing
         defer { fleet.stop() }
         let socket = fleet.directory + "/agent.sock"
         // In the foreground (-D), as our own child: stopped by its PID when the test ends.
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
-        agent.arguments = ["-D", "-a", socket]
-        agent.standardOutput = FileHandle.nullDevice
-        try agent.run()
+        let agent = try ChildProcess("/usr/bin/ssh-agent", ["-D", "-a", socket])
         // SIGKILL by PID: ssh-agent -D run this way does not act on SIGTERM.
-        defer { kill(agent.processIdentifier, SIGKILL) }
+        defer {
+            kill(agent.pid, SIGKILL)
+            agent.wait()
+        }
         try await eventually("the agent socket") { FileManager.default.fileExists(atPath: socket) }
         let rsa = fleet.directory + "/agent_rsa"
         _ = try Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-N", "", "-f", rsa])

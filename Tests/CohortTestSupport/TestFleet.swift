@@ -104,38 +104,23 @@ public enum Shell {
 
     /// Runs a program to its end and collects its output.
     public static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil, stdin: String? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        if let environment {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let input = Pipe()
-        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try process.run()
-        if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
-        }
-        // stderr is drained on another thread so that neither pipe can fill and block the child.
+        let child = try ChildProcess(program, arguments, environment: environment)
+        if let stdin { child.write(Array(stdin.utf8)) }
+        child.closeStdin()
+        // stderr is drained on a thread of its own so that neither pipe can fill and block the child.
         let errBox = DataBox()
-        let group = DispatchGroup()
-        group.enter()
+        let drained = DispatchSemaphore(value: 0)
         Thread {
-            errBox.set(err.fileHandleForReading.readDataToEndOfFile())
-            group.leave()
+            errBox.set(Data(ChildProcess.readAll(child.stderrFD)))
+            drained.signal()
         }.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        group.wait()
+        let out = ChildProcess.readAll(child.stdoutFD)
+        let status = child.wait()
+        drained.wait()
         let errData = errBox.get()
         return Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self), stdoutBytes: Array(outData))
+            status: status, stdout: String(decoding: out, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self), stdoutBytes: out)
     }
 }
 

@@ -161,16 +161,11 @@ import Testing
     /// Peak thread count of a running `cohort run`, sampled every 20 ms until it exits. The
     /// sampling blocks this thread on purpose: an async sampler can be starved by the suite.
     private func threads(fleet: TestFleet, pattern: String) throws -> (threads: Int, status: Int32, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLIRunTests.binary)
-        process.arguments = ["run", "-i", fleet.inventory, "-F", "none", pattern, "--", "sleep 2; echo done"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let child = try ChildProcess(CLIRunTests.binary, ["run", "-i", fleet.inventory, "-F", "none", pattern, "--", "sleep 2; echo done"])
+        child.closeStdin()
         var peak = 0
-        while process.isRunning {
-            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        while child.isRunning {
+            let status = (try? String(contentsOfFile: "/proc/\(child.pid)/status", encoding: .utf8)) ?? ""
             if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Threads:") }),
                 let n = Int(line.split(separator: "\t").last ?? "")
             {
@@ -178,9 +173,8 @@ import Testing
             }
             usleep(20_000)
         }
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (peak, process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let output = ChildProcess.readAll(child.stdoutFD)
+        return (peak, child.wait(), String(decoding: output, as: UTF8.self))
     }
 
     @Test func threadsDoNotGrowWithTheNumberOfHosts() throws {

@@ -1,0 +1,7 @@
+import CohortWorkerKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(WorkerRuntime().run())

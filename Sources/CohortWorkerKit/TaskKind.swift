@@ -1,0 +1,91 @@
+import CohortWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One kind of task a worker can run. Kinds are looked up by the task frame's `kind`; new ones
+/// (Swift jobs, playbook modules) register here without changes to the wire or the scheduler.
+public protocol TaskKind {
+    func start(_ task: TaskFrame) -> TaskStart
+}
+
+public enum TaskStart {
+    /// A child process whose output the worker streams and whose exit it reports.
+    case started(RunningTask)
+    /// Finished at once (an in-process kind, or a failure to start).
+    case finished(ResultFrame)
+}
+
+/// A child process in its own process group, with its stdout and stderr pipes.
+public struct RunningTask {
+    public var pid: pid_t
+    public var attempt: UInt32
+    /// stdout, stderr read ends; -1 once closed.
+    public var pipes: [Int32]
+    public var started: UInt64
+    var killDeadline: UInt64?
+    var awaitingExit = false
+
+    /// TERM to the whole process group now, KILL after the grace period.
+    mutating func terminate(graceMillis: UInt32) {
+        kill(-pid, SIGTERM)
+        let deadline = Clock.now() + UInt64(graceMillis) * 1_000_000
+        killDeadline = min(killDeadline ?? deadline, deadline)
+    }
+}
+
+/// `shell`: the payload is a command line for `/bin/sh -c`.
+public struct ShellKind: TaskKind {
+    public init() {}
+
+    public func start(_ task: TaskFrame) -> TaskStart {
+        let command = String(decoding: task.payload, as: UTF8.self)
+        var out: [Int32] = [0, 0]
+        var err: [Int32] = [0, 0]
+        // Close-on-exec on every end (the worker is single-threaded, so no spawn can come
+        // between pipe and fcntl): a task never inherits another task's pipes. dup2 in the
+        // child clears the flag on its own stdout and stderr.
+        guard pipe(&out) == 0, pipe(&err) == 0 else { return failed(task, "pipe: \(errno)") }
+        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group, so that a timeout can stop everything the task started;
+        // default signal handling, since the worker ignores SIGPIPE.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(command), nil]
+        defer { argv.forEach { free($0) } }
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
+        close(out[1])
+        close(err[1])
+        guard rc == 0 else {
+            close(out[0])
+            close(err[0])
+            return failed(task, "cannot start /bin/sh: \(String(cString: strerror(rc)))")
+        }
+        for fd in [out[0], err[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        return .started(RunningTask(pid: pid, attempt: task.attempt, pipes: [out[0], err[0]], started: Clock.now()))
+    }
+
+    private func failed(_ task: TaskFrame, _ message: String) -> TaskStart {
+        .finished(ResultFrame(taskID: task.id, attempt: task.attempt, outcome: .failedToStart, code: 0, message: message, durationNanos: 0))
+    }
+}

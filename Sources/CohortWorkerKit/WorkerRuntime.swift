@@ -1,0 +1,210 @@
+import CohortWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The worker process: speaks the wire protocol on stdin/stdout (its SSH channel) and runs
+/// tasks. Linked with the Swift standard library only (no Foundation), so a static build needs
+/// nothing on the host but glibc and /bin/sh.
+///
+/// One thread, one poll loop over stdin and the running tasks' pipes. The worker exits when
+/// stdin closes: when the coordinator or its connection dies, the worker stops its tasks
+/// (TERM to their process groups, then KILL) and leaves within a grace period.
+public final class WorkerRuntime {
+    private var decoder = FrameDecoder()
+    private var running: [UInt64: RunningTask] = [:]
+    private var heartbeat: UInt64 = 0
+    private var lastSent = Clock.now()
+    /// Set by a shutdown frame: exit once running tasks have stopped.
+    private var shuttingDown = false
+    private let kinds: [String: any TaskKind]
+
+    public init(kinds: [String: any TaskKind] = ["shell": ShellKind()]) {
+        self.kinds = kinds
+    }
+
+    /// Runs until the coordinator says shutdown or stdin closes; returns the exit status.
+    public func run() -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        send(.hello(Self.facts()))
+        guard waitForWelcome() else { return 3 }
+        // The read that brought the welcome may have brought the first tasks too.
+        guard handleFrames() else { return 65 }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var stdinOpen = true
+        while (stdinOpen && !shuttingDown) || !running.isEmpty {
+            var fds = [pollfd(fd: 0, events: stdinOpen && !shuttingDown ? Int16(POLLIN) : 0, revents: 0)]
+            var owners: [(UInt64, Int)] = []
+            for (id, task) in running {
+                for (index, fd) in task.pipes.enumerated() where fd >= 0 {
+                    fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                    owners.append((id, index))
+                }
+            }
+            let wait: Int32 = running.values.contains { $0.awaitingExit || $0.killDeadline != nil } ? 10 : 1000
+            if poll(&fds, nfds_t(fds.count), wait) < 0, errno != EINTR { return 70 }
+
+            if stdinOpen, fds[0].revents != 0 {
+                let n = read(0, &buffer, buffer.count)
+                if n <= 0 {
+                    stdinOpen = false
+                    stopAll(graceMillis: 2000)
+                } else {
+                    decoder.feed(buffer[0..<n])
+                    if !handleFrames() { return 65 }
+                }
+            }
+            for (slot, (id, index)) in owners.enumerated() where fds[slot + 1].revents != 0 {
+                guard let task = running[id] else { continue }
+                let fd = task.pipes[index]
+                let n = read(fd, &buffer, min(buffer.count, Wire.maxOutputChunk))
+                if n > 0 {
+                    send(.output(taskID: id, stream: UInt8(index + 1), bytes: Array(buffer[0..<n])))
+                } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
+                    close(fd)
+                    running[id]?.pipes[index] = -1
+                }
+            }
+            reapAndEscalate()
+            let now = Clock.now()
+            if now - lastSent > 5_000_000_000 {
+                heartbeat += 1
+                send(.heartbeat(sequence: heartbeat))
+            }
+        }
+        return 0
+    }
+
+    private func waitForWelcome() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            do {
+                if let message = try decoder.next() {
+                    switch message {
+                    case .welcome: return true
+                    case .shutdown(let reason):
+                        Self.report("cohort-worker: refused by the coordinator: \(reason)")
+                        return false
+                    default:
+                        Self.report("cohort-worker: expected welcome, got \(message)")
+                        return false
+                    }
+                }
+            } catch {
+                Self.report("cohort-worker: \(error)")
+                return false
+            }
+            let n = read(0, &buffer, buffer.count)
+            if n <= 0 { return false }
+            decoder.feed(buffer[0..<n])
+        }
+    }
+
+    /// Handles every complete frame; false on a corrupt stream (the worker then exits).
+    private func handleFrames() -> Bool {
+        while true {
+            let message: WireMessage?
+            do { message = try decoder.next() } catch {
+                Self.report("cohort-worker: \(error)")
+                stopAll(graceMillis: 0)
+                return false
+            }
+            guard let message else { return true }
+            switch message {
+            case .task(let task):
+                start(task)
+            case .cancel(let id, let grace):
+                running[id]?.terminate(graceMillis: grace)
+            case .heartbeat(let sequence):
+                send(.heartbeat(sequence: sequence))
+            case .shutdown:
+                shuttingDown = true
+                stopAll(graceMillis: 2000)
+                return true
+            case .hello, .welcome, .output, .result:
+                Self.report("cohort-worker: unexpected \(message)")
+            }
+        }
+    }
+
+    private func start(_ frame: TaskFrame) {
+        guard let kind = kinds[frame.kind] else {
+            send(.result(ResultFrame(
+                taskID: frame.id, attempt: frame.attempt, outcome: .failedToStart, code: 0,
+                message: "this worker has no task kind '\(frame.kind)'", durationNanos: 0)))
+            return
+        }
+        switch kind.start(frame) {
+        case .started(let task):
+            running[frame.id] = task
+        case .finished(let result):
+            send(.result(result))
+        }
+    }
+
+    private func reapAndEscalate() {
+        let now = Clock.now()
+        for (id, task) in running {
+            if let deadline = task.killDeadline, now >= deadline {
+                kill(-task.pid, SIGKILL)
+                running[id]?.killDeadline = nil
+            }
+            guard task.pipes.allSatisfy({ $0 < 0 }) else { continue }
+            var status: Int32 = 0
+            let reaped = waitpid(task.pid, &status, WNOHANG)
+            if reaped == 0 {
+                running[id]?.awaitingExit = true
+                continue
+            }
+            running[id] = nil
+            let signalled = status & 0x7f != 0
+            send(.result(ResultFrame(
+                taskID: id, attempt: task.attempt, outcome: signalled ? .signaled : .exited,
+                code: signalled ? status & 0x7f : (status >> 8) & 0xff, durationNanos: now - task.started)))
+        }
+    }
+
+    private func stopAll(graceMillis: UInt32) {
+        for id in running.keys { running[id]?.terminate(graceMillis: graceMillis) }
+    }
+
+    private func send(_ message: WireMessage) {
+        let frame = Wire.encode(message)
+        var offset = 0
+        while offset < frame.count {
+            let n = frame[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                // The coordinator is gone; stdin will close too.
+                return
+            }
+            offset += n
+        }
+        lastSent = Clock.now()
+    }
+
+    static func report(_ text: String) {
+        let line = Array((text + "\n").utf8)
+        _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    static func facts() -> WorkerFacts {
+        var names = utsname()
+        uname(&names)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return WorkerFacts(
+            protocolVersion: Wire.protocolVersion, cores: UInt32(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
+            os: field(names.sysname), arch: field(names.machine), hostname: field(names.nodename), pid: getpid())
+    }
+}
+
+enum Clock {
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
