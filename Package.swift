@@ -31,6 +31,7 @@ let package = Package(
         .target(name: "CohortCore", swiftSettings: swiftSettings),
         // The wire protocol: pure Swift, no Foundation, so the worker links only the stdlib.
         .target(name: "CohortWire", swiftSettings: swiftSettings),
+        .target(name: "CohortScheduler", swiftSettings: swiftSettings),
         // The worker links no libssh2 and no Foundation: it must start on a bare host.
         .target(name: "CohortWorkerKit", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
         .executableTarget(name: "CohortWorker", dependencies: ["CohortWorkerKit"], swiftSettings: swiftSettings),
@@ -63,6 +64,7 @@ let package = Package(
         .target(name: "CohortTestSupport", dependencies: ["CohortCore"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortInventoryTests",

@@ -14,6 +14,8 @@ import Glibc
 public final class WorkerRuntime {
     private var decoder = FrameDecoder()
     private var running: [UInt64: RunningTask] = [:]
+    /// Tasks sent ahead by the coordinator; a worker is one slot and runs one task at a time.
+    private var queued: [TaskFrame] = []
     private var heartbeat: UInt64 = 0
     private var lastSent = Clock.now()
     /// Set by a shutdown frame: exit once running tasks have stopped.
@@ -113,8 +115,15 @@ public final class WorkerRuntime {
             guard let message else { return true }
             switch message {
             case .task(let task):
-                start(task)
+                queued.append(task)
+                startNext()
             case .cancel(let id, let grace):
+                if let index = queued.firstIndex(where: { $0.id == id }) {
+                    let task = queued.remove(at: index)
+                    send(.result(ResultFrame(
+                        taskID: id, attempt: task.attempt, outcome: .failedToStart, code: 0,
+                        message: "cancelled before it started", durationNanos: 0)))
+                }
                 running[id]?.terminate(graceMillis: grace)
             case .heartbeat(let sequence):
                 send(.heartbeat(sequence: sequence))
@@ -125,6 +134,12 @@ public final class WorkerRuntime {
             case .hello, .welcome, .output, .result:
                 Self.report("cohort-worker: unexpected \(message)")
             }
+        }
+    }
+
+    private func startNext() {
+        while running.isEmpty, !queued.isEmpty, !shuttingDown {
+            start(queued.removeFirst())
         }
     }
 
@@ -158,6 +173,7 @@ public final class WorkerRuntime {
                 continue
             }
             running[id] = nil
+            defer { startNext() }
             let signalled = status & 0x7f != 0
             send(.result(ResultFrame(
                 taskID: id, attempt: task.attempt, outcome: signalled ? .signaled : .exited,
@@ -166,6 +182,7 @@ public final class WorkerRuntime {
     }
 
     private func stopAll(graceMillis: UInt32) {
+        queued.removeAll()
         for id in running.keys { running[id]?.terminate(graceMillis: graceMillis) }
     }
 

@@ -128,3 +128,19 @@ final class LocalWorker {
         #expect(worker.stderrText.contains("refused by the coordinator: wrong architecture"))
     }
 }
+
+@Suite struct WorkerQueueTests {
+    @Test func prefetchedTasksRunOneAtATimeInOrder() throws {
+        let worker = try LocalWorker()
+        _ = try worker.handshake()
+        let log = NSTemporaryDirectory() + "cohort-order-" + UUID().uuidString
+        for id in 1...5 {
+            worker.send(.task(TaskFrame(id: UInt64(id), attempt: 0, kind: "shell", payload: Array("echo start\(id) >> \(log); sleep 0.05; echo end\(id) >> \(log)".utf8))))
+        }
+        for id in 1...5 { _ = try worker.collect(until: UInt64(id)) }
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines == (1...5).flatMap { ["start\($0)", "end\($0)"] })
+        worker.send(.shutdown(reason: "done"))
+        #expect(worker.child.wait() == 0)
+    }
+}

@@ -1,0 +1,203 @@
+/// Spreads tasks over worker slots, pull-based, as a pure state machine: events in, actions out.
+///
+/// Each slot (one worker process, one core) runs its tasks one at a time, in the order it got
+/// them, and holds a small prefetched queue so that tiny tasks are not dominated by round
+/// trips. The queue depth adapts: about one round trip's worth of tasks, from the observed
+/// task durations and round trips, between 1 and `maxDepth`, and never more than a fair share
+/// of what is left. Every task ends exactly once: a result counts only for the task's current
+/// attempt, and only once.
+public struct Scheduler: Sendable {
+    public typealias TaskID = Int
+    public typealias SlotID = Int
+
+    public enum Action: Sendable, Equatable {
+        /// Send these tasks (with their attempt numbers) to the slot, in this order.
+        case assign(slot: SlotID, tasks: [Assignment])
+        /// Stop this running task (its time is up); its result will come back as `timedOut`.
+        case cancel(slot: SlotID, task: TaskID, attempt: Int)
+        /// The task's final outcome; emitted exactly once per task.
+        case complete(task: TaskID, attempt: Int, outcome: Outcome)
+    }
+
+    public struct Assignment: Sendable, Equatable {
+        public var task: TaskID
+        public var attempt: Int
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        /// The worker reported a result (success or not is the caller's business).
+        case finished
+        /// Cancelled after `timeout`.
+        case timedOut
+        /// Its slot died while it ran, more often than `retries` allows.
+        case quarantined(losses: Int)
+        /// No slot is left to run it.
+        case abandoned
+    }
+
+    private struct TaskState {
+        var attempt = 0
+        var losses = 0
+        var done = false
+        var timedOut = false
+    }
+
+    private struct Slot {
+        /// Assigned and not finished, in order: the first one is running.
+        var queue: [Assignment] = []
+        var headStarted: UInt64 = 0
+        var sentAt: [TaskID: UInt64] = [:]
+        var cancelled = false
+    }
+
+    public let retries: Int
+    public let timeoutNanos: UInt64?
+    public let maxDepth: Int
+    private var tasks: [TaskState]
+    private var pending: [TaskID]
+    private var pendingHead = 0
+    private var slots: [SlotID: Slot] = [:]
+    private var remaining: Int
+    /// Moving averages feeding the queue depth.
+    private var meanTaskNanos: Double = 0
+    private var meanRoundTripNanos: Double = 1_000_000
+
+    public init(taskCount: Int, retries: Int = 2, timeoutNanos: UInt64? = nil, maxDepth: Int = 64) {
+        self.retries = retries
+        self.timeoutNanos = timeoutNanos
+        self.maxDepth = maxDepth
+        tasks = Array(repeating: TaskState(), count: taskCount)
+        pending = Array(0..<taskCount)
+        remaining = taskCount
+    }
+
+    public var isFinished: Bool { remaining == 0 }
+    public var unfinishedCount: Int { remaining }
+    public var slotCount: Int { slots.count }
+    /// Tasks currently assigned to a slot.
+    public func assigned(to slot: SlotID) -> [Assignment] { slots[slot]?.queue ?? [] }
+
+    // MARK: Events
+
+    public mutating func slotJoined(_ slot: SlotID, now: UInt64) -> [Action] {
+        slots[slot] = Slot()
+        return fill(slot, now: now)
+    }
+
+    /// A result for `task`'s `attempt` arrived from `slot`, having run for `durationNanos`.
+    public mutating func resultArrived(
+        slot: SlotID, task: TaskID, attempt: Int, durationNanos: UInt64, now: UInt64
+    ) -> [Action] {
+        guard var state = slots[slot], let index = state.queue.firstIndex(where: { $0.task == task && $0.attempt == attempt }) else {
+            return []  // a stale result: an earlier attempt, or a slot already given up on
+        }
+        state.queue.remove(at: index)
+        if let sent = state.sentAt.removeValue(forKey: task), now > sent {
+            let roundTrip = Double(now - sent) - Double(durationNanos)
+            if roundTrip > 0 { meanRoundTripNanos = 0.8 * meanRoundTripNanos + 0.2 * roundTrip }
+        }
+        meanTaskNanos = meanTaskNanos == 0 ? Double(durationNanos) : 0.8 * meanTaskNanos + 0.2 * Double(durationNanos)
+        if index == 0 {
+            state.headStarted = now
+            state.cancelled = false
+        }
+        slots[slot] = state
+        var actions: [Action] = []
+        if !tasks[task].done, tasks[task].attempt == attempt {
+            tasks[task].done = true
+            remaining -= 1
+            actions.append(.complete(task: task, attempt: attempt, outcome: tasks[task].timedOut ? .timedOut : .finished))
+        }
+        return actions + fill(slot, now: now)
+    }
+
+    /// The slot's worker or host is gone: its running task counts a loss, the rest go back.
+    public mutating func slotLost(_ slot: SlotID, now: UInt64) -> [Action] {
+        guard let state = slots.removeValue(forKey: slot) else { return [] }
+        var actions: [Action] = []
+        var requeued: [TaskID] = []
+        for (position, assignment) in state.queue.enumerated() where !tasks[assignment.task].done {
+            let task = assignment.task
+            tasks[task].attempt += 1
+            if position == 0 {
+                tasks[task].losses += 1
+                if tasks[task].timedOut || tasks[task].losses > retries {
+                    tasks[task].done = true
+                    remaining -= 1
+                    let outcome: Outcome = tasks[task].timedOut ? .timedOut : .quarantined(losses: tasks[task].losses)
+                    actions.append(.complete(task: task, attempt: tasks[task].attempt, outcome: outcome))
+                    continue
+                }
+            }
+            requeued.append(task)
+        }
+        // Re-run them first: they have waited longest.
+        pending.replaceSubrange(pendingHead..<pendingHead, with: requeued)
+        actions += slots.keys.sorted().flatMap { fill($0, now: now) }
+        if slots.isEmpty { actions += abandonAll() }
+        return actions
+    }
+
+    /// Time has passed: cancels tasks that ran past the timeout.
+    public mutating func tick(now: UInt64) -> [Action] {
+        guard let timeoutNanos else { return [] }
+        var actions: [Action] = []
+        for (id, state) in slots.sorted(by: { $0.key < $1.key }) {
+            guard let head = state.queue.first, !state.cancelled, now >= state.headStarted + timeoutNanos else { continue }
+            slots[id]!.cancelled = true
+            tasks[head.task].timedOut = true
+            actions.append(.cancel(slot: id, task: head.task, attempt: head.attempt))
+        }
+        return actions
+    }
+
+    /// When `tick` next has something to do.
+    public func nextDeadline() -> UInt64? {
+        guard let timeoutNanos else { return nil }
+        return slots.values.filter { !$0.queue.isEmpty && !$0.cancelled }.map { $0.headStarted + timeoutNanos }.min()
+    }
+
+    // MARK: Internals
+
+    /// How many tasks a slot should hold: about one round trip's worth.
+    public var depth: Int {
+        guard meanTaskNanos > 0 else { return 2 }
+        let wanted = Int((meanRoundTripNanos / meanTaskNanos).rounded(.up)) + 1
+        let fairShare = max(1, (remaining + max(1, slots.count) - 1) / max(1, slots.count))
+        return max(1, min(wanted, maxDepth, fairShare))
+    }
+
+    private mutating func fill(_ slot: SlotID, now: UInt64) -> [Action] {
+        guard var state = slots[slot] else { return [] }
+        var batch: [Assignment] = []
+        let target = depth
+        while state.queue.count < target, pendingHead < pending.count {
+            let task = pending[pendingHead]
+            pendingHead += 1
+            guard !tasks[task].done else { continue }
+            let assignment = Assignment(task: task, attempt: tasks[task].attempt)
+            if state.queue.isEmpty { state.headStarted = now }
+            state.queue.append(assignment)
+            state.sentAt[task] = now
+            batch.append(assignment)
+        }
+        if pendingHead > 1024, pendingHead * 2 > pending.count {
+            pending.removeFirst(pendingHead)
+            pendingHead = 0
+        }
+        slots[slot] = state
+        return batch.isEmpty ? [] : [.assign(slot: slot, tasks: batch)]
+    }
+
+    private mutating func abandonAll() -> [Action] {
+        var actions: [Action] = []
+        for task in tasks.indices where !tasks[task].done {
+            tasks[task].done = true
+            remaining -= 1
+            actions.append(.complete(task: task, attempt: tasks[task].attempt, outcome: .abandoned))
+        }
+        pending.removeAll()
+        pendingHead = 0
+        return actions
+    }
+}

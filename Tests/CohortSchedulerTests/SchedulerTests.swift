@@ -1,0 +1,180 @@
+import Testing
+
+@testable import CohortScheduler
+
+/// Drives a scheduler the way the coordinator does, checking its promises as it goes.
+struct Harness {
+    var scheduler: Scheduler
+    var now: UInt64 = 0
+    var completions: [Int: [Scheduler.Outcome]] = [:]
+    var queues: [Int: [Scheduler.Assignment]] = [:]
+    var cancels: [(Int, Int)] = []
+    var ranOn: [Int: Set<Int>] = [:]
+
+    init(_ scheduler: Scheduler) { self.scheduler = scheduler }
+
+    mutating func apply(_ actions: [Scheduler.Action]) {
+        for action in actions {
+            switch action {
+            case .assign(let slot, let tasks):
+                queues[slot, default: []] += tasks
+                for t in tasks { ranOn[t.task, default: []].insert(slot) }
+            case .cancel(let slot, let task, _):
+                cancels.append((slot, task))
+            case .complete(let task, _, let outcome):
+                completions[task, default: []].append(outcome)
+            }
+        }
+    }
+
+    mutating func join(_ slot: Int) { apply(scheduler.slotJoined(slot, now: now)) }
+
+    /// The slot's worker finishes its running task (the head of its queue).
+    mutating func finishHead(_ slot: Int, duration: UInt64 = 1_000) {
+        guard let head = queues[slot]?.first else { return }
+        queues[slot]!.removeFirst()
+        now += duration + 500
+        apply(scheduler.resultArrived(slot: slot, task: head.task, attempt: head.attempt, durationNanos: duration, now: now))
+    }
+
+    mutating func lose(_ slot: Int) {
+        queues[slot] = nil
+        apply(scheduler.slotLost(slot, now: now))
+    }
+}
+
+@Suite struct SchedulerTests {
+    @Test func everyTaskCompletesOnceAcrossSlots() {
+        var h = Harness(Scheduler(taskCount: 100))
+        for slot in 0..<4 { h.join(slot) }
+        while !h.scheduler.isFinished {
+            for slot in 0..<4 { h.finishHead(slot) }
+        }
+        #expect(h.completions.count == 100)
+        #expect(h.completions.values.allSatisfy { $0 == [.finished] })
+        #expect(Set(h.ranOn.values.flatMap { $0 }) == [0, 1, 2, 3])
+    }
+
+    @Test func aLostSlotsTasksRunElsewhereAndStaleResultsAreIgnored() {
+        var h = Harness(Scheduler(taskCount: 10, retries: 2))
+        h.join(0)
+        h.join(1)
+        let stranded = h.queues[0]!
+        #expect(!stranded.isEmpty)
+        h.lose(0)
+        // A result from the dead slot's old attempt arrives late: it must not count.
+        let late = h.scheduler.resultArrived(slot: 0, task: stranded[0].task, attempt: stranded[0].attempt, durationNanos: 1, now: 99)
+        #expect(late.isEmpty)
+        while !h.scheduler.isFinished { h.finishHead(1) }
+        #expect(h.completions.count == 10)
+        #expect(h.completions.values.allSatisfy { $0 == [.finished] })
+        for assignment in stranded { #expect(h.ranOn[assignment.task] == [0, 1]) }
+    }
+
+    @Test func aTaskThatKeepsKillingItsWorkerIsQuarantined() {
+        var h = Harness(Scheduler(taskCount: 1, retries: 2))
+        for slot in 0..<4 { h.join(slot) }
+        // Each loss hands the task to the next slot, until it has killed 3 (retries + 1).
+        for slot in 0..<3 {
+            #expect(h.queues[slot]?.first?.task == 0, "slot \(slot) runs the task")
+            h.lose(slot)
+        }
+        #expect(h.completions[0] == [.quarantined(losses: 3)])
+        #expect(h.scheduler.isFinished)
+        #expect(h.queues[3]?.isEmpty ?? true)
+    }
+
+    @Test func timeoutsCancelTheRunningTaskAndReportTimedOut() {
+        var h = Harness(Scheduler(taskCount: 2, timeoutNanos: 1_000_000))
+        h.join(0)
+        let head = h.queues[0]!.first!
+        #expect(h.scheduler.nextDeadline() == 1_000_000)
+        h.apply(h.scheduler.tick(now: 999_999))
+        #expect(h.cancels.isEmpty)
+        h.now = 1_000_000
+        h.apply(h.scheduler.tick(now: h.now))
+        #expect(h.cancels.count == 1 && h.cancels[0] == (0, head.task))
+        h.apply(h.scheduler.tick(now: 2_000_000))
+        #expect(h.cancels.count == 1, "a task is cancelled once")
+        h.finishHead(0)
+        #expect(h.completions[head.task] == [.timedOut])
+        while !h.scheduler.isFinished { h.finishHead(0) }
+        #expect(h.completions.values.filter { $0 == [.finished] }.count == 1)
+    }
+
+    @Test func tinyTasksDeepenTheQueueAndLongOnesKeepItShallow() {
+        var tiny = Scheduler(taskCount: 10_000)
+        _ = tiny.slotJoined(0, now: 0)
+        var now: UInt64 = 0
+        for _ in 0..<50 {
+            guard let head = tiny.assigned(to: 0).first else { break }
+            now += 1_050_000
+            _ = tiny.resultArrived(slot: 0, task: head.task, attempt: head.attempt, durationNanos: 50_000, now: now)
+        }
+        #expect(tiny.depth > 10)
+        var long = Scheduler(taskCount: 10_000)
+        _ = long.slotJoined(0, now: 0)
+        now = 0
+        for _ in 0..<20 {
+            guard let head = long.assigned(to: 0).first else { break }
+            now += 200_000_000
+            _ = long.resultArrived(slot: 0, task: head.task, attempt: head.attempt, durationNanos: 199_000_000, now: now)
+        }
+        #expect(long.depth <= 2)
+    }
+
+    @Test func withNoSlotLeftEveryUnfinishedTaskIsAbandonedOnce() {
+        var h = Harness(Scheduler(taskCount: 5))
+        h.join(0)
+        h.finishHead(0)
+        h.lose(0)
+        #expect(h.scheduler.isFinished)
+        #expect(h.completions.count == 5)
+        #expect(h.completions.values.filter { $0 == [.abandoned] }.count == 4)
+    }
+
+    /// Random joins, results, losses and ticks: every task still ends exactly once.
+    @Test(arguments: 1...20)
+    func randomEventsNeverLoseOrDuplicateATask(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        let count = Int(rng.next() % 300) + 1
+        var h = Harness(Scheduler(taskCount: count, retries: 2, timeoutNanos: rng.next() % 2 == 0 ? 50_000 : nil))
+        var nextSlot = 0
+        for _ in 0..<3 {
+            h.join(nextSlot)
+            nextSlot += 1
+        }
+        var steps = 0
+        while !h.scheduler.isFinished, steps < 100_000 {
+            steps += 1
+            let live = h.queues.keys.sorted()
+            switch rng.next() % 20 {
+            case 0 where live.count > 1:
+                h.lose(live[Int(rng.next() % UInt64(live.count))])
+            case 1:
+                h.join(nextSlot)
+                nextSlot += 1
+            case 2:
+                h.now += rng.next() % 100_000
+                h.apply(h.scheduler.tick(now: h.now))
+            default:
+                if let slot = live.randomElement(using: &rng) { h.finishHead(slot, duration: rng.next() % 20_000) }
+            }
+        }
+        #expect(h.scheduler.isFinished)
+        #expect(h.completions.count == count)
+        #expect(h.completions.values.allSatisfy { $0.count == 1 })
+    }
+}
+
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
