@@ -50,7 +50,10 @@ let package = Package(
         ),
         .target(
             name: "Cohort",
-            dependencies: ["CohortCore", "CohortSSH", "CohortInventory"],
+            dependencies: [
+                "CohortCore", "CohortSSH", "CohortInventory", "CohortWire", "CohortScheduler",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -59,14 +59,23 @@ public final class SSHConnection: Sendable {
     /// sends `stdin` followed by EOF. Output is buffered up to `bufferLimit` bytes before the
     /// channel stops reading and the remote writer is slowed down.
     public func exec(_ command: String, stdin: [UInt8] = [], bufferLimit: Int = 1 << 20) -> RemoteProcess {
+        let process = open(command, bufferLimit: bufferLimit)
+        process.send(stdin)
+        process.closeInput()
+        return process.output
+    }
+
+    /// Starts `command` with its stdin left open: send bytes with `send` as the conversation
+    /// goes, `closeInput` to end it. Used for worker channels.
+    public func open(_ command: String, bufferLimit: Int = 1 << 20) -> InteractiveProcess {
         let driver = self.driver
         let loop = driver.loop
         let output = OutputBuffer(capacity: bufferLimit) {
             loop.execute { loop.kick(driver) }
         }
-        let channel = ExecChannel(command: command, stdin: stdin, output: output)
+        let channel = ExecChannel(command: command, output: output)
         loop.execute { driver.add(channel) }
-        return RemoteProcess(output: output)
+        return InteractiveProcess(channel: channel, driver: driver, output: RemoteProcess(output: output))
     }
 
     /// Runs `command` to its end and collects its output (for small outputs).
@@ -112,4 +121,30 @@ public struct CompletedProcess: Sendable, Equatable {
     public var stdout: [UInt8]
     public var stderr: [UInt8]
     public var status: ExitStatus
+}
+
+/// A remote command whose stdin stays open. `send` and `closeInput` may be called from any
+/// thread; bytes reach the channel in the order they were sent.
+public struct InteractiveProcess: Sendable {
+    let channel: ExecChannel
+    let driver: SessionDriver
+    /// Everything the command writes, and how it ends.
+    public let output: RemoteProcess
+
+    public func send(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        let (channel, driver) = (self.channel, self.driver)
+        driver.loop.execute {
+            channel.enqueue(bytes)
+            driver.loop.kick(driver)
+        }
+    }
+
+    public func closeInput() {
+        let (channel, driver) = (self.channel, self.driver)
+        driver.loop.execute {
+            channel.closeInput()
+            driver.loop.kick(driver)
+        }
+    }
 }

@@ -31,7 +31,7 @@ public struct Scheduler: Sendable {
         case timedOut
         /// Its slot died while it ran, more often than `retries` allows.
         case quarantined(losses: Int)
-        /// No slot is left to run it.
+        /// No slot is left to run it (see `abandonRemaining`).
         case abandoned
     }
 
@@ -134,7 +134,6 @@ public struct Scheduler: Sendable {
         // Re-run them first: they have waited longest.
         pending.replaceSubrange(pendingHead..<pendingHead, with: requeued)
         actions += slots.keys.sorted().flatMap { fill($0, now: now) }
-        if slots.isEmpty { actions += abandonAll() }
         return actions
     }
 
@@ -189,7 +188,8 @@ public struct Scheduler: Sendable {
         return batch.isEmpty ? [] : [.assign(slot: slot, tasks: batch)]
     }
 
-    private mutating func abandonAll() -> [Action] {
+    /// Ends every unfinished task as `.abandoned`: the caller knows no slot is left or coming.
+    public mutating func abandonRemaining() -> [Action] {
         var actions: [Action] = []
         for task in tasks.indices where !tasks[task].done {
             tasks[task].done = true

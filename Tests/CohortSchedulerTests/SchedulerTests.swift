@@ -128,6 +128,8 @@ struct Harness {
         h.join(0)
         h.finishHead(0)
         h.lose(0)
+        #expect(!h.scheduler.isFinished, "the caller may still bring slots")
+        h.apply(h.scheduler.abandonRemaining())
         #expect(h.scheduler.isFinished)
         #expect(h.completions.count == 5)
         #expect(h.completions.values.filter { $0 == [.abandoned] }.count == 4)

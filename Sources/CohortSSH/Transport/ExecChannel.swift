@@ -6,20 +6,35 @@ import CohortCore
 /// Loop thread only, like its driver. Output goes to `output` as raw bytes, never decoded.
 final class ExecChannel: @unchecked Sendable {
     // @unchecked: mutated only on the owning driver's loop thread; `output` is thread-safe.
-    private enum State { case opening, starting, sendingInput, running, closing, done }
+    private enum State { case opening, starting, running, closing, done }
 
     private var state = State.opening
     private var channel: OpaquePointer?
     private let command: String
-    private let stdin: [UInt8]
-    private var stdinOffset = 0
+    /// Bytes queued for the remote stdin, written as the window allows.
+    private var input: [UInt8] = []
+    private var inputOffset = 0
+    private var inputClosed = false
+    private var eofSent = false
     let output: OutputBuffer
 
-    init(command: String, stdin: [UInt8], output: OutputBuffer) {
+    init(command: String, output: OutputBuffer) {
         self.command = command
-        self.stdin = stdin
         self.output = output
     }
+
+    /// Queues bytes for the remote stdin (loop thread).
+    func enqueue(_ bytes: [UInt8]) {
+        guard !inputClosed else { return }
+        if inputOffset > 0, inputOffset == input.count {
+            input.removeAll(keepingCapacity: true)
+            inputOffset = 0
+        }
+        input += bytes
+    }
+
+    /// EOF follows once the queued bytes are written (loop thread).
+    func closeInput() { inputClosed = true }
 
     var isDone: Bool { state == .done }
     var isPausedByConsumer: Bool { state == .running && !output.reserve() }
@@ -37,22 +52,11 @@ final class ExecChannel: @unchecked Sendable {
             return true
         case .starting:
             guard try LibSSH2.check(cohort_libssh2_channel_exec(channel, command), session, "exec") != nil else { return false }
-            state = .sendingInput
-            return true
-        case .sendingInput:
-            while stdinOffset < stdin.count {
-                let written = stdin.withUnsafeBufferPointer { bytes in
-                    libssh2_channel_write_ex(channel, 0, UnsafeRawPointer(bytes.baseAddress! + stdinOffset)
-                        .assumingMemoryBound(to: CChar.self), stdin.count - stdinOffset)
-                }
-                guard let n = try LibSSH2.check(written, session, "write stdin") else { return false }
-                stdinOffset += n
-            }
-            guard try LibSSH2.check(libssh2_channel_send_eof(channel), session, "send EOF") != nil else { return false }
             state = .running
             return true
         case .running:
-            return try read(session: session, buffer: &buffer)
+            let wrote = try write(session: session)
+            return try read(session: session, buffer: &buffer) || wrote
         case .closing:
             guard try LibSSH2.check(libssh2_channel_wait_closed(channel), session, "close") != nil else { return false }
             finishWithStatus()
@@ -60,6 +64,25 @@ final class ExecChannel: @unchecked Sendable {
         case .done:
             return false
         }
+    }
+
+    private func write(session: OpaquePointer) throws(SSHCallError) -> Bool {
+        var progressed = false
+        while inputOffset < input.count {
+            let written = input.withUnsafeBufferPointer { bytes in
+                libssh2_channel_write_ex(channel, 0, UnsafeRawPointer(bytes.baseAddress! + inputOffset)
+                    .assumingMemoryBound(to: CChar.self), input.count - inputOffset)
+            }
+            guard let n = try LibSSH2.check(written, session, "write stdin") else { return progressed }
+            inputOffset += n
+            progressed = true
+        }
+        if inputClosed, !eofSent {
+            guard try LibSSH2.check(libssh2_channel_send_eof(channel), session, "send EOF") != nil else { return progressed }
+            eofSent = true
+            progressed = true
+        }
+        return progressed
     }
 
     /// Bytes one channel may read per turn of its loop, so that a fast stream cannot starve

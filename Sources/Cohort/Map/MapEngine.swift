@@ -1,0 +1,226 @@
+import CohortCore
+import CohortScheduler
+import CohortSSH
+import CohortWire
+import Foundation
+
+/// The coordinator's heart for a map: turns worker messages into scheduler events and the
+/// scheduler's actions into frames. All state lives in this actor; IO is done by the readers
+/// (one task per worker channel) and by `InteractiveProcess.send`.
+actor MapEngine {
+    private struct SlotState {
+        var host: String
+        var number: Int
+        var process: InteractiveProcess
+        var handshake: CoordinatorHandshake
+        var ready = false
+        /// Output of tasks running (or queued) on this slot, by task id.
+        var outputs: [UInt64: (CapturedOutput, CapturedOutput)] = [:]
+        var started: [UInt64: Date] = [:]
+    }
+
+    private struct Final {
+        var frame: ResultFrame
+        var host: String
+        var slot: Int
+        var stdout: CapturedOutput
+        var stderr: CapturedOutput
+        var startedAt: Date?
+    }
+
+    private var scheduler: Scheduler
+    private var slots: [Int: SlotState] = [:]
+    private var finals: [Int: Final] = [:]
+    private var attempts: [Int: Int] = [:]
+    private var pendingHosts: Int
+    private var nextSlot = 1
+    private var summary = MapSummary()
+    private var waiter: CheckedContinuation<Void, Never>?
+    private let render: @Sendable (Int, Int) -> [UInt8]
+    private let kind: String
+    private let graceMillis: UInt32
+    private let onResult: @Sendable (MapResult) -> Void
+    private let onEvent: @Sendable (MapEvent) -> Void
+    private let binary: WorkerBinary
+    private let clockStart = ContinuousClock.now
+
+    init(
+        taskCount: Int, hosts: Int, retries: Int, timeout: Duration?, graceMillis: UInt32, kind: String, binary: WorkerBinary,
+        render: @escaping @Sendable (Int, Int) -> [UInt8], onResult: @escaping @Sendable (MapResult) -> Void,
+        onEvent: @escaping @Sendable (MapEvent) -> Void
+    ) {
+        scheduler = Scheduler(taskCount: taskCount, retries: retries, timeoutNanos: timeout.map(Self.nanos))
+        pendingHosts = hosts
+        self.render = render
+        self.kind = kind
+        self.graceMillis = graceMillis
+        self.onResult = onResult
+        self.onEvent = onEvent
+        self.binary = binary
+    }
+
+    static func nanos(_ d: Duration) -> UInt64 {
+        UInt64(max(0, d.components.seconds)) * 1_000_000_000 + UInt64(max(0, d.components.attoseconds) / 1_000_000_000)
+    }
+
+    private var now: UInt64 { Self.nanos(ContinuousClock.now - clockStart) }
+
+    // MARK: Lifecycle
+
+    func waitUntilFinished() async -> MapSummary {
+        if !scheduler.isFinished {
+            await withCheckedContinuation { waiter = $0 }
+        }
+        return summary
+    }
+
+    func addSlot(host: String, process: InteractiveProcess) -> Int {
+        let id = nextSlot
+        nextSlot += 1
+        slots[id] = SlotState(
+            host: host, number: id, process: process,
+            handshake: CoordinatorHandshake(expectedOS: binary.os, expectedArch: binary.arch))
+        return id
+    }
+
+    func hostFailed(_ host: String, _ error: CohortError) {
+        summary.hostFailures.append((host, error))
+        onEvent(.hostFailed(host: host, error: error))
+        hostSettled()
+    }
+
+    func hostSettled() {
+        pendingHosts -= 1
+        abandonIfHopeless()
+    }
+
+    /// Every worker is told to leave; their channels then close.
+    func shutdownAll() {
+        for slot in slots.values {
+            slot.process.send(Wire.encode(.shutdown(reason: "map finished")))
+            slot.process.closeInput()
+        }
+    }
+
+    // MARK: Events from workers
+
+    func received(_ message: WireMessage, from id: Int) {
+        guard var slot = slots[id] else { return }
+        if !slot.ready {
+            switch slot.handshake.receive(message) {
+            case .accept(_, let reply):
+                slot.process.send(Wire.encode(reply))
+                slot.ready = true
+                slots[id] = slot
+                perform(scheduler.slotJoined(id, now: now))
+            case .refuse(let reason, let reply):
+                slot.process.send(Wire.encode(reply))
+                slot.process.closeInput()
+                slots[id] = nil
+                onEvent(.slotLost(host: slot.host, slot: id, reason: reason))
+                abandonIfHopeless()
+            }
+            return
+        }
+        switch message {
+        case .output(let task, let stream, let bytes):
+            let pair = slot.outputs[task] ?? (CapturedOutput(), CapturedOutput())
+            if slot.outputs[task] == nil { slots[id]!.outputs[task] = pair }
+            (stream == 1 ? pair.0 : pair.1).append(bytes)
+        case .result(let frame):
+            let pair = slots[id]!.outputs.removeValue(forKey: frame.taskID) ?? (CapturedOutput(), CapturedOutput())
+            let started = slots[id]!.started.removeValue(forKey: frame.taskID)
+            let task = Int(frame.taskID)
+            if Int(frame.attempt) == (attempts[task] ?? 0) {
+                finals[task] = Final(frame: frame, host: slot.host, slot: id, stdout: pair.0, stderr: pair.1, startedAt: started)
+            }
+            perform(scheduler.resultArrived(
+                slot: id, task: task, attempt: Int(frame.attempt), durationNanos: frame.durationNanos, now: now))
+        case .heartbeat, .hello, .welcome, .task, .cancel, .shutdown:
+            break
+        }
+    }
+
+    func lost(_ id: Int, reason: String) {
+        // After the last result, channels closing is the normal end, not a loss.
+        guard !scheduler.isFinished, let slot = slots.removeValue(forKey: id) else { return }
+        onEvent(.slotLost(host: slot.host, slot: id, reason: reason))
+        if slot.ready { perform(scheduler.slotLost(id, now: now)) }
+        abandonIfHopeless()
+    }
+
+    func tick() {
+        perform(scheduler.tick(now: now))
+    }
+
+    // MARK: Actions
+
+    /// Nothing can run the remaining tasks once no host is still connecting and no slot is
+    /// left (ready or still shaking hands).
+    private func abandonIfHopeless() {
+        guard pendingHosts <= 0, slots.isEmpty, !scheduler.isFinished else { return }
+        perform(scheduler.abandonRemaining())
+    }
+
+    private func perform(_ actions: [Scheduler.Action]) {
+        for action in actions {
+            switch action {
+            case .assign(let id, let tasks):
+                guard let slot = slots[id] else { continue }
+                var bytes: [UInt8] = []
+                for assignment in tasks {
+                    attempts[assignment.task] = assignment.attempt
+                    slots[id]!.started[UInt64(assignment.task)] = Date()
+                    let frame = TaskFrame(
+                        id: UInt64(assignment.task), attempt: UInt32(assignment.attempt), kind: kind,
+                        payload: render(assignment.task, slot.number))
+                    bytes += Wire.encode(.task(frame))
+                }
+                slot.process.send(bytes)
+            case .cancel(let id, let task, _):
+                slots[id]?.process.send(Wire.encode(.cancel(taskID: UInt64(task), graceMillis: graceMillis)))
+            case .complete(let task, let attempt, let outcome):
+                deliver(task: task, attempt: attempt, outcome: outcome)
+            }
+        }
+        if scheduler.isFinished, let waiter {
+            self.waiter = nil
+            waiter.resume()
+        }
+    }
+
+    private func deliver(task: Int, attempt: Int, outcome: Scheduler.Outcome) {
+        let final = finals.removeValue(forKey: task)
+        let status: MapStatus
+        switch outcome {
+        case .finished, .timedOut:
+            guard let frame = final?.frame else {
+                status = .lost("no result arrived")
+                break
+            }
+            if outcome == .timedOut {
+                status = .timedOut
+            } else {
+                switch frame.outcome {
+                case .exited: status = .exited(frame.code)
+                case .signaled: status = .signaled(frame.code)
+                case .failedToStart, .failed: status = .failedToStart(frame.message)
+                }
+            }
+        case .quarantined(let losses):
+            status = .lost("its worker died each of the \(losses) times it ran (quarantined)")
+        case .abandoned:
+            status = .lost("no host was left to run it")
+        }
+        switch status {
+        case .exited(0): summary.succeeded += 1
+        case .timedOut: summary.timedOut += 1
+        case .lost: summary.lost += 1
+        default: summary.failed += 1
+        }
+        onResult(MapResult(
+            index: task, host: final?.host, slot: final?.slot, status: status,
+            stdout: final?.stdout ?? CapturedOutput(), stderr: final?.stderr ?? CapturedOutput(), startedAt: final?.startedAt,
+            duration: .nanoseconds(Int64(final?.frame.durationNanos ?? 0)), attempts: attempt + 1))
+    }
+}

@@ -1,0 +1,121 @@
+import CohortCore
+import CohortSSH
+import CohortWire
+import Foundation
+
+/// Settings of a map run.
+public struct MapOptions: Sendable {
+    /// Worker processes per host; nil means the host's core count (or its `cohort_slots`).
+    public var slots: Int?
+    /// How often a task may be re-run after its worker or host died while running it.
+    public var retries = 2
+    /// Per-task limit: TERM to its process group, `grace`, then KILL; the result is `.timedOut`.
+    public var timeout: Duration?
+    public var grace: Duration = .seconds(2)
+
+    public init() {}
+}
+
+/// Spreads tasks over every core of a fleet (`cohort map`): one SSH connection per host, one
+/// worker process per core on its own channel, results streamed back as tasks finish.
+public struct TaskMap: Sendable {
+    public var hosts: [(connection: HostConnection, slots: Int?)]
+    public var connectionOptions: ConnectionOptions
+    public var options: MapOptions
+    public var worker: WorkerBinary
+    private let client: SSHClient
+
+    public init(
+        hosts: [(connection: HostConnection, slots: Int?)], connectionOptions: ConnectionOptions, options: MapOptions,
+        worker: WorkerBinary, client: SSHClient = SSHClient()
+    ) {
+        self.hosts = hosts
+        self.connectionOptions = connectionOptions
+        self.options = options
+        self.worker = worker
+        self.client = client
+    }
+
+    /// Runs `count` shell tasks; `command(index, slot)` gives task `index`'s command line for the
+    /// 1-based slot that runs it. Each task's result reaches `onResult` exactly once, from the
+    /// engine's actor (serially).
+    public func run(
+        count: Int, command: @escaping @Sendable (Int, Int) -> String,
+        onResult: @escaping @Sendable (MapResult) -> Void, onEvent: @escaping @Sendable (MapEvent) -> Void = { _ in }
+    ) async -> MapSummary {
+        let engine = MapEngine(
+            taskCount: count, hosts: hosts.count, retries: options.retries, timeout: options.timeout,
+            graceMillis: UInt32(MapEngine.nanos(options.grace) / 1_000_000), kind: "shell", binary: worker,
+            render: { Array(command($0, $1).utf8) }, onResult: onResult, onEvent: onEvent)
+        let limiter = ConnectRateLimiter(perSecond: connectionOptions.connectRate)
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+                await engine.tick()
+            }
+        }
+        let connections = await withTaskGroup(of: SSHConnection?.self) { group in
+            for (host, slots) in hosts {
+                group.addTask { await setUp(host, slots: slots, engine: engine, limiter: limiter) }
+            }
+            return await group.reduce(into: [SSHConnection]()) { if let c = $1 { $0.append(c) } }
+        }
+        let summary = await engine.waitUntilFinished()
+        ticker.cancel()
+        await engine.shutdownAll()
+        for connection in connections { await connection.close() }
+        return summary
+    }
+
+    private func setUp(_ host: HostConnection, slots: Int?, engine: MapEngine, limiter: ConnectRateLimiter) async -> SSHConnection? {
+        guard case .ssh(let target) = host else {
+            await engine.hostFailed(host.name, CohortError(.invalidInput, "cohort map does not run on local connections yet", host: host.name))
+            return nil
+        }
+        do {
+            await limiter.acquire()
+            let connection = try await client.connect(target)
+            let deployed = try await WorkerDeployer(binary: worker).deploy(on: connection, host: target.name)
+            let count = options.slots ?? slots ?? deployed.cores
+            for _ in 0..<count {
+                let process = connection.open(deployed.command)
+                let id = await engine.addSlot(host: target.name, process: process)
+                Task { await Self.read(process, slot: id, engine: engine) }
+            }
+            await engine.hostSettled()
+            return connection
+        } catch let error as CohortError {
+            await engine.hostFailed(target.name, error.with(host: target.name))
+        } catch {
+            await engine.hostFailed(target.name, CohortError(.sshFailure, "\(error)", host: target.name))
+        }
+        return nil
+    }
+
+    /// Decodes one worker channel into the engine, and reports the slot lost when it ends.
+    private static func read(_ process: InteractiveProcess, slot: Int, engine: MapEngine) async {
+        var decoder = FrameDecoder()
+        var errors: [UInt8] = []
+        var reason = "worker channel closed"
+        do {
+            for try await event in process.output {
+                switch event {
+                case .stdout(let bytes):
+                    decoder.feed(bytes)
+                    while let message = try decoder.next() { await engine.received(message, from: slot) }
+                case .stderr(let bytes):
+                    errors = Array((errors + bytes).suffix(2048))
+                case .exit(let status):
+                    let said = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    reason = "worker ended (\(status))" + (said.isEmpty ? "" : ": \(said)")
+                }
+            }
+        } catch let error as WireError {
+            reason = "\(error)"
+            process.closeInput()
+        } catch {
+            reason = "\(error)"
+        }
+        await engine.lost(slot, reason: reason)
+    }
+}
