@@ -13,7 +13,7 @@ public struct Scheduler: Sendable {
     public enum Action: Sendable, Equatable {
         /// Send these tasks (with their attempt numbers) to the slot, in this order.
         case assign(slot: SlotID, tasks: [Assignment])
-        /// Stop this running task (its time is up); its result will come back as `timedOut`.
+        /// Stop this task (its time is up, or the run halts now); its result still comes back.
         case cancel(slot: SlotID, task: TaskID, attempt: Int)
         /// The task's final outcome; emitted exactly once per task.
         case complete(task: TaskID, attempt: Int, outcome: Outcome)
@@ -33,6 +33,8 @@ public struct Scheduler: Sendable {
         case quarantined(losses: Int)
         /// No slot is left to run it (see `abandonRemaining`).
         case abandoned
+        /// Never started: the run was halted (see `halt`).
+        case halted
     }
 
     private struct TaskState {
@@ -58,6 +60,7 @@ public struct Scheduler: Sendable {
     private var pendingHead = 0
     private var slots: [SlotID: Slot] = [:]
     private var remaining: Int
+    private var halted = false
     /// Moving averages feeding the queue depth.
     private var meanTaskNanos: Double = 0
     private var meanRoundTripNanos: Double = 1_000_000
@@ -131,6 +134,14 @@ public struct Scheduler: Sendable {
             }
             requeued.append(task)
         }
+        if halted {
+            for task in requeued {
+                tasks[task].done = true
+                remaining -= 1
+                actions.append(.complete(task: task, attempt: tasks[task].attempt, outcome: .halted))
+            }
+            return actions
+        }
         // Re-run them first: they have waited longest.
         pending.replaceSubrange(pendingHead..<pendingHead, with: requeued)
         actions += slots.keys.sorted().flatMap { fill($0, now: now) }
@@ -186,6 +197,29 @@ public struct Scheduler: Sendable {
         }
         slots[slot] = state
         return batch.isEmpty ? [] : [.assign(slot: slot, tasks: batch)]
+    }
+
+    /// Stops the run early (`--halt`): no task starts any more, those not yet sent end
+    /// `.halted`; with `cancelRunning` every task held by a slot is cancelled too (their
+    /// results still come back and end them), else they run to their end.
+    public mutating func halt(cancelRunning: Bool) -> [Action] {
+        var actions: [Action] = []
+        for task in pending[pendingHead...] where !tasks[task].done {
+            tasks[task].done = true
+            remaining -= 1
+            actions.append(.complete(task: task, attempt: tasks[task].attempt, outcome: .halted))
+        }
+        pending.removeAll()
+        pendingHead = 0
+        halted = true
+        guard cancelRunning else { return actions }
+        for id in slots.keys.sorted() {
+            slots[id]!.cancelled = true
+            for assignment in slots[id]!.queue {
+                actions.append(.cancel(slot: id, task: assignment.task, attempt: assignment.attempt))
+            }
+        }
+        return actions
     }
 
     /// Ends every unfinished task as `.abandoned`: the caller knows no slot is left or coming.

@@ -135,6 +135,35 @@ struct Harness {
         #expect(h.completions.values.filter { $0 == [.abandoned] }.count == 4)
     }
 
+    @Test func haltSoonLetsHeldTasksFinishAndStartsNoOther() {
+        var h = Harness(Scheduler(taskCount: 10))
+        h.join(0)
+        h.join(1)
+        let onZero = h.queues[0]!.map(\.task)
+        let onOne = h.queues[1]!.map(\.task)
+        h.apply(h.scheduler.halt(cancelRunning: false))
+        #expect(h.cancels.isEmpty)
+        #expect(h.completions.count == 10 - onZero.count - onOne.count)
+        #expect(h.completions.values.allSatisfy { $0 == [.halted] })
+        h.lose(1)  // a lost slot's tasks are not re-queued after a halt
+        while !(h.queues[0] ?? []).isEmpty { h.finishHead(0) }
+        #expect(h.scheduler.isFinished)
+        #expect(onZero.allSatisfy { h.completions[$0] == [.finished] })
+        #expect(onOne.allSatisfy { h.completions[$0]?.count == 1 && h.completions[$0] != [.finished] })
+        #expect(h.completions.count == 10)
+    }
+
+    @Test func haltNowCancelsEveryHeldTask() {
+        var h = Harness(Scheduler(taskCount: 10))
+        h.join(0)
+        let held = h.queues[0]!.map(\.task)
+        h.apply(h.scheduler.halt(cancelRunning: true))
+        #expect(h.cancels.map(\.1) == held)
+        while !(h.queues[0] ?? []).isEmpty { h.finishHead(0) }
+        #expect(h.scheduler.isFinished)
+        #expect(h.completions.values.allSatisfy { $0.count == 1 })
+    }
+
     /// Random joins, results, losses and ticks: every task still ends exactly once.
     @Test(arguments: 1...20)
     func randomEventsNeverLoseOrDuplicateATask(seed: UInt64) {

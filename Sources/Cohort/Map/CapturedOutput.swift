@@ -47,17 +47,22 @@ public final class CapturedOutput: @unchecked Sendable {
         return Array((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data())
     }
 
-    /// Copies the output to `handle` in pieces.
-    public func write(to handle: FileHandle) {
+    /// Hands the output over in pieces of at most 1 MiB, in order.
+    public func forEachChunk(_ body: ([UInt8]) -> Void) {
         guard let path, let reader = FileHandle(forReadingAtPath: path) else {
-            if !memory.isEmpty { handle.write(Data(memory)) }
+            if !memory.isEmpty { body(memory) }
             return
         }
         defer { try? reader.close() }
         while true {
             let chunk = reader.readData(ofLength: 1 << 20)
             if chunk.isEmpty { break }
-            handle.write(chunk)
+            body(Array(chunk))
         }
+    }
+
+    /// Copies the output to `handle` in pieces.
+    public func write(to handle: FileHandle) {
+        forEachChunk { handle.write(Data($0)) }
     }
 }

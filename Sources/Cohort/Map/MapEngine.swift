@@ -43,12 +43,16 @@ actor MapEngine {
     private let onEvent: @Sendable (MapEvent) -> Void
     private let binary: WorkerBinary
     private let clockStart = ContinuousClock.now
+    private let halt: HaltPolicy?
+    /// Actions produced while performing others (a halt), performed right after them.
+    private var pendingActions: [Scheduler.Action] = []
 
     init(
         taskCount: Int, hosts: Int, retries: Int, timeout: Duration?, graceMillis: UInt32, kind: String, binary: WorkerBinary,
         render: @escaping @Sendable (Int, Int) -> [UInt8], onResult: @escaping @Sendable (MapResult) -> Void,
-        onEvent: @escaping @Sendable (MapEvent) -> Void
+        onEvent: @escaping @Sendable (MapEvent) -> Void, halt: HaltPolicy? = nil
     ) {
+        self.halt = halt
         scheduler = Scheduler(taskCount: taskCount, retries: retries, timeoutNanos: timeout.map(Self.nanos))
         pendingHosts = hosts
         self.render = render
@@ -86,6 +90,11 @@ actor MapEngine {
     func hostFailed(_ host: String, _ error: CohortError) {
         summary.hostFailures.append((host, error))
         onEvent(.hostFailed(host: host, error: error))
+        hostSettled()
+    }
+
+    func hostReady(_ host: String, slots: Int, uploaded: Bool) {
+        onEvent(.hostReady(host: host, slots: slots, uploaded: uploaded))
         hostSettled()
     }
 
@@ -163,6 +172,19 @@ actor MapEngine {
     }
 
     private func perform(_ actions: [Scheduler.Action]) {
+        var actions = actions
+        while !actions.isEmpty {
+            performOnce(actions)
+            actions = pendingActions
+            pendingActions = []
+        }
+        if scheduler.isFinished, let waiter {
+            self.waiter = nil
+            waiter.resume()
+        }
+    }
+
+    private func performOnce(_ actions: [Scheduler.Action]) {
         for action in actions {
             switch action {
             case .assign(let id, let tasks):
@@ -182,10 +204,6 @@ actor MapEngine {
             case .complete(let task, let attempt, let outcome):
                 deliver(task: task, attempt: attempt, outcome: outcome)
             }
-        }
-        if scheduler.isFinished, let waiter {
-            self.waiter = nil
-            waiter.resume()
         }
     }
 
@@ -211,16 +229,30 @@ actor MapEngine {
             status = .lost("its worker died each of the \(losses) times it ran (quarantined)")
         case .abandoned:
             status = .lost("no host was left to run it")
+        case .halted:
+            status = .halted
         }
         switch status {
         case .exited(0): summary.succeeded += 1
         case .timedOut: summary.timedOut += 1
         case .lost: summary.lost += 1
+        case .halted: summary.halted += 1
         default: summary.failed += 1
         }
         onResult(MapResult(
             index: task, host: final?.host, slot: final?.slot, status: status,
             stdout: final?.stdout ?? CapturedOutput(), stderr: final?.stderr ?? CapturedOutput(), startedAt: final?.startedAt,
             duration: .nanoseconds(Int64(final?.frame.durationNanos ?? 0)), attempts: attempt + 1))
+        checkHalt(after: status)
+    }
+
+    private func checkHalt(after status: MapStatus) {
+        guard let halt, summary.haltReason == nil, !status.isSuccess, status != .halted else { return }
+        let failed = summary.failed + summary.timedOut + summary.lost
+        let ended = failed + summary.succeeded
+        guard halt.trips(failed: failed, ended: ended) else { return }
+        summary.haltReason = "--halt: \(failed) of \(ended) ended tasks failed"
+        onEvent(.halting(reason: summary.haltReason!, now: halt.now))
+        pendingActions += scheduler.halt(cancelRunning: halt.now)
     }
 }

@@ -11,8 +11,22 @@ public enum MapStatus: Sendable, Equatable {
     case failedToStart(String)
     /// Its fate is unknown: it kept killing its worker (quarantined) or no host was left.
     case lost(String)
+    /// Never started: the run halted first (`--halt`).
+    case halted
 
     public var isSuccess: Bool { self == .exited(0) }
+
+    /// How the journal records a task that ran to an end; nil for one whose fate is unknown
+    /// (lost, halted), which a resumed run must run again.
+    public var journalWord: String? {
+        switch self {
+        case .exited(let code): "exit \(code)"
+        case .signaled(let number): "signal \(number)"
+        case .timedOut: "timeout"
+        case .failedToStart: "failed-to-start"
+        case .lost, .halted: nil
+        }
+    }
 }
 
 /// One task's result, delivered exactly once, when the task ends.
@@ -35,6 +49,10 @@ public enum MapEvent: Sendable {
     case hostReady(host: String, slots: Int, uploaded: Bool)
     case hostFailed(host: String, error: CohortError)
     case slotLost(host: String, slot: Int, reason: String)
+    /// `--halt` tripped: no new task starts; with `now`, running ones are cancelled.
+    case halting(reason: String, now: Bool)
+    /// The journal could not be written: a resumed run may repeat tasks.
+    case journalFailed(CohortError)
 }
 
 public struct MapSummary: Sendable {
@@ -42,6 +60,11 @@ public struct MapSummary: Sendable {
     public var failed = 0
     public var timedOut = 0
     public var lost = 0
+    public var halted = 0
+    /// Not run: already finished according to the journal or joblog.
+    public var skipped = 0
+    /// Set when `--halt` stopped the run; the reason.
+    public var haltReason: String?
     public var hostFailures: [(String, CohortError)] = []
 
     /// 4 never happens here; 3 if a host refused us for security, 2 if tasks were lost or a
@@ -49,7 +72,48 @@ public struct MapSummary: Sendable {
     public var exitCode: CohortExitCode {
         if hostFailures.contains(where: { $0.1.isSecurityRefusal }) { return .securityRefused }
         if lost > 0 || !hostFailures.isEmpty { return .unreachable }
-        if failed > 0 || timedOut > 0 { return .commandFailed }
+        if failed > 0 || timedOut > 0 || haltReason != nil { return .commandFailed }
         return .ok
+    }
+}
+
+/// GNU parallel's `--halt now|soon,fail=N|N%`: stop the run after too many failures, at once
+/// (cancelling running tasks) or soon (starting no new task, letting running ones finish).
+public struct HaltPolicy: Sendable, Equatable {
+    public enum Threshold: Sendable, Equatable {
+        case count(Int)
+        /// Percent of the tasks ended so far, once at least 3 have ended.
+        case percent(Double)
+    }
+
+    public var now: Bool
+    public var threshold: Threshold
+
+    /// Parses `now,fail=3`, `soon,fail=10%`; the plain GNU forms `never`, `0`, `1`, `2` too.
+    public init?(_ text: String) {
+        switch text {
+        case "1": (now, threshold) = (false, .count(1))
+        case "2": (now, threshold) = (true, .count(1))
+        default:
+            let parts = text.split(separator: ",", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ["now", "soon"].contains(parts[0]), parts[1].hasPrefix("fail=") else { return nil }
+            now = parts[0] == "now"
+            let value = parts[1].dropFirst(5)
+            if value.hasSuffix("%") {
+                guard let percent = Double(value.dropLast()), percent > 0, percent <= 100 else { return nil }
+                threshold = .percent(percent)
+            } else {
+                guard let count = Int(value), count > 0 else { return nil }
+                threshold = .count(count)
+            }
+        }
+    }
+
+    /// Whether `failed` failures out of `ended` ended tasks trip it.
+    public func trips(failed: Int, ended: Int) -> Bool {
+        switch threshold {
+        case .count(let n): return failed >= n
+        case .percent(let p): return ended >= 3 && Double(failed) * 100 >= p * Double(ended)
+        }
     }
 }

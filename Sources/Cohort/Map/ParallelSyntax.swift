@@ -55,7 +55,8 @@ public struct ParallelSyntax: Sendable {
                     lists.append(stdin())
                     continue
                 }
-                guard let data = FileManager.default.contents(atPath: path) else {
+                // Through a FileHandle, so that pipes (`:::: <(seq 10)`) read like files.
+                guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
                     throw CohortError(.invalidInput, "cannot read input file", file: path)
                 }
                 lists.append(Self.lines(String(decoding: data, as: UTF8.self)))
@@ -74,7 +75,7 @@ public struct ParallelSyntax: Sendable {
 
 /// A command template with GNU parallel replacement strings: `{}` `{.}` `{/}` `{//}` `{/.}`
 /// `{#}` `{%}` and positional `{1}` `{2.}` `{3/}`... Substituted values are shell-quoted, so
-/// an input line cannot inject a command. A template with none gets the inputs appended.
+/// an input line cannot inject a command. A template with none at all gets the inputs appended.
 public struct CommandTemplate: Sendable {
     private enum Piece: Sendable, Equatable {
         case text(String)
@@ -105,7 +106,8 @@ public struct CommandTemplate: Sendable {
         }
         text += rest
         if !text.isEmpty { pieces.append(.text(text)) }
-        if !pieces.contains(where: { if case .input = $0 { return true } else { return false } }) {
+        // As GNU parallel: any replacement string ({#} and {%} too) means the inputs are placed.
+        if !pieces.contains(where: { if case .text = $0 { return false } else { return true } }) {
             pieces.append(.text(" "))
             pieces.append(.input(position: nil, transform: ""))
         }

@@ -12,6 +12,12 @@ public struct MapOptions: Sendable {
     /// Per-task limit: TERM to its process group, `grace`, then KILL; the result is `.timedOut`.
     public var timeout: Duration?
     public var grace: Duration = .seconds(2)
+    /// Stop early after failures (`--halt`).
+    public var halt: HaltPolicy?
+    /// Task indices not to run (`--resume` from a joblog).
+    public var skip: Set<Int> = []
+    /// Where finished tasks are recorded; those it already holds are skipped.
+    public var journal: Journal?
 
     public init() {}
 }
@@ -43,15 +49,31 @@ public struct TaskMap: Sendable {
         count: Int, command: @escaping @Sendable (Int, Int) -> String,
         onResult: @escaping @Sendable (MapResult) -> Void, onEvent: @escaping @Sendable (MapEvent) -> Void = { _ in }
     ) async -> MapSummary {
+        let skipped = options.skip.union(options.journal?.finished ?? [])
+        // The engine numbers the tasks it runs 0..<todo.count; results are renumbered back.
+        let todo = skipped.isEmpty ? Array(0..<count) : (0..<count).filter { !skipped.contains($0) }
+        let journal = options.journal
         let engine = MapEngine(
-            taskCount: count, hosts: hosts.count, retries: options.retries, timeout: options.timeout,
+            taskCount: todo.count, hosts: hosts.count, retries: options.retries, timeout: options.timeout,
             graceMillis: UInt32(MapEngine.nanos(options.grace) / 1_000_000), kind: "shell", binary: worker,
-            render: { Array(command($0, $1).utf8) }, onResult: onResult, onEvent: onEvent)
+            render: { Array(command(todo[$0], $1).utf8) },
+            onResult: { result in
+                var result = result
+                result.index = todo[result.index]
+                if let journal, let word = result.status.journalWord {
+                    do { try journal.record(result.index, status: word) } catch {
+                        onEvent(.journalFailed(error as? CohortError ?? CohortError(.io, "\(error)")))
+                    }
+                }
+                onResult(result)
+            },
+            onEvent: onEvent, halt: options.halt)
         let limiter = ConnectRateLimiter(perSecond: connectionOptions.connectRate)
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
                 await engine.tick()
+                journal?.sync()
             }
         }
         let connections = await withTaskGroup(of: SSHConnection?.self) { group in
@@ -60,8 +82,10 @@ public struct TaskMap: Sendable {
             }
             return await group.reduce(into: [SSHConnection]()) { if let c = $1 { $0.append(c) } }
         }
-        let summary = await engine.waitUntilFinished()
+        var summary = await engine.waitUntilFinished()
         ticker.cancel()
+        journal?.sync()
+        summary.skipped = count - todo.count
         await engine.shutdownAll()
         for connection in connections { await connection.close() }
         return summary
@@ -82,7 +106,7 @@ public struct TaskMap: Sendable {
                 let id = await engine.addSlot(host: target.name, process: process)
                 Task { await Self.read(process, slot: id, engine: engine) }
             }
-            await engine.hostSettled()
+            await engine.hostReady(target.name, slots: count, uploaded: deployed.uploaded)
             return connection
         } catch let error as CohortError {
             await engine.hostFailed(target.name, error.with(host: target.name))

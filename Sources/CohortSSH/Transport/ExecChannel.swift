@@ -88,17 +88,19 @@ final class ExecChannel: @unchecked Sendable {
     /// Bytes one channel may read per turn of its loop, so that a fast stream cannot starve
     /// the other sessions pinned to the same IO thread.
     static let readBudget = 256 * 1024
-    /// Set when the last turn stopped on the budget with data possibly left to read.
-    private(set) var hitBudget = false
+    /// Set when the last turn left data to read: it stopped on the budget, or reading one
+    /// stream pulled the other's packets into libssh2's queue, where no socket wake-up will
+    /// announce them (that stalled a fast stream until the next heartbeat).
+    private(set) var hasMoreToRead = false
 
     private func read(session: OpaquePointer, buffer: inout [UInt8]) throws(SSHCallError) -> Bool {
         var progressed = false
         var budget = Self.readBudget
-        hitBudget = false
+        hasMoreToRead = false
         for stream in [Int32(0), SSH_EXTENDED_DATA_STDERR] {
             while output.reserve() {
                 guard budget > 0 else {
-                    hitBudget = true
+                    hasMoreToRead = true
                     return progressed
                 }
                 let n = buffer.withUnsafeMutableBufferPointer { bytes in
@@ -115,8 +117,10 @@ final class ExecChannel: @unchecked Sendable {
         // everything was read.
         if output.reserve(), libssh2_channel_eof(channel) == 1 {
             state = .closing
-            progressed = true
+            return true
         }
+        // Only while the consumer has room: a paused channel must not spin its loop.
+        hasMoreToRead = output.reserve() && libssh2_poll_channel_read(channel, 1) == 1
         return progressed
     }
 

@@ -169,7 +169,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             }
         }
         // Work left over is resumed on the loop's next turn, after the other sessions.
-        if progressed || channels.contains(where: \.hitBudget) { loop.kick(self) }
+        if progressed || channels.contains(where: \.hasMoreToRead) { loop.kick(self) }
         unfreedChannels.removeAll { libssh2_channel_free($0) != LIBSSH2_ERROR_EAGAIN }
         try heartbeat(session: session, now: now)
     }

@@ -1,0 +1,50 @@
+import CohortCore
+import Foundation
+
+/// GNU parallel's `--joblog` format (tab-separated, one header line), so that the files feed
+/// the same scripts, and `--resume` / `--resume-failed` read them back.
+public enum JobLog {
+    public static let header = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n"
+
+    public struct Entry: Sendable, Equatable {
+        public var sequence: Int
+        public var exitValue: Int
+        public var signal: Int
+
+        public var succeeded: Bool { exitValue == 0 && signal == 0 }
+    }
+
+    /// One line for a finished task. `sequence` is 1-based as `{#}`; times in seconds.
+    public static func line(_ result: MapResult, sequence: Int, command: String) -> String {
+        let start = result.startedAt?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
+        let seconds = Double(result.duration.components.seconds) + Double(result.duration.components.attoseconds) / 1e18
+        var exitValue: Int32 = -1
+        var signal: Int32 = 0
+        switch result.status {
+        case .exited(let code): exitValue = code
+        case .signaled(let number): (exitValue, signal) = (0, number)  // as GNU parallel: $? >> 8, $? & 127
+        case .timedOut: (exitValue, signal) = (-1, SIGTERM)
+        case .failedToStart, .lost, .halted: exitValue = -1
+        }
+        // A command with a tab or newline would break the columns; GNU parallel has the same limit.
+        let flat = command.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
+        return [
+            String(sequence), result.host ?? ":", String(format: "%.3f", start), String(format: "%.3f", seconds),
+            "0", String(result.stdout.count + result.stderr.count), String(exitValue), String(signal), flat,
+        ].joined(separator: "\t") + "\n"
+    }
+
+    /// Reads a joblog; the last entry for a sequence number wins (a resumed run appends).
+    public static func parse(_ text: String, file: String) throws -> [Int: Entry] {
+        var entries: [Int: Entry] = [:]
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.isEmpty || (number == 0 && line.hasPrefix("Seq\t")) { continue }
+            let fields = line.split(separator: "\t", maxSplits: 8, omittingEmptySubsequences: false)
+            guard fields.count >= 8, let sequence = Int(fields[0]), let exitValue = Int(fields[6]), let signal = Int(fields[7]) else {
+                throw CohortError(.invalidInput, "not a joblog line (Seq Host Starttime JobRuntime Send Receive Exitval Signal Command)", file: file, line: number + 1)
+            }
+            entries[sequence] = Entry(sequence: sequence, exitValue: exitValue, signal: signal)
+        }
+        return entries
+    }
+}

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Cohort
+import CohortCore
+import CohortInventory
+import Foundation
+
+struct MapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "map",
+        abstract: "Run a command once per input over every core of the fleet (GNU parallel's syntax).",
+        discussion: """
+            cohort map -i INVENTORY [OPTIONS] COMMAND ::: a b c :::: FILE
+            Options come before the command. With no ::: or ::::, inputs are the lines of stdin. \
+            Replacement strings: {} {.} {/} {//} {/.} {#} {%} {1} {2} ...; values are shell-quoted.
+            """)
+
+    @OptionGroup var inventoryOptions: InventoryOptions
+    @OptionGroup var connection: ConnectionFlags
+
+    @Option(help: "Worker processes per host (default: its cores, or its cohort_slots variable).")
+    var slots: Int?
+
+    @Option(help: "Times a task is re-run after its worker or host died while running it.")
+    var retries = 2
+
+    @Option(help: "Seconds a task may run: then TERM to its process group, 2 s, KILL; it is TIMED OUT.")
+    var timeout: Double?
+
+    @Flag(name: [.customShort("k"), .long], help: "Print results in input order, not as they finish.")
+    var keepOrder = false
+
+    @Flag(help: "Prefix each output line with the task's input and a tab.")
+    var tag = false
+
+    @Flag(help: "Print one JSON line per task (task, input, host, slot, exit, signal, duration, stdout, stderr).")
+    var json = false
+
+    @Option(help: "Append one line per finished task to FILE, in GNU parallel's joblog format.")
+    var joblog: String?
+
+    @Flag(help: "Skip the tasks the --joblog file lists.")
+    var resume = false
+
+    @Flag(help: "Skip the tasks the --joblog file lists as succeeded; run the others again.")
+    var resumeFailed = false
+
+    @Option(help: "Journal FILE: record finished tasks; a rerun with the same command and inputs skips them.")
+    var journal: String?
+
+    @Option(help: "Stop after failures: now|soon,fail=N or fail=N% (now cancels running tasks).")
+    var halt: String?
+
+    @Flag(help: "Print the commands that would run, and run nothing.")
+    var dryRun = false
+
+    @Flag(help: "Show a progress bar with ETA on stderr (when it is a terminal).")
+    var bar = false
+
+    @Argument(parsing: .captureForPassthrough, help: "COMMAND ::: INPUTS (or :::: FILES, or stdin lines).")
+    var words: [String] = []
+
+    func validate() throws {
+        if json && tag { throw ValidationError("--json and --tag cannot be combined") }
+        if (resume || resumeFailed) && joblog == nil { throw ValidationError("--resume and --resume-failed read the --joblog file: give --joblog FILE") }
+        if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
+        if retries < 0 { throw ValidationError("--retries cannot be negative") }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if let halt, HaltPolicy(halt) == nil {
+            throw ValidationError("--halt takes now|soon,fail=N or now|soon,fail=N%, not '\(halt)'")
+        }
+    }
+
+    func run() async throws {
+        let syntax = try ParallelSyntax(arguments: (words.first == "--" ? Array(words.dropFirst()) : words) + CommandLineSplit.mapSources)
+        let inputs = try syntax.inputs(stdin: { ParallelSyntax.lines(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)) })
+        let template = CommandTemplate(syntax.command)
+        let render: @Sendable (Int, Int) -> String = { index, slot in template.render(inputs: inputs[index], sequence: index + 1, slot: slot) }
+        if dryRun {
+            for index in inputs.indices { print(render(index, 1)) }
+            return
+        }
+        var options = MapOptions()
+        options.slots = slots
+        options.retries = retries
+        options.timeout = timeout.map { .milliseconds(Int64($0 * 1000)) }
+        options.halt = halt.flatMap(HaltPolicy.init)
+        if let joblog, resume || resumeFailed, let data = FileManager.default.contents(atPath: joblog) {
+            let entries = try JobLog.parse(String(decoding: data, as: UTF8.self), file: joblog)
+            options.skip = Set(entries.values.filter { resume || $0.succeeded }.map { $0.sequence - 1 })
+        }
+        if let journal {
+            options.journal = try Journal(path: journal, fingerprint: Journal.fingerprint(command: syntax.command.joined(separator: " "), inputs: inputs))
+        }
+        let (inventory, _) = try inventoryOptions.load()
+        let names = try inventoryOptions.hosts(matching: "all", in: inventory)
+        let connectionOptions = connection.options
+        let sshConfig = try HostConnection.sshConfig(for: connectionOptions)
+        let hosts = try names.map { name in
+            let vars = inventory.variables(of: name)
+            return (try HostConnection.resolve(host: name, vars: vars, options: connectionOptions, sshConfig: sshConfig), try Self.slots(of: name, vars))
+        }
+        let worker = try WorkerBinary.locate()
+        var joblogHandle: FileHandle?
+        if let joblog {
+            joblogHandle = try Self.openJoblog(joblog, append: resume || resumeFailed)
+        }
+        let printer = MapPrinter(
+            inputs: inputs, render: { render($0, $1 ?? 1) }, keepOrder: keepOrder, tag: tag, json: json, joblog: joblogHandle,
+            bar: bar && isatty(2) == 1, total: inputs.count)
+        printer.skipped = options.skip.union(options.journal?.finished ?? [])
+        let map = TaskMap(hosts: hosts, connectionOptions: connectionOptions, options: options, worker: worker)
+        let summary = await map.run(count: inputs.count, command: render, onResult: printer.result, onEvent: printer.event)
+        printer.finish(summary)
+        if summary.exitCode != .ok { throw ExitCode(summary.exitCode.rawValue) }
+    }
+
+    static func slots(of host: String, _ vars: [(String, InventoryValue)]) throws -> Int? {
+        guard let value = vars.last(where: { $0.0 == "cohort_slots" })?.1 else { return nil }
+        guard let count = value.intValue, count > 0 else {
+            throw CohortError(.invalidInput, "host \(host): cohort_slots must be a positive whole number, not \(value)")
+        }
+        return count
+    }
+
+    static func openJoblog(_ path: String, append: Bool) throws -> FileHandle {
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !append || !exists {
+            guard FileManager.default.createFile(atPath: path, contents: Data(JobLog.header.utf8)) else {
+                throw CohortError(.io, "cannot write the joblog", file: path)
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw CohortError(.io, "cannot write the joblog", file: path) }
+        handle.seekToEndOfFile()
+        return handle
+    }
+}

@@ -1,0 +1,178 @@
+import Cohort
+import CohortCore
+import CohortInventory
+import Foundation
+
+/// Shows a map's results: each task's output whole when it ends (never interleaved with
+/// another's), in input order with --keep-order, tagged, as JSON lines, or into a joblog; and
+/// the progress bar and losses on stderr.
+final class MapPrinter: @unchecked Sendable {
+    // @unchecked: every field is guarded by `lock` (results come from the engine's actor,
+    // events from connection tasks).
+    private let lock = NSLock()
+    private let inputs: [[String]]
+    private let render: @Sendable (Int, Int?) -> String
+    private let keepOrder: Bool
+    private let tag: Bool
+    private let json: Bool
+    private let joblog: FileHandle?
+    private var held: [Int: MapResult] = [:]
+    private var nextInOrder = 0
+    private let progress: ProgressBar?
+    private var reportedLosses: Set<String> = []
+    private var readyHosts: [String: Int] = [:]
+
+    init(
+        inputs: [[String]], render: @escaping @Sendable (Int, Int?) -> String, keepOrder: Bool, tag: Bool, json: Bool,
+        joblog: FileHandle?, bar: Bool, total: Int
+    ) {
+        self.inputs = inputs
+        self.render = render
+        self.keepOrder = keepOrder
+        self.tag = tag
+        self.json = json
+        self.joblog = joblog
+        progress = bar ? ProgressBar(total: total) : nil
+    }
+
+    func result(_ result: MapResult) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let joblog, result.status != .halted {
+            joblog.write(Data(JobLog.line(result, sequence: result.index + 1, command: render(result.index, result.slot)).utf8))
+        }
+        progress?.ended(result.status)
+        guard keepOrder else { return show(result) }
+        held[result.index] = result
+        // Tasks skipped by --resume or a journal never come back: the order moves past them.
+        while nextInOrder < inputs.count {
+            if let ready = held.removeValue(forKey: nextInOrder) {
+                show(ready)
+            } else if !skipped.contains(nextInOrder) {
+                break
+            }
+            nextInOrder += 1
+        }
+    }
+
+    /// Indices that will not come back (set before the run starts).
+    var skipped: Set<Int> = []
+
+    func event(_ event: MapEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .hostReady(let host, let slots, _):
+            readyHosts[host] = slots
+            progress?.slotsChanged(by: slots, hosts: readyHosts.count)
+        case .hostFailed(let host, let error):
+            var text = error.description
+            if text.hasPrefix(host + ": ") { text.removeFirst(host.count + 2) }
+            note("\(host): \(error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"): \(text)")
+        case .slotLost(let host, _, let reason):
+            if let slots = readyHosts[host] {
+                readyHosts[host] = slots - 1 > 0 ? slots - 1 : nil
+                progress?.slotsChanged(by: -1, hosts: readyHosts.count)
+            }
+            // One line per host and reason: a frozen 64-core host is one loss, not 64 lines.
+            if reportedLosses.insert("\(host)\u{0}\(reason)").inserted {
+                note("\(host): LOST: \(reason); its tasks go to other hosts")
+            }
+        case .halting(let reason, let now):
+            note("\(reason): \(now ? "cancelling running tasks" : "waiting for running tasks"), starting no new one")
+        case .journalFailed(let error):
+            note("journal: \(error) (a resumed run may repeat tasks)")
+        }
+    }
+
+    func finish(_ summary: MapSummary) {
+        lock.lock()
+        defer { lock.unlock() }
+        // Whatever --keep-order still holds (tasks after a gap that never filled) goes out.
+        for index in held.keys.sorted() { show(held[index]!) }
+        held = [:]
+        progress?.clear()
+        var parts = ["\(summary.succeeded) ok", "\(summary.failed) failed", "\(summary.timedOut) timed out", "\(summary.lost) lost"]
+        if summary.halted > 0 { parts.append("\(summary.halted) not started (halted)") }
+        if summary.skipped > 0 { parts.append("\(summary.skipped) skipped (done before)") }
+        let hosts = "\(readyHosts.count) hosts, \(readyHosts.values.reduce(0, +)) workers at the end"
+        let failures = summary.hostFailures.isEmpty ? "" : ", \(summary.hostFailures.count) unreachable (\(NodeSet.fold(summary.hostFailures.map(\.0))))"
+        Out.write(Array("cohort: \(inputs.count) tasks: \(parts.joined(separator: ", ")); \(hosts)\(failures)\n".utf8), toStderr: true)
+    }
+
+    private func note(_ text: String) {
+        progress?.clear()
+        Out.write(Array("cohort: \(text)\n".utf8), toStderr: true)
+        progress?.draw(force: true)
+    }
+
+    private func show(_ result: MapResult) {
+        progress?.clear()
+        defer { progress?.draw(force: false) }
+        if json { return Out.write(Array((JSONText.render(.dict(jsonFields(result)), pretty: false) + "\n").utf8)) }
+        let prefix = tag ? Array((inputs[result.index].joined(separator: " ") + "\t").utf8) : []
+        for (output, toStderr) in [(result.stdout, false), (result.stderr, true)] {
+            var atLineStart = true
+            output.forEachChunk { chunk in
+                guard !prefix.isEmpty else { return Out.write(chunk, toStderr: toStderr) }
+                var tagged: [UInt8] = []
+                tagged.reserveCapacity(chunk.count + prefix.count)
+                for byte in chunk {
+                    if atLineStart { tagged += prefix }
+                    tagged.append(byte)
+                    atLineStart = byte == UInt8(ascii: "\n")
+                }
+                Out.write(tagged, toStderr: toStderr)
+            }
+        }
+        if let problem = Self.describe(result.status) {
+            let input = inputs[result.index].joined(separator: " ")
+            let place = result.host.map { " on \($0)" } ?? ""
+            Out.write(Array("cohort: task \(result.index + 1) (\(input)): \(problem)\(place)\n".utf8), toStderr: true)
+        }
+    }
+
+    /// A line for endings that leave no exit code of their own to explain them.
+    static func describe(_ status: MapStatus) -> String? {
+        switch status {
+        case .exited, .halted: nil
+        case .signaled(let number): "killed by signal \(number)"
+        case .timedOut: "TIMED OUT"
+        case .failedToStart(let why): "could not start: \(why)"
+        case .lost(let why): "LOST: \(why)"
+        }
+    }
+
+    private func jsonFields(_ result: MapResult) -> [(String, InventoryValue)] {
+        let seconds = Double(result.duration.components.seconds) + Double(result.duration.components.attoseconds) / 1e18
+        var fields: [(String, InventoryValue)] = [
+            ("task", .int(result.index + 1)), ("input", .list(inputs[result.index].map(InventoryValue.string))),
+            ("host", result.host.map(InventoryValue.string) ?? .null), ("slot", result.slot.map(InventoryValue.int) ?? .null),
+        ]
+        let (status, exit, signal): (String, Int?, Int?) =
+            switch result.status {
+            case .exited(let code): (code == 0 ? "ok" : "failed", Int(code), nil)
+            case .signaled(let number): ("failed", nil, Int(number))
+            case .timedOut: ("timed_out", nil, nil)
+            case .failedToStart: ("failed_to_start", nil, nil)
+            case .lost: ("lost", nil, nil)
+            case .halted: ("halted", nil, nil)
+            }
+        fields += [
+            ("status", .string(status)), ("exit", exit.map(InventoryValue.int) ?? .null), ("signal", signal.map(InventoryValue.int) ?? .null),
+            ("duration", .double((seconds * 1000).rounded() / 1000)), ("attempts", .int(result.attempts)),
+        ]
+        if case .failedToStart(let why) = result.status { fields.append(("error", .string(why))) }
+        if case .lost(let why) = result.status { fields.append(("error", .string(why))) }
+        for (name, output) in [("stdout", result.stdout), ("stderr", result.stderr)] {
+            let bytes = output.bytes
+            // Bytes that are not valid UTF-8 travel as base64 rather than being altered.
+            if let text = String(validating: bytes, as: UTF8.self) {
+                fields.append((name, .string(text)))
+            } else {
+                fields.append((name + "_base64", .string(Data(bytes).base64EncodedString())))
+            }
+        }
+        return fields
+    }
+}

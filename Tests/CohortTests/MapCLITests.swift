@@ -1,0 +1,353 @@
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// `cohort map` end to end: real sshd hosts, workers deployed by the coordinator, faults
+/// injected by killing and freezing the processes the fleet started.
+@Suite(.serialized) struct MapCLITests {
+    static func cohort(_ arguments: [String], stdin: String? = nil) throws -> Shell.Result {
+        try #require(FileManager.default.isExecutableFile(atPath: CLIRunTests.binary), "build the CLI first (make test does)")
+        return try Shell.run(CLIRunTests.binary, arguments, stdin: stdin)
+    }
+
+    /// The fleet's inventory with `cohort_slots` fixed, so that slot counts do not depend on
+    /// this machine's cores.
+    static func inventory(_ fleet: TestFleet, slots: Int) throws -> String {
+        try CLIRunTests.inventory(fleet, adding: "[all:vars]\ncohort_slots=\(slots)\n")
+    }
+
+    static func jsonLines(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    }
+
+    @Test func tenThousandTinyTasksEachEndOnceOverEverySlot() throws {
+        let fleet = try TestFleet.start(hosts: 4)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 2)
+        let result = try Self.cohort(["map", "-i", inventory, "-F", "none", "--json", "echo {}"] + [":::"] + (1...10_000).map(String.init))
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try Self.jsonLines(result.stdout)
+        #expect(lines.count == 10_000)
+        let outputs = lines.compactMap { $0["stdout"] as? String }
+        #expect(Set(outputs) == Set((1...10_000).map { "\($0)\n" }))
+        #expect(Set(lines.compactMap { $0["task"] as? Int }).count == 10_000)
+        let used = Set(lines.map { "\($0["host"] as? String ?? "?")/\($0["slot"] as? Int ?? 0)" })
+        #expect(used.count == 8, "every slot of every host ran tasks: \(used.sorted())")
+        #expect(result.stderr.contains("10000 tasks: 10000 ok, 0 failed"))
+        // The worker was deployed into each host's cache, named by its SHA-256, mode 0700.
+        for host in fleet.hosts {
+            let cache = fleet.directory + "/\(host.name)/home/.cache/cohort"
+            let entries = try FileManager.default.contentsOfDirectory(atPath: cache)
+            #expect(entries.count == 1 && entries[0].count == 64)
+            let mode = try FileManager.default.attributesOfItem(atPath: cache + "/" + entries[0])[.posixPermissions] as? Int
+            #expect(mode == 0o700)
+        }
+    }
+
+    @Test func replacementStringsQuotingOrderAndTags() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 2)
+        let result = try Self.cohort([
+            "map", "-i", inventory, "-F", "none", "-k", "--tag", "echo {#} {1/} {1.} {1//} {1/.} {2}",
+            ":::", "/a/b.txt", "c.tar.gz", ":::", "x", "$(echo injected);y",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == """
+            /a/b.txt x\t1 b.txt /a/b /a b x
+            /a/b.txt $(echo injected);y\t2 b.txt /a/b /a b $(echo injected);y
+            c.tar.gz x\t3 c.tar.gz c.tar . c.tar x
+            c.tar.gz $(echo injected);y\t4 c.tar.gz c.tar . c.tar $(echo injected);y
+
+            """)
+    }
+
+    @Test func inputLinesFromStdinAndDryRun() throws {
+        let dry = try Self.cohort(["map", "-i", "/nonexistent", "--dry-run", "gzip -9 {}"], stdin: "a b\nc'd\n")
+        #expect(dry.status == 0)
+        #expect(dry.stdout == "gzip -9 'a b'\ngzip -9 'c'\\''d'\n")
+    }
+
+    @Test func outputIsByteExactAndNeverInterleaved() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 3)
+        // Each task writes its lines slowly, so that tasks overlap in time.
+        let result = try Self.cohort([
+            "map", "-i", inventory, "-F", "none", "for i in 1 2 3; do printf '{}\\377\\n'; sleep 0.05; done",
+            ":::", "a", "b", "c", "d", "e", "f",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        var blocks: [[UInt8]] = []
+        var rest = result.stdoutBytes[...]
+        while !rest.isEmpty {
+            let block = Array(rest.prefix(9))
+            rest = rest.dropFirst(9)
+            blocks.append(block)
+        }
+        #expect(blocks.count == 6)
+        for block in blocks {
+            let letter = block[0]
+            #expect(block == [letter, 0xFF, 0x0A, letter, 0xFF, 0x0A, letter, 0xFF, 0x0A], "one task's lines stay together, bytes unchanged")
+        }
+    }
+
+    @Test func aTimeoutStopsTheTaskAndReportsTimedOut() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let start = ContinuousClock.now
+        let result = try Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--json", "--timeout", "1", "if [ {} = 1 ]; then sleep 60; fi", ":::", "1", "2"])
+        #expect(result.status == 1)
+        let lines = try Self.jsonLines(result.stdout)
+        #expect(lines.first { $0["task"] as? Int == 1 }?["status"] as? String == "timed_out")
+        #expect(lines.first { $0["task"] as? Int == 2 }?["status"] as? String == "ok")
+        #expect(ContinuousClock.now - start < .seconds(30), "the sleep was stopped, not waited for")
+    }
+
+    @Test func aTaskThatKillsItsWorkerRunsAgainElsewhereOnce() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 2)
+        let marker = fleet.directory + "/killed-once"
+        // Task 5's first attempt kills its worker (kill -9 of the task's parent).
+        let result = try Self.cohort([
+            "map", "-i", inventory, "-F", "none", "--json",
+            "if [ {} = 5 ] && mkdir \(marker) 2>/dev/null; then kill -9 $PPID; sleep 1; fi; echo {}",
+            ":::",
+        ] + (1...20).map(String.init))
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try Self.jsonLines(result.stdout)
+        #expect(lines.count == 20)
+        #expect(Set(lines.compactMap { $0["stdout"] as? String }) == Set((1...20).map { "\($0)\n" }))
+        #expect(lines.first { $0["task"] as? Int == 5 }?["attempts"] as? Int == 2)
+        #expect(result.stderr.contains("LOST"))
+    }
+
+    @Test func aTaskThatAlwaysKillsItsWorkerIsQuarantinedAndReported() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 2)
+        let result = try Self.cohort([
+            "map", "-i", inventory, "-F", "none", "--retries", "1", "if [ {} = 3 ]; then kill -9 $PPID; sleep 1; fi; echo {}",
+            ":::", "1", "2", "3", "4", "5", "6",
+        ])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(Set(result.stdout.split(separator: "\n")) == ["1", "2", "4", "5", "6"])
+        #expect(result.stderr.contains("task 3 (3): LOST"))
+        #expect(result.stderr.contains("quarantined"))
+        #expect(result.stderr.contains("5 ok, 0 failed, 0 timed out, 1 lost"))
+    }
+
+    @Test func aJoblogInGNUFormatAndResumeFailed() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let joblog = fleet.directory + "/joblog"
+        let first = try Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--joblog", joblog, "exit {}", ":::", "0", "3", "0"])
+        #expect(first.status == 1)
+        let log = try String(contentsOfFile: joblog, encoding: .utf8).split(separator: "\n")
+        #expect(log.first == "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand")
+        #expect(log.count == 4)
+        #expect(log.contains { $0.hasPrefix("2\t") && $0.hasSuffix("\t3\t0\texit 3") })
+        // --resume-failed runs task 2 again (and only it): its command now succeeds.
+        let again = try Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--joblog", joblog, "--resume-failed", "echo {#}", ":::", "0", "3", "0"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == "2\n")
+        #expect(again.stderr.contains("2 skipped"))
+    }
+
+    @Test func haltSoonStartsNoNewTaskAfterAFailure() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 1)
+        let result = try Self.cohort(["map", "-i", inventory, "-F", "none", "--halt", "soon,fail=1", "sleep 0.2; exit {}", ":::", "0", "1"] + Array(repeating: "0", count: 30))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("--halt"))
+        #expect(result.stderr.contains("not started (halted)"))
+        #expect(!result.stderr.contains("32 ok"))
+    }
+
+    @Test func badInputIsExitFourAndNothingRuns() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let marker = fleet.directory + "/ran"
+        for arguments in [
+            ["--halt", "sometimes", "touch \(marker)", ":::", "1"],
+            ["--resume", "touch \(marker)", ":::", "1"],
+            ["touch \(marker)", "::::", fleet.directory + "/no-such-file"],
+        ] {
+            let result = try Self.cohort(["map", "-i", fleet.inventory, "-F", "none"] + arguments)
+            #expect(result.status == 4, "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.isEmpty)
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+}
+
+/// Hosts and coordinators dying mid-run: the cohort binary runs in the background while the
+/// test kills or freezes processes that the fleet (or the test) started, by PID.
+@Suite(.serialized) struct MapFaultTests {
+    /// The CLI running in the background, its output drained on threads of its own.
+    final class Background: @unchecked Sendable {
+        // @unchecked: `out` and `err` are written by the drain threads under `lock`.
+        let child: ChildProcess
+        private let lock = NSLock()
+        private var out: [UInt8] = []
+        private var err: [UInt8] = []
+        private let drained = DispatchGroup()
+
+        init(_ arguments: [String]) throws {
+            child = try ChildProcess(CLIRunTests.binary, arguments)
+            child.closeStdin()
+            for (fd, isOut) in [(child.stdoutFD, true), (child.stderrFD, false)] {
+                drained.enter()
+                Thread { [self] in
+                    while true {
+                        let chunk = ChildProcess.readSome(fd)
+                        if chunk.isEmpty { break }
+                        lock.lock()
+                        if isOut { out += chunk } else { err += chunk }
+                        lock.unlock()
+                    }
+                    drained.leave()
+                }.start()
+            }
+        }
+
+        var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
+
+        func finish() -> (status: Int32, stdout: String, stderr: String) {
+            let status = child.wait()
+            drained.wait()
+            lock.lock()
+            defer { lock.unlock() }
+            return (status, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        }
+    }
+
+    static func waitFor(_ what: String, limit: Duration = .seconds(30), _ condition: () -> Bool) throws {
+        let deadline = ContinuousClock.now + limit
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw FleetError("timed out waiting for \(what)") }
+            usleep(20_000)
+        }
+    }
+
+    static func sshdSessions(_ fleet: TestFleet, _ host: TestFleet.Host) -> [Int32] {
+        fleet.sessionProcesses(of: host).filter { pid in
+            let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            return cmdline.hasPrefix("sshd")
+        }
+    }
+
+    /// 40 tasks of 0.3 s over 3 hosts; once 6 have started, `fault` strikes h1's sessions.
+    func runWithFault(_ flags: [String], _ fault: (TestFleet, [Int32]) -> Void) throws -> (status: Int32, stdout: String, stderr: String) {
+        let fleet = try TestFleet.start(hosts: 3)
+        defer { fleet.stop() }
+        let inventory = try MapCLITests.inventory(fleet, slots: 2)
+        let started = fleet.directory + "/started"
+        try FileManager.default.createDirectory(atPath: started, withIntermediateDirectories: true)
+        let run = try Background(
+            ["map", "-i", inventory, "-F", "none", "--json"] + flags + ["touch \(started)/{}; sleep 0.3; echo {}", ":::"] + (1...40).map(String.init))
+        try Self.waitFor("six tasks to start") { ((try? FileManager.default.contentsOfDirectory(atPath: started))?.count ?? 0) >= 6 }
+        let sessions = Self.sshdSessions(fleet, fleet.hosts[0])
+        #expect(!sessions.isEmpty)
+        fault(fleet, sessions)
+        defer { sessions.forEach { kill($0, SIGCONT) } }
+        return run.finish()
+    }
+
+    static func checkEveryTaskOnce(_ result: (status: Int32, stdout: String, stderr: String)) throws {
+        let lines = try MapCLITests.jsonLines(result.stdout)
+        #expect(lines.count == 40)
+        #expect(Set(lines.compactMap { $0["stdout"] as? String }) == Set((1...40).map { "\($0)\n" }))
+        #expect(lines.allSatisfy { $0["status"] as? String == "ok" })
+        #expect(result.stderr.contains("h1: LOST"), "the loss is reported: \(result.stderr)")
+        #expect(result.stderr.contains("40 tasks: 40 ok"))
+    }
+
+    @Test func aKilledSessionsTasksFinishOnTheOtherHosts() throws {
+        let result = try runWithFault([]) { _, sessions in sessions.forEach { kill($0, SIGKILL) } }
+        #expect(result.status == 0, "\(result.stderr)")
+        try Self.checkEveryTaskOnce(result)
+    }
+
+    @Test func aFrozenHostsTasksFinishOnTheOtherHosts() throws {
+        let result = try runWithFault(["--heartbeat-timeout", "3"]) { _, sessions in sessions.forEach { kill($0, SIGSTOP) } }
+        #expect(result.status == 0, "\(result.stderr)")
+        try Self.checkEveryTaskOnce(result)
+        #expect(result.stderr.contains("heartbeat"))
+    }
+
+    @Test func aKilledCoordinatorResumesFromItsJournalWithoutRerunningFinishedTasks() throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try MapCLITests.inventory(fleet, slots: 2)
+        let journal = fleet.directory + "/journal"
+        let ran = fleet.directory + "/ran"
+        try FileManager.default.createDirectory(atPath: ran, withIntermediateDirectories: true)
+        // Each run of a task leaves a file of its own: how often each task ran can be counted.
+        let command = ["sleep 0.1; mktemp \(ran)/{}.XXXXXX >/dev/null; echo {}", ":::"] + (1...60).map(String.init)
+        let first = try Background(["map", "-i", inventory, "-F", "none", "--journal", journal] + command)
+        try Self.waitFor("ten journal entries") {
+            ((try? String(contentsOfFile: journal, encoding: .utf8))?.split(separator: "\n").count ?? 0) > 10
+        }
+        kill(first.child.pid, SIGKILL)
+        _ = first.finish()
+        let journaled = Set(try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").dropFirst().compactMap {
+            Int($0.split(separator: "\t")[0])
+        })
+        #expect(journaled.count >= 10 && journaled.count < 60)
+
+        // Another command with the same journal is refused before anything runs.
+        let changed = try MapCLITests.cohort(["map", "-i", inventory, "-F", "none", "--journal", journal, "echo {}", ":::"] + (1...60).map(String.init))
+        #expect(changed.status == 4)
+        #expect(changed.stderr.contains("another run"))
+
+        // Workers of the killed coordinator leave within seconds: their channel closed.
+        try Self.waitFor("the killed coordinator's workers to exit", limit: .seconds(15)) {
+            fleet.hosts.allSatisfy { host in
+                !fleet.sessionProcesses(of: host).contains { pid in
+                    ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("cohort-worker")
+                }
+            }
+        }
+
+        let second = try MapCLITests.cohort(["map", "-i", inventory, "-F", "none", "--journal", journal] + command)
+        #expect(second.status == 0, "\(second.stderr)")
+        let rerun = Set(second.stdout.split(separator: "\n").compactMap { Int($0) })
+        #expect(rerun.isDisjoint(with: journaled.map { $0 + 1 }), "no journaled task ran again")
+        #expect(rerun.union(journaled.map { $0 + 1 }) == Set(1...60))
+        #expect(second.stderr.contains("\(journaled.count) skipped"))
+        for task in journaled {
+            let runs = try FileManager.default.contentsOfDirectory(atPath: ran).filter { $0.hasPrefix("\(task + 1).") }
+            #expect(runs.count == 1, "task \(task + 1) ran \(runs.count) times")
+        }
+    }
+
+    @Test func twoHundredMegabytesFromOneTaskWithBoundedMemory() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let out = fleet.directory + "/big.out"
+        // python3 reports the coordinator's peak RSS (its only child) after it exits.
+        let script = """
+            import resource, subprocess, sys
+            with open(sys.argv[1], 'wb') as f:
+                code = subprocess.run(sys.argv[2:], stdout=f).returncode
+            print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            """
+        let source = fleet.directory + "/source.bin"
+        let result = try Shell.run("/usr/bin/env", [
+            "python3", "-c", script, out, CLIRunTests.binary, "map", "-i", fleet.inventory, "-F", "none",
+            "head -c 200000000 /dev/urandom | tee {}", ":::", source,
+        ])
+        let fields = result.stdout.split(separator: " ")
+        #expect(fields.first == "0", "\(result.stderr.suffix(500))")
+        let peakKiB = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
+        #expect(peakKiB < 150 * 1024, "peak RSS \(peakKiB) KiB for 200 MB of output")
+        // What arrived is byte for byte what the task wrote.
+        let same = try Shell.run("/usr/bin/cmp", [source, out])
+        #expect(same.status == 0, "\(same.stdout)")
+        let size = try FileManager.default.attributesOfItem(atPath: out)[.size] as? Int
+        #expect(size == 200_000_000)
+    }
+}
