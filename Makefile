@@ -6,7 +6,7 @@ ORACLE_VENV := .build-oracle/venv
 FLEET_DIR := $(CURDIR)/.fleet-demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps oracle build test demo clean
+.PHONY: deps oracle build test demo bench bench-quick clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -43,7 +43,15 @@ demo: build
 	set -x; \
 	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none all -- '$(DEMO_CMD)'; \
 	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none --gather all -- uname -s; \
+	.build/debug/cohort map -i $(FLEET_DIR)/inventory.ini -F none -k --tag 'echo {} | sha256sum | cut -c1-16' ::: alpha beta gamma delta; \
 	.build/debug/cohort inventory -i $(FLEET_DIR)/inventory.ini --graph
+
+# Benchmarks against the peers (GNU parallel, parallel-ssh, pdsh, Ansible); not part of make test.
+bench: deps
+	bench/run
+
+bench-quick: deps
+	bench/run --quick
 
 clean:
 	rm -rf .build .build-oracle .fleet*

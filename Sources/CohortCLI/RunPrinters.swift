@@ -65,19 +65,30 @@ final class TaggedPrinter: RunPrinter, @unchecked Sendable {
 
     private func emit(_ host: String, _ bytes: [UInt8], stderr: Bool) {
         let key = host + (stderr ? "!" : "|")
-        var buffer = partial[key, default: []] + bytes
+        let buffer = (partial.removeValue(forKey: key) ?? []) + bytes
+        let prefix = tag(host, stderr ? "!" : "|")
+        // One pass over the bytes: each whole line goes out behind its tag; the rest waits.
         var out: [UInt8] = []
-        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-            out += tag(host, stderr ? "!" : "|") + buffer[...newline]
-            buffer.removeFirst(newline + 1)
+        out.reserveCapacity(buffer.count + buffer.count / 8)
+        var lineStart = 0
+        buffer.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return }
+            // memchr finds the newlines: this loop carries W4's whole stream (see benchmarks.md).
+            while lineStart < bytes.count, let hit = memchr(base + lineStart, 0x0A, bytes.count - lineStart) {
+                let end = base.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
+                out += prefix
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[lineStart..<end]))
+                lineStart = end
+            }
         }
+        var rest = Array(buffer[lineStart...])
         // A line longer than this is shown in pieces, so that an endless line cannot grow
         // memory without bound (--json keeps every byte as produced).
-        if buffer.count > 64 * 1024 {
-            out += tag(host, stderr ? "!" : "|") + buffer + [UInt8(ascii: "\n")]
-            buffer.removeAll()
+        if rest.count > 64 * 1024 {
+            out += prefix + rest + [UInt8(ascii: "\n")]
+            rest.removeAll()
         }
-        partial[key] = buffer
+        if !rest.isEmpty { partial[key] = rest }
         if !out.isEmpty { Out.write(out, toStderr: stderr) }
     }
 

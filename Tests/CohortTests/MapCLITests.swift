@@ -166,6 +166,17 @@ import Testing
         #expect(!result.stderr.contains("32 ok"))
     }
 
+    @Test func localHostsRunWorkersHereBesideRemoteOnes() throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let inventory = try CLIRunTests.inventory(fleet, adding: "[here]\nlaptop ansible_connection=local cohort_slots=2\n[fleet:vars]\ncohort_slots=2\n")
+        let result = try Self.cohort(["map", "-i", inventory, "-F", "none", "--json", "echo {}", ":::"] + (1...200).map(String.init))
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = try Self.jsonLines(result.stdout)
+        #expect(Set(lines.compactMap { $0["stdout"] as? String }) == Set((1...200).map { "\($0)\n" }))
+        #expect(Set(lines.compactMap { $0["host"] as? String }) == ["h1", "laptop"])
+    }
+
     @Test func badInputIsExitFourAndNothingRuns() throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }

@@ -6,12 +6,12 @@ import Foundation
 
 /// The coordinator's heart for a map: turns worker messages into scheduler events and the
 /// scheduler's actions into frames. All state lives in this actor; IO is done by the readers
-/// (one task per worker channel) and by `InteractiveProcess.send`.
+/// (one task per worker channel) and by `WorkerLink.send`.
 actor MapEngine {
     private struct SlotState {
         var host: String
         var number: Int
-        var process: InteractiveProcess
+        var process: any WorkerLink
         var handshake: CoordinatorHandshake
         var ready = false
         /// Output of tasks running (or queued) on this slot, by task id.
@@ -78,7 +78,7 @@ actor MapEngine {
         return summary
     }
 
-    func addSlot(host: String, process: InteractiveProcess) -> Int {
+    func addSlot(host: String, process: any WorkerLink) -> Int {
         let id = nextSlot
         nextSlot += 1
         slots[id] = SlotState(

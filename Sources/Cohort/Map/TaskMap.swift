@@ -93,7 +93,18 @@ public struct TaskMap: Sendable {
 
     private func setUp(_ host: HostConnection, slots: Int?, engine: MapEngine, limiter: ConnectRateLimiter) async -> SSHConnection? {
         guard case .ssh(let target) = host else {
-            await engine.hostFailed(host.name, CohortError(.invalidInput, "cohort map does not run on local connections yet", host: host.name))
+            // A local host: the worker runs here, one process per core, no deployment.
+            let count = options.slots ?? slots ?? ProcessInfo.processInfo.activeProcessorCount
+            do {
+                for _ in 0..<count {
+                    let worker = try LocalWorker(executable: worker.path)
+                    let id = await engine.addSlot(host: host.name, process: worker)
+                    Task { await Self.read(worker.events, link: worker, slot: id, engine: engine) }
+                }
+                await engine.hostReady(host.name, slots: count, uploaded: false)
+            } catch {
+                await engine.hostFailed(host.name, error as? CohortError ?? CohortError(.io, "\(error)", host: host.name))
+            }
             return nil
         }
         do {
@@ -104,7 +115,7 @@ public struct TaskMap: Sendable {
             for _ in 0..<count {
                 let process = connection.open(deployed.command)
                 let id = await engine.addSlot(host: target.name, process: process)
-                Task { await Self.read(process, slot: id, engine: engine) }
+                Task { await Self.read(process.output, link: process, slot: id, engine: engine) }
             }
             await engine.hostReady(target.name, slots: count, uploaded: deployed.uploaded)
             return connection
@@ -117,12 +128,14 @@ public struct TaskMap: Sendable {
     }
 
     /// Decodes one worker channel into the engine, and reports the slot lost when it ends.
-    private static func read(_ process: InteractiveProcess, slot: Int, engine: MapEngine) async {
+    private static func read(
+        _ events: some AsyncSequence<ProcessEvent, any Error>, link: any WorkerLink, slot: Int, engine: MapEngine
+    ) async {
         var decoder = FrameDecoder()
         var errors: [UInt8] = []
         var reason = "worker channel closed"
         do {
-            for try await event in process.output {
+            for try await event in events {
                 switch event {
                 case .stdout(let bytes):
                     decoder.feed(bytes)
@@ -136,7 +149,7 @@ public struct TaskMap: Sendable {
             }
         } catch let error as WireError {
             reason = "\(error)"
-            process.closeInput()
+            link.closeInput()
         } catch {
             reason = "\(error)"
         }
