@@ -15,6 +15,8 @@ let package = Package(
         .executable(name: "cohort", targets: ["CohortCLI"]),
         .executable(name: "cohort-worker", targets: ["CohortWorker"]),
         .library(name: "Cohort", targets: ["Cohort"]),
+        // An example program on the library (docs/library.md).
+        .executable(name: "cohort-primes", targets: ["CohortExamplePrimes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,7 +53,7 @@ let package = Package(
         .target(
             name: "Cohort",
             dependencies: [
-                "CohortCore", "CohortSSH", "CohortInventory", "CohortWire", "CohortScheduler",
+                "CohortCore", "CohortSSH", "CohortInventory", "CohortWire", "CohortScheduler", "CohortWorkerKit",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -64,6 +66,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "CohortExamplePrimes", dependencies: ["Cohort"], swiftSettings: swiftSettings),
         .target(name: "CohortTestSupport", dependencies: ["CohortCore"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),

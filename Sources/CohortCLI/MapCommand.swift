@@ -97,7 +97,7 @@ struct MapCommand: AsyncParsableCommand {
         let sshConfig = try HostConnection.sshConfig(for: connectionOptions)
         let hosts = try names.map { name in
             let vars = inventory.variables(of: name)
-            return (try HostConnection.resolve(host: name, vars: vars, options: connectionOptions, sshConfig: sshConfig), try Self.slots(of: name, vars))
+            return (try HostConnection.resolve(host: name, vars: vars, options: connectionOptions, sshConfig: sshConfig), try Cluster.slots(of: name, vars))
         }
         let worker = try WorkerBinary.locate()
         var joblogHandle: FileHandle?
@@ -112,14 +112,6 @@ struct MapCommand: AsyncParsableCommand {
         let summary = await map.run(count: inputs.count, command: render, onResult: printer.result, onEvent: printer.event)
         printer.finish(summary)
         if summary.exitCode != .ok { throw ExitCode(summary.exitCode.rawValue) }
-    }
-
-    static func slots(of host: String, _ vars: [(String, InventoryValue)]) throws -> Int? {
-        guard let value = vars.last(where: { $0.0 == "cohort_slots" })?.1 else { return nil }
-        guard let count = value.intValue, count > 0 else {
-            throw CohortError(.invalidInput, "host \(host): cohort_slots must be a positive whole number, not \(value)")
-        }
-        return count
     }
 
     static func openJoblog(_ path: String, append: Bool) throws -> FileHandle {

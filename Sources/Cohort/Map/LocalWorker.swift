@@ -21,7 +21,7 @@ final class LocalWorker: WorkerLink, @unchecked Sendable {
 
     private static let spawnLock = NSLock()
 
-    init(executable: String) throws {
+    init(executable: String, arguments: [String] = []) throws {
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
         // Pipes are made close-on-exec under one lock, so that a worker spawned at the same
         // time never inherits (and holds open) another worker's ends.
@@ -38,11 +38,11 @@ final class LocalWorker: WorkerLink, @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        let argv = [strdup(executable), nil]
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         var child: pid_t = 0
         let rc = posix_spawn(&child, executable, &actions, nil, argv, environ)
         posix_spawn_file_actions_destroy(&actions)
-        free(argv[0])
+        argv.forEach { free($0) }
         Self.spawnLock.unlock()
         [input[0], output[1], errors[1]].forEach { close($0) }
         guard rc == 0 else {

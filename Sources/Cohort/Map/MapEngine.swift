@@ -242,7 +242,8 @@ actor MapEngine {
         onResult(MapResult(
             index: task, host: final?.host, slot: final?.slot, status: status,
             stdout: final?.stdout ?? CapturedOutput(), stderr: final?.stderr ?? CapturedOutput(), startedAt: final?.startedAt,
-            duration: .nanoseconds(Int64(final?.frame.durationNanos ?? 0)), attempts: attempt + 1))
+            duration: .nanoseconds(Int64(final?.frame.durationNanos ?? 0)), attempts: attempt + 1,
+            message: final?.frame.message ?? ""))
         checkHalt(after: status)
     }
 

@@ -43,6 +43,9 @@ public struct MapResult: Sendable {
     public var duration: Duration
     /// How many times it was sent to a worker.
     public var attempts: Int
+    /// What the worker said with the result: a Swift job's encoded output or failure, or why
+    /// a task could not start.
+    public var message: String = ""
 }
 
 public enum MapEvent: Sendable {

@@ -49,14 +49,22 @@ public struct TaskMap: Sendable {
         count: Int, command: @escaping @Sendable (Int, Int) -> String,
         onResult: @escaping @Sendable (MapResult) -> Void, onEvent: @escaping @Sendable (MapEvent) -> Void = { _ in }
     ) async -> MapSummary {
+        await run(count: count, kind: "shell", payload: { Array(command($0, $1).utf8) }, onResult: onResult, onEvent: onEvent)
+    }
+
+    /// Runs `count` tasks of a worker task kind; `payload(index, slot)` is what the kind gets.
+    public func run(
+        count: Int, kind: String, payload: @escaping @Sendable (Int, Int) -> [UInt8],
+        onResult: @escaping @Sendable (MapResult) -> Void, onEvent: @escaping @Sendable (MapEvent) -> Void = { _ in }
+    ) async -> MapSummary {
         let skipped = options.skip.union(options.journal?.finished ?? [])
         // The engine numbers the tasks it runs 0..<todo.count; results are renumbered back.
         let todo = skipped.isEmpty ? Array(0..<count) : (0..<count).filter { !skipped.contains($0) }
         let journal = options.journal
         let engine = MapEngine(
             taskCount: todo.count, hosts: hosts.count, retries: options.retries, timeout: options.timeout,
-            graceMillis: UInt32(MapEngine.nanos(options.grace) / 1_000_000), kind: "shell", binary: worker,
-            render: { Array(command(todo[$0], $1).utf8) },
+            graceMillis: UInt32(MapEngine.nanos(options.grace) / 1_000_000), kind: kind, binary: worker,
+            render: { payload(todo[$0], $1) },
             onResult: { result in
                 var result = result
                 result.index = todo[result.index]
@@ -97,7 +105,7 @@ public struct TaskMap: Sendable {
             let count = options.slots ?? slots ?? ProcessInfo.processInfo.activeProcessorCount
             do {
                 for _ in 0..<count {
-                    let worker = try LocalWorker(executable: worker.path)
+                    let worker = try LocalWorker(executable: worker.path, arguments: worker.arguments)
                     let id = await engine.addSlot(host: host.name, process: worker)
                     Task { await Self.read(worker.events, link: worker, slot: id, engine: engine) }
                 }

@@ -11,6 +11,9 @@ public struct WorkerBinary: Sendable {
     /// `uname -s` and `uname -m` of this machine: the worker runs only on the same.
     public let os: String
     public let arch: String
+    /// Arguments that put it in worker mode (none for `cohort-worker`; `--cohort-worker` for a
+    /// program built on the library, which is its own worker).
+    public var arguments: [String] = []
 
     /// `$COHORT_WORKER`, else `cohort-worker` beside the running executable.
     public static func locate() throws -> WorkerBinary {
@@ -18,6 +21,13 @@ public struct WorkerBinary: Sendable {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let sibling = ((executable as NSString).deletingLastPathComponent as NSString).appendingPathComponent("cohort-worker")
         return try load(sibling)
+    }
+
+    /// The running program itself, started on the hosts with `arguments`.
+    public static func current(arguments: [String]) throws -> WorkerBinary {
+        var binary = try load((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe")
+        binary.arguments = arguments
+        return binary
     }
 
     public static func load(_ path: String) throws -> WorkerBinary {

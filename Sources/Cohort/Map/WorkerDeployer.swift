@@ -47,6 +47,7 @@ struct WorkerDeployer: Sendable {
             }
             uploaded = true
         }
-        return Deployed(command: "exec \(file)", cores: max(1, cores), uploaded: uploaded)
+        let arguments = binary.arguments.map { " " + ShellQuote.quote($0) }.joined()
+        return Deployed(command: "exec \(file)\(arguments)", cores: max(1, cores), uploaded: uploaded)
     }
 }

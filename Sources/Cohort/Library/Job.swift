@@ -1,0 +1,130 @@
+import CohortWire
+import CohortWorkerKit
+import Foundation
+
+/// A unit of work that `Cluster.map` spreads over every core of the fleet: typed input in,
+/// typed output out, both `Codable` (they cross the wire as JSON).
+///
+/// The program that declares jobs is its own worker: the coordinator ships the same
+/// executable to the hosts and starts it with `--cohort-worker`, where `Cohort.serveJobs`
+/// answers. Register every job type there.
+public protocol Job: Sendable {
+    associatedtype Input: Codable & Sendable
+    associatedtype Output: Codable & Sendable
+    /// The name the job travels under; the type's name unless given.
+    static var name: String { get }
+    init()
+    func run(_ input: Input) async throws -> Output
+}
+
+extension Job {
+    public static var name: String { String(describing: Self.self) }
+}
+
+/// Why a job did not produce an output. A job's own error comes back typed: if it is
+/// `Codable`, `decode(_:)` rebuilds it on the coordinator.
+public struct JobFailure: Error, Sendable, CustomStringConvertible {
+    /// The thrown error's type (`String(reflecting:)`), or `Cohort.lost`, `Cohort.timedOut`,
+    /// `Cohort.unknownJob`… when the task itself failed.
+    public var type: String
+    public var message: String
+    /// The error's JSON encoding, when it is `Encodable`.
+    public var payload: Data?
+
+    public var description: String { "\(type): \(message)" }
+
+    /// The thrown error as its own type, when the job threw an `E`.
+    public func decode<E: Error & Decodable>(_: E.Type) -> E? {
+        guard type == String(reflecting: E.self), let payload else { return nil }
+        return try? JSONDecoder().decode(E.self, from: payload)
+    }
+}
+
+/// One finished job: its position in the inputs, where it ran, and its output or failure.
+public struct JobResult<Output: Sendable>: Sendable {
+    public var index: Int
+    public var host: String?
+    public var result: Result<Output, JobFailure>
+}
+
+/// The wire form of a job's failure, inside the result frame's message.
+struct FailureEnvelope: Codable {
+    var type: String
+    var message: String
+    var payload: String?
+}
+
+/// Worker side: the task kind `job`. The payload is the job's name, a newline, and its
+/// JSON input; the result's message carries the JSON output, or a `FailureEnvelope`.
+struct JobKind: TaskKind {
+    let jobs: [String: any Job.Type]
+
+    func start(_ task: TaskFrame) -> TaskStart {
+        let started = ContinuousClock.now
+        let (code, message) = Self.runBlocking { await run(task.payload) }
+        let elapsed = ContinuousClock.now - started
+        let nanos = UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+        return .finished(ResultFrame(
+            taskID: task.id, attempt: task.attempt, outcome: code == 0 ? .exited : .failed, code: code, message: message,
+            durationNanos: nanos))
+    }
+
+    /// The worker's loop is synchronous: it waits here while the job runs on Swift's pool.
+    private static func runBlocking(_ body: @escaping @Sendable () async -> (Int32, String)) -> (Int32, String) {
+        final class Box: @unchecked Sendable {
+            // @unchecked: written once before `done` is signalled, read after.
+            var value: (Int32, String) = (1, "")
+        }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            box.value = await body()
+            done.signal()
+        }
+        done.wait()
+        return box.value
+    }
+
+    private func run(_ payload: [UInt8]) async -> (Int32, String) {
+        guard let newline = payload.firstIndex(of: UInt8(ascii: "\n")) else {
+            return (1, Self.failure(type: "Cohort.badPayload", message: "a job payload is NAME\\nJSON"))
+        }
+        let name = String(decoding: payload[..<newline], as: UTF8.self)
+        guard let job = jobs[name] else {
+            return (1, Self.failure(type: "Cohort.unknownJob", message: "this worker serves no job named \(name) (register it in serveJobs)"))
+        }
+        return await Self.perform(job, Data(payload[(newline + 1)...]))
+    }
+
+    private static func perform<J: Job>(_ type: J.Type, _ input: Data) async -> (Int32, String) {
+        let decoded: J.Input
+        do { decoded = try JSONDecoder().decode(J.Input.self, from: input) } catch {
+            return (1, failure(type: "Cohort.badInput", message: "cannot decode \(J.Input.self): \(error)"))
+        }
+        do {
+            let output = try await J().run(decoded)
+            return (0, String(decoding: try JSONEncoder().encode(output), as: UTF8.self))
+        } catch let error as any Encodable & Error {
+            let payload = try? JSONEncoder().encode(error)
+            return (1, failure(type: String(reflecting: Swift.type(of: error)), message: "\(error)", payload: payload))
+        } catch {
+            return (1, failure(type: String(reflecting: Swift.type(of: error)), message: "\(error)"))
+        }
+    }
+
+    static func failure(type: String, message: String, payload: Data? = nil) -> String {
+        let envelope = FailureEnvelope(type: type, message: message, payload: payload.map { $0.base64EncodedString() })
+        return String(decoding: (try? JSONEncoder().encode(envelope)) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// Call first thing in `main`: started by a coordinator as a worker (`--cohort-worker`), the
+/// program serves `jobs` (and shell tasks) until its channel closes, then exits; otherwise
+/// this returns at once and the program goes on as a coordinator.
+public func serveJobs(_ jobs: [any Job.Type]) {
+    guard CommandLine.arguments.dropFirst().first == Cluster.workerFlag else { return }
+    let kinds: [String: any TaskKind] = [
+        "shell": ShellKind(), "job": JobKind(jobs: Dictionary(jobs.map { ($0.name, $0) }) { first, _ in first }),
+    ]
+    exit(WorkerRuntime(kinds: kinds).run())
+}
