@@ -6,7 +6,7 @@ ORACLE_VENV := .build-oracle/venv
 FLEET_DIR := $(CURDIR)/.fleet-demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps oracle build test demo bench bench-quick clean
+.PHONY: deps oracle build test demo bench bench-quick bench-micro clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -52,6 +52,10 @@ bench: deps
 
 bench-quick: deps
 	bench/run --quick
+
+# Frames/s of the codec and decisions/s of the scheduler (ordo-one/benchmark, bench/micro).
+bench-micro: deps
+	cd bench/micro && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
 clean:
 	rm -rf .build .build-oracle .fleet*

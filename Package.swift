@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "Cohort", targets: ["Cohort"]),
         // An example program on the library (docs/library.md).
         .executable(name: "cohort-primes", targets: ["CohortExamplePrimes"]),
+        // W5 of bench/run: a million tiny library jobs.
+        .executable(name: "cohort-bench-hash", targets: ["CohortBenchHash"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,7 +38,11 @@ let package = Package(
         .target(name: "CohortScheduler", swiftSettings: swiftSettings),
         // The worker links no libssh2 and no Foundation: it must start on a bare host.
         .target(name: "CohortWorkerKit", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
-        .executableTarget(name: "CohortWorker", dependencies: ["CohortWorkerKit"], swiftSettings: swiftSettings),
+        // Linked with the Swift standard library inside: the host needs no Swift runtime.
+        .executableTarget(
+            name: "CohortWorker", dependencies: ["CohortWorkerKit"], swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
         .target(
             name: "CohortSSH",
             dependencies: [
@@ -67,6 +73,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "CohortExamplePrimes", dependencies: ["Cohort"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "CohortBenchHash", dependencies: ["Cohort", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "CohortTestSupport", dependencies: ["CohortCore"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),

@@ -56,9 +56,11 @@ def run_once(command, env=None, sample=False):
         command if isinstance(command, list) else ["bash", "-c", command],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
     threads = [0]
+    finished = threading.Event()
     if sample:
+        # Polls /proc only: Popen.poll() would reap the child before wait4 gets its rusage.
         def watch():
-            while process.poll() is None:
+            while not finished.is_set():
                 try:
                     text = open(f"/proc/{process.pid}/status").read()
                     threads[0] = max(threads[0], int(re.search(r"Threads:\s+(\d+)", text).group(1)))
@@ -70,6 +72,7 @@ def run_once(command, env=None, sample=False):
     err = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
+    finished.set()
     process.returncode = os.waitstatus_to_exitcode(status)
     if sample:
         watcher.join()
@@ -189,6 +192,22 @@ def w4(fleet, repeats, size):
     }, repeats, lambda wall: total / wall / 1e6)
 
 
+def w5(fleet, repeats, count):
+    hasher = os.path.join(ROOT, ".build/release/cohort-bench-hash")
+    inventory = fleet.with_slots(2)
+    py = f"{VENV}/bin/python"
+    cores = str(os.cpu_count())
+    # The same answer first: a fast wrong answer is not a figure.
+    ours = subprocess.run([hasher, inventory, "10000"], capture_output=True, check=True).stdout.strip()
+    theirs = subprocess.run([py, f"{BENCH}/mp_hash.py", cores, "10000"], capture_output=True, check=True).stdout.strip()
+    if ours != theirs:
+        raise RuntimeError(f"W5 answers differ: cohort {ours!r}, multiprocessing {theirs!r}")
+    return cell({
+        "cohort": ([hasher, inventory, str(count)], None),
+        "multiprocessing.Pool.map (one machine)": ([py, f"{BENCH}/mp_hash.py", cores, str(count)], None),
+    }, repeats, lambda wall: count / wall)
+
+
 def w6(repeats, hosts):
     fleet = Fleet(hosts)
     try:
@@ -203,8 +222,8 @@ def w6(repeats, hosts):
         fleet.down()
 
 
-HIGHER_IS_BETTER = {"W2": True, "W4": True}
-UNITS = {"W1": "wall ms", "W2": "tasks/s", "W3": "wall / ideal", "W4": "MB/s received", "W6": "wall s"}
+HIGHER_IS_BETTER = {"W2": True, "W4": True, "W5": True}
+UNITS = {"W1": "wall ms", "W2": "tasks/s", "W3": "wall / ideal", "W4": "MB/s received", "W5": "tasks/s", "W6": "wall s"}
 
 
 def table(results):
@@ -212,6 +231,9 @@ def table(results):
     for workload, stats in results["workloads"].items():
         if "pending" in stats:
             lines.append(f"| {workload} | — | pending: {stats['pending']} | | |")
+            continue
+        if "error" in stats:
+            lines.append(f"| {workload} | — | failed: {stats['error'].splitlines()[-1] if stats['error'] else ''} | | |")
             continue
         ours = stats["cohort"]["median"]
         for tool, s in stats.items():
@@ -239,10 +261,20 @@ def write_doc(results, text):
     path = os.path.join(ROOT, "docs/benchmarks.md")
     doc = open(path).read()
     m = results["machine"]
-    block = (f"<!-- bench:begin -->\nRun of {results['date']} ({results['mode']} mode, {results['repeats']} runs per cell) "
+    updates = "".join(f"; {', '.join(u['workloads'])} rerun {u['date']}" for u in results.get("updated", []))
+    block = (f"<!-- bench:begin -->\nRun of {results['date']}{updates} ({results['mode']} mode, {results['repeats']} runs per cell) "
              f"on {m['cores']} cores, {m['cpu']}, Linux {m['kernel']}:\n\n{text}\n<!-- bench:end -->")
     doc = re.sub(r"<!-- bench:begin -->.*<!-- bench:end -->", lambda _: block, doc, flags=re.S)
     open(path, "w").write(doc)
+
+
+def guarded(run):
+    """One workload's failure is reported in its row; the others still run and are kept."""
+    try:
+        return run()
+    except Exception as error:  # noqa: BLE001 - any failure becomes the row's text
+        print(f"    failed: {error}", flush=True)
+        return {"error": str(error)[-300:]}
 
 
 def main():
@@ -266,10 +298,11 @@ def main():
             ("W2", lambda: w2(fleet, repeats, 1000 if quick else 5000)),
             ("W3", lambda: w3(fleet, repeats, busy)),
             ("W4", lambda: w4(fleet, repeats, 50_000_000 if quick else 200_000_000)),
+            ("W5", lambda: w5(fleet, repeats, 100_000 if quick else 1_000_000)),
         ]:
             if want(name):
                 print(f"{name}:", flush=True)
-                results["workloads"][name] = run()
+                results["workloads"][name] = guarded(run)
     finally:
         # Masters left by ControlPersist end with their sockets' owner: ask each to exit.
         for socket in os.listdir(CONTROL):
@@ -277,16 +310,22 @@ def main():
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(CONTROL, ignore_errors=True)
         fleet.down()
-    results["workloads"]["W5"] = {"pending": "needs the Swift library (task-map issue)"}
     if want("W6"):
         print("W6:", flush=True)
-        results["workloads"]["W6"] = w6(repeats, 64 if quick else 256)
+        results["workloads"]["W6"] = guarded(lambda: w6(repeats, 64 if quick else 256))
     results["workloads"]["W7"] = {"pending": "needs playbooks (a later issue)"}
+    latest = f"{BENCH}/results/latest.json"
+    if not quick and only is not None and os.path.exists(latest):
+        # A full-mode run of some workloads updates those rows of the last full run.
+        previous = json.load(open(latest))
+        previous["workloads"].update({k: v for k, v in results["workloads"].items() if k in only})
+        previous.setdefault("updated", []).append({"date": results["date"], "workloads": sorted(only)})
+        results = previous
     text = table(results)
     print(text)
     os.makedirs(f"{BENCH}/results", exist_ok=True)
     json.dump(results, open(f"{BENCH}/results/{'quick' if quick else 'latest'}.json", "w"), indent=2)
-    if not quick and only is None:
+    if not quick:
         write_doc(results, text)
 
 

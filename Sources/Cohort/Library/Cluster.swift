@@ -15,6 +15,8 @@ public struct Cluster: Sendable {
     public let hosts: [(connection: HostConnection, slots: Int?)]
     public var connectionOptions: ConnectionOptions
     public var options: MapOptions
+    /// Inputs sent to a worker in one task; nil chooses from the input count.
+    public var chunkSize: Int?
 
     /// Resolves every host matching `pattern` before anything connects: a bad inventory or
     /// host variable throws here (`file:line: what is wrong`).
@@ -46,16 +48,22 @@ public struct Cluster: Sendable {
     /// not encode).
     public func map<J: Job>(_ job: J.Type, _ inputs: [J.Input]) -> AsyncThrowingStream<JobResult<J.Output>, any Error> {
         let (stream, continuation) = AsyncThrowingStream<JobResult<J.Output>, any Error>.makeStream()
+        let size = chunkSize ?? Self.automaticChunk(inputs.count)
         let task = Task {
             do {
                 let encoder = JSONEncoder()
                 let header = Array((J.name + "\n").utf8)
-                let payloads = try inputs.map { header + Array(try encoder.encode($0)) }
+                let starts = Array(stride(from: 0, to: inputs.count, by: size))
+                let payloads = try starts.map { header + Array(try encoder.encode(Array(inputs[$0..<min(inputs.count, $0 + size)]))) }
                 let map = TaskMap(
                     hosts: hosts, connectionOptions: connectionOptions, options: options,
                     worker: try WorkerBinary.current(arguments: [Self.workerFlag]))
                 _ = await map.run(count: payloads.count, kind: "job", payload: { index, _ in payloads[index] }) { result in
-                    continuation.yield(JobResult(index: result.index, host: result.host, result: Self.decode(result, as: J.Output.self)))
+                    let first = starts[result.index]
+                    let count = min(inputs.count, first + size) - first
+                    for (offset, outcome) in Self.decode(result, count: count, as: J.Output.self).enumerated() {
+                        continuation.yield(JobResult(index: first + offset, host: result.host, result: outcome))
+                    }
                 }
                 continuation.finish()
             } catch {
@@ -65,6 +73,10 @@ public struct Cluster: Sendable {
         continuation.onTermination = { _ in task.cancel() }
         return stream
     }
+
+    /// Inputs per task when `chunkSize` is nil: like `Pool.map`'s chunksize, enough tasks
+    /// (about 512) to balance the fleet, few enough that per-task costs stay small.
+    static func automaticChunk(_ count: Int) -> Int { max(1, min(1000, count / 512)) }
 
     /// Like `map`, with the results in input order.
     public func mapOrdered<J: Job>(_ job: J.Type, _ inputs: [J.Input]) async throws -> [Result<J.Output, JobFailure>] {
@@ -82,22 +94,30 @@ public struct Cluster: Sendable {
         return value
     }
 
-    static func decode<Output: Decodable>(_ result: MapResult, as type: Output.Type) -> Result<Output, JobFailure> {
+    /// One task's result as one outcome per input of its batch.
+    static func decode<Output: Codable>(_ result: MapResult, count: Int, as type: Output.Type) -> [Result<Output, JobFailure>] {
+        let failure: JobFailure
         switch result.status {
         case .exited(0):
-            do { return .success(try JSONDecoder().decode(Output.self, from: Data(result.message.utf8))) } catch {
-                return .failure(JobFailure(type: "Cohort.badOutput", message: "cannot decode \(Output.self): \(error)"))
+            guard let items = try? JSONDecoder().decode([ItemOutcome<Output>].self, from: Data(result.message.utf8)), items.count == count else {
+                failure = JobFailure(type: "Cohort.badOutput", message: "the worker's answer does not decode as \(count) \(Output.self)")
+                break
+            }
+            return items.map {
+                switch $0 {
+                case .ok(let output): .success(output)
+                case .failed(let envelope): .failure(envelope.failure)
+                }
             }
         case .failedToStart(let message):
-            guard let envelope = try? JSONDecoder().decode(FailureEnvelope.self, from: Data(message.utf8)) else {
-                return .failure(JobFailure(type: "Cohort.failedToStart", message: message))
-            }
-            return .failure(JobFailure(type: envelope.type, message: envelope.message, payload: envelope.payload.flatMap { Data(base64Encoded: $0) }))
-        case .exited(let code): return .failure(JobFailure(type: "Cohort.failed", message: "worker reported exit \(code)"))
-        case .signaled(let number): return .failure(JobFailure(type: "Cohort.signaled", message: "signal \(number)"))
-        case .timedOut: return .failure(JobFailure(type: "Cohort.timedOut", message: "ran past the timeout"))
-        case .lost(let why): return .failure(JobFailure(type: "Cohort.lost", message: why))
-        case .halted: return .failure(JobFailure(type: "Cohort.halted", message: "the map halted before it started"))
+            failure = (try? JSONDecoder().decode(FailureEnvelope.self, from: Data(message.utf8)))?.failure
+                ?? JobFailure(type: "Cohort.failedToStart", message: message)
+        case .exited(let code): failure = JobFailure(type: "Cohort.failed", message: "worker reported exit \(code)")
+        case .signaled(let number): failure = JobFailure(type: "Cohort.signaled", message: "signal \(number)")
+        case .timedOut: failure = JobFailure(type: "Cohort.timedOut", message: "ran past the timeout")
+        case .lost(let why): failure = JobFailure(type: "Cohort.lost", message: why)
+        case .halted: failure = JobFailure(type: "Cohort.halted", message: "the map halted before it started")
         }
+        return Array(repeating: .failure(failure), count: count)
     }
 }

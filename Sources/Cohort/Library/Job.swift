@@ -52,10 +52,19 @@ struct FailureEnvelope: Codable {
     var type: String
     var message: String
     var payload: String?
+
+    var failure: JobFailure { JobFailure(type: type, message: message, payload: payload.flatMap { Data(base64Encoded: $0) }) }
 }
 
-/// Worker side: the task kind `job`. The payload is the job's name, a newline, and its
-/// JSON input; the result's message carries the JSON output, or a `FailureEnvelope`.
+/// One input's fate inside a batch.
+enum ItemOutcome<Output: Codable>: Codable {
+    case ok(Output)
+    case failed(FailureEnvelope)
+}
+
+/// Worker side: the task kind `job`. The payload is the job's name, a newline, and a JSON
+/// array of inputs (a batch); the result's message carries a JSON array of `ItemOutcome`s, or
+/// a `FailureEnvelope` when the whole batch failed.
 struct JobKind: TaskKind {
     let jobs: [String: any Job.Type]
 
@@ -96,20 +105,32 @@ struct JobKind: TaskKind {
         return await Self.perform(job, Data(payload[(newline + 1)...]))
     }
 
+    /// Runs a batch: the payload holds a JSON array of inputs, the result a JSON array with
+    /// one `ItemOutcome` per input, so that one failing input does not fail its neighbours.
     private static func perform<J: Job>(_ type: J.Type, _ input: Data) async -> (Int32, String) {
-        let decoded: J.Input
-        do { decoded = try JSONDecoder().decode(J.Input.self, from: input) } catch {
+        let inputs: [J.Input]
+        do { inputs = try JSONDecoder().decode([J.Input].self, from: input) } catch {
             return (1, failure(type: "Cohort.badInput", message: "cannot decode \(J.Input.self): \(error)"))
         }
-        do {
-            let output = try await J().run(decoded)
-            return (0, String(decoding: try JSONEncoder().encode(output), as: UTF8.self))
-        } catch let error as any Encodable & Error {
-            let payload = try? JSONEncoder().encode(error)
-            return (1, failure(type: String(reflecting: Swift.type(of: error)), message: "\(error)", payload: payload))
-        } catch {
-            return (1, failure(type: String(reflecting: Swift.type(of: error)), message: "\(error)"))
+        let job = J()
+        var outcomes: [ItemOutcome<J.Output>] = []
+        outcomes.reserveCapacity(inputs.count)
+        for item in inputs {
+            do {
+                outcomes.append(.ok(try await job.run(item)))
+            } catch let error as any Encodable & Error {
+                outcomes.append(.failed(envelope(error, payload: try? JSONEncoder().encode(error))))
+            } catch {
+                outcomes.append(.failed(envelope(error, payload: nil)))
+            }
         }
+        do { return (0, String(decoding: try JSONEncoder().encode(outcomes), as: UTF8.self)) } catch {
+            return (1, failure(type: "Cohort.badOutput", message: "cannot encode \(J.Output.self): \(error)"))
+        }
+    }
+
+    private static func envelope(_ error: any Error, payload: Data?) -> FailureEnvelope {
+        FailureEnvelope(type: String(reflecting: Swift.type(of: error)), message: "\(error)", payload: payload?.base64EncodedString())
     }
 
     static func failure(type: String, message: String, payload: Data? = nil) -> String {

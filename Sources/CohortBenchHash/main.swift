@@ -1,0 +1,32 @@
+// W5 of bench/run: SHA-256 of a 64-byte input, a million times, as Cohort library jobs over
+// the fleet (bench/mp_hash.py does the same work with multiprocessing.Pool.map).
+//
+//   cohort-bench-hash INVENTORY COUNT   prints the XOR of every hash's first 8 bytes
+import Cohort
+import Crypto
+import Foundation
+
+struct Hash64: Job {
+    func run(_ seed: UInt64) async throws -> UInt64 {
+        var block = [UInt8]()
+        block.reserveCapacity(64)
+        for _ in 0..<8 { withUnsafeBytes(of: seed.littleEndian) { block += $0 } }
+        return SHA256.hash(data: block).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+    }
+}
+
+serveJobs([Hash64.self])
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3, let count = UInt64(arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: cohort-bench-hash INVENTORY COUNT\n".utf8))
+    exit(4)
+}
+do {
+    let cluster = try Cluster(inventory: arguments[1])
+    let folded = try await cluster.reduce(Hash64.self, Array(0..<count), into: UInt64(0)) { $0 ^= $1 }
+    print(folded)
+} catch {
+    FileHandle.standardError.write(Data("cohort-bench-hash: \(error)\n".utf8))
+    exit(1)
+}
