@@ -164,15 +164,6 @@ final class MapPrinter: @unchecked Sendable {
         ]
         if case .failedToStart(let why) = result.status { fields.append(("error", .string(why))) }
         if case .lost(let why) = result.status { fields.append(("error", .string(why))) }
-        for (name, output) in [("stdout", result.stdout), ("stderr", result.stderr)] {
-            let bytes = output.bytes
-            // Bytes that are not valid UTF-8 travel as base64 rather than being altered.
-            if let text = String(validating: bytes, as: UTF8.self) {
-                fields.append((name, .string(text)))
-            } else {
-                fields.append((name + "_base64", .string(Data(bytes).base64EncodedString())))
-            }
-        }
-        return fields
+        return fields + [jsonBytes("stdout", result.stdout.bytes), jsonBytes("stderr", result.stderr.bytes)]
     }
 }

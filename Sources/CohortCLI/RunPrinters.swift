@@ -18,6 +18,13 @@ enum Out {
     }
 }
 
+/// A JSON field for output bytes: `name` as text when they are UTF-8, else `name_base64`, so
+/// that no byte is ever altered.
+func jsonBytes(_ name: String, _ bytes: [UInt8]) -> (String, InventoryValue) {
+    if let text = String(validating: bytes, as: UTF8.self) { return (name, .string(text)) }
+    return (name + "_base64", .string(Data(bytes).base64EncodedString()))
+}
+
 func describe(_ outcome: HostOutcome) -> String? {
     switch outcome.result {
     case .finished(let status) where status.isSuccess: return nil
@@ -129,12 +136,7 @@ final class JSONPrinter: RunPrinter, @unchecked Sendable {
         case .stdout(let bytes), .stderr(let bytes):
             let stream = if case .stdout = event { "stdout" } else { "stderr" }
             var fields: [(String, InventoryValue)] = [("host", .string(host)), ("stream", .string(stream))]
-            // Bytes that are not valid UTF-8 travel as base64 rather than being altered.
-            if let text = String(validating: bytes, as: UTF8.self) {
-                fields.append(("data", .string(text)))
-            } else {
-                fields.append(("data_base64", .string(Data(bytes).base64EncodedString())))
-            }
+            fields.append(jsonBytes("data", bytes))
             line(fields)
         case .exit:
             break

@@ -74,7 +74,7 @@ import Testing
         var target = fleet.target(fleet.hosts[0])
         target.knownHostsFile = fleet.directory + "/empty_known_hosts"
         let error = await #expect(throws: CohortError.self) { _ = try await SSHClient().connect(target) }
-        let keygen = try Shell.run("/usr/bin/ssh-keygen", ["-lf", "\(fleet.directory)/h1/ssh_host_ed25519_key.pub"]).stdout
+        let keygen = try await Shell.run("/usr/bin/ssh-keygen", ["-lf", "\(fleet.directory)/h1/ssh_host_ed25519_key.pub"]).stdout
         let fingerprint = String(keygen.split(separator: " ")[1])
         #expect(error?.code == .hostKeyUnknown)
         #expect(error?.message.contains("256 \(fingerprint) [\(target.address)]:\(target.port) (ED25519)") == true)
@@ -130,7 +130,7 @@ import Testing
         defer { fleet.stop() }
         let dir = fleet.directory + "/other"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        _ = try Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", dir + "/id_ecdsa"])
+        _ = try await Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "ecdsa", "-N", "", "-f", dir + "/id_ecdsa"])
         var target = fleet.target(fleet.hosts[0])
         target.identityFiles = [dir + "/id_ecdsa"]
         let error = await #expect(throws: CohortError.self) { _ = try await SSHClient().connect(target) }
@@ -143,7 +143,7 @@ import Testing
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let key = fleet.directory + "/id_rsa"
-        _ = try Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-N", "", "-f", key])
+        _ = try await Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-N", "", "-f", key])
         var target = fleet.target(fleet.hosts[0])
         target.identityFiles = [key]
         let error = await #expect(throws: CohortError.self) { _ = try await SSHClient().connect(target) }
@@ -271,9 +271,9 @@ import Testing
         }
         try await eventually("the agent socket") { FileManager.default.fileExists(atPath: socket) }
         let rsa = fleet.directory + "/agent_rsa"
-        _ = try Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-N", "", "-f", rsa])
+        _ = try await Shell.run("/usr/bin/ssh-keygen", ["-q", "-t", "rsa", "-N", "", "-f", rsa])
         for key in [rsa, fleet.clientKey] {
-            #expect(try Shell.run("/usr/bin/ssh-add", ["-q", key], environment: ["SSH_AUTH_SOCK": socket]).status == 0)
+            #expect(try await Shell.run("/usr/bin/ssh-add", ["-q", key], environment: ["SSH_AUTH_SOCK": socket]).status == 0)
         }
         var target = fleet.target(fleet.hosts[0])
         target.identityFiles = []

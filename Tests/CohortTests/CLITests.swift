@@ -10,9 +10,9 @@ import Testing
         ProcessInfo.processInfo.environment["COHORT_BIN"] ?? TestFleet.repositoryRoot + "/.build/debug/cohort"
     }
 
-    static func cohort(_ arguments: [String]) throws -> Shell.Result {
+    static func cohort(_ arguments: [String]) async throws -> Shell.Result {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the CLI first (make test does)")
-        return try Shell.run(binary, arguments)
+        return try await Shell.run(binary, arguments)
     }
 
     /// The fleet's inventory, plus extra lines.
@@ -22,27 +22,27 @@ import Testing
         return path
     }
 
-    @Test func allHostsAnswerWithTaggedLinesAndExitZero() throws {
+    @Test func allHostsAnswerWithTaggedLinesAndExitZero() async throws {
         let fleet = try TestFleet.start(hosts: 3)
         defer { fleet.stop() }
-        let result = try Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "all", "--", "echo out; echo err >&2"])
+        let result = try await Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "all", "--", "echo out; echo err >&2"])
         #expect(result.status == 0)
         #expect(Set(result.stdout.split(separator: "\n")) == ["h1 | out", "h2 | out", "h3 | out"])
         #expect(result.stderr.contains("h2 ! err"))
         #expect(result.stderr.contains("ok 3, failed 0, unreachable 0"))
     }
 
-    @Test func severalWordsAreAnArgvThatCannotInject() throws {
+    @Test func severalWordsAreAnArgvThatCannotInject() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
-        let result = try Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "h1", "--", "printf", "%s|", "a b", "$HOME", ";echo injected"])
+        let result = try await Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "h1", "--", "printf", "%s|", "a b", "$HOME", ";echo injected"])
         #expect(result.stdout == "h1 | a b|$HOME|;echo injected|\n")
     }
 
-    @Test func jsonLinesCarryStreamsStatusAndRawBytes() throws {
+    @Test func jsonLinesCarryStreamsStatusAndRawBytes() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
-        let result = try Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "--json", "all", "--", "printf 'ok\\n'; printf '\\377' >&2; exit 3"])
+        let result = try await Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "--json", "all", "--", "printf 'ok\\n'; printf '\\377' >&2; exit 3"])
         #expect(result.status == 1)
         let lines = try result.stdout.split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
@@ -55,11 +55,11 @@ import Testing
         #expect(Set(summary["failed"] ?? []) == ["h1", "h2"])
     }
 
-    @Test func gatherFoldsIdenticalOutputs() throws {
+    @Test func gatherFoldsIdenticalOutputs() async throws {
         let fleet = try TestFleet.start(hosts: 3)
         defer { fleet.stop() }
         let port1 = fleet.hosts[0].port
-        let result = try Self.cohort([
+        let result = try await Self.cohort([
             "run", "-i", fleet.inventory, "-F", "none", "--gather", "all", "--",
             "if [ \"${SSH_CONNECTION##* }\" = \(port1) ]; then echo odd; else echo same; fi",
         ])
@@ -68,10 +68,10 @@ import Testing
         #expect(result.stdout.contains("h1 (ok)\n---------------\nodd\n"))
     }
 
-    @Test func exitCodeOneWhenACommandFailsSomewhere() throws {
+    @Test func exitCodeOneWhenACommandFailsSomewhere() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
-        let result = try Self.cohort([
+        let result = try await Self.cohort([
             "run", "-i", fleet.inventory, "-F", "none", "all", "--", "test \"${SSH_CONNECTION##* }\" != \(fleet.hosts[0].port)",
         ])
         #expect(result.status == 1)
@@ -79,33 +79,33 @@ import Testing
         #expect(result.stderr.contains("ok 1, failed 1 (h1), unreachable 0"))
     }
 
-    @Test func exitCodeTwoWhenAHostIsUnreachableAndTheOthersStillRun() throws {
+    @Test func exitCodeTwoWhenAHostIsUnreachableAndTheOthersStillRun() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, adding: "[dead]\nghost ansible_host=127.0.0.1 ansible_port=\(try closedPort())\n")
-        let result = try Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "echo alive"])
+        let result = try await Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "echo alive"])
         #expect(result.status == 2)
         #expect(result.stdout == "h1    | alive\n")
         #expect(result.stderr.contains("ghost ! UNREACHABLE: connection refused"))
     }
 
-    @Test func exitCodeThreeForAnUnknownHostKeyWithItsFingerprint() throws {
+    @Test func exitCodeThreeForAnUnknownHostKeyWithItsFingerprint() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let empty = fleet.directory + "/empty_known_hosts"
         let inventory = try Self.inventory(fleet)
         try String(contentsOfFile: inventory, encoding: .utf8).replacingOccurrences(of: fleet.knownHosts, with: empty)
             .write(toFile: inventory, atomically: true, encoding: .utf8)
-        let refused = try Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "true"])
+        let refused = try await Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "true"])
         #expect(refused.status == 3)
         #expect(refused.stderr.contains("REFUSED: host key for [\(fleet.hosts[0].address)]:\(fleet.hosts[0].port) is not in"))
         #expect(refused.stderr.contains("SHA256:"))
         // Accepting it records it; afterwards strict checking passes.
-        #expect(try Self.cohort(["run", "-i", inventory, "-F", "none", "--accept-new-host-keys", "all", "--", "true"]).status == 0)
-        #expect(try Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "true"]).status == 0)
+        #expect(try await Self.cohort(["run", "-i", inventory, "-F", "none", "--accept-new-host-keys", "all", "--", "true"]).status == 0)
+        #expect(try await Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "true"]).status == 0)
     }
 
-    @Test func exitCodeFourForBadInputAndNothingRuns() throws {
+    @Test func exitCodeFourForBadInputAndNothingRuns() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let marker = fleet.directory + "/ran"
@@ -118,40 +118,40 @@ import Testing
             (["run", "-i", fleet.directory + "/missing.ini", "all", "--", "touch \(marker)"], "inventory not found"),
         ]
         for (arguments, message) in cases {
-            let result = try Self.cohort(arguments)
+            let result = try await Self.cohort(arguments)
             #expect(result.status == 4, "\(arguments)")
             #expect(result.stderr.contains(message), "\(result.stderr)")
         }
         let badLine = fleet.directory + "/bad.ini"
         try "[web]\nw1\n[web:oops]\n".write(toFile: badLine, atomically: true, encoding: .utf8)
-        let result = try Self.cohort(["run", "-i", badLine, "all", "--", "touch \(marker)"])
+        let result = try await Self.cohort(["run", "-i", badLine, "all", "--", "touch \(marker)"])
         #expect(result.status == 4)
         #expect(result.stderr == "cohort: \(badLine):3: section [web:oops] has unknown type 'oops' (use hosts, vars or children)\n")
         #expect(!FileManager.default.fileExists(atPath: marker))
-        #expect(try Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "--allow-empty", "nomatch", "--", "true"]).status == 0)
+        #expect(try await Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "--allow-empty", "nomatch", "--", "true"]).status == 0)
     }
 
-    @Test func sshConfigSuppliesAddressPortKeyAndKnownHosts() throws {
+    @Test func sshConfigSuppliesAddressPortKeyAndKnownHosts() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let names = fleet.directory + "/names.ini"
         try "[fleet]\nh1\nh2\n".write(toFile: names, atomically: true, encoding: .utf8)
-        let result = try Self.cohort(["run", "-i", names, "-F", fleet.directory + "/ssh_config", "all", "--", "echo ok"])
+        let result = try await Self.cohort(["run", "-i", names, "-F", fleet.directory + "/ssh_config", "all", "--", "echo ok"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(Set(result.stdout.split(separator: "\n")) == ["h1 | ok", "h2 | ok"])
         let proxy = fleet.directory + "/proxy_config"
         try "Host h1\n  ProxyJump bastion\n".write(toFile: proxy, atomically: true, encoding: .utf8)
-        let refused = try Self.cohort(["run", "-i", names, "-F", proxy, "all", "--", "true"])
+        let refused = try await Self.cohort(["run", "-i", names, "-F", proxy, "all", "--", "true"])
         #expect(refused.status == 4)
         #expect(refused.stderr.contains("\(proxy):2: ssh_config option 'proxyjump'"))
     }
 
-    @Test func localConnectionRunsHereWithoutSSH() throws {
+    @Test func localConnectionRunsHereWithoutSSH() async throws {
         let dir = NSTemporaryDirectory() + "cohort-local-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "[here]\nlaptop ansible_connection=local\nbox\n".write(toFile: dir + "/inv.ini", atomically: true, encoding: .utf8)
-        let result = try Self.cohort(["run", "-i", dir + "/inv.ini", "-c", "local", "all", "--", "echo $$ > /dev/null; printf 'local\\n'; exit 0"])
+        let result = try await Self.cohort(["run", "-i", dir + "/inv.ini", "-c", "local", "all", "--", "echo $$ > /dev/null; printf 'local\\n'; exit 0"])
         #expect(result.status == 0)
         #expect(Set(result.stdout.split(separator: "\n")) == ["laptop | local", "box    | local"])
     }
@@ -177,7 +177,7 @@ import Testing
         return (peak, child.wait(), String(decoding: output, as: UTF8.self))
     }
 
-    @Test func threadsDoNotGrowWithTheNumberOfHosts() throws {
+    @Test func threadsDoNotGrowWithTheNumberOfHosts() async throws {
         let fleet = try TestFleet.start(hosts: 24)
         defer { fleet.stop() }
         let (one, oneStatus, _) = try threads(fleet: fleet, pattern: "h1")
@@ -189,10 +189,10 @@ import Testing
         #expect(all <= one + 2, "1 host: \(one) threads, 24 hosts: \(all) threads")
     }
 
-    @Test func limitNarrowsThePattern() throws {
+    @Test func limitNarrowsThePattern() async throws {
         let fleet = try TestFleet.start(hosts: 3)
         defer { fleet.stop() }
-        let result = try CLIRunTests.cohort(["run", "-i", fleet.inventory, "-F", "none", "--limit", "h2:h3", "all", "--", "echo hi"])
+        let result = try await CLIRunTests.cohort(["run", "-i", fleet.inventory, "-F", "none", "--limit", "h2:h3", "all", "--", "echo hi"])
         #expect(result.status == 0)
         #expect(Set(result.stdout.split(separator: "\n")) == ["h2 | hi", "h3 | hi"])
     }

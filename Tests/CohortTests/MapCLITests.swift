@@ -5,9 +5,9 @@ import Testing
 /// `cohort map` end to end: real sshd hosts, workers deployed by the coordinator, faults
 /// injected by killing and freezing the processes the fleet started.
 @Suite(.serialized) struct MapCLITests {
-    static func cohort(_ arguments: [String], stdin: String? = nil) throws -> Shell.Result {
+    static func cohort(_ arguments: [String], stdin: String? = nil) async throws -> Shell.Result {
         try #require(FileManager.default.isExecutableFile(atPath: CLIRunTests.binary), "build the CLI first (make test does)")
-        return try Shell.run(CLIRunTests.binary, arguments, stdin: stdin)
+        return try await Shell.run(CLIRunTests.binary, arguments, stdin: stdin)
     }
 
     /// The fleet's inventory with `cohort_slots` fixed, so that slot counts do not depend on
@@ -20,11 +20,11 @@ import Testing
         try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
     }
 
-    @Test func tenThousandTinyTasksEachEndOnceOverEverySlot() throws {
+    @Test func tenThousandTinyTasksEachEndOnceOverEverySlot() async throws {
         let fleet = try TestFleet.start(hosts: 4)
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, slots: 2)
-        let result = try Self.cohort(["map", "-i", inventory, "-F", "none", "--json", "echo {}"] + [":::"] + (1...10_000).map(String.init))
+        let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "--json", "echo {}"] + [":::"] + (1...10_000).map(String.init))
         #expect(result.status == 0, "\(result.stderr)")
         let lines = try Self.jsonLines(result.stdout)
         #expect(lines.count == 10_000)
@@ -44,11 +44,11 @@ import Testing
         }
     }
 
-    @Test func replacementStringsQuotingOrderAndTags() throws {
+    @Test func replacementStringsQuotingOrderAndTags() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, slots: 2)
-        let result = try Self.cohort([
+        let result = try await Self.cohort([
             "map", "-i", inventory, "-F", "none", "-k", "--tag", "echo {#} {1/} {1.} {1//} {1/.} {2}",
             ":::", "/a/b.txt", "c.tar.gz", ":::", "x", "$(echo injected);y",
         ])
@@ -62,18 +62,18 @@ import Testing
             """)
     }
 
-    @Test func inputLinesFromStdinAndDryRun() throws {
-        let dry = try Self.cohort(["map", "-i", "/nonexistent", "--dry-run", "gzip -9 {}"], stdin: "a b\nc'd\n")
+    @Test func inputLinesFromStdinAndDryRun() async throws {
+        let dry = try await Self.cohort(["map", "-i", "/nonexistent", "--dry-run", "gzip -9 {}"], stdin: "a b\nc'd\n")
         #expect(dry.status == 0)
         #expect(dry.stdout == "gzip -9 'a b'\ngzip -9 'c'\\''d'\n")
     }
 
-    @Test func outputIsByteExactAndNeverInterleaved() throws {
+    @Test func outputIsByteExactAndNeverInterleaved() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, slots: 3)
         // Each task writes its lines slowly, so that tasks overlap in time.
-        let result = try Self.cohort([
+        let result = try await Self.cohort([
             "map", "-i", inventory, "-F", "none", "for i in 1 2 3; do printf '{}\\377\\n'; sleep 0.05; done",
             ":::", "a", "b", "c", "d", "e", "f",
         ])
@@ -92,11 +92,11 @@ import Testing
         }
     }
 
-    @Test func aTimeoutStopsTheTaskAndReportsTimedOut() throws {
+    @Test func aTimeoutStopsTheTaskAndReportsTimedOut() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let start = ContinuousClock.now
-        let result = try Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--json", "--timeout", "1", "if [ {} = 1 ]; then sleep 60; fi", ":::", "1", "2"])
+        let result = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--json", "--timeout", "1", "if [ {} = 1 ]; then sleep 60; fi", ":::", "1", "2"])
         #expect(result.status == 1)
         let lines = try Self.jsonLines(result.stdout)
         #expect(lines.first { $0["task"] as? Int == 1 }?["status"] as? String == "timed_out")
@@ -104,13 +104,13 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(30), "the sleep was stopped, not waited for")
     }
 
-    @Test func aTaskThatKillsItsWorkerRunsAgainElsewhereOnce() throws {
+    @Test func aTaskThatKillsItsWorkerRunsAgainElsewhereOnce() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, slots: 2)
         let marker = fleet.directory + "/killed-once"
         // Task 5's first attempt kills its worker (kill -9 of the task's parent).
-        let result = try Self.cohort([
+        let result = try await Self.cohort([
             "map", "-i", inventory, "-F", "none", "--json",
             "if [ {} = 5 ] && mkdir \(marker) 2>/dev/null; then kill -9 $PPID; sleep 1; fi; echo {}",
             ":::",
@@ -123,11 +123,11 @@ import Testing
         #expect(result.stderr.contains("LOST"))
     }
 
-    @Test func aTaskThatAlwaysKillsItsWorkerIsQuarantinedAndReported() throws {
+    @Test func aTaskThatAlwaysKillsItsWorkerIsQuarantinedAndReported() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, slots: 2)
-        let result = try Self.cohort([
+        let result = try await Self.cohort([
             "map", "-i", inventory, "-F", "none", "--retries", "1", "if [ {} = 3 ]; then kill -9 $PPID; sleep 1; fi; echo {}",
             ":::", "1", "2", "3", "4", "5", "6",
         ])
@@ -138,41 +138,41 @@ import Testing
         #expect(result.stderr.contains("5 ok, 0 failed, 0 timed out, 1 lost"))
     }
 
-    @Test func aJoblogInGNUFormatAndResumeFailed() throws {
+    @Test func aJoblogInGNUFormatAndResumeFailed() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let joblog = fleet.directory + "/joblog"
-        let first = try Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--joblog", joblog, "exit {}", ":::", "0", "3", "0"])
+        let first = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--joblog", joblog, "exit {}", ":::", "0", "3", "0"])
         #expect(first.status == 1)
         let log = try String(contentsOfFile: joblog, encoding: .utf8).split(separator: "\n")
         #expect(log.first == "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand")
         #expect(log.count == 4)
         #expect(log.contains { $0.hasPrefix("2\t") && $0.hasSuffix("\t3\t0\texit 3") })
         // --resume-failed runs task 2 again (and only it): its command now succeeds.
-        let again = try Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--joblog", joblog, "--resume-failed", "echo {#}", ":::", "0", "3", "0"])
+        let again = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--joblog", joblog, "--resume-failed", "echo {#}", ":::", "0", "3", "0"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout == "2\n")
         #expect(again.stderr.contains("2 skipped"))
     }
 
-    @Test func haltSoonStartsNoNewTaskAfterAFailure() throws {
+    @Test func haltSoonStartsNoNewTaskAfterAFailure() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, slots: 1)
-        let result = try Self.cohort(["map", "-i", inventory, "-F", "none", "--halt", "soon,fail=1", "sleep 0.2; exit {}", ":::", "0", "1"] + Array(repeating: "0", count: 30))
+        let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "--halt", "soon,fail=1", "sleep 0.2; exit {}", ":::", "0", "1"] + Array(repeating: "0", count: 30))
         #expect(result.status == 1)
         #expect(result.stderr.contains("--halt"))
         #expect(result.stderr.contains("not started (halted)"))
         #expect(!result.stderr.contains("32 ok"))
     }
 
-    @Test func localHostsRunWorkersHereBesideRemoteOnes() throws {
+    @Test func localHostsRunWorkersHereBesideRemoteOnes() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let inventory = try CLIRunTests.inventory(fleet, adding: "[here]\nlaptop ansible_connection=local cohort_slots=2\n[fleet:vars]\ncohort_slots=2\n")
         // Tasks of 0.1 s: the local workers start at once, and h1 (connect, deploy) has
         // seconds to join before they could have taken everything.
-        let result = try Self.cohort(["map", "-i", inventory, "-F", "none", "--json", "sleep 0.1; echo {}", ":::"] + (1...60).map(String.init))
+        let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "--json", "sleep 0.1; echo {}", ":::"] + (1...60).map(String.init))
         #expect(result.status == 0, "\(result.stderr)")
         let lines = try Self.jsonLines(result.stdout)
         #expect(Set(lines.compactMap { $0["stdout"] as? String }) == Set((1...60).map { "\($0)\n" }))
@@ -180,7 +180,7 @@ import Testing
         #expect(Set(lines.compactMap { $0["host"] as? String }) == ["h1", "laptop"])
     }
 
-    @Test func badInputIsExitFourAndNothingRuns() throws {
+    @Test func badInputIsExitFourAndNothingRuns() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let marker = fleet.directory + "/ran"
@@ -189,7 +189,7 @@ import Testing
             ["--resume", "touch \(marker)", ":::", "1"],
             ["touch \(marker)", "::::", fleet.directory + "/no-such-file"],
         ] {
-            let result = try Self.cohort(["map", "-i", fleet.inventory, "-F", "none"] + arguments)
+            let result = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none"] + arguments)
             #expect(result.status == 4, "\(arguments): \(result.stderr)")
             #expect(!result.stderr.isEmpty)
         }
@@ -238,11 +238,11 @@ import Testing
         }
     }
 
-    static func waitFor(_ what: String, limit: Duration = .seconds(30), _ condition: () -> Bool) throws {
+    static func waitFor(_ what: String, limit: Duration = .seconds(30), _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + limit
         while !condition() {
             guard ContinuousClock.now < deadline else { throw FleetError("timed out waiting for \(what)") }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -253,21 +253,30 @@ import Testing
         }
     }
 
-    /// 40 tasks of 0.3 s over 3 hosts; once 6 have started, `fault` strikes h1's sessions.
-    func runWithFault(_ flags: [String], _ fault: (TestFleet, [Int32]) -> Void) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// 40 tasks over 3 hosts, held at a gate until `fault` has struck h1's sessions.
+    func runWithFault(_ flags: [String], _ fault: (TestFleet, [Int32]) -> Void) async throws -> (status: Int32, stdout: String, stderr: String) {
         let fleet = try TestFleet.start(hosts: 3)
         defer { fleet.stop() }
         let inventory = try MapCLITests.inventory(fleet, slots: 2)
         let started = fleet.directory + "/started"
+        let gate = fleet.directory + "/go"
         try FileManager.default.createDirectory(atPath: started, withIntermediateDirectories: true)
         let run = try Background(
-            ["map", "-i", inventory, "-F", "none", "--json"] + flags + ["touch \(started)/{}; sleep 0.3; echo {}", ":::"] + (1...40).map(String.init))
-        try Self.waitFor("six tasks to start") { ((try? FileManager.default.contentsOfDirectory(atPath: started))?.count ?? 0) >= 6 }
+            ["map", "-i", inventory, "-F", "none", "--json"] + flags
+                + ["touch \(started)/{}.port${SSH_CONNECTION##* }; while [ ! -e \(gate) ]; do sleep 0.05; done; echo {}", ":::"]
+                + (1...40).map(String.init))
+        // Every task waits at the gate, so the run cannot end before the fault: strike once h1
+        // holds a task (each file names the sshd port that ran its task), then open the gate.
+        let h1 = ".port\(fleet.hosts[0].port)"
+        try await Self.waitFor("a task on h1") {
+            ((try? FileManager.default.contentsOfDirectory(atPath: started)) ?? []).contains { $0.hasSuffix(h1) }
+        }
         let sessions = Self.sshdSessions(fleet, fleet.hosts[0])
         #expect(!sessions.isEmpty)
         fault(fleet, sessions)
         defer { sessions.forEach { kill($0, SIGCONT) } }
-        return run.finish()
+        FileManager.default.createFile(atPath: gate, contents: nil)
+        return try await offPool { run.finish() }
     }
 
     static func checkEveryTaskOnce(_ result: (status: Int32, stdout: String, stderr: String)) throws {
@@ -279,20 +288,20 @@ import Testing
         #expect(result.stderr.contains("40 tasks: 40 ok"))
     }
 
-    @Test func aKilledSessionsTasksFinishOnTheOtherHosts() throws {
-        let result = try runWithFault([]) { _, sessions in sessions.forEach { kill($0, SIGKILL) } }
+    @Test func aKilledSessionsTasksFinishOnTheOtherHosts() async throws {
+        let result = try await runWithFault([]) { _, sessions in sessions.forEach { kill($0, SIGKILL) } }
         #expect(result.status == 0, "\(result.stderr)")
         try Self.checkEveryTaskOnce(result)
     }
 
-    @Test func aFrozenHostsTasksFinishOnTheOtherHosts() throws {
-        let result = try runWithFault(["--heartbeat-timeout", "3"]) { _, sessions in sessions.forEach { kill($0, SIGSTOP) } }
+    @Test func aFrozenHostsTasksFinishOnTheOtherHosts() async throws {
+        let result = try await runWithFault(["--heartbeat-timeout", "3"]) { _, sessions in sessions.forEach { kill($0, SIGSTOP) } }
         #expect(result.status == 0, "\(result.stderr)")
         try Self.checkEveryTaskOnce(result)
         #expect(result.stderr.contains("heartbeat"))
     }
 
-    @Test func aKilledCoordinatorResumesFromItsJournalWithoutRerunningFinishedTasks() throws {
+    @Test func aKilledCoordinatorResumesFromItsJournalWithoutRerunningFinishedTasks() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let inventory = try MapCLITests.inventory(fleet, slots: 2)
@@ -300,25 +309,31 @@ import Testing
         let ran = fleet.directory + "/ran"
         try FileManager.default.createDirectory(atPath: ran, withIntermediateDirectories: true)
         // Each run of a task leaves a file of its own: how often each task ran can be counted.
-        let command = ["sleep 0.1; mktemp \(ran)/{}.XXXXXX >/dev/null; echo {}", ":::"] + (1...60).map(String.init)
+        // Tasks after the 20th wait at a gate, opened only for the second run: the first run
+        // cannot finish before it is killed, however slow the machine.
+        let gate = fleet.directory + "/go"
+        let command = [
+            "sleep 0.05; mktemp \(ran)/{}.XXXXXX >/dev/null; if [ {} -gt 20 ]; then while [ ! -e \(gate) ]; do sleep 0.05; done; fi; echo {}",
+            ":::",
+        ] + (1...60).map(String.init)
         let first = try Background(["map", "-i", inventory, "-F", "none", "--journal", journal] + command)
-        try Self.waitFor("ten journal entries") {
+        try await Self.waitFor("ten journal entries") {
             ((try? String(contentsOfFile: journal, encoding: .utf8))?.split(separator: "\n").count ?? 0) > 10
         }
         kill(first.child.pid, SIGKILL)
-        _ = first.finish()
+        _ = try await offPool { first.finish() }
         let journaled = Set(try String(contentsOfFile: journal, encoding: .utf8).split(separator: "\n").dropFirst().compactMap {
             Int($0.split(separator: "\t")[0])
         })
         #expect(journaled.count >= 10 && journaled.count < 60)
 
         // Another command with the same journal is refused before anything runs.
-        let changed = try MapCLITests.cohort(["map", "-i", inventory, "-F", "none", "--journal", journal, "echo {}", ":::"] + (1...60).map(String.init))
+        let changed = try await MapCLITests.cohort(["map", "-i", inventory, "-F", "none", "--journal", journal, "echo {}", ":::"] + (1...60).map(String.init))
         #expect(changed.status == 4)
         #expect(changed.stderr.contains("another run"))
 
         // Workers of the killed coordinator leave within seconds: their channel closed.
-        try Self.waitFor("the killed coordinator's workers to exit", limit: .seconds(15)) {
+        try await Self.waitFor("the killed coordinator's workers to exit", limit: .seconds(15)) {
             fleet.hosts.allSatisfy { host in
                 !fleet.sessionProcesses(of: host).contains { pid in
                     ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").contains("cohort-worker")
@@ -326,7 +341,8 @@ import Testing
             }
         }
 
-        let second = try MapCLITests.cohort(["map", "-i", inventory, "-F", "none", "--journal", journal] + command)
+        FileManager.default.createFile(atPath: gate, contents: nil)
+        let second = try await MapCLITests.cohort(["map", "-i", inventory, "-F", "none", "--journal", journal] + command)
         #expect(second.status == 0, "\(second.stderr)")
         let rerun = Set(second.stdout.split(separator: "\n").compactMap { Int($0) })
         #expect(rerun.isDisjoint(with: journaled.map { $0 + 1 }), "no journaled task ran again")
@@ -338,7 +354,7 @@ import Testing
         }
     }
 
-    @Test func twoHundredMegabytesFromOneTaskWithBoundedMemory() throws {
+    @Test func twoHundredMegabytesFromOneTaskWithBoundedMemory() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let out = fleet.directory + "/big.out"
@@ -350,7 +366,7 @@ import Testing
             print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
             """
         let source = fleet.directory + "/source.bin"
-        let result = try Shell.run("/usr/bin/env", [
+        let result = try await Shell.run("/usr/bin/env", [
             "python3", "-c", script, out, CLIRunTests.binary, "map", "-i", fleet.inventory, "-F", "none",
             "head -c 200000000 /dev/urandom | tee {}", ":::", source,
         ])
@@ -359,7 +375,7 @@ import Testing
         let peakKiB = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
         #expect(peakKiB < 150 * 1024, "peak RSS \(peakKiB) KiB for 200 MB of output")
         // What arrived is byte for byte what the task wrote.
-        let same = try Shell.run("/usr/bin/cmp", [source, out])
+        let same = try await Shell.run("/usr/bin/cmp", [source, out])
         #expect(same.status == 0, "\(same.stdout)")
         let size = try FileManager.default.attributesOfItem(atPath: out)[.size] as? Int
         #expect(size == 200_000_000)

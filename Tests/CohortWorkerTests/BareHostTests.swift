@@ -10,7 +10,7 @@ import Testing
     static let allowed = ["linux-vdso", "libc.so", "libm.so", "libdl.so", "libpthread.so", "librt.so", "ld-linux", "libgcc_s.so", "libstdc++.so", "libutil.so"]
 
     @Test(.enabled(if: getuid() == 0, "chroot needs root; the ldd check below still runs"))
-    func theWorkerStartsInAChrootHoldingOnlyTheCLibrary() throws {
+    func theWorkerStartsInAChrootHoldingOnlyTheCLibrary() async throws {
         let root = NSTemporaryDirectory() + "cohort-bare-" + UUID().uuidString.prefix(8)
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -20,7 +20,10 @@ import Testing
             // The file itself, not a symlink that would point outside the chroot.
             try FileManager.default.copyItem(atPath: URL(fileURLWithPath: library).resolvingSymlinksInPath().path, toPath: target)
         }
-        try FileManager.default.copyItem(atPath: LocalWorker.binary, toPath: root + "/cohort-worker")
+        // Copied by cp, in a process of its own: a write descriptor opened here could leak into a
+        // child another test spawns at that moment, and exec would then fail with ETXTBSY.
+        let copied = try await Shell.run("/bin/cp", [LocalWorker.binary, root + "/cohort-worker"])
+        try #require(copied.status == 0, "\(copied.stderr)")
         let child = try ChildProcess("/usr/sbin/chroot", [root, "/cohort-worker"])
         var decoder = FrameDecoder()
         var hello: WireMessage?
