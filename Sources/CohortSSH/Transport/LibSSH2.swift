@@ -11,13 +11,14 @@ enum LibSSH2 {
     static func check(_ rc: Int32, _ session: OpaquePointer, _ what: String) throws(SSHCallError) -> Int32? {
         if rc >= 0 { return rc }
         if rc == LIBSSH2_ERROR_EAGAIN { return nil }
-        throw SSHCallError(code: rc, message: "\(what): \(lastErrorMessage(session))")
+        // The code is kept in the text too: libssh2 reuses some messages for several causes.
+        throw SSHCallError(code: rc, message: "\(what): \(lastErrorMessage(session)) (libssh2 error \(rc))")
     }
 
     static func check(_ rc: Int, _ session: OpaquePointer, _ what: String) throws(SSHCallError) -> Int? {
         if rc >= 0 { return rc }
         if rc == Int(LIBSSH2_ERROR_EAGAIN) { return nil }
-        throw SSHCallError(code: Int32(rc), message: "\(what): \(lastErrorMessage(session))")
+        throw SSHCallError(code: Int32(rc), message: "\(what): \(lastErrorMessage(session)) (libssh2 error \(rc))")
     }
 
     /// For calls that return a pointer and report failure through last_errno.
