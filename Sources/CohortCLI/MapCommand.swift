@@ -107,7 +107,7 @@ struct MapCommand: AsyncParsableCommand {
         let printer = MapPrinter(
             inputs: inputs, render: { render($0, $1 ?? 1) }, keepOrder: keepOrder, tag: tag, json: json, joblog: joblogHandle,
             bar: bar && isatty(2) == 1, total: inputs.count)
-        printer.skipped = options.skip.union(options.journal?.finished ?? [])
+        printer.skipped = options.alreadyDone
         let map = TaskMap(hosts: hosts, connectionOptions: connectionOptions, options: options, worker: worker)
         let summary = await map.run(count: inputs.count, command: render, onResult: printer.result, onEvent: printer.event)
         printer.finish(summary)

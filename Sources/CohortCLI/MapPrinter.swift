@@ -144,7 +144,6 @@ final class MapPrinter: @unchecked Sendable {
     }
 
     private func jsonFields(_ result: MapResult) -> [(String, InventoryValue)] {
-        let seconds = Double(result.duration.components.seconds) + Double(result.duration.components.attoseconds) / 1e18
         var fields: [(String, InventoryValue)] = [
             ("task", .int(result.index + 1)), ("input", .list(inputs[result.index].map(InventoryValue.string))),
             ("host", result.host.map(InventoryValue.string) ?? .null), ("slot", result.slot.map(InventoryValue.int) ?? .null),
@@ -160,7 +159,7 @@ final class MapPrinter: @unchecked Sendable {
             }
         fields += [
             ("status", .string(status)), ("exit", exit.map(InventoryValue.int) ?? .null), ("signal", signal.map(InventoryValue.int) ?? .null),
-            ("duration", .double((seconds * 1000).rounded() / 1000)), ("attempts", .int(result.attempts)),
+            ("duration", .double((result.duration.seconds * 1000).rounded() / 1000)), ("attempts", .int(result.attempts)),
         ]
         if case .failedToStart(let why) = result.status { fields.append(("error", .string(why))) }
         if case .lost(let why) = result.status { fields.append(("error", .string(why))) }

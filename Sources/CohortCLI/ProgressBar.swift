@@ -1,3 +1,4 @@
+import CohortCore
 import Cohort
 import Foundation
 
@@ -29,7 +30,7 @@ final class ProgressBar {
         let now = ContinuousClock.now
         guard force || now - lastDraw >= .milliseconds(100) else { return }
         lastDraw = now
-        let elapsed = Double((now - start).components.seconds) + Double((now - start).components.attoseconds) / 1e18
+        let elapsed = (now - start).seconds
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = rate > 0 ? "\(Int((Double(total - done) / rate).rounded(.up)))s" : "?"
         let width = 24

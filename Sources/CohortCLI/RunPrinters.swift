@@ -144,7 +144,7 @@ final class JSONPrinter: RunPrinter, @unchecked Sendable {
     }
 
     func done(_ outcome: HostOutcome) {
-        let ms = Double(outcome.duration.components.seconds) * 1000 + Double(outcome.duration.components.attoseconds) / 1e15
+        let ms = outcome.duration.seconds * 1000
         var fields: [(String, InventoryValue)] = [("host", .string(outcome.host)), ("duration_ms", .double((ms * 10).rounded() / 10))]
         switch outcome.result {
         case .finished(let status):

@@ -1,3 +1,4 @@
+import CohortCore
 import CohortWire
 import CohortWorkerKit
 import Foundation
@@ -71,11 +72,9 @@ struct JobKind: TaskKind {
     func start(_ task: TaskFrame) -> TaskStart {
         let started = ContinuousClock.now
         let (code, message) = Self.runBlocking { await run(task.payload) }
-        let elapsed = ContinuousClock.now - started
-        let nanos = UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
         return .finished(ResultFrame(
             taskID: task.id, attempt: task.attempt, outcome: code == 0 ? .exited : .failed, code: code, message: message,
-            durationNanos: nanos))
+            durationNanos: (ContinuousClock.now - started).nanoseconds))
     }
 
     /// The worker's loop is synchronous: it waits here while the job runs on Swift's pool.

@@ -17,7 +17,6 @@ public enum JobLog {
     /// One line for a finished task. `sequence` is 1-based as `{#}`; times in seconds.
     public static func line(_ result: MapResult, sequence: Int, command: String) -> String {
         let start = result.startedAt?.timeIntervalSince1970 ?? Date().timeIntervalSince1970
-        let seconds = Double(result.duration.components.seconds) + Double(result.duration.components.attoseconds) / 1e18
         var exitValue: Int32 = -1
         var signal: Int32 = 0
         switch result.status {
@@ -29,7 +28,7 @@ public enum JobLog {
         // A command with a tab or newline would break the columns; GNU parallel has the same limit.
         let flat = command.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
         return [
-            String(sequence), result.host ?? ":", String(format: "%.3f", start), String(format: "%.3f", seconds),
+            String(sequence), result.host ?? ":", String(format: "%.3f", start), String(format: "%.3f", result.duration.seconds),
             "0", String(result.stdout.count + result.stderr.count), String(exitValue), String(signal), flat,
         ].joined(separator: "\t") + "\n"
     }

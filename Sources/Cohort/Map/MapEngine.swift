@@ -53,7 +53,7 @@ actor MapEngine {
         onEvent: @escaping @Sendable (MapEvent) -> Void, halt: HaltPolicy? = nil
     ) {
         self.halt = halt
-        scheduler = Scheduler(taskCount: taskCount, retries: retries, timeoutNanos: timeout.map(Self.nanos))
+        scheduler = Scheduler(taskCount: taskCount, retries: retries, timeoutNanos: timeout?.nanoseconds)
         pendingHosts = hosts
         self.render = render
         self.kind = kind
@@ -63,11 +63,7 @@ actor MapEngine {
         self.binary = binary
     }
 
-    static func nanos(_ d: Duration) -> UInt64 {
-        UInt64(max(0, d.components.seconds)) * 1_000_000_000 + UInt64(max(0, d.components.attoseconds) / 1_000_000_000)
-    }
-
-    private var now: UInt64 { Self.nanos(ContinuousClock.now - clockStart) }
+    private var now: UInt64 { (ContinuousClock.now - clockStart).nanoseconds }
 
     // MARK: Lifecycle
 

@@ -19,6 +19,9 @@ public struct MapOptions: Sendable {
     /// Where finished tasks are recorded; those it already holds are skipped.
     public var journal: Journal?
 
+    /// Every task this run will not start: `skip` and what the journal holds.
+    public var alreadyDone: Set<Int> { skip.union(journal?.finished ?? []) }
+
     public init() {}
 }
 
@@ -57,13 +60,13 @@ public struct TaskMap: Sendable {
         count: Int, kind: String, payload: @escaping @Sendable (Int, Int) -> [UInt8],
         onResult: @escaping @Sendable (MapResult) -> Void, onEvent: @escaping @Sendable (MapEvent) -> Void = { _ in }
     ) async -> MapSummary {
-        let skipped = options.skip.union(options.journal?.finished ?? [])
+        let skipped = options.alreadyDone
         // The engine numbers the tasks it runs 0..<todo.count; results are renumbered back.
         let todo = skipped.isEmpty ? Array(0..<count) : (0..<count).filter { !skipped.contains($0) }
         let journal = options.journal
         let engine = MapEngine(
             taskCount: todo.count, hosts: hosts.count, retries: options.retries, timeout: options.timeout,
-            graceMillis: UInt32(MapEngine.nanos(options.grace) / 1_000_000), kind: kind, binary: worker,
+            graceMillis: UInt32(options.grace.nanoseconds / 1_000_000), kind: kind, binary: worker,
             render: { payload(todo[$0], $1) },
             onResult: { result in
                 var result = result
