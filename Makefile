@@ -1,12 +1,13 @@
 # Cohort: every target installs what it needs on a fresh Debian 12 machine with Swift.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libssh2-1-dev openssh-server openssh-client pkg-config python3 python3-venv
+# libssl-dev and zlib1g-dev hold the .a files that CohortSSH links in (Package.swift).
+APT_PACKAGES := libssh2-1-dev libssl-dev zlib1g-dev openssh-server openssh-client pkg-config python3 python3-venv
 ORACLE_VENV := .build-oracle/venv
 FLEET_DIR := $(CURDIR)/.fleet-demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps oracle build test demo bench bench-quick bench-micro clean
+.PHONY: deps oracle build static test demo bench bench-quick bench-micro clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -24,10 +25,17 @@ oracle: deps
 build: deps
 	$(SWIFT) build
 
+# Library programs are their own workers: built with the Swift runtime inside (libssh2 and
+# OpenSSL are always linked in), they start on hosts that have only glibc. A scratch path of
+# its own, so that the flag does not invalidate the normal build.
+STATIC_PROGRAMS := cohort-primes
+static: deps
+	for p in $(STATIC_PROGRAMS); do $(SWIFT) build --static-swift-stdlib --scratch-path .build-static --product $$p || exit; done
+
 # Tests start their own sshd fleets under TEST_TMP; whatever an interrupted run left there is
 # stopped afterwards (testfleet stops only processes whose command line names their directory).
 TEST_TMP := $(CURDIR)/.build-test-tmp
-test: deps oracle
+test: deps oracle static
 	$(SWIFT) build
 	@rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
 	@status=0; \
@@ -58,4 +66,4 @@ bench-micro: deps
 	cd bench/micro && $(SWIFT) package --allow-writing-to-package-directory benchmark
 
 clean:
-	rm -rf .build .build-oracle .fleet*
+	rm -rf .build .build-static .build-oracle .fleet*

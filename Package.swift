@@ -27,9 +27,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
+        // No pkgConfig and no `link` in the module map: CohortSSH links Debian's archives
+        // (libssh2.a, libssl.a, libcrypto.a, libz.a) by name, so that every program built on the
+        // library, which is its own worker, starts on hosts without libssh2 or OpenSSL.
         .systemLibrary(
             name: "CLibSSH2",
-            pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
         .target(name: "CohortCore", swiftSettings: swiftSettings),
@@ -49,7 +51,8 @@ let package = Package(
                 "CLibSSH2", "CohortCore",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: [":libssh2.a", ":libssl.a", ":libcrypto.a", ":libz.a"].map { .linkedLibrary($0) }
         ),
         .target(
             name: "CohortInventory",
@@ -72,12 +75,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Library programs are their own workers: build them with `--static-swift-stdlib` (make
+        // static) so that they carry the Swift runtime and Foundation inside (docs/library.md).
         .executableTarget(name: "CohortExamplePrimes", dependencies: ["Cohort"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "CohortBenchHash", dependencies: ["Cohort", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "CohortTestSupport", dependencies: ["CohortCore"], path: "Tests/CohortTestSupport"),
+        .target(name: "CohortTestSupport", dependencies: ["CohortCore", "CohortWire"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler"], swiftSettings: swiftSettings),
@@ -95,7 +100,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CohortTests",
-            dependencies: ["Cohort", "CohortInventory", "CohortSSH", "CohortTestSupport"],
+            dependencies: ["Cohort", "CohortInventory", "CohortSSH", "CohortWire", "CohortTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,14 +1,35 @@
 import CohortTestSupport
+import CohortWire
 import Foundation
 import Testing
 
 /// The Swift library end to end: `cohort-primes` (Sources/CohortExamplePrimes) declares jobs,
 /// ships itself to the fleet as its own worker, and gets typed outputs and typed errors back.
 @Suite(.serialized) struct LibraryTests {
-    static var example: String { TestFleet.repositoryRoot + "/.build/debug/cohort-primes" }
+    /// Built by `make static` with `--static-swift-stdlib`, the way docs/library.md says to build
+    /// a library program.
+    static var example: String { TestFleet.repositoryRoot + "/.build-static/debug/cohort-primes" }
+
+    /// The program is its own worker, so it must start on a host that has neither the Swift
+    /// runtime nor libssh2 nor OpenSSL: all linked in.
+    @Test func theProgramNeedsNoSwiftRuntimeNorLibssh2() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.example), "build the example first (make static)")
+        #expect(try await BareHost.foreignLibraries(of: Self.example) == [])
+    }
+
+    @Test(.enabled(if: getuid() == 0, "chroot needs root; the ldd check above still runs"))
+    func theProgramServesAsAWorkerInAChrootHoldingOnlyTheCLibrary() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.example), "build the example first (make static)")
+        let (hello, errors) = try await BareHost.firstFrame(of: Self.example, ["--cohort-worker"], withProc: true)
+        guard case .hello(let facts) = hello else {
+            Issue.record("no hello from cohort-primes --cohort-worker in a bare chroot: \(errors)")
+            return
+        }
+        #expect(facts.protocolVersion == Wire.protocolVersion)
+    }
 
     @Test func typedJobsRoundTripInputOutputAndErrorsAcrossTheFleet() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.example), "build the example first (make test does)")
+        try #require(FileManager.default.isExecutableFile(atPath: Self.example), "build the example first (make static)")
         let fleet = try TestFleet.start(hosts: 3)
         defer { fleet.stop() }
         let inventory = try MapCLITests.inventory(fleet, slots: 2)
