@@ -82,6 +82,8 @@ let package = Package(
             name: "CohortBenchHash", dependencies: ["Cohort", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // A library program the tests run over the fleet (Swift jobs that never return).
+        .executableTarget(name: "CohortTestJobs", dependencies: ["Cohort"], path: "Tests/CohortTestJobs"),
         .target(name: "CohortTestSupport", dependencies: ["CohortCore", "CohortWire"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),

@@ -157,6 +157,9 @@ public struct FrameDecoder: Sendable {
 
     /// Bytes received but not yet part of a complete frame.
     public var pendingBytes: Int { buffer.count - head }
+
+    /// The bytes received and not yet decoded, to hand to a successor (a restarted worker).
+    public var pending: ArraySlice<UInt8> { buffer[head...] }
 }
 
 struct WireWriter {

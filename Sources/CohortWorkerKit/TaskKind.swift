@@ -13,8 +13,27 @@ public protocol TaskKind {
 public enum TaskStart {
     /// A child process whose output the worker streams and whose exit it reports.
     case started(RunningTask)
-    /// Finished at once (an in-process kind, or a failure to start).
+    /// Finished at once (a failure to start).
     case finished(ResultFrame)
+    /// Running on a thread of the worker itself (a Swift job).
+    case inProcess(InProcessTask)
+}
+
+/// A task that runs inside the worker process, off the worker's loop so that the loop goes on
+/// answering heartbeats and cancels. `doneFD` becomes readable once `result()` is ready.
+///
+/// Nothing can stop it from outside: a worker cancels one by restarting itself (`restart` in
+/// `WorkerRuntime`), which ends every thread it had.
+public struct InProcessTask {
+    public var doneFD: Int32
+    public var attempt: UInt32
+    public var result: () -> ResultFrame
+
+    public init(doneFD: Int32, attempt: UInt32, result: @escaping () -> ResultFrame) {
+        self.doneFD = doneFD
+        self.attempt = attempt
+        self.result = result
+    }
 }
 
 /// A child process in its own process group, with its stdout and stderr pipes.

@@ -14,6 +14,8 @@ import Glibc
 public final class WorkerRuntime {
     private var decoder = FrameDecoder()
     private var running: [UInt64: RunningTask] = [:]
+    /// Tasks running on threads of this process (Swift jobs), with their start times.
+    private var inProcess: [UInt64: (task: InProcessTask, started: UInt64)] = [:]
     /// Tasks sent ahead by the coordinator; a worker is one slot and runs one task at a time.
     private var queued: [TaskFrame] = []
     private var heartbeat: UInt64 = 0
@@ -21,28 +23,44 @@ public final class WorkerRuntime {
     /// Set by a shutdown frame: exit once running tasks have stopped.
     private var shuttingDown = false
     private let kinds: [String: any TaskKind]
+    private let restart: (([UInt8]) -> Void)?
+    private let resumed: [UInt8]?
 
-    public init(kinds: [String: any TaskKind] = ["shell": ShellKind()]) {
+    /// - restart: replaces this process with a fresh worker on the same channel that reads
+    ///   `pending` (the frames this one received and has not run) before stdin. Called to stop
+    ///   an in-process task, which nothing else can stop; see `WorkerRestart`.
+    /// - resumed: given to that successor: the handshake is done, and these bytes come first.
+    public init(kinds: [String: any TaskKind] = ["shell": ShellKind()], restart: (([UInt8]) -> Void)? = nil, resumed: [UInt8]? = nil) {
         self.kinds = kinds
+        self.restart = restart
+        self.resumed = resumed
     }
 
     /// Runs until the coordinator says shutdown or stdin closes; returns the exit status.
     public func run() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
-        send(.hello(Self.facts()))
-        guard waitForWelcome() else { return 3 }
+        if let resumed {
+            decoder.feed(resumed)
+        } else {
+            send(.hello(Self.facts()))
+            guard waitForWelcome() else { return 3 }
+        }
         // The read that brought the welcome may have brought the first tasks too.
         guard handleFrames() else { return 65 }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var stdinOpen = true
         while (stdinOpen && !shuttingDown) || !running.isEmpty {
             var fds = [pollfd(fd: 0, events: stdinOpen && !shuttingDown ? Int16(POLLIN) : 0, revents: 0)]
-            var owners: [(UInt64, Int)] = []
+            var sources: [Source] = []
             for (id, task) in running {
                 for (index, fd) in task.pipes.enumerated() where fd >= 0 {
                     fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-                    owners.append((id, index))
+                    sources.append(.pipe(id, index))
                 }
+            }
+            for (id, job) in inProcess {
+                fds.append(pollfd(fd: job.task.doneFD, events: Int16(POLLIN), revents: 0))
+                sources.append(.done(id))
             }
             let wait: Int32 = running.values.contains { $0.awaitingExit || $0.killDeadline != nil } ? 10 : 1000
             if poll(&fds, nfds_t(fds.count), wait) < 0, errno != EINTR { return 70 }
@@ -57,7 +75,11 @@ public final class WorkerRuntime {
                     if !handleFrames() { return 65 }
                 }
             }
-            for (slot, (id, index)) in owners.enumerated() where fds[slot + 1].revents != 0 {
+            for (slot, source) in sources.enumerated() where fds[slot + 1].revents != 0 {
+                guard case .pipe(let id, let index) = source else {
+                    if case .done(let id) = source { finishInProcess(id) }
+                    continue
+                }
                 guard let task = running[id] else { continue }
                 let fd = task.pipes[index]
                 let n = read(fd, &buffer, min(buffer.count, Wire.maxOutputChunk))
@@ -125,6 +147,7 @@ public final class WorkerRuntime {
                         message: "cancelled before it started", durationNanos: 0)))
                 }
                 running[id]?.terminate(graceMillis: grace)
+                if inProcess[id] != nil { abandon(id) }
             case .heartbeat(let sequence):
                 send(.heartbeat(sequence: sequence))
             case .shutdown:
@@ -137,8 +160,13 @@ public final class WorkerRuntime {
         }
     }
 
+    private enum Source {
+        case pipe(UInt64, Int)
+        case done(UInt64)
+    }
+
     private func startNext() {
-        while running.isEmpty, !queued.isEmpty, !shuttingDown {
+        while running.isEmpty, inProcess.isEmpty, !queued.isEmpty, !shuttingDown {
             start(queued.removeFirst())
         }
     }
@@ -155,7 +183,39 @@ public final class WorkerRuntime {
             running[frame.id] = task
         case .finished(let result):
             send(.result(result))
+        case .inProcess(let task):
+            inProcess[frame.id] = (task, Clock.now())
         }
+    }
+
+    private func finishInProcess(_ id: UInt64) {
+        guard let job = inProcess.removeValue(forKey: id) else { return }
+        close(job.task.doneFD)
+        send(.result(job.task.result()))
+        startNext()
+    }
+
+    /// Cancels an in-process task, which cannot be interrupted: its result says it was
+    /// stopped, then the worker restarts in place (same pid, same channel), which ends the
+    /// task's thread, and the successor runs the frames this worker had not run yet. Without
+    /// `restart` the task runs on unobserved and its result is dropped.
+    private func abandon(_ id: UInt64) {
+        guard let job = inProcess.removeValue(forKey: id) else { return }
+        close(job.task.doneFD)
+        send(.result(ResultFrame(
+            taskID: id, attempt: job.task.attempt, outcome: .signaled, code: SIGKILL,
+            message: "stopped: a job inside the worker cannot be interrupted, so the worker restarted",
+            durationNanos: Clock.now() - job.started)))
+        guard let restart else {
+            startNext()
+            return
+        }
+        var pending: [UInt8] = []
+        for frame in queued { pending += Wire.encode(.task(frame)) }
+        pending += decoder.pending
+        restart(pending)
+        Self.report("cohort-worker: cannot restart itself (errno \(errno)); leaving")
+        exit(70)
     }
 
     private func reapAndEscalate() {

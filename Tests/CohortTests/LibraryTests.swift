@@ -28,6 +28,34 @@ import Testing
         #expect(facts.protocolVersion == Wire.protocolVersion)
     }
 
+    /// A job that never returns cannot be interrupted inside its worker: the worker reports it
+    /// stopped and restarts in place (same pid, same channel), ending the job's thread, and runs
+    /// the jobs it had been sent ahead. One slot, so every job passes through that one worker.
+    @Test func aSwiftJobPastTheTimeoutIsStoppedAndItsWorkerGoesOn() async throws {
+        let program = TestFleet.repositoryRoot + "/.build/debug/CohortTestJobs"
+        try #require(FileManager.default.isExecutableFile(atPath: program), "build the test program first (make test does)")
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let inventory = try MapCLITests.inventory(fleet, slots: 1)
+        let started = ContinuousClock.now
+        let result = try await Shell.run(program, ["-i", inventory, "--timeout", "2", "0", "0", "600", "0", "0", "0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // Far below the 600 s the spinning job asked for: it was stopped, not waited for.
+        #expect(ContinuousClock.now - started < .seconds(300))
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        try #require(lines.count == 6, "\(result.stdout)")
+        #expect(lines[2] == ["2", "Cohort.timedOut"])
+        let others = lines.enumerated().filter { $0.offset != 2 }.map(\.element)
+        #expect(others.allSatisfy { $0.count == 3 && $0[1] == "ok" }, "\(others)")
+        #expect(Set(others.map { $0.last! }).count == 1, "one worker, restarted in place: \(others)")
+        // Nothing is left spinning on the host: the worker has exited after the run (gone, or a
+        // zombie its sshd has not reaped yet).
+        let pid = try #require(others.first.flatMap { Int32($0[2]) })
+        try await Task.sleep(for: .seconds(1))
+        let ps = try await Shell.run("/bin/ps", ["-o", "stat=,args=", "-p", "\(pid)"]).stdout
+        #expect(ps.isEmpty || ps.hasPrefix("Z"), "worker \(pid) still running after the map: \(ps)")
+    }
+
     @Test func typedJobsRoundTripInputOutputAndErrorsAcrossTheFleet() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.example), "build the example first (make static)")
         let fleet = try TestFleet.start(hosts: 3)

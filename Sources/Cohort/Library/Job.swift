@@ -69,28 +69,37 @@ enum ItemOutcome<Output: Codable>: Codable {
 struct JobKind: TaskKind {
     let jobs: [String: any Job.Type]
 
+    /// The job runs on Swift's pool; the worker's loop, meanwhile, answers heartbeats and
+    /// cancels, and learns of the end through a pipe.
     func start(_ task: TaskFrame) -> TaskStart {
-        let started = ContinuousClock.now
-        let (code, message) = Self.runBlocking { await run(task.payload) }
-        return .finished(ResultFrame(
-            taskID: task.id, attempt: task.attempt, outcome: code == 0 ? .exited : .failed, code: code, message: message,
-            durationNanos: (ContinuousClock.now - started).nanoseconds))
-    }
-
-    /// The worker's loop is synchronous: it waits here while the job runs on Swift's pool.
-    private static func runBlocking(_ body: @escaping @Sendable () async -> (Int32, String)) -> (Int32, String) {
         final class Box: @unchecked Sendable {
-            // @unchecked: written once before `done` is signalled, read after.
+            // @unchecked: written before the byte on `done` is written, read after it arrives.
             var value: (Int32, String) = (1, "")
+            var duration: Duration = .zero
         }
+        var done: [Int32] = [0, 0]
+        guard pipe(&done) == 0 else {
+            return .finished(ResultFrame(
+                taskID: task.id, attempt: task.attempt, outcome: .failedToStart, code: 0, message: "pipe: errno \(errno)", durationNanos: 0))
+        }
+        // Not inherited by shell tasks, nor by the successor of a restart.
+        for fd in done { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            box.value = await body()
-            done.signal()
+        let payload = task.payload
+        let writeEnd = done[1]
+        Task.detached { [self] in
+            let started = ContinuousClock.now
+            box.value = await run(payload)
+            box.duration = ContinuousClock.now - started
+            var byte: UInt8 = 1
+            _ = write(writeEnd, &byte, 1)
+            close(writeEnd)
         }
-        done.wait()
-        return box.value
+        return .inProcess(InProcessTask(doneFD: done[0], attempt: task.attempt) {
+            ResultFrame(
+                taskID: task.id, attempt: task.attempt, outcome: box.value.0 == 0 ? .exited : .failed, code: box.value.0,
+                message: box.value.1, durationNanos: box.duration.nanoseconds)
+        })
     }
 
     private func run(_ payload: [UInt8]) async -> (Int32, String) {
@@ -142,9 +151,13 @@ struct JobKind: TaskKind {
 /// program serves `jobs` (and shell tasks) until its channel closes, then exits; otherwise
 /// this returns at once and the program goes on as a coordinator.
 public func serveJobs(_ jobs: [any Job.Type]) {
-    guard CommandLine.arguments.dropFirst().first == Cluster.workerFlag else { return }
+    let arguments = CommandLine.arguments
+    guard arguments.dropFirst().first == Cluster.workerFlag else { return }
     let kinds: [String: any TaskKind] = [
         "shell": ShellKind(), "job": JobKind(jobs: Dictionary(jobs.map { ($0.name, $0) }) { first, _ in first }),
     ]
-    exit(WorkerRuntime(kinds: kinds).run())
+    let runtime = WorkerRuntime(
+        kinds: kinds, restart: { WorkerRestart.exec(arguments: arguments, pending: $0) },
+        resumed: WorkerRestart.pending(from: arguments))
+    exit(runtime.run())
 }
