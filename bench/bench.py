@@ -222,6 +222,56 @@ def w6(repeats, hosts):
         fleet.down()
 
 
+def scaling(repeats, busy, tasks, host_counts=(1, 2, 4, 8)):
+    """Cohort's W2 tasks/s and W3 wall/ideal on fleets of 1, 2, 4 and 8 hosts (2 slots each)."""
+    iterations, task_cpu = calibrate(busy)
+    points = []
+    for hosts in host_counts:
+        fleet = Fleet(hosts)
+        try:
+            inventory = fleet.with_slots(2)
+            seq = f"{fleet.dir}/seq.txt"
+            with open(seq, "w") as f:
+                f.write("".join(f"{i}\n" for i in range(1, tasks + 1)))
+            # Ideal: all CPU spread over every core that has a slot (never more than the machine's).
+            ideal = 64 * task_cpu / min(os.cpu_count(), 2 * hosts)
+            print(f"  {hosts} hosts", flush=True)
+            w2 = cell({"cohort": ([COHORT, "map", "-i", inventory, "-F", "none", "echo {}", "::::", seq], None)},
+                      repeats, lambda wall: tasks / wall)["cohort"]
+            w3 = cell({"cohort": ([COHORT, "map", "-i", inventory, "-F", "none", f"{busy} {iterations} # {{}}", ":::"]
+                                  + [str(i) for i in range(64)], None)}, repeats, lambda wall: wall / ideal)["cohort"]
+            points.append({"hosts": hosts, "w2_tasks_per_s": w2["median"], "w3_wall_over_ideal": w3["median"],
+                           "w2": w2, "w3": w3})
+        finally:
+            fleet.down()
+    return {"points": points, "tasks": tasks}
+
+
+def plot(results, path):
+    """The scaling figure as a PNG (matplotlib, from the bench venv)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    points = results["workloads"]["SCALING"]["points"]
+    hosts = [p["hosts"] for p in points]
+    m = results["machine"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(hosts, [p["w2_tasks_per_s"] for p in points], marker="o")
+    left.set(title="W2: tiny tasks (echo N)", xlabel="hosts (2 slots each)", ylabel="tasks/s", xscale="log", ylim=(0, None))
+    right.plot(hosts, [p["w3_wall_over_ideal"] for p in points], marker="o", label="cohort")
+    right.axhline(1.0, color="grey", linestyle=":", label="ideal")
+    right.axhline(1.05, color="red", linestyle="--", label="target (5% over ideal)")
+    right.set(title="W3: 64 CPU-bound tasks of ~0.2 s", xlabel="hosts (2 slots each)", ylabel="wall / ideal", xscale="log")
+    right.legend()
+    for axis in (left, right):
+        axis.set_xticks(hosts, [str(h) for h in hosts])
+        axis.grid(alpha=0.3)
+    figure.suptitle(f"Cohort against fleet size: loopback hosts on one machine ({m['cores']} cores, {m['cpu']})", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
 HIGHER_IS_BETTER = {"W2": True, "W4": True, "W5": True}
 UNITS = {"W1": "wall ms", "W2": "tasks/s", "W3": "wall / ideal", "W4": "MB/s received", "W5": "tasks/s", "W6": "wall s"}
 
@@ -229,6 +279,8 @@ UNITS = {"W1": "wall ms", "W2": "tasks/s", "W3": "wall / ideal", "W4": "MB/s rec
 def table(results):
     lines = ["| workload | tool | median | min–max | Cohort vs this tool |", "|---|---|---|---|---|"]
     for workload, stats in results["workloads"].items():
+        if workload == "SCALING":
+            continue
         if "pending" in stats:
             lines.append(f"| {workload} | — | pending: {stats['pending']} | | |")
             continue
@@ -313,6 +365,10 @@ def main():
     if want("W6"):
         print("W6:", flush=True)
         results["workloads"]["W6"] = guarded(lambda: w6(repeats, 64 if quick else 256))
+    # The scaling plot takes minutes: part of the full run, and of --only SCALING.
+    if (not quick and only is None) or (only is not None and "SCALING" in only):
+        print("SCALING:", flush=True)
+        results["workloads"]["SCALING"] = guarded(lambda: scaling(3 if not quick else 1, busy, 1000 if quick else 5000))
     results["workloads"]["W7"] = {"pending": "needs playbooks (a later issue)"}
     latest = f"{BENCH}/results/latest.json"
     if not quick and only is not None and os.path.exists(latest):
@@ -321,6 +377,8 @@ def main():
         previous["workloads"].update({k: v for k, v in results["workloads"].items() if k in only})
         previous.setdefault("updated", []).append({"date": results["date"], "workloads": sorted(only)})
         results = previous
+    if not quick and "points" in results["workloads"].get("SCALING", {}):
+        plot(results, os.path.join(ROOT, "docs/benchmarks-scaling.png"))
     text = table(results)
     print(text)
     os.makedirs(f"{BENCH}/results", exist_ok=True)

@@ -44,6 +44,36 @@ import Testing
         }
     }
 
+    /// The cached worker is hashed once and then recognised by its inode, size and times; a copy
+    /// changed in place (same inode, same size) is hashed again, found stale and replaced.
+    @Test func theCachedWorkerIsReusedUntilItChanges() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 1)
+        let cache = fleet.directory + "/\(fleet.hosts[0].name)/home/.cache/cohort"
+        func run() async throws -> (inode: Int, stamp: String) {
+            let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "echo {}", ":::", "ok"])
+            #expect(result.status == 0 && result.stdout == "ok\n", "\(result.stderr)")
+            let folder = cache + "/" + (try FileManager.default.contentsOfDirectory(atPath: cache).first ?? "")
+            let inode = try FileManager.default.attributesOfItem(atPath: folder + "/cohort-worker")[.systemFileNumber] as? Int
+            return (inode ?? -1, (try? String(contentsOfFile: folder + "/.verified", encoding: .utf8)) ?? "")
+        }
+        let first = try await run()
+        #expect(!first.stamp.isEmpty, "the upload leaves its .verified stamp")
+        let second = try await run()
+        #expect(second.inode == first.inode && second.stamp == first.stamp, "reused as it was")
+        // Corrupt the cached copy in place: same inode, same size, other bytes.
+        let folder = cache + "/" + (try FileManager.default.contentsOfDirectory(atPath: cache).first ?? "")
+        let handle = try #require(FileHandle(forWritingAtPath: folder + "/cohort-worker"))
+        try handle.seek(toOffset: 4096)
+        try handle.write(contentsOf: Data(repeating: 0xCC, count: 64))
+        try handle.close()
+        let third = try await run()
+        #expect(third.inode != first.inode, "a changed copy is uploaded again")
+        let digest = try await Shell.run("/usr/bin/sha256sum", [folder + "/cohort-worker"]).stdout.prefix(64)
+        #expect(folder.hasSuffix(String(digest)))
+    }
+
     @Test func replacementStringsQuotingOrderAndTags() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
@@ -275,7 +305,7 @@ import Testing
         #expect(!sessions.isEmpty)
         fault(fleet, sessions)
         defer { sessions.forEach { kill($0, SIGCONT) } }
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         return try await offPool { run.finish() }
     }
 
@@ -341,7 +371,7 @@ import Testing
             }
         }
 
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        _ = FileManager.default.createFile(atPath: gate, contents: nil)
         let second = try await MapCLITests.cohort(["map", "-i", inventory, "-F", "none", "--journal", journal] + command)
         #expect(second.status == 0, "\(second.stderr)")
         let rerun = Set(second.stdout.split(separator: "\n").compactMap { Int($0) })

@@ -43,27 +43,50 @@ public struct Cluster: Sendable {
     }
 
     /// Runs `job` once per input over every core of the fleet; results arrive as they finish.
-    /// A job that throws, times out or is lost yields a failed result; the stream itself
-    /// throws only when the map cannot start (the program cannot read itself, an input does
-    /// not encode).
+    /// A job that throws, times out or is lost, or whose input does not encode, yields a failed
+    /// result; the stream itself throws only when the map cannot start (the program cannot
+    /// read itself).
     public func map<J: Job>(_ job: J.Type, _ inputs: [J.Input]) -> AsyncThrowingStream<JobResult<J.Output>, any Error> {
         let (stream, continuation) = AsyncThrowingStream<JobResult<J.Output>, any Error>.makeStream()
-        let size = chunkSize ?? Self.automaticChunk(inputs.count)
+        let batches = batches(job, inputs)
         let task = Task {
             do {
-                let encoder = JSONEncoder()
-                let header = Array((J.name + "\n").utf8)
-                let starts = Array(stride(from: 0, to: inputs.count, by: size))
-                let payloads = try starts.map { header + Array(try encoder.encode(Array(inputs[$0..<min(inputs.count, $0 + size)]))) }
+                for try await batch in batches {
+                    let results = Self.decode(batch.result, count: batch.count, as: J.Output.self).results
+                    for (offset, result) in results.enumerated() {
+                        continuation.yield(JobResult(index: batch.first + offset, host: batch.result.host, result: result))
+                    }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// One finished task: the batch of `count` inputs from `first`, as its worker answered.
+    struct FinishedBatch: Sendable {
+        var first: Int
+        var count: Int
+        var result: MapResult
+    }
+
+    /// Finished tasks as they arrive, undecoded: answers are decoded by the consumer, off the
+    /// engine, and a million tiny jobs are a thousand hand-offs, not a million.
+    func batches<J: Job>(_ job: J.Type, _ inputs: [J.Input]) -> AsyncThrowingStream<FinishedBatch, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<FinishedBatch, any Error>.makeStream()
+        let payloads = Payloads(job: J.name, inputs: inputs, batchSize: chunkSize ?? Self.automaticChunk(inputs.count))
+        let task = Task {
+            do {
                 let map = TaskMap(
                     hosts: hosts, connectionOptions: connectionOptions, options: options,
                     worker: try WorkerBinary.current(arguments: [Self.workerFlag]))
+                payloads.encodeInBackground()
                 _ = await map.run(count: payloads.count, kind: "job", payload: { index, _ in payloads[index] }) { result in
-                    let first = starts[result.index]
-                    let count = min(inputs.count, first + size) - first
-                    for (offset, outcome) in Self.decode(result, count: count, as: J.Output.self).enumerated() {
-                        continuation.yield(JobResult(index: first + offset, host: result.host, result: outcome))
-                    }
+                    continuation.yield(FinishedBatch(
+                        first: payloads.starts[result.index], count: payloads.inputCount(result.index), result: result))
                 }
                 continuation.finish()
             } catch {
@@ -81,7 +104,11 @@ public struct Cluster: Sendable {
     /// Like `map`, with the results in input order.
     public func mapOrdered<J: Job>(_ job: J.Type, _ inputs: [J.Input]) async throws -> [Result<J.Output, JobFailure>] {
         var results = [Result<J.Output, JobFailure>?](repeating: nil, count: inputs.count)
-        for try await done in map(job, inputs) { results[done.index] = done.result }
+        for try await batch in batches(job, inputs) {
+            for (offset, result) in Self.decode(batch.result, count: batch.count, as: J.Output.self).results.enumerated() {
+                results[batch.first + offset] = result
+            }
+        }
         return results.map { $0 ?? .failure(JobFailure(type: "Cohort.lost", message: "no result arrived")) }
     }
 
@@ -90,25 +117,39 @@ public struct Cluster: Sendable {
         _ job: J.Type, _ inputs: [J.Input], into initial: R, _ combine: (inout R, J.Output) throws -> Void
     ) async throws -> R {
         var value = initial
-        for try await done in map(job, inputs) { try combine(&value, try done.result.get()) }
+        for try await batch in batches(job, inputs) {
+            switch Self.decode(batch.result, count: batch.count, as: J.Output.self) {
+            case .outputs(let outputs):
+                for output in outputs { try combine(&value, output) }
+            case .results(let results):
+                for result in results { try combine(&value, try result.get()) }
+            }
+        }
         return value
     }
 
-    /// One task's result as one outcome per input of its batch.
-    static func decode<Output: Codable>(_ result: MapResult, count: Int, as type: Output.Type) -> [Result<Output, JobFailure>] {
+    /// One task's answer: every output when all succeeded, else one result per input.
+    static func decode<Output: Codable>(_ result: MapResult, count: Int, as type: Output.Type) -> DecodedBatch<Output> {
         let failure: JobFailure
         switch result.status {
         case .exited(0):
-            guard let items = try? JSONDecoder().decode([ItemOutcome<Output>].self, from: Data(result.message.utf8)), items.count == count else {
+            let answer = Data(result.message.utf8)
+            if answer.first == UInt8(ascii: "["), let outputs = try? JSONDecoder().decode([Output].self, from: answer), outputs.count == count {
+                return .outputs(outputs)
+            }
+            guard answer.first == UInt8(ascii: "{"), let batch = try? JSONDecoder().decode(BatchAnswer<Output>.self, from: answer),
+                batch.outputs.count == count, batch.failures.count == count
+            else {
                 failure = JobFailure(type: "Cohort.badOutput", message: "the worker's answer does not decode as \(count) \(Output.self)")
                 break
             }
-            return items.map {
-                switch $0 {
-                case .ok(let output): .success(output)
-                case .failed(let envelope): .failure(envelope.failure)
-                }
-            }
+            return .results(batch.outputs.enumerated().map { index, output in
+                if let envelope = batch.failures[index] { return .failure(envelope.failure) }
+                if let output { return .success(output) }
+                // null without a failure: right only when Output is itself an Optional.
+                if let none = Output?.none as Any as? Output { return .success(none) }
+                return .failure(JobFailure(type: "Cohort.badOutput", message: "the worker's answer has no output for input \(index)"))
+            })
         case .failedToStart(let message):
             failure = (try? JSONDecoder().decode(FailureEnvelope.self, from: Data(message.utf8)))?.failure
                 ?? JobFailure(type: "Cohort.failedToStart", message: message)
@@ -118,6 +159,20 @@ public struct Cluster: Sendable {
         case .lost(let why): failure = JobFailure(type: "Cohort.lost", message: why)
         case .halted: failure = JobFailure(type: "Cohort.halted", message: "the map halted before it started")
         }
-        return Array(repeating: .failure(failure), count: count)
+        return .results(Array(repeating: .failure(failure), count: count))
+    }
+}
+
+/// A batch's outputs after decoding: all of them, unwrapped (the common case, which `reduce`
+/// folds without building a `Result` per input), or one result per input.
+enum DecodedBatch<Output> {
+    case outputs([Output])
+    case results([Result<Output, JobFailure>])
+
+    var results: [Result<Output, JobFailure>] {
+        switch self {
+        case .outputs(let outputs): outputs.map { .success($0) }
+        case .results(let results): results
+        }
     }
 }

@@ -16,10 +16,30 @@ struct WorkerDeployer: Sendable {
 
     var directory: String { "\"$HOME/.cache/cohort/\(binary.sha256)\"" }
 
+    /// One round trip: the platform, the core count, and whether the cached copy is good. A
+    /// copy is good when its hash matches; that is checked once and remembered in `.verified`
+    /// as the file's inode, size, mtime and ctime (to the nanosecond; touch cannot set ctime
+    /// back, and a new upload is a new inode), so that later runs need not hash tens of
+    /// megabytes on every host.
+    private var probeScript: String {
+        let file = "\(directory)/cohort-worker"
+        return """
+            uname -s; uname -m; (nproc || getconf _NPROCESSORS_ONLN) 2>/dev/null
+            f=\(file); v=\(directory)/.verified
+            [ -x "$f" ] || { echo missing; exit 0; }
+            id=$(stat -c '%i %s %y %z' "$f" 2>/dev/null)
+            if [ -n "$id" ] && [ "$(cat "$v" 2>/dev/null)" = "$id" ]; then echo cached
+            elif ! command -v sha256sum >/dev/null 2>&1; then echo cached
+            elif [ "$(sha256sum < "$f" | cut -d' ' -f1)" = \(binary.sha256) ]; then
+              [ -n "$id" ] && (umask 077 && echo "$id" > "$v.$$" && mv -f "$v.$$" "$v"); echo cached
+            else echo stale; fi
+            """
+    }
+
     func deploy(on connection: SSHConnection, host: String) async throws -> Deployed {
-        let probe = try await connection.run("uname -s; uname -m; (nproc || getconf _NPROCESSORS_ONLN) 2>/dev/null")
+        let probe = try await connection.run(probeScript)
         let facts = String(decoding: probe.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
-        guard probe.status.isSuccess, facts.count >= 2 else {
+        guard probe.status.isSuccess, facts.count >= 3 else {
             throw CohortError(.sshFailure, "cannot probe the host: \(String(decoding: probe.stderr, as: UTF8.self))", host: host)
         }
         guard facts[0] == binary.os, facts[1] == binary.arch else {
@@ -27,20 +47,17 @@ struct WorkerDeployer: Sendable {
                 .invalidInput, "host is \(facts[0]) \(facts[1]) (uname -sm), the worker was built for \(binary.os) \(binary.arch)",
                 host: host)
         }
-        let cores = facts.count > 2 ? Int(facts[2]) ?? 1 : 1
+        // nproc's line is missing where neither nproc nor getconf exists.
+        let cores = facts.count > 3 ? Int(facts[2]) ?? 1 : 1
         let file = "\(directory)/cohort-worker"
-        // A cached copy counts only if its hash still matches (where sha256sum exists to check).
-        let check = try await connection.run("""
-            f=\(file); [ -x "$f" ] || exit 1
-            command -v sha256sum >/dev/null 2>&1 || exit 0
-            [ "$(sha256sum < "$f" | cut -d' ' -f1)" = \(binary.sha256) ]
-            """)
         var uploaded = false
-        if !check.status.isSuccess {
+        if facts.last != "cached" {
+            // SSH's MAC guarantees the bytes arrived as sent: the new file is verified as it lands.
             let upload = try await connection.run(
                 """
                 umask 077 && d=\(directory) && mkdir -p "$d" && chmod 700 "$d" && \
-                t="$d/.cohort-worker.$$" && cat > "$t" && chmod 700 "$t" && mv -f "$t" "$d/cohort-worker"
+                t="$d/.cohort-worker.$$" && cat > "$t" && chmod 700 "$t" && mv -f "$t" "$d/cohort-worker" && \
+                { stat -c '%i %s %y %z' "$d/cohort-worker" > "$d/.verified" 2>/dev/null || rm -f "$d/.verified"; }
                 """, stdin: binary.bytes)
             guard upload.status.isSuccess else {
                 throw CohortError(.sshFailure, "cannot upload the worker: \(String(decoding: upload.stderr, as: UTF8.self))", host: host)

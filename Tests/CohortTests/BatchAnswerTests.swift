@@ -1,0 +1,75 @@
+@testable import Cohort
+import Foundation
+import Testing
+
+/// How a batch's answer crosses the wire and becomes one result per input: pure, no network.
+@Suite struct BatchAnswerTests {
+    static func result(_ message: String, _ status: MapStatus = .exited(0)) -> MapResult {
+        MapResult(
+            index: 0, host: "h1", slot: 1, status: status, stdout: CapturedOutput(), stderr: CapturedOutput(),
+            startedAt: nil, duration: .zero, attempts: 1, message: message)
+    }
+
+    static func encode<Output: Codable>(_ answer: BatchAnswer<Output>) throws -> String {
+        String(decoding: try JSONEncoder().encode(answer), as: UTF8.self)
+    }
+
+    @Test func aBatchWithoutFailuresIsOutputsAlone() throws {
+        let message = String(decoding: try JSONEncoder().encode([1, 2, 3]), as: UTF8.self)
+        guard case .outputs(let outputs) = Cluster.decode(Self.result(message), count: 3, as: Int.self) else {
+            Issue.record("a plain array should decode as outputs alone")
+            return
+        }
+        #expect(outputs == [1, 2, 3])
+        let results = Cluster.decode(Self.result(message), count: 3, as: Int.self).results
+        #expect(results.map { try? $0.get() } == [1, 2, 3])
+    }
+
+    @Test func oneFailingInputFailsOnlyItself() throws {
+        let envelope = FailureEnvelope(type: "Demo.Boom", message: "boom", payload: nil)
+        let message = try Self.encode(BatchAnswer<Int>(outputs: [1, nil, 3], failures: [nil, envelope, nil]))
+        let results = Cluster.decode(Self.result(message), count: 3, as: Int.self).results
+        #expect(results.map { try? $0.get() } == [1, nil, 3])
+        guard case .failure(let failure) = results[1] else {
+            Issue.record("input 1 should have failed: \(results[1])")
+            return
+        }
+        #expect(failure.type == "Demo.Boom" && failure.message == "boom")
+    }
+
+    @Test func anOptionalOutputMayBeNil() throws {
+        let message = try Self.encode(BatchAnswer<Int?>(outputs: [nil, .some(4)], failures: [nil, nil]))
+        let results = Cluster.decode(Self.result(message), count: 2, as: Int?.self).results
+        #expect(results.map { try? $0.get() } == [.some(nil), .some(4)])
+    }
+
+    @Test func aMissingOutputOrAWrongCountIsBadOutputNeverACrash() throws {
+        let missing = Cluster.decode(Self.result(#"{"outputs":[1,null],"failures":[null,null]}"#), count: 2, as: Int.self).results
+        #expect((try? missing[0].get()) == 1)
+        #expect(Self.type(missing[1]) == "Cohort.badOutput")
+        let short = Cluster.decode(Self.result("[1]"), count: 2, as: Int.self).results
+        #expect(short.map(Self.type) == ["Cohort.badOutput", "Cohort.badOutput"])
+        let garbage = Cluster.decode(Self.result("not json"), count: 1, as: Int.self).results
+        #expect(garbage.map(Self.type) == ["Cohort.badOutput"])
+    }
+
+    @Test func aFailedTaskFailsEveryInputOfItsBatch() {
+        let results = Cluster.decode(Self.result("", .timedOut), count: 3, as: Int.self).results
+        #expect(results.map(Self.type) == Array(repeating: "Cohort.timedOut", count: 3))
+    }
+
+    @Test func payloadsCarryEachBatchAndSayWhenInputsDoNotEncode() {
+        let payloads = Payloads(job: "Half", inputs: [1.0, 2.0, .nan, 4.0, 5.0], batchSize: 2)
+        #expect(payloads.starts == [0, 2, 4])
+        #expect((0..<payloads.count).map(payloads.inputCount) == [2, 2, 1])
+        #expect(String(decoding: payloads[0], as: UTF8.self) == "Half\n[1,2]")
+        #expect(String(decoding: payloads[2], as: UTF8.self) == "Half\n[5]")
+        let failed = String(decoding: payloads[1], as: UTF8.self)
+        #expect(failed.hasPrefix("Half\n{\"\(Payloads<Double>.encodingFailedKey)\":\"cannot encode Double"), "\(failed)")
+    }
+
+    static func type(_ result: Result<Int, JobFailure>) -> String? {
+        if case .failure(let failure) = result { return failure.type }
+        return nil
+    }
+}
