@@ -250,6 +250,7 @@ def scaling(repeats, busy, tasks, host_counts=(1, 2, 4, 8)):
 def plot(results, path):
     """The scaling figure as a PNG (matplotlib, from the bench venv)."""
     import matplotlib
+    import matplotlib.ticker
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     points = results["workloads"]["SCALING"]["points"]
@@ -261,9 +262,11 @@ def plot(results, path):
     right.plot(hosts, [p["w3_wall_over_ideal"] for p in points], marker="o", label="cohort")
     right.axhline(1.0, color="grey", linestyle=":", label="ideal")
     right.axhline(1.05, color="red", linestyle="--", label="target (5% over ideal)")
-    right.set(title="W3: 64 CPU-bound tasks of ~0.2 s", xlabel="hosts (2 slots each)", ylabel="wall / ideal", xscale="log")
+    right.set(title="W3: 64 CPU-bound tasks of ~0.2 s", xlabel="hosts (2 slots each)", ylabel="wall / ideal", xscale="log",
+              ylim=(0.8, 1.3))
     right.legend()
     for axis in (left, right):
+        axis.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         axis.set_xticks(hosts, [str(h) for h in hosts])
         axis.grid(alpha=0.3)
     figure.suptitle(f"Cohort against fleet size: loopback hosts on one machine ({m['cores']} cores, {m['cpu']})", fontsize=9)
@@ -332,8 +335,12 @@ def guarded(run):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small sizes, one run per cell (under 2 minutes)")
-    parser.add_argument("--only", help="comma-separated workloads, e.g. W1,W4")
+    parser.add_argument("--only", help="comma-separated workloads, e.g. W1,W4 (SCALING: the plot against hosts)")
+    parser.add_argument("--replot", action="store_true", help="redraw docs/benchmarks-scaling.png from latest.json")
     args = parser.parse_args()
+    if args.replot:
+        plot(json.load(open(f"{BENCH}/results/latest.json")), os.path.join(ROOT, "docs/benchmarks-scaling.png"))
+        return
     quick = args.quick
     repeats = 1 if quick else 5
     only = set(args.only.split(",")) if args.only else None
