@@ -64,7 +64,13 @@ import Testing
         #expect(second.inode == first.inode && second.stamp == first.stamp, "reused as it was")
         // Corrupt the cached copy in place: same inode, same size, other bytes.
         let folder = cache + "/" + (try FileManager.default.contentsOfDirectory(atPath: cache).first ?? "")
-        let handle = try #require(FileHandle(forWritingAtPath: folder + "/cohort-worker"))
+        // Writable once the last run's workers have exited (until then: ETXTBSY).
+        var opened: FileHandle?
+        for _ in 0..<100 where opened == nil {
+            opened = FileHandle(forWritingAtPath: folder + "/cohort-worker")
+            if opened == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let handle = try #require(opened, "the cached worker stayed busy 10 s after its run")
         try handle.seek(toOffset: 4096)
         try handle.write(contentsOf: Data(repeating: 0xCC, count: 64))
         try handle.close()

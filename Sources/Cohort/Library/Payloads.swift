@@ -44,7 +44,7 @@ final class Payloads<Input: Encodable & Sendable>: @unchecked Sendable {
         let perPart = (count + parts - 1) / parts
         for part in 0..<parts {
             let range = part * perPart..<min(count, (part + 1) * perPart)
-            Task.detached(priority: .userInitiated) { [self] in
+            Task.detached { [self] in
                 for index in range where lock.withLock({ encoded[index] == nil }) { _ = self[index] }
             }
         }
