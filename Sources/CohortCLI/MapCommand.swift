@@ -20,6 +20,9 @@ struct MapCommand: AsyncParsableCommand {
     @Option(help: "Worker processes per host (default: its cores, or its cohort_slots variable).")
     var slots: Int?
 
+    @Option(help: "Worker channels per SSH connection (sshd's MaxSessions, 10 by default); more slots open more connections.")
+    var sessionsPerConnection = 10
+
     @Option(help: "Times a task is re-run after its worker or host died while running it.")
     var retries = 2
 
@@ -63,6 +66,7 @@ struct MapCommand: AsyncParsableCommand {
         if json && tag { throw ValidationError("--json and --tag cannot be combined") }
         if (resume || resumeFailed) && joblog == nil { throw ValidationError("--resume and --resume-failed read the --joblog file: give --joblog FILE") }
         if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
+        if sessionsPerConnection < 1 { throw ValidationError("--sessions-per-connection must be at least 1") }
         if retries < 0 { throw ValidationError("--retries cannot be negative") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if let halt, HaltPolicy(halt) == nil {
@@ -81,6 +85,7 @@ struct MapCommand: AsyncParsableCommand {
         }
         var options = MapOptions()
         options.slots = slots
+        options.sessionsPerConnection = sessionsPerConnection
         options.retries = retries
         options.timeout = timeout.map { .milliseconds(Int64($0 * 1000)) }
         options.halt = halt.flatMap(HaltPolicy.init)

@@ -80,6 +80,23 @@ import Testing
         #expect(folder.hasSuffix(String(digest)))
     }
 
+    /// sshd refuses channels beyond its MaxSessions (OpenSSH's default: 10), so a host with more
+    /// slots than that gets more connections: 16 workers on a host that allows 10 sessions.
+    @Test func moreSlotsThanTheHostsMaxSessionsOpenMoreConnections() async throws {
+        let fleet = try TestFleet.start(hosts: 1, maxSessions: 10)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 16)
+        let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "--json", "sleep 0.3; echo {}", ":::"] + (1...64).map(String.init))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("LOST"), "\(result.stderr)")
+        let lines = try Self.jsonLines(result.stdout)
+        #expect(lines.count == 64)
+        #expect(Set(lines.compactMap { $0["slot"] as? Int }).count == 16, "every one of the 16 slots ran tasks")
+        // Two connections: the host's sshd log shows two accepted logins.
+        let log = try String(contentsOfFile: fleet.directory + "/h1/sshd.log", encoding: .utf8)
+        #expect(log.components(separatedBy: "Accepted publickey").count - 1 == 2, "\(log)")
+    }
+
     @Test func replacementStringsQuotingOrderAndTags() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }

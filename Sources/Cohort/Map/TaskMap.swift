@@ -7,6 +7,10 @@ import Foundation
 public struct MapOptions: Sendable {
     /// Worker processes per host; nil means the host's core count (or its `cohort_slots`).
     public var slots: Int?
+    /// Worker channels per SSH connection. sshd refuses channels beyond its `MaxSessions`
+    /// (10 unless configured), so a host with more slots gets one more connection per this
+    /// many workers.
+    public var sessionsPerConnection = 10
     /// How often a task may be re-run after its worker or host died while running it.
     public var retries = 2
     /// Per-task limit: TERM to its process group, `grace`, then KILL; the result is `.timedOut`.
@@ -25,8 +29,9 @@ public struct MapOptions: Sendable {
     public init() {}
 }
 
-/// Spreads tasks over every core of a fleet (`cohort map`): one SSH connection per host, one
-/// worker process per core on its own channel, results streamed back as tasks finish.
+/// Spreads tasks over every core of a fleet (`cohort map`): one SSH connection per host (per
+/// ten workers), one worker process per core on its own channel, results streamed back as
+/// tasks finish.
 public struct TaskMap: Sendable {
     public var hosts: [(connection: HostConnection, slots: Int?)]
     public var connectionOptions: ConnectionOptions
@@ -87,11 +92,11 @@ public struct TaskMap: Sendable {
                 journal?.sync()
             }
         }
-        let connections = await withTaskGroup(of: SSHConnection?.self) { group in
+        let connections = await withTaskGroup(of: [SSHConnection].self) { group in
             for (host, slots) in hosts {
                 group.addTask { await setUp(host, slots: slots, engine: engine, limiter: limiter) }
             }
-            return await group.reduce(into: [SSHConnection]()) { if let c = $1 { $0.append(c) } }
+            return await group.reduce(into: [SSHConnection]()) { $0 += $1 }
         }
         var summary = await engine.waitUntilFinished()
         ticker.cancel()
@@ -102,7 +107,7 @@ public struct TaskMap: Sendable {
         return summary
     }
 
-    private func setUp(_ host: HostConnection, slots: Int?, engine: MapEngine, limiter: ConnectRateLimiter) async -> SSHConnection? {
+    private func setUp(_ host: HostConnection, slots: Int?, engine: MapEngine, limiter: ConnectRateLimiter) async -> [SSHConnection] {
         guard case .ssh(let target) = host else {
             // A local host: the worker runs here, one process per core, no deployment.
             let count = options.slots ?? slots ?? ProcessInfo.processInfo.activeProcessorCount
@@ -116,26 +121,34 @@ public struct TaskMap: Sendable {
             } catch {
                 await engine.hostFailed(host.name, error as? CohortError ?? CohortError(.io, "\(error)", host: host.name))
             }
-            return nil
+            return []
         }
+        var connections: [SSHConnection] = []
         do {
             await limiter.acquire()
-            let connection = try await client.connect(target)
-            let deployed = try await WorkerDeployer(binary: worker).deploy(on: connection, host: target.name)
+            connections.append(try await client.connect(target))
+            let deployed = try await WorkerDeployer(binary: worker).deploy(on: connections[0], host: target.name)
             let count = options.slots ?? slots ?? deployed.cores
-            for _ in 0..<count {
-                let process = connection.open(deployed.command)
+            // Every connection first: a host is either ready with all its slots or failed.
+            let perConnection = max(1, options.sessionsPerConnection)
+            while connections.count * perConnection < count {
+                await limiter.acquire()
+                connections.append(try await client.connect(target))
+            }
+            for index in 0..<count {
+                let process = connections[index / perConnection].open(deployed.command)
                 let id = await engine.addSlot(host: target.name, process: process)
                 Task { await Self.read(process.output, link: process, slot: id, engine: engine) }
             }
             await engine.hostReady(target.name, slots: count, uploaded: deployed.uploaded)
-            return connection
+            return connections
         } catch let error as CohortError {
             await engine.hostFailed(target.name, error.with(host: target.name))
         } catch {
             await engine.hostFailed(target.name, CohortError(.sshFailure, "\(error)", host: target.name))
         }
-        return nil
+        for connection in connections { await connection.close() }
+        return []
     }
 
     /// Decodes one worker channel into the engine, and reports the slot lost when it ends.
