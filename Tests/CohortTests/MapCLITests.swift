@@ -97,6 +97,25 @@ import Testing
         #expect(log.components(separatedBy: "Accepted publickey").count - 1 == 2, "\(log)")
     }
 
+    /// A worker that cannot start on a host is reported with the host's own words: here the
+    /// worker cache is on a noexec filesystem, as a hardened home can be.
+    @Test(.enabled(if: getuid() == 0, "mounting a noexec filesystem needs root"))
+    func aWorkerThatCannotStartShowsTheHostsOwnMessage() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let cache = fleet.directory + "/h1/home/.cache"
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let mount = try await Shell.run("/bin/mount", ["-t", "tmpfs", "-o", "noexec,size=256m", "tmpfs", cache])
+        try #require(mount.status == 0, "\(mount.stderr)")
+        defer { _ = try? Shell.run("/bin/umount", ["-l", cache]) }
+        let inventory = try Self.inventory(fleet, slots: 2)
+        let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "echo {}", ":::", "a", "b"])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("h1: LOST: worker ended (exit 126)"), "\(result.stderr)")
+        #expect(result.stderr.contains("Permission denied"), "the host's own message: \(result.stderr)")
+        #expect(result.stderr.contains("2 tasks: 0 ok, 0 failed, 0 timed out, 2 lost"), "\(result.stderr)")
+    }
+
     @Test func replacementStringsQuotingOrderAndTags() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
