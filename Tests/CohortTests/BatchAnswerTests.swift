@@ -65,7 +65,7 @@ import Testing
         #expect(String(decoding: payloads[0], as: UTF8.self) == "Half\n[1,2]")
         #expect(String(decoding: payloads[2], as: UTF8.self) == "Half\n[5]")
         let failed = String(decoding: payloads[1], as: UTF8.self)
-        #expect(failed.hasPrefix("Half\n{\"\(Payloads<Double>.encodingFailedKey)\":\"cannot encode Double"), "\(failed)")
+        #expect(failed.hasPrefix("Half\n{\"\(FailureEnvelope.encodingFailedKey)\":\"cannot encode Double"), "\(failed)")
     }
 
     static func type(_ result: Result<Int, JobFailure>) -> String? {

@@ -55,6 +55,10 @@ struct FailureEnvelope: Codable {
     var payload: String?
 
     var failure: JobFailure { JobFailure(type: type, message: message, payload: payload.flatMap { Data(base64Encoded: $0) }) }
+
+    /// Key of the object a coordinator sends instead of a batch's inputs when they do not
+    /// encode (JSON has no NaN): the worker fails that batch as `Cohort.badInput`.
+    static let encodingFailedKey = "cohortEncodingFailed"
 }
 
 /// A batch's answer when some input failed: one output per input, in order, null where the
@@ -122,7 +126,7 @@ struct JobKind: TaskKind {
         let inputs: [J.Input]
         do { inputs = try JSONDecoder().decode([J.Input].self, from: input) } catch {
             if let failed = try? JSONDecoder().decode([String: String].self, from: input),
-                let message = failed[Payloads<Int>.encodingFailedKey]
+                let message = failed[FailureEnvelope.encodingFailedKey]
             {
                 return (1, failure(type: "Cohort.badInput", message: message))
             }

@@ -14,10 +14,6 @@ final class Payloads<Input: Encodable & Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var encoded: [[UInt8]?]
 
-    /// Key of the object sent instead of the inputs when they do not encode: the worker then
-    /// fails the batch as `Cohort.badInput` with this message, and its neighbours run on.
-    static var encodingFailedKey: String { "cohortEncodingFailed" }
-
     init(job name: String, inputs: [Input], batchSize: Int) {
         size = max(1, batchSize)
         starts = Array(stride(from: 0, to: inputs.count, by: size))
@@ -55,7 +51,8 @@ final class Payloads<Input: Encodable & Sendable>: @unchecked Sendable {
         do {
             return header + Array(try JSONEncoder().encode(batch))
         } catch {
-            let failed = [Self.encodingFailedKey: "cannot encode \(Input.self): \(error)"]
+            // The worker fails this batch as Cohort.badInput with the message; the others run on.
+            let failed = [FailureEnvelope.encodingFailedKey: "cannot encode \(Input.self): \(error)"]
             return header + Array((try? JSONEncoder().encode(failed)) ?? Data("{}".utf8))
         }
     }
