@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CohortTests",
-            dependencies: ["Cohort", "CohortInventory", "CohortSSH", "CohortWire", "CohortTestSupport"],
+            dependencies: ["Cohort", "CohortCore", "CohortInventory", "CohortSSH", "CohortWire", "CohortTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -11,18 +11,27 @@ struct CohortCommand: AsyncParsableCommand {
             Exit codes: 0 all ok; 1 a command failed on some host; 2 some host unreachable or lost; \
             3 refused for security (host key, authentication); 4 invalid input or usage (nothing ran).
             """,
+        version: "cohort \(CohortVersion.string)",
         subcommands: [RunCommand.self, MapCommand.self, InventoryCommand.self]
     )
 }
 
 /// `cohort map`'s input words (from the first `:::` or `::::` on) are kept away from the
 /// argument parser, whose cost grows with the square of the argument count (10,000 inputs
-/// took 38 s to parse); `MapCommand` takes them back from here.
+/// took 38 s to parse); `MapCommand` takes them back from here. `cohort run`'s remote command
+/// (after the first `--`) is kept away too, so that options are parsed anywhere before it and
+/// nothing after it is ever taken for an option.
 enum CommandLineSplit {
     static let all = Array(CommandLine.arguments.dropFirst())
     private static let sourcesStart: Int? = all.first == "map" ? all.firstIndex { $0 == ":::" || $0 == "::::" } : nil
-    static var parsed: [String] { sourcesStart.map { Array(all[..<$0]) } ?? all }
+    private static let runTerminator: Int? = all.first == "run" ? all.firstIndex(of: "--") : nil
+    static var parsed: [String] {
+        if let runTerminator { return Array(all[..<runTerminator]) }
+        return sourcesStart.map { Array(all[..<$0]) } ?? all
+    }
     static var mapSources: [String] { sourcesStart.map { Array(all[$0...]) } ?? [] }
+    /// The words after `cohort run ... --`; nil when there was no `--`.
+    static var runCommand: [String]? { runTerminator.map { Array(all[($0 + 1)...]) } }
 }
 
 @main

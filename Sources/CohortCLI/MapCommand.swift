@@ -17,16 +17,16 @@ struct MapCommand: AsyncParsableCommand {
     @OptionGroup var inventoryOptions: InventoryOptions
     @OptionGroup var connection: ConnectionFlags
 
-    @Option(help: "Worker processes per host (default: its cores, or its cohort_slots variable).")
+    @Option(parsing: .unconditional, help: "Worker processes per host (default: its cores, or its cohort_slots variable).")
     var slots: Int?
 
-    @Option(help: "Worker channels per SSH connection (sshd's MaxSessions, 10 by default); more slots open more connections.")
+    @Option(parsing: .unconditional, help: "Worker channels per SSH connection (sshd's MaxSessions, 10 by default); more slots open more connections.")
     var sessionsPerConnection = 10
 
-    @Option(help: "Times a task is re-run after its worker or host died while running it.")
+    @Option(parsing: .unconditional, help: "Times a task is re-run after its worker or host died while running it.")
     var retries = 2
 
-    @Option(help: "Seconds a task may run: then TERM to its process group, 2 s, KILL; it is TIMED OUT.")
+    @Option(parsing: .unconditional, help: "Seconds a task may run: then TERM to its process group, 2 s, KILL; it is TIMED OUT.")
     var timeout: Double?
 
     @Flag(name: [.customShort("k"), .long], help: "Print results in input order, not as they finish.")
@@ -63,12 +63,20 @@ struct MapCommand: AsyncParsableCommand {
     var words: [String] = []
 
     func validate() throws {
+        // Options come before the command (as in GNU parallel): a first word that looks like
+        // one is an option that none of the above matched, or a request for help.
+        if let first = words.first, first != "--", first.hasPrefix("-") {
+            if first == "-h" || first == "--help" { throw CleanExit.helpRequest(self) }
+            throw ValidationError("unknown option '\(first)' (options go before the command; put -- before a command that starts with '-')")
+        }
         if json && tag { throw ValidationError("--json and --tag cannot be combined") }
         if (resume || resumeFailed) && joblog == nil { throw ValidationError("--resume and --resume-failed read the --joblog file: give --joblog FILE") }
         if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
         if sessionsPerConnection < 1 { throw ValidationError("--sessions-per-connection must be at least 1") }
         if retries < 0 { throw ValidationError("--retries cannot be negative") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if let joblog { try Self.checkWritable(joblog, what: "--joblog") }
+        if let journal { try Self.checkWritable(journal, what: "--journal") }
         if let halt, HaltPolicy(halt) == nil {
             throw ValidationError("--halt takes now|soon,fail=N or now|soon,fail=N%, not '\(halt)'")
         }
@@ -119,14 +127,30 @@ struct MapCommand: AsyncParsableCommand {
         if summary.exitCode != .ok { throw ExitCode(summary.exitCode.rawValue) }
     }
 
+    /// A file Cohort will write must be creatable before anything runs: bad input, exit 4.
+    static func checkWritable(_ path: String, what: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard !isDirectory.boolValue else { throw CohortError(.invalidInput, "\(what) names a directory, not a file", file: path) }
+            guard access(path, W_OK) == 0 else { throw CohortError(.invalidInput, "\(what) file is not writable", file: path) }
+            return
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        let folder = parent.isEmpty ? "." : parent
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CohortError(.invalidInput, "\(what): directory \(folder) does not exist", file: path)
+        }
+        guard access(folder, W_OK) == 0 else { throw CohortError(.invalidInput, "\(what): directory \(folder) is not writable", file: path) }
+    }
+
     static func openJoblog(_ path: String, append: Bool) throws -> FileHandle {
         let exists = FileManager.default.fileExists(atPath: path)
         if !append || !exists {
             guard FileManager.default.createFile(atPath: path, contents: Data(JobLog.header.utf8)) else {
-                throw CohortError(.io, "cannot write the joblog", file: path)
+                throw CohortError(.invalidInput, "cannot write the joblog", file: path)
             }
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw CohortError(.io, "cannot write the joblog", file: path) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw CohortError(.invalidInput, "cannot write the joblog", file: path) }
         handle.seekToEndOfFile()
         return handle
     }

@@ -9,9 +9,11 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a command on every matching host at once and stream its output.",
         discussion: """
-            cohort run -i INVENTORY PATTERN -- COMMAND [ARGS...]
-            One word after -- is a command line for the remote shell (as with ssh host 'cmd'); \
-            several words are quoted so that the remote runs exactly that argv.
+            cohort run -i INVENTORY [OPTIONS] PATTERN [OPTIONS] -- COMMAND [ARGS...]
+            Options go anywhere before --. One word after -- is a command line for the remote \
+            shell (as with ssh host 'cmd'); several words are quoted so that the remote runs \
+            exactly that argv. Without --, the words after the pattern are the command, and none \
+            of them may start with '-'.
             """)
 
     @OptionGroup var inventoryOptions: InventoryOptions
@@ -26,15 +28,19 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "Host pattern: all, group, glob, a:b, a:&b, a:!b, ~regex.")
     var pattern: String
 
-    @Argument(parsing: .captureForPassthrough, help: "The command, after --.")
-    var command: [String] = []
+    @Argument(help: "-- COMMAND [ARGS...] (without --, no word of it may start with '-').")
+    var bareCommand: [String] = []
 
     func validate() throws {
         if json && gather { throw ValidationError("--json and --gather cannot be combined") }
+        if let command = CommandLineSplit.runCommand, !bareCommand.isEmpty {
+            throw ValidationError(
+                "the command is '\(bareCommand.joined(separator: " "))' or '\(command.joined(separator: " "))', not both: put it all after --")
+        }
         if commandWords.isEmpty { throw ValidationError("no command given: cohort run PATTERN -- COMMAND") }
     }
 
-    private var commandWords: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+    private var commandWords: [String] { CommandLineSplit.runCommand ?? bareCommand }
 
     func run() async throws {
         let (inventory, _) = try inventoryOptions.load()

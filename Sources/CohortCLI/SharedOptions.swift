@@ -49,10 +49,10 @@ struct ConnectionFlags: ParsableArguments {
     @Flag(help: "Record unknown host keys (as StrictHostKeyChecking=accept-new). Changed keys are still refused.")
     var acceptNewHostKeys = false
 
-    @Option(help: "Seconds for TCP connect, key exchange and authentication together.")
+    @Option(parsing: .unconditional, help: "Seconds for TCP connect, key exchange and authentication together.")
     var connectTimeout: Double?
 
-    @Option(help: "Seconds of silence after which a host running work is declared lost.")
+    @Option(parsing: .unconditional, help: "Seconds of silence after which a host running work is declared lost (at least 3: libssh2 sends keepalives at whole seconds).")
     var heartbeatTimeout: Double = 30
 
     @Option(name: [.customShort("c"), .customLong("connection")], help: "ssh or local (overrides ansible_connection).")
@@ -61,7 +61,7 @@ struct ConnectionFlags: ParsableArguments {
     @Option(name: [.customShort("F"), .customLong("ssh-config")], help: "ssh_config file ('none' for none; default ~/.ssh/config).")
     var sshConfig: String?
 
-    @Option(help: "New SSH connections per second.")
+    @Option(parsing: .unconditional, help: "New SSH connections per second.")
     var connectRate: Double = 50
 
     func validate() throws {
@@ -69,7 +69,9 @@ struct ConnectionFlags: ParsableArguments {
             throw ValidationError("--connection must be ssh or local, not '\(connection)'")
         }
         if let connectTimeout, connectTimeout <= 0 { throw ValidationError("--connect-timeout must be positive") }
-        if heartbeatTimeout <= 0 { throw ValidationError("--heartbeat-timeout must be positive") }
+        // Keepalives go out at a sixth of the timeout, but never faster than libssh2's one-second
+        // granularity: below 3 s a quiet, healthy host would be declared lost.
+        if heartbeatTimeout < 3 { throw ValidationError("--heartbeat-timeout must be at least 3 seconds, not \(heartbeatTimeout)") }
         if connectRate <= 0 { throw ValidationError("--connect-rate must be positive") }
     }
 

@@ -14,7 +14,7 @@ extension TestFleet {
 }
 
 /// Waits until `condition` holds, polling; fails the test by throwing after `limit`.
-func eventually(_ what: String, limit: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+func eventually(_ what: String, limit: Duration = .seconds(60), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while !condition() {
         guard ContinuousClock.now < deadline else { throw FleetError("timed out waiting for \(what)") }

@@ -101,6 +101,58 @@ import Testing
         #expect(text == "existing \(line)\n[1.2.3.4]:2200 \(line)\n")
     }
 
+    @Test func appendWritesThroughASymlinkAndKeepsTheTargetsMode() throws {
+        let (key, line, _) = try Self.generatedKey()
+        let dir = NSTemporaryDirectory() + "kh-link-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let target = dir + "/real_known_hosts"
+        try "existing \(line)\n".write(toFile: target, atomically: true, encoding: .utf8)
+        chmod(target, 0o640)
+        let link = dir + "/known_hosts"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        try KnownHostsFile.append(KnownHosts.line(host: "1.2.3.4", port: 22, key: key), to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target, "the link is still a link")
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "existing \(line)\n1.2.3.4 \(line)\n")
+        var info = stat()
+        #expect(stat(target, &info) == 0 && info.st_mode & 0o777 == 0o640)
+    }
+
+    @Test func aNewKnownHostsFileIsPrivate() throws {
+        let (key, _, _) = try Self.generatedKey()
+        let dir = NSTemporaryDirectory() + "kh-new-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/ssh/known_hosts"
+        let saved = umask(0)
+        defer { umask(saved) }
+        try KnownHostsFile.append(KnownHosts.line(host: "1.2.3.4", port: 22, key: key), to: file)
+        var info = stat()
+        #expect(stat(file, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(stat(dir + "/ssh", &info) == 0 && info.st_mode & 0o777 == 0o700)
+    }
+
+    @Test func concurrentAppendsLoseNoEntry() throws {
+        let (key, _, _) = try Self.generatedKey()
+        let file = NSTemporaryDirectory() + "kh-race-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let lines = (0..<64).map { KnownHosts.line(host: "10.0.0.\($0)", port: 22, key: key) }
+        DispatchQueue.concurrentPerform(iterations: lines.count) { index in
+            try? KnownHostsFile.append(lines[index], to: file)
+        }
+        let written = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(Set(written) == Set(lines))
+        #expect(written.count == lines.count)
+    }
+
+    @Test func theSuggestedCommandsAreShellQuoted() {
+        let name = "h$(touch x)"
+        let file = "/tmp/my known'hosts"
+        let remove = HostKeyAdvice.removeCommand(name: "[\(name)]:2222", file: file)
+        #expect(remove == #"ssh-keygen -f '/tmp/my known'\''hosts' -R '[h$(touch x)]:2222'"#)
+        let unknown = HostKeyAdvice.keyscan(address: name, port: 2222, file: file)
+        #expect(unknown == #"ssh-keyscan -p 2222 'h$(touch x)' >> '/tmp/my known'\''hosts'"#)
+    }
+
     @Test func globMatching() {
         #expect(Glob.matches("web*", "web01"))
         #expect(Glob.matches("w?b", "wab"))

@@ -96,8 +96,12 @@ import Testing
         #expect(error?.code == .hostKeyChanged)
         #expect(error?.message.contains(other.key.sha256Fingerprint) == true)
         #expect(error?.message.contains("ssh-keygen -f") == true)
-        // sshd logs at VERBOSE every public key it is offered; it saw none.
-        try await Task.sleep(for: .milliseconds(200))
+        // sshd logs at VERBOSE every public key it is offered; it saw none, up to the end of
+        // the connection (its closing line).
+        try await eventually("sshd logs the end of the connection") {
+            let log = fleet.log(of: host)
+            return log.contains("Connection closed") || log.contains("Connection reset") || log.contains("Disconnected")
+        }
         let log = fleet.log(of: host)
         #expect(log.contains("Connection from"))
         #expect(!log.contains("publickey") && !log.contains("Accepted") && !log.contains("Failed"), "sshd log: \(log)")
@@ -160,9 +164,11 @@ import Testing
     }
 
     @Test func refusedPort() async throws {
+        let refusing = try RefusingPort()
         let error = await #expect(throws: CohortError.self) {
-            _ = try await SSHClient().connect(target(port: try closedPort(), timeout: .seconds(5)))
+            _ = try await SSHClient().connect(target(port: refusing.port, timeout: .seconds(5)))
         }
+        withExtendedLifetime(refusing) {}
         #expect(error?.code == .connectionRefused)
         #expect(error?.host == "ghost")
         #expect(error.map(CohortExitCode.init(for:)) == .unreachable)
@@ -208,7 +214,8 @@ import Testing
             }
             fillers.append(fd)
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // The first filler fills the queue (backlog 0 holds one); the others' SYNs are dropped.
+        #expect(waitConnected(fillers[0]))
         let start = ContinuousClock.now
         let error = await #expect(throws: CohortError.self) {
             _ = try await SSHClient().connect(target(port: listener.port, timeout: .seconds(1)))

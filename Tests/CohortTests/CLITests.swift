@@ -82,8 +82,10 @@ import Testing
     @Test func exitCodeTwoWhenAHostIsUnreachableAndTheOthersStillRun() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
-        let inventory = try Self.inventory(fleet, adding: "[dead]\nghost ansible_host=127.0.0.1 ansible_port=\(try closedPort())\n")
+        let refusing = try RefusingPort()
+        let inventory = try Self.inventory(fleet, adding: "[dead]\nghost ansible_host=127.0.0.1 ansible_port=\(refusing.port)\n")
         let result = try await Self.cohort(["run", "-i", inventory, "-F", "none", "all", "--", "echo alive"])
+        withExtendedLifetime(refusing) {}
         #expect(result.status == 2)
         #expect(result.stdout == "h1    | alive\n")
         #expect(result.stderr.contains("ghost ! UNREACHABLE: connection refused"))

@@ -53,9 +53,14 @@ import Testing
         // Nothing is left spinning on the host: the worker has exited after the run (gone, or a
         // zombie its sshd has not reaped yet).
         let pid = try #require(others.first.flatMap { Int32($0[2]) })
-        try await Task.sleep(for: .seconds(1))
-        let ps = try await Shell.run("/bin/ps", ["-o", "stat=,args=", "-p", "\(pid)"]).stdout
-        #expect(ps.isEmpty || ps.hasPrefix("Z"), "worker \(pid) still running after the map: \(ps)")
+        var ps = "?"
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            ps = try await Shell.run("/bin/ps", ["-o", "stat=,args=", "-p", "\(pid)"]).stdout
+            if ps.isEmpty || ps.hasPrefix("Z") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(ps.isEmpty || ps.hasPrefix("Z"), "worker \(pid) still running a minute after the map: \(ps)")
     }
 
     @Test func typedJobsRoundTripInputOutputAndErrorsAcrossTheFleet() async throws {

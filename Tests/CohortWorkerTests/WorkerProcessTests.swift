@@ -47,6 +47,13 @@ final class LocalWorker {
         }
     }
 
+    /// Reads until task `taskID` has written something: proof that it is running.
+    func awaitFirstOutput(of taskID: UInt64) throws -> [UInt8] {
+        while true {
+            if case .output(let id, _, let bytes) = try receive(), id == taskID { return bytes }
+        }
+    }
+
     func handshake() throws -> WorkerFacts {
         guard case .hello(let facts) = try receive() else { throw FleetError("no hello") }
         send(.welcome(version: Wire.protocolVersion))
@@ -91,8 +98,9 @@ final class LocalWorker {
         _ = try worker.handshake()
         let marker = NSTemporaryDirectory() + "cohort-grandchild-" + UUID().uuidString
         // A grandchild that ignores TERM: only the group KILL after the grace period stops it.
-        worker.send(.task(TaskFrame(id: 9, attempt: 0, kind: "shell", payload: Array("(trap '' TERM; sleep 30; touch \(marker)) & wait".utf8))))
-        Thread.sleep(forTimeInterval: 0.3)
+        worker.send(.task(TaskFrame(id: 9, attempt: 0, kind: "shell", payload: Array("(trap '' TERM; echo started; sleep 30; touch \(marker)) & wait".utf8))))
+        // The grandchild has set its trap once it speaks.
+        #expect(try worker.awaitFirstOutput(of: 9) == Array("started\n".utf8))
         worker.send(.cancel(taskID: 9, graceMillis: 300))
         let result = try worker.collect(until: 9).result
         #expect(result.outcome == .signaled)
@@ -104,8 +112,8 @@ final class LocalWorker {
     @Test func closingStdinStopsTasksAndExits() throws {
         let worker = try LocalWorker()
         _ = try worker.handshake()
-        worker.send(.task(TaskFrame(id: 1, attempt: 0, kind: "shell", payload: Array("sleep 60".utf8))))
-        Thread.sleep(forTimeInterval: 0.2)
+        worker.send(.task(TaskFrame(id: 1, attempt: 0, kind: "shell", payload: Array("echo started; sleep 60".utf8))))
+        #expect(try worker.awaitFirstOutput(of: 1) == Array("started\n".utf8))
         let start = Date()
         worker.child.closeStdin()
         #expect(worker.child.wait() == 0)

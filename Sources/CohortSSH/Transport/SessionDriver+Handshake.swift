@@ -64,7 +64,7 @@ extension SessionDriver {
                 """
                 HOST KEY CHANGED for \(name): it now presents \(shown), \
                 but \(file):\(line) records \(recorded). Someone may be intercepting the connection, or the host was reinstalled. \
-                Nothing was sent. If the change is expected, remove the old key with `ssh-keygen -f \(file) -R '\(name)'` and connect again.
+                Nothing was sent. If the change is expected, remove the old key with `\(HostKeyAdvice.removeCommand(name: name, file: file))` and connect again.
                 """)
         case .unknown(let otherTypes):
             guard target.hostKeyPolicy == .acceptNew else {
@@ -74,7 +74,7 @@ extension SessionDriver {
                     """
                     host key for \(name) is not in \(file)\(others): \(shown). \
                     Check that fingerprint out of band (on the host: `ssh-keygen -lf /etc/ssh/ssh_host_\(key.displayType.lowercased())_key.pub`), \
-                    then rerun with --accept-new-host-keys to record it, or add it yourself (`ssh-keyscan -p \(target.port) \(target.address) >> \(file)`).
+                    then rerun with --accept-new-host-keys to record it, or add it yourself (`\(HostKeyAdvice.keyscan(address: target.address, port: target.port, file: file))`).
                     """)
             }
             try store.append(KnownHosts.line(host: target.address, port: target.port, key: key), to: file)

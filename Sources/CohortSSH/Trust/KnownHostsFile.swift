@@ -13,30 +13,41 @@ public enum KnownHostsFile {
         }
     }
 
-    /// Appends one line by writing a full copy beside the file and renaming it over the old
-    /// one, so that a crash or a concurrent reader never sees a half-written file.
-    /// Callers serialise appends to one file (see `KnownHostsStore`).
+    /// Appends one line as OpenSSH does: through a symlink to its target (whose mode is kept),
+    /// creating a missing file 0600. The append is `O_APPEND` under an exclusive `flock`, so
+    /// that two runs accepting keys at once never lose each other's entries; a line already
+    /// present (another run recorded it first) is not written twice.
     public static func append(_ line: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(
-                at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            var contents = (try? Data(contentsOf: url)) ?? Data()
-            if let last = contents.last, last != UInt8(ascii: "\n") { contents.append(UInt8(ascii: "\n")) }
-            contents.append(Data((line + "\n").utf8))
-            let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).cohort-\(getpid())")
-            try contents.write(to: temporary)
-            let mode = (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? NSNumber
-            try FileManager.default.setAttributes(
-                [.posixPermissions: mode ?? NSNumber(value: 0o600)], ofItemAtPath: temporary.path)
-            guard rename(temporary.path, path) == 0 else {
-                throw CohortError(.io, "cannot replace known_hosts: \(String(cString: strerror(errno)))", file: path)
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw CohortError(.io, "cannot create the known_hosts directory: \(error.localizedDescription)", file: path)
             }
-        } catch let error as CohortError {
-            throw error
-        } catch {
-            throw CohortError(.io, "cannot write known_hosts: \(error.localizedDescription)", file: path)
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CohortError(.io, "cannot open known_hosts for writing: \(String(cString: strerror(errno)))", file: path) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw CohortError(.io, "cannot lock known_hosts: \(String(cString: strerror(errno)))", file: path) }
+        }
+        defer { _ = flock(fd, LOCK_UN) }
+        // Read under the lock: the file as the last writer left it.
+        let current = FileManager.default.contents(atPath: path) ?? Data()
+        let text = String(decoding: current, as: UTF8.self)
+        if text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).contains(where: { $0 == line }) { return }
+        var bytes = Array((line + "\n").utf8)
+        if let last = current.last, last != UInt8(ascii: "\n") { bytes.insert(UInt8(ascii: "\n"), at: 0) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CohortError(.io, "cannot write known_hosts: \(String(cString: strerror(errno)))", file: path)
+            }
+            written += n
         }
     }
 }

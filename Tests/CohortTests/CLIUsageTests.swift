@@ -1,0 +1,76 @@
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// Usage of the `cohort` binary: where options may stand, what is refused before anything
+/// runs (exit 4), help and version. Local hosts only (`ansible_connection=local`): no network.
+@Suite(.serialized) struct CLIUsageTests {
+    /// A scratch folder with an inventory of one local host.
+    final class Scratch {
+        let dir = NSTemporaryDirectory() + "cohort-usage-" + UUID().uuidString
+        var inventory: String { dir + "/inv.ini" }
+        var marker: String { dir + "/ran" }
+        init() throws {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try "[here]\nlaptop ansible_connection=local cohort_slots=1\n".write(toFile: inventory, atomically: true, encoding: .utf8)
+        }
+        deinit { try? FileManager.default.removeItem(atPath: dir) }
+    }
+
+    @Test func versionIsPrinted() async throws {
+        let result = try await CLIRunTests.cohort(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("cohort "))
+    }
+
+    @Test func optionsAfterThePatternAreOptionsNotTheCommand() async throws {
+        let scratch = try Scratch()
+        let json = try await CLIRunTests.cohort(["run", "-i", scratch.inventory, "all", "--json", "--", "echo", "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(json.stdout.contains(#""data": "--json\n""#), "\(json.stdout)")
+        let gather = try await CLIRunTests.cohort(["run", "all", "-i", scratch.inventory, "--gather", "--", "echo hi"])
+        #expect(gather.status == 0, "\(gather.stderr)")
+        #expect(gather.stdout.contains("laptop") && gather.stdout.contains("hi"), "\(gather.stdout)")
+        let bare = try await CLIRunTests.cohort(["run", "-i", scratch.inventory, "all", "echo", "bare"])
+        #expect(bare.stdout == "laptop | bare\n")
+    }
+
+    @Test func aCommandStartingWithADashNeedsTheTerminator() async throws {
+        let scratch = try Scratch()
+        for command in [["-x"], ["touch", scratch.marker, "-x"]] {
+            let result = try await CLIRunTests.cohort(["run", "-i", scratch.inventory, "all"] + command)
+            #expect(result.status == 4, "\(command): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.marker))
+    }
+
+    @Test func mapHelpIsHelp() async throws {
+        let result = try await CLIRunTests.cohort(["map", "--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("USAGE: cohort map"))
+    }
+
+    @Test func anUnknownMapOptionRunsNothing() async throws {
+        let scratch = try Scratch()
+        let result = try await CLIRunTests.cohort(["map", "-i", scratch.inventory, "--bogus", "touch \(scratch.marker)", ":::", "a"])
+        #expect(result.status == 4)
+        #expect(result.stderr.contains("unknown option '--bogus'"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.marker))
+    }
+
+    @Test(arguments: [
+        (["--slots", "-1"], "--slots must be at least 1"),
+        (["--retries", "-1"], "--retries cannot be negative"),
+        (["--timeout", "-5"], "--timeout must be positive"),
+        (["--heartbeat-timeout", "1"], "--heartbeat-timeout must be at least 3 seconds"),
+        (["--joblog", "/nonexistent-dir/jobs.tsv"], "directory /nonexistent-dir does not exist"),
+        (["--journal", "/nonexistent-dir/j"], "directory /nonexistent-dir does not exist"),
+    ])
+    func badMapValuesAreUsageErrors(flags: [String], message: String) async throws {
+        let scratch = try Scratch()
+        let result = try await CLIRunTests.cohort(["map", "-i", scratch.inventory] + flags + ["touch \(scratch.marker)", ":::", "a"])
+        #expect(result.status == 4, "\(flags): \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(flags): \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.marker))
+    }
+}
