@@ -70,6 +70,13 @@ extension HostConnection {
             target.identityFiles = config.identityFiles
         }
         target.identitiesOnly = config.identitiesOnly ?? false
+        switch config.identityAgent {
+        case nil, "SSH_AUTH_SOCK"?: break
+        case "none"?: target.agentSocket = nil
+        case let variable? where variable.hasPrefix("$"):
+            target.agentSocket = ProcessInfo.processInfo.environment[String(variable.dropFirst())]
+        case let path?: target.agentSocket = path
+        }
         target.knownHostsFile = (variable("cohort_known_hosts_file")?.text ?? options.knownHostsFile
             ?? config.userKnownHostsFile).map { ($0 as NSString).expandingTildeInPath } ?? SSHTarget.defaultKnownHostsFile
         switch (options.acceptNewHostKeys, config.strictHostKeyChecking) {

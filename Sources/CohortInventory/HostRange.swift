@@ -8,11 +8,28 @@ enum HostRange {
         return pattern[open..<close].contains(":")
     }
 
+    /// The most names one host pattern may expand to (docs/inventory.md): enough for a large
+    /// fleet, small enough that `h[1:100000000]` is an error instead of gigabytes of names.
+    public static let limit = 100_000
+
     /// Expands the first range, then recursively the rest, as Ansible does.
     static func expand(_ pattern: String) throws(RangeError) -> [String] {
+        if let open = pattern.firstIndex(of: "["), !pattern[open...].contains("]") {
+            throw RangeError("host range in '\(pattern)' is not closed: it needs a ']'")
+        }
+        var out: [String] = []
+        try expand(pattern, into: &out)
+        return out
+    }
+
+    private static func expand(_ pattern: String, into out: inout [String]) throws(RangeError) {
         guard hasRange(pattern), let open = pattern.firstIndex(of: "["),
             let close = pattern[open...].firstIndex(of: "]")
-        else { return [pattern] }
+        else {
+            guard out.count < limit else { throw RangeError("host pattern expands to more than \(limit) hosts") }
+            out.append(pattern)
+            return
+        }
         let head = pattern[..<open]
         let tail = pattern[pattern.index(after: close)...]
         let bounds = pattern[pattern.index(after: open)..<close].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -29,6 +46,8 @@ enum HostRange {
         var items: [String] = []
         let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         if let b = Int(begin), let e = Int(end) {
+            let (span, overflow) = e.subtractingReportingOverflow(b)
+            guard !overflow, span < 0 || span / step < limit else { throw RangeError("host range [\(bounds.joined(separator: ":"))] expands to more than \(limit) hosts") }
             for n in stride(from: b, through: e, by: step) {
                 let digits = String(n)
                 items.append(String(repeating: "0", count: max(0, width - digits.count)) + digits)
@@ -41,9 +60,7 @@ enum HostRange {
         } else {
             throw RangeError("host range [\(bounds.joined(separator: ":"))] is neither numeric nor a letter range")
         }
-        var out: [String] = []
-        for item in items { out += try expand(head + item + tail) }
-        return out
+        for item in items { try expand(head + item + tail, into: &out) }
     }
 
     /// Splits `host:port`, `[v6]:port`; a bare IPv6 address keeps its colons.

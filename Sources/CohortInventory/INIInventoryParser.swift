@@ -12,7 +12,7 @@ enum INIInventoryParser {
         var pendingVars: [String: Int] = [:]
         var pendingChildren: [String: (line: Int, parents: [String])] = [:]
 
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in TextLines.split(text).enumerated() {
             let lineNumber = index + 1
             let line = raw.trimmingCharacters(in: .whitespaces)
             func fail(_ message: String) -> CohortError { CohortError(.invalidInput, message, file: file, line: lineNumber) }
@@ -31,7 +31,7 @@ enum INIInventoryParser {
                 if newState != .vars {
                     pendingVars[name] = nil
                     if let pending = pendingChildren.removeValue(forKey: name) {
-                        for parent in pending.parents { inventory.addChild(name, to: parent) }
+                        for parent in pending.parents { try inventory.link(name, to: parent, file: file, line: pending.line) }
                     }
                 }
                 group = name
@@ -39,6 +39,8 @@ enum INIInventoryParser {
                 continue
             } else if line.hasPrefix("["), line.hasSuffix("]") {
                 throw fail("invalid section entry '\(line)': a section is [group], [group:vars] or [group:children], with no spaces")
+            } else if line.hasPrefix("["), !line.contains("]") {
+                throw fail("section header '\(line)' is not closed: a section is [group], [group:vars] or [group:children]")
             }
 
             switch state {
@@ -59,7 +61,9 @@ enum INIInventoryParser {
                         throw fail("expected key=value host variable assignment, got '\(token)'")
                     }
                     let value = String(token[token.index(after: eq)...])
-                    Inventory.set(&vars, String(token[..<eq]), PythonLiteral.parse(value) ?? .string(value))
+                    let parsed = PythonLiteral.parse(value) ?? .string(value)
+                    try Inventory.check(String(token[..<eq]), parsed, file: file, line: lineNumber)
+                    Inventory.set(&vars, String(token[..<eq]), parsed)
                 }
                 for name in names {
                     inventory.addHost(name, to: group)
@@ -70,14 +74,16 @@ enum INIInventoryParser {
                 guard let eq = line.firstIndex(of: "=") else { throw fail("expected key=value, got '\(line)'") }
                 let key = String(line[..<eq]).trimmingCharacters(in: .whitespaces)
                 let value = String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
-                inventory.setVar(group: group, key, PythonLiteral.parse(value) ?? .string(value))
+                let parsed = PythonLiteral.parse(value) ?? .string(value)
+                try Inventory.check(key, parsed, file: file, line: lineNumber)
+                inventory.setVar(group: group, key, parsed)
             case .children:
                 let child = String(line.prefix { $0 != "#" }).trimmingCharacters(in: .whitespaces)
                 guard !child.isEmpty, !child.contains(where: { $0 == ":" || $0 == "]" || $0 == " " || $0 == "\t" }) else {
                     throw fail("invalid group name '\(line)'")
                 }
                 if inventory.groups[child] != nil {
-                    inventory.addChild(child, to: group)
+                    try inventory.link(child, to: group, file: file, line: lineNumber)
                 } else {
                     pendingChildren[child, default: (lineNumber, [])].parents.append(group)
                 }

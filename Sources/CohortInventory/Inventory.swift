@@ -63,6 +63,31 @@ public struct Inventory: Sendable {
         groups[child]!.parents.append(parent)
     }
 
+    /// `addChild`, refusing what Ansible refuses: a group that would become its own ancestor
+    /// ("creates a recursive dependency loop"), which would otherwise make every walk of the
+    /// tree endless.
+    public mutating func link(_ child: String, to parent: String, file: String, line: Int?) throws(CohortError) {
+        if child == parent || descendants(of: child).contains(parent) {
+            throw CohortError(
+                .invalidInput, "adding group '\(child)' as child to '\(parent)' creates a recursive dependency loop",
+                file: file, line: line)
+        }
+        addChild(child, to: parent)
+    }
+
+    /// Connection variables Cohort reads itself are checked where they are written, so that a
+    /// bad one is reported with its file and line, before any host is contacted.
+    public static func check(_ key: String, _ value: InventoryValue, file: String, line: Int?) throws(CohortError) {
+        switch key {
+        case "ansible_port", "ansible_ssh_port":
+            guard let port = value.intValue, (1...65535).contains(port) else {
+                throw CohortError(.invalidInput, "\(key) must be a port number (1-65535), not \(value.text.map { "'\($0)'" } ?? "a collection")", file: file, line: line)
+            }
+        default:
+            break
+        }
+    }
+
     /// `ansible_group_priority` from an inventory source sets the group's priority, as in
     /// Ansible; it is not a variable hosts see.
     public mutating func setVar(group: String, _ key: String, _ value: InventoryValue) {

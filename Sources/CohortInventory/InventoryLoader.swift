@@ -15,17 +15,14 @@ extension Inventory {
         if isDirectory.boolValue {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
             files = names.sorted()
-                .filter { !$0.hasPrefix(".") && !["group_vars", "host_vars"].contains($0) && !$0.hasSuffix("~") }
+                .filter { !$0.hasPrefix(".") && !["group_vars", "host_vars"].contains($0) && !Self.isIgnored($0) }
                 .map { (path as NSString).appendingPathComponent($0) }
                 .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
         } else {
             files = [path]
         }
         for file in files {
-            let text: String
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw CohortError(.invalidInput, "cannot read inventory: \(error.localizedDescription)", file: file)
-            }
+            let text = try readText(file, what: "inventory")
             if isYAML(file: file, text: text) {
                 try YAMLInventoryParser.parse(text, file: file, into: &inventory)
             } else {
@@ -38,11 +35,31 @@ extension Inventory {
         return inventory
     }
 
+    /// Ansible's `INVENTORY_IGNORE_EXTS`: files in an inventory directory that are not inventories.
+    static let ignoredExtensions = [".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry"]
+
+    static func isIgnored(_ name: String) -> Bool { ignoredExtensions.contains { name.hasSuffix($0) } }
+
+    /// A text file's contents; a binary file, an unreadable one or an Ansible Vault file is
+    /// bad input named by its path.
+    static func readText(_ file: String, what: String) throws(CohortError) -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CohortError(.invalidInput, "cannot read the \(what) file (\(String(cString: strerror(errno))))", file: file)
+        }
+        if data.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
+            throw CohortError(.invalidInput, "this \(what) file is encrypted with Ansible Vault, which Cohort does not support yet; decrypt it (ansible-vault decrypt) or use an unencrypted copy", file: file)
+        }
+        guard !data.contains(0), let text = String(data: data, encoding: .utf8) else {
+            throw CohortError(.invalidInput, "not a text file (an \(what) is UTF-8 text)", file: file)
+        }
+        return text
+    }
+
     static func isYAML(file: String, text: String) -> Bool {
         let ext = (file as NSString).pathExtension.lowercased()
         if ["yml", "yaml", "json"].contains(ext) { return true }
         if ext == "ini" { return false }
-        let first = text.split(separator: "\n").first { line in
+        let first = TextLines.split(text).first { line in
             let t = line.trimmingCharacters(in: .whitespaces)
             return !t.isEmpty && !t.hasPrefix("#") && !t.hasPrefix(";")
         }
@@ -83,18 +100,20 @@ extension Inventory {
         }
         var vars: [(String, InventoryValue)] = []
         for path in paths {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw CohortError(.invalidInput, "cannot read vars file", file: path)
-            }
+            let text = try readText(path, what: "vars")
             let node: Node?
             do { node = try Yams.compose(yaml: text) } catch let error as YamlError {
                 throw YAMLInventoryParser.yamlError(error, file: path)
             } catch { throw CohortError(.invalidInput, "\(error)", file: path) }
             guard let node else { continue }
+            try YAMLInventoryParser.checkSize(node, file: path)
             guard case .dict(let items) = try YAMLInventoryParser.convert(node, path) else {
                 throw CohortError(.invalidInput, "a vars file must hold a mapping", file: path, line: YAMLInventoryParser.line(node))
             }
-            for (k, v) in items { Inventory.set(&vars, k, v) }
+            for (k, v) in items {
+                try Inventory.check(k, v, file: path, line: nil)
+                Inventory.set(&vars, k, v)
+            }
         }
         return vars
     }

@@ -23,8 +23,15 @@ enum PythonLiteral {
             while let c = peek, c == " " || c == "\t" { i += 1 }
         }
 
+        /// Python's parser refuses more than 200 nested brackets (a SyntaxError, so Ansible keeps
+        /// the text as a string); stopping there also bounds this recursion.
+        var depth = 0
+
         mutating func value() -> InventoryValue? {
             guard let c = peek else { return nil }
+            guard depth < 200 else { return nil }
+            depth += 1
+            defer { depth -= 1 }
             switch c {
             case "'", "\"":
                 guard var text = string() else { return nil }

@@ -15,6 +15,13 @@ enum YAMLInventoryParser {
             throw CohortError(.invalidInput, "\(error)", file: file)
         }
         guard let root else { return }
+        try checkSize(root, file: file)
+        if let mapping = root.mapping, let plugin = mapping["plugin"]?.scalar?.string {
+            throw CohortError(
+                .invalidInput,
+                "this is a config for the inventory plugin '\(plugin)'; inventory plugins are not supported (Cohort reads INI, YAML and TOML inventories)",
+                file: file, line: line(root))
+        }
         guard let mapping = root.mapping else {
             throw CohortError(.invalidInput, "a YAML inventory must be a mapping of groups", file: file, line: root.mark.map { $0.line })
         }
@@ -46,12 +53,17 @@ enum YAMLInventoryParser {
             }
             switch key {
             case "vars":
-                for (k, v) in section { inventory.setVar(group: group, try name(k, file), try convert(v, file)) }
+                for (k, v) in section {
+                    let key = try name(k, file)
+                    let value = try convert(v, file)
+                    try Inventory.check(key, value, file: file, line: line(v))
+                    inventory.setVar(group: group, key, value)
+                }
             case "children":
                 for (k, v) in section {
                     let child = try name(k, file)
                     try parseGroup(child, v, file: file, into: &inventory)
-                    inventory.addChild(child, to: group)
+                    try inventory.link(child, to: group, file: file, line: line(k))
                 }
             case "hosts":
                 for (k, v) in section {
@@ -70,7 +82,12 @@ enum YAMLInventoryParser {
                         guard let m = v.mapping else {
                             throw CohortError(.invalidInput, "variables of host '\(pattern)' must be a mapping", file: file, line: line(v))
                         }
-                        for (vk, vv) in m { vars.append((try name(vk, file), try convert(vv, file))) }
+                        for (vk, vv) in m {
+                            let key = try name(vk, file)
+                            let value = try convert(vv, file)
+                            try Inventory.check(key, value, file: file, line: line(vv))
+                            vars.append((key, value))
+                        }
                     }
                     for host in hosts {
                         inventory.addHost(host, to: group)
@@ -101,10 +118,43 @@ enum YAMLInventoryParser {
 
     static func line(_ node: Node) -> Int? { node.mark.map { $0.line } }
 
+    /// The most values one YAML file may expand to once its aliases are followed
+    /// (docs/inventory.md). Yams shares an aliased node rather than copying it, so a "billion
+    /// laughs" file composes cheaply; walking it would not.
+    static let valueLimit = 1_000_000
+
+    /// Counts values, aliases followed, and stops at the limit: bounded time whatever the file.
+    static func checkSize(_ root: Node, file: String) throws(CohortError) {
+        var count = 0
+        var stack = [root]
+        while let node = stack.popLast() {
+            count += 1
+            guard count <= valueLimit else {
+                throw CohortError(
+                    .invalidInput, "YAML expands to more than \(valueLimit) values once its aliases are followed",
+                    file: file, line: line(root))
+            }
+            switch node {
+            case .mapping(let mapping):
+                for (k, v) in mapping {
+                    stack.append(k)
+                    stack.append(v)
+                }
+            case .sequence(let sequence): stack.append(contentsOf: sequence)
+            default: break
+            }
+        }
+    }
+
     static func yamlError(_ error: YamlError, file: String) -> CohortError {
         switch error {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return CohortError(.invalidInput, "YAML: \(problem)", file: file, line: mark.line)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return CohortError(.invalidInput, "YAML: duplicate key \(keys) in the mapping that starts here", file: file, line: context.mark.line)
+        case .reader(let problem, _, _, _):
+            return CohortError(.invalidInput, "YAML: \(problem) (not a text file?)", file: file)
         default:
             return CohortError(.invalidInput, "YAML: \(error)", file: file)
         }
@@ -115,6 +165,9 @@ enum YAMLInventoryParser {
         switch node {
         case .scalar(let scalar):
             // Quoted and block scalars are strings; plain ones follow YAML 1.1, like Ansible.
+            if scalar.tag.description == "!vault" {
+                throw CohortError(.invalidInput, "a !vault value: Ansible Vault is not supported yet", file: file, line: line(node))
+            }
             guard scalar.style == .plain else { return .string(scalar.string) }
             if scalar.tag.description == Tag.Name.str.rawValue { return .string(scalar.string) }
             return YAML11Scalar.resolve(scalar.string)

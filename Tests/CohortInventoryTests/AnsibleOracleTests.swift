@@ -11,7 +11,7 @@ import Testing
 
     static let cases: [String] = [
         "ini-basic/hosts.ini", "ini-precedence/hosts.ini", "ini-ranges/hosts.ini",
-        "yaml-basic/hosts.yml", "yaml-types/inventory.yaml",
+        "yaml-basic/hosts.yml", "yaml-types/inventory.yaml", "dir-with-docs",
     ]
 
     /// Found through COHORT_ANSIBLE_INVENTORY (set by `make test`) or PATH. Missing is a failure,
@@ -57,6 +57,22 @@ import Testing
         let theirs = try await Shell.run(try Self.oracle(), ["-i", path, "--graph"], environment: Self.quiet)
         try #require(theirs.status == 0, "ansible-inventory failed: \(theirs.stderr)")
         #expect(try Inventory.load(path: path).graph() == theirs.stdout)
+    }
+
+    /// CRLF line ends (a file saved on Windows) read as Ansible reads them.
+    @Test(arguments: ["ini-basic/hosts.ini", "ini-ranges/hosts.ini", "yaml-basic/hosts.yml"])
+    func crlfInventoriesMatchAnsibleInventory(fixture: String) async throws {
+        let dir = NSTemporaryDirectory() + "cohort-crlf-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + (fixture as NSString).lastPathComponent
+        let text = try String(contentsOfFile: Self.fixtures + "/" + fixture, encoding: .utf8)
+        try text.replacingOccurrences(of: "\n", with: "\r\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let theirs = try await Shell.run(try Self.oracle(), ["-i", path, "--list"], environment: Self.quiet)
+        try #require(theirs.status == 0, "ansible-inventory failed: \(theirs.stderr)")
+        let ours = try Inventory.load(path: path)
+        #expect(!ours.hostOrder.contains { $0.contains("\r") || $0.contains("[") })
+        #expect(try await Self.canonical(ours.listJSON()) == (try await Self.canonical(theirs.stdout)))
     }
 
     static let patterns = [

@@ -84,6 +84,45 @@ import Testing
         #expect(quote?.description == "cfg:2: unterminated quote")
     }
 
+    @Test func aFileThatIncludesItselfIsAnErrorNotACrash() throws {
+        let text = "Host a\n  User x\nInclude self\n"
+        let error = #expect(throws: CohortError.self) {
+            try SSHConfig(parsing: text, file: "self") { _ in [("self", text)] }
+        }
+        #expect(error?.message.contains("Include nested more than 16 deep") == true)
+        #expect(error?.file == "self" && error?.line == 3)
+    }
+
+    @Test func ignoreUnknownSkipsMatchingUnknownOptionsAfterIt() throws {
+        let config = try SSHConfig(parsing: "IgnoreUnknown UseKeychain,Foo*\nHost a\n  FooBar yes\n  User x\n", file: "cfg")
+        #expect(try config.resolve(host: "a").user == "x")
+        let before = #expect(throws: CohortError.self) { try SSHConfig(parsing: "Host a\n  FooBar yes\nIgnoreUnknown Foo*\n", file: "cfg") }
+        #expect(before?.line == 2, "only options after IgnoreUnknown are ignored, as in ssh")
+        let other = #expect(throws: CohortError.self) { try SSHConfig(parsing: "IgnoreUnknown Foo*\nBarBaz yes\n", file: "cfg") }
+        #expect(other?.message.contains("unknown ssh_config option 'BarBaz'") == true)
+        // IgnoreUnknown is for options ssh does not know; one it knows but Cohort refuses stays refused.
+        let known = try SSHConfig(parsing: "IgnoreUnknown ProxyJump\nHost a\n  ProxyJump b\n", file: "cfg")
+        #expect(throws: CohortError.self) { try known.resolve(host: "a") }
+    }
+
+    @Test func identityAgentIsResolved() throws {
+        let config = try SSHConfig(parsing: "Host none\n  IdentityAgent none\nHost path\n  IdentityAgent ~/agent.sock\n", file: "cfg")
+        #expect(try config.resolve(host: "none").identityAgent == "none")
+        #expect(try config.resolve(host: "path").identityAgent == NSHomeDirectory() + "/agent.sock")
+        #expect(try config.resolve(host: "other").identityAgent == nil)
+    }
+
+    @Test func aDirectoryOrBinaryFileGivenAsConfigIsNamed() throws {
+        let dir = NSTemporaryDirectory() + "cohort-cfg-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let error = #expect(throws: CohortError.self) { try SSHConfig.load(dir) }
+        #expect(error?.file == dir && error?.message.contains("is a directory") == true, "\(String(describing: error))")
+        FileManager.default.createFile(atPath: dir + "/bin", contents: Data([0x7f, 0x45, 0x4c, 0x46, 0, 0]))
+        let binary = #expect(throws: CohortError.self) { try SSHConfig.load(dir + "/bin") }
+        #expect(binary?.message.contains("not a text file") == true)
+    }
+
     @Test func equalsSignsAndQuotes() throws {
         let config = try SSHConfig(parsing: "Host a\n  User = \"my user\"\n  Port=2022\n", file: "cfg")
         let a = try config.resolve(host: "a")

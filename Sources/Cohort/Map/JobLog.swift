@@ -36,7 +36,7 @@ public enum JobLog {
     /// Reads a joblog; the last entry for a sequence number wins (a resumed run appends).
     public static func parse(_ text: String, file: String) throws -> [Int: Entry] {
         var entries: [Int: Entry] = [:]
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, line) in TextLines.split(text).enumerated() {
             if line.isEmpty || (number == 0 && line.hasPrefix("Seq\t")) { continue }
             let fields = line.split(separator: "\t", maxSplits: 8, omittingEmptySubsequences: false)
             guard fields.count >= 8, let sequence = Int(fields[0]), let exitValue = Int(fields[6]), let signal = Int(fields[7]) else {

@@ -36,7 +36,7 @@ public final class Journal: @unchecked Sendable {
         var finished = Set<Int>()
         var keep: Int?
         if let data = FileManager.default.contents(atPath: path), !data.isEmpty {
-            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            let lines = TextLines.split(String(decoding: data, as: UTF8.self))
             guard lines[0].hasPrefix(Self.magic) else {
                 throw CohortError(.invalidInput, "not a cohort journal", file: path, line: 1)
             }

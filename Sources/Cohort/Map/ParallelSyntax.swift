@@ -67,8 +67,6 @@ public struct ParallelSyntax: Sendable {
     }
 
     public static func lines(_ text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        return lines
+        TextLines.records(text)
     }
 }

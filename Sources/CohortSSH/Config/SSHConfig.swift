@@ -22,9 +22,23 @@ public struct SSHConfig: Sendable {
 
     init(blocks: [Block]) { self.blocks = blocks }
 
+    /// OpenSSH's limit on nested `Include`s (READCONF_MAX_DEPTH): a file that includes itself
+    /// is an error, not an endless recursion.
+    static let maxIncludeDepth = 16
+
     public init(parsing text: String, file: String, includeLoader: ((String) throws -> [(String, String)])? = nil) throws {
+        var ignoreUnknown: [String] = []
+        try self.init(parsing: text, file: file, includeLoader: includeLoader, depth: 0, ignoreUnknown: &ignoreUnknown)
+    }
+
+    /// `ignoreUnknown` carries `IgnoreUnknown` patterns into included files and on to the lines
+    /// after them: as in ssh, an unknown option is ignored only if a pattern seen before it matches.
+    init(
+        parsing text: String, file: String, includeLoader: ((String) throws -> [(String, String)])?, depth: Int,
+        ignoreUnknown: inout [String]
+    ) throws {
         var blocks = [Block(patterns: nil, options: [], file: file)]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in TextLines.split(text).enumerated() {
             let lineNumber = index + 1
             let words = try Self.split(String(raw), file: file, line: lineNumber)
             guard let keyword = words.first?.lowercased() else { continue }
@@ -43,11 +57,23 @@ public struct SSHConfig: Sendable {
                         file: file, line: lineNumber)
                 }
                 blocks.append(Block(patterns: ["*"], options: [], file: file))
+            case "ignoreunknown":
+                guard !args.isEmpty else {
+                    throw CohortError(.invalidInput, "IgnoreUnknown needs a pattern list", file: file, line: lineNumber)
+                }
+                if ignoreUnknown.isEmpty { ignoreUnknown = args.joined(separator: ",").split(separator: ",").map(String.init) }
             case "include":
                 guard let includeLoader else { continue }
+                guard depth < Self.maxIncludeDepth else {
+                    throw CohortError(
+                        .invalidInput, "Include nested more than \(Self.maxIncludeDepth) deep (does a file include itself?)",
+                        file: file, line: lineNumber)
+                }
                 for pattern in args {
                     for (includedFile, includedText) in try includeLoader(pattern) {
-                        let included = try SSHConfig(parsing: includedText, file: includedFile, includeLoader: includeLoader)
+                        let included = try SSHConfig(
+                            parsing: includedText, file: includedFile, includeLoader: includeLoader, depth: depth + 1,
+                            ignoreUnknown: &ignoreUnknown)
                         // Included options belong to the enclosing Host block, as in ssh.
                         for block in included.blocks {
                             if block.patterns == nil {
@@ -64,6 +90,7 @@ public struct SSHConfig: Sendable {
                 }
                 guard Self.honoured.contains(keyword) || Self.noEffect.contains(keyword) || Self.refused.contains(keyword)
                 else {
+                    if SSHConfig.hostMatches(ignoreUnknown, keyword) { continue }
                     throw CohortError(.invalidInput, "unknown ssh_config option '\(words[0])'", file: file, line: lineNumber)
                 }
                 blocks[blocks.count - 1].options.append((keyword, args, lineNumber))
@@ -76,7 +103,20 @@ public struct SSHConfig: Sendable {
     public static func load(_ path: String) throws -> SSHConfig {
         guard FileManager.default.fileExists(atPath: path) else { return .empty }
         let sshDir = (NSHomeDirectory() as NSString).appendingPathComponent(".ssh")
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        func read(_ path: String) throws -> String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw CohortError(.invalidInput, "ssh config is a directory, not a file", file: path)
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CohortError(.invalidInput, "cannot read ssh config (\(String(cString: strerror(errno))))", file: path)
+            }
+            guard !data.contains(0), let text = String(data: data, encoding: .utf8) else {
+                throw CohortError(.invalidInput, "ssh config is not a text file", file: path)
+            }
+            return text
+        }
+        let text = try read(path)
         return try SSHConfig(parsing: text, file: path) { pattern in
             var full = (pattern as NSString).expandingTildeInPath
             if !full.hasPrefix("/") { full = (sshDir as NSString).appendingPathComponent(full) }
@@ -86,7 +126,7 @@ public struct SSHConfig: Sendable {
                 .filter { Glob.matches(name, $0) }.sorted()
             return try files.map { file in
                 let filePath = (dir as NSString).appendingPathComponent(file)
-                return (filePath, try String(contentsOfFile: filePath, encoding: .utf8))
+                return (filePath, try read(filePath))
             }
         }
     }
@@ -100,6 +140,8 @@ public struct SSHConfig: Sendable {
         public var userKnownHostsFile: String?
         public var strictHostKeyChecking: String?
         public var connectTimeout: Int?
+        /// `IdentityAgent`: `none`, `SSH_AUTH_SOCK`, `$VARIABLE` or a socket path (expanded).
+        public var identityAgent: String?
     }
 
     /// Resolves options for `host` (the name given on the command line, as ssh matches it).
@@ -156,6 +198,7 @@ public struct SSHConfig: Sendable {
         }
         resolved.identityFiles = identityFiles.map(expand)
         resolved.userKnownHostsFile = seen["userknownhostsfile"]?.value.first.map(expand)
+        resolved.identityAgent = seen["identityagent"]?.value.first.map { $0 == "none" || $0 == "SSH_AUTH_SOCK" || $0.hasPrefix("$") ? $0 : expand($0) }
         return resolved
     }
 
@@ -216,7 +259,7 @@ public struct SSHConfig: Sendable {
 
     static let honoured: Set<String> = [
         "hostname", "user", "port", "identityfile", "identitiesonly", "userknownhostsfile",
-        "stricthostkeychecking", "connecttimeout",
+        "stricthostkeychecking", "connecttimeout", "identityagent",
     ]
 
     /// Accepted, with no effect on a non-interactive exec over libssh2.
@@ -227,7 +270,7 @@ public struct SSHConfig: Sendable {
         "updatehostkeys", "sendenv", "preferredauthentications", "pubkeyauthentication",
         "passwordauthentication", "kbdinteractiveauthentication", "challengeresponseauthentication",
         "gssapiauthentication", "gssapidelegatecredentials", "batchmode", "checkhostip",
-        "requesttty", "escapechar", "usekeychain", "identityagent", "globalknownhostsfile",
+        "requesttty", "escapechar", "usekeychain", "globalknownhostsfile",
         "numberofpasswordprompts", "connectionattempts", "exitonforwardfailure", "permitlocalcommand",
         "verifyhostkeydns", "ipqos", "requiredrsasize", "logverbose", "syslogfacility",
     ]

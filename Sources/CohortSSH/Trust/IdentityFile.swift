@@ -1,3 +1,4 @@
+import CohortCore
 import Foundation
 
 /// What a private key file holds, read without decrypting it, so that Cohort can explain
@@ -29,7 +30,7 @@ public struct IdentityFileInfo: Sendable, Equatable {
 
     /// The `openssh-key-v1` container keeps cipher name and public key in clear.
     private static func openSSH(_ text: String) -> IdentityFileInfo? {
-        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        let body = TextLines.split(text).filter { !$0.hasPrefix("-----") }.joined()
         guard let data = Data(base64Encoded: body) else { return nil }
         let magic = Array("openssh-key-v1\0".utf8)
         let bytes = Array(data)

@@ -1,3 +1,4 @@
+import CohortCore
 import Crypto
 import Foundation
 
@@ -34,7 +35,7 @@ public struct KnownHosts: Sendable {
     public init(parsing text: String, file: String) {
         self.file = file
         var entries: [Entry] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in TextLines.split(text).enumerated() {
             var fields = raw.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             guard let first = fields.first, !first.hasPrefix("#") else { continue }
             var marker: Marker?
