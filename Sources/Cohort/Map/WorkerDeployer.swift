@@ -20,7 +20,8 @@ struct WorkerDeployer: Sendable {
     /// copy is good when its hash matches; that is checked once and remembered in `.verified`
     /// as the file's inode, size, mtime and ctime (to the nanosecond; touch cannot set ctime
     /// back, and a new upload is a new inode), so that later runs need not hash tens of
-    /// megabytes on every host.
+    /// megabytes on every host. A host without sha256sum never has a trusted copy: the worker
+    /// is uploaded again on every run.
     private var probeScript: String {
         let file = "\(directory)/cohort-worker"
         return """
@@ -29,11 +30,29 @@ struct WorkerDeployer: Sendable {
             [ -x "$f" ] || { echo missing; exit 0; }
             id=$(stat -c '%i %s %y %z' "$f" 2>/dev/null)
             if [ -n "$id" ] && [ "$(cat "$v" 2>/dev/null)" = "$id" ]; then echo cached
-            elif ! command -v sha256sum >/dev/null 2>&1; then echo cached
+            elif ! command -v sha256sum >/dev/null 2>&1; then echo stale
             elif [ "$(sha256sum < "$f" | cut -d' ' -f1)" = \(binary.sha256) ]; then
               [ -n "$id" ] && (umask 077 && echo "$id" > "$v.$$" && mv -f "$v.$$" "$v"); echo cached
             else echo stale; fi
             """
+    }
+
+    /// Writes the upload to a temporary name and renames it into place only once it is known
+    /// whole. The stream ending is not success (`cat` exits 0 on EOF when the coordinator dies
+    /// mid-upload), so the file's own SHA-256, computed after the last byte, must equal its
+    /// name, or, on a host without sha256sum, its size must be right (and it is not marked
+    /// verified). Anything else is removed and the upload fails.
+    var uploadScript: String {
+        """
+        umask 077 && d=\(directory) && mkdir -p "$d" && chmod 700 "$d" && t="$d/.cohort-worker.$$" && cat > "$t" && \
+        if command -v sha256sum >/dev/null 2>&1; then s=$(sha256sum < "$t" | cut -d' ' -f1); else s=none; fi && \
+        n=$(wc -c < "$t") && \
+        if [ "$n" -ne \(binary.bytes.count) ] || { [ "$s" != none ] && [ "$s" != \(binary.sha256) ]; }; then \
+          rm -f "$t"; echo "the upload arrived incomplete or altered ($n of \(binary.bytes.count) bytes); removed" >&2; exit 3; fi && \
+        chmod 700 "$t" && mv -f "$t" "$d/cohort-worker" && \
+        if [ "$s" = \(binary.sha256) ]; then stat -c '%i %s %y %z' "$d/cohort-worker" > "$d/.verified" 2>/dev/null || rm -f "$d/.verified"; \
+        else rm -f "$d/.verified"; fi
+        """
     }
 
     func deploy(on connection: SSHConnection, host: String) async throws -> Deployed {
@@ -52,13 +71,7 @@ struct WorkerDeployer: Sendable {
         let file = "\(directory)/cohort-worker"
         var uploaded = false
         if facts.last != "cached" {
-            // SSH's MAC guarantees the bytes arrived as sent: the new file is verified as it lands.
-            let upload = try await connection.run(
-                """
-                umask 077 && d=\(directory) && mkdir -p "$d" && chmod 700 "$d" && \
-                t="$d/.cohort-worker.$$" && cat > "$t" && chmod 700 "$t" && mv -f "$t" "$d/cohort-worker" && \
-                { stat -c '%i %s %y %z' "$d/cohort-worker" > "$d/.verified" 2>/dev/null || rm -f "$d/.verified"; }
-                """, stdin: binary.bytes)
+            let upload = try await connection.run(uploadScript, stdin: binary.bytes)
             guard upload.status.isSuccess else {
                 throw CohortError(.sshFailure, "cannot upload the worker: \(String(decoding: upload.stderr, as: UTF8.self))", host: host)
             }

@@ -1,0 +1,77 @@
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// The worker upload is trusted only once it is whole: a coordinator killed mid-upload leaves
+/// nothing that a later run would execute, and the next run uploads again and succeeds.
+@Suite(.serialized) struct WorkerUploadTests {
+    /// A real worker made large (ELF executables run with bytes appended), so that its upload
+    /// lasts long enough to be cut at chosen points.
+    static func paddedWorker(in dir: String) throws -> String {
+        let worker = ProcessInfo.processInfo.environment["COHORT_WORKER"] ?? TestFleet.repositoryRoot + "/.build/debug/cohort-worker"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: worker))
+        bytes.append(Data(repeating: 0, count: 128 << 20))
+        let path = dir + "/padded-worker"
+        try bytes.write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o755)
+        return path
+    }
+
+    static func sha256(_ path: String) async throws -> String {
+        String(try await Shell.run("/usr/bin/sha256sum", [path]).stdout.prefix(64))
+    }
+
+    /// Files in the host's worker cache whose name starts with `prefix`, with their sizes.
+    static func cached(_ cache: String, prefix: String) -> [(path: String, size: Int)] {
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []
+        return folders.flatMap { folder -> [(path: String, size: Int)] in
+            let dir = cache + "/" + folder
+            return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(prefix) }.map { name in
+                let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? Int) ?? 0
+                return (dir + "/" + name, size ?? 0)
+            }
+        }
+    }
+
+    @Test func aCoordinatorKilledMidUploadLeavesNothingTrusted() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let inventory = try MapCLITests.inventory(fleet, slots: 1)
+        let worker = try Self.paddedWorker(in: fleet.directory)
+        let digest = try await Self.sha256(worker)
+        let cache = fleet.directory + "/\(fleet.hosts[0].name)/home/.cache/cohort"
+        let environment = ["COHORT_WORKER": worker]
+        for threshold in [1, 32 << 20, 96 << 20] {
+            let child = try ChildProcess(
+                CLIRunTests.binary, ["map", "-i", inventory, "-F", "none", "echo {}", ":::", "ok"], environment: environment)
+            child.closeStdin()
+            // Kill it as soon as the upload has reached the threshold, by PID.
+            let deadline = ContinuousClock.now + .seconds(120)
+            var reached = false
+            while ContinuousClock.now < deadline, child.isRunning {
+                if Self.cached(cache, prefix: ".cohort-worker.").contains(where: { $0.size >= threshold }) {
+                    reached = true
+                    break
+                }
+                usleep(500)
+            }
+            kill(child.pid, SIGKILL)
+            _ = try await offPool { child.wait() }
+            try #require(reached, "the upload never reached \(threshold) bytes")
+            // The remote shell sees the stream end, finds the file short and removes it.
+            try await MapFaultTests.waitFor("the partial upload to be removed", limit: .seconds(120)) {
+                Self.cached(cache, prefix: ".cohort-worker.").isEmpty
+            }
+            for file in Self.cached(cache, prefix: "cohort-worker") {
+                #expect(try await Self.sha256(file.path) == digest, "a cut upload was put in place (\(file.size) bytes)")
+            }
+        }
+        let result = try await offPool {
+            try Shell.run(CLIRunTests.binary, ["map", "-i", inventory, "-F", "none", "echo {}", ":::", "ok"], environment: environment)
+        }
+        #expect(result.status == 0 && result.stdout == "ok\n", "\(result.stderr)")
+        let placed = try #require(Self.cached(cache, prefix: "cohort-worker").first)
+        #expect(try await Self.sha256(placed.path) == digest)
+        #expect(placed.path.contains("/\(digest)/"))
+    }
+}
