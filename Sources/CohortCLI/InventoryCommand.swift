@@ -30,14 +30,15 @@ struct InventoryCommand: ParsableCommand {
     func run() throws {
         let (inventory, _) = try inventoryOptions.load()
         if list {
-            print(inventory.listJSON(), terminator: "")
+            Out.write(Array(inventory.listJSON().utf8))
         } else if graph {
             let root = group ?? "all"
             guard inventory.groups[root] != nil else { throw ValidationError("no group named '\(root)'") }
-            print(inventory.graph(from: root), terminator: "")
+            Out.write(Array(inventory.graph(from: root).utf8))
         } else if let host {
             guard inventory.hosts[host] != nil else { throw ValidationError("no host named '\(host)'") }
-            print(JSONText.render(.dict(inventory.variables(of: host))))
+            Out.write(Array((JSONText.render(.dict(inventory.variables(of: host))) + "\n").utf8))
         }
+        try Out.check()
     }
 }

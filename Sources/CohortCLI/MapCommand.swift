@@ -88,7 +88,8 @@ struct MapCommand: AsyncParsableCommand {
         let template = CommandTemplate(syntax.command)
         let render: @Sendable (Int, Int) -> String = { index, slot in template.render(inputs: inputs[index], sequence: index + 1, slot: slot) }
         if dryRun {
-            for index in inputs.indices { print(render(index, 1)) }
+            for index in inputs.indices { Out.write(Array((render(index, 1) + "\n").utf8)) }
+            try Out.check()
             return
         }
         var options = MapOptions()
@@ -113,17 +114,26 @@ struct MapCommand: AsyncParsableCommand {
             return (try HostConnection.resolve(host: name, vars: vars, options: connectionOptions, sshConfig: sshConfig), try Cluster.slots(of: name, vars))
         }
         let worker = try WorkerBinary.locate()
-        var joblogHandle: FileHandle?
+        var joblogSink: OutputSink?
         if let joblog {
-            joblogHandle = try Self.openJoblog(joblog, append: resume || resumeFailed)
+            joblogSink = try Self.openJoblog(joblog, append: resume || resumeFailed)
+        }
+        defer { if let joblogSink { close(joblogSink.fd) } }
+        // Output that cannot be written stops the map as --halt now would: no result is lost
+        // silently, and the journal stays consistent with what was shown.
+        let stop = MapStop()
+        options.stop = stop
+        for sink in [Out.stdout] + (joblogSink.map { [$0] } ?? []) {
+            sink.onFailure { stop.request($0) }
         }
         let printer = MapPrinter(
-            inputs: inputs, render: { render($0, $1 ?? 1) }, keepOrder: keepOrder, tag: tag, json: json, joblog: joblogHandle,
+            inputs: inputs, render: { render($0, $1 ?? 1) }, keepOrder: keepOrder, tag: tag, json: json, joblog: joblogSink,
             bar: bar && isatty(2) == 1, total: inputs.count)
         printer.skipped = options.alreadyDone
         let map = TaskMap(hosts: hosts, connectionOptions: connectionOptions, options: options, worker: worker)
         let summary = await map.run(count: inputs.count, command: render, onResult: printer.result, onEvent: printer.event)
         printer.finish(summary)
+        try Out.check(joblogSink.map { [$0] } ?? [])
         if summary.exitCode != .ok { throw ExitCode(summary.exitCode.rawValue) }
     }
 
@@ -143,15 +153,18 @@ struct MapCommand: AsyncParsableCommand {
         guard access(folder, W_OK) == 0 else { throw CohortError(.invalidInput, "\(what): directory \(folder) is not writable", file: path) }
     }
 
-    static func openJoblog(_ path: String, append: Bool) throws -> FileHandle {
-        let exists = FileManager.default.fileExists(atPath: path)
-        if !append || !exists {
-            guard FileManager.default.createFile(atPath: path, contents: Data(JobLog.header.utf8)) else {
-                throw CohortError(.invalidInput, "cannot write the joblog", file: path)
-            }
+    static func openJoblog(_ path: String, append: Bool) throws -> OutputSink {
+        let fresh = !append || !FileManager.default.fileExists(atPath: path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0o644)
+        guard fd >= 0 else {
+            throw CohortError(.invalidInput, "cannot write the joblog: \(String(cString: strerror(errno)))", file: path)
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw CohortError(.invalidInput, "cannot write the joblog", file: path) }
-        handle.seekToEndOfFile()
-        return handle
+        let sink = OutputSink(fd: fd, name: "the joblog \(path)")
+        if fresh { sink.write(Array(JobLog.header.utf8)) }
+        if let failure = sink.failure {
+            close(fd)
+            throw CohortError(.invalidInput, failure, file: path)
+        }
+        return sink
     }
 }

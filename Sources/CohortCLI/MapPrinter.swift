@@ -15,7 +15,7 @@ final class MapPrinter: @unchecked Sendable {
     private let keepOrder: Bool
     private let tag: Bool
     private let json: Bool
-    private let joblog: FileHandle?
+    private let joblog: OutputSink?
     private var held: [Int: MapResult] = [:]
     private var nextInOrder = 0
     private let progress: ProgressBar?
@@ -24,7 +24,7 @@ final class MapPrinter: @unchecked Sendable {
 
     init(
         inputs: [[String]], render: @escaping @Sendable (Int, Int?) -> String, keepOrder: Bool, tag: Bool, json: Bool,
-        joblog: FileHandle?, bar: Bool, total: Int
+        joblog: OutputSink?, bar: Bool, total: Int
     ) {
         self.inputs = inputs
         self.render = render
@@ -39,7 +39,7 @@ final class MapPrinter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let joblog, result.status != .halted {
-            joblog.write(Data(JobLog.line(result, sequence: result.index + 1, command: render(result.index, result.slot)).utf8))
+            joblog.write(Array(JobLog.line(result, sequence: result.index + 1, command: render(result.index, result.slot)).utf8))
         }
         progress?.ended(result.status)
         guard keepOrder else { return show(result) }
@@ -66,22 +66,31 @@ final class MapPrinter: @unchecked Sendable {
             readyHosts[host] = slots
             progress?.slotsChanged(by: slots, hosts: readyHosts.count)
         case .hostFailed(let host, let error):
-            var text = error.description
-            if text.hasPrefix(host + ": ") { text.removeFirst(host.count + 2) }
-            note("\(host): \(error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"): \(text)")
+            let shown = Printable.escaped(host)
+            var text = Printable.escaped(error.description)
+            if text.hasPrefix(shown + ": ") { text.removeFirst(shown.count + 2) }
+            note("\(shown): \(error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"): \(text)")
         case .slotLost(let host, _, let reason):
-            if let slots = readyHosts[host] {
-                readyHosts[host] = slots - 1 > 0 ? slots - 1 : nil
-                progress?.slotsChanged(by: -1, hosts: readyHosts.count)
-            }
+            slotGone(host)
             // One line per host and reason: a frozen 64-core host is one loss, not 64 lines.
             if reportedLosses.insert("\(host)\u{0}\(reason)").inserted {
-                note("\(host): LOST: \(reason); its tasks go to other hosts")
+                note("\(Printable.escaped(host)): LOST: \(Printable.escaped(reason)); its tasks go to other hosts")
             }
+        case .workerDied(let host, _, let task, let reason):
+            slotGone(host)
+            let input = Printable.escaped(inputs[task].joined(separator: " "))
+            note("\(Printable.escaped(host)): a worker died running task \(task + 1) (\(input)): \(Printable.escaped(reason)); the host keeps its other workers")
         case .halting(let reason, let now):
             note("\(reason): \(now ? "cancelling running tasks" : "waiting for running tasks"), starting no new one")
         case .journalFailed(let error):
             note("journal: \(error) (a resumed run may repeat tasks)")
+        }
+    }
+
+    private func slotGone(_ host: String) {
+        if let slots = readyHosts[host] {
+            readyHosts[host] = slots - 1 > 0 ? slots - 1 : nil
+            progress?.slotsChanged(by: -1, hosts: readyHosts.count)
         }
     }
 
@@ -93,10 +102,10 @@ final class MapPrinter: @unchecked Sendable {
         held = [:]
         progress?.clear()
         var parts = ["\(summary.succeeded) ok", "\(summary.failed) failed", "\(summary.timedOut) timed out", "\(summary.lost) lost"]
-        if summary.halted > 0 { parts.append("\(summary.halted) not started (halted)") }
+        if summary.halted > 0 { parts.append("\(summary.halted) halted") }
         if summary.skipped > 0 { parts.append("\(summary.skipped) skipped (done before)") }
         let hosts = "\(readyHosts.count) hosts, \(readyHosts.values.reduce(0, +)) workers at the end"
-        let failures = summary.hostFailures.isEmpty ? "" : ", \(summary.hostFailures.count) unreachable (\(NodeSet.fold(summary.hostFailures.map(\.0))))"
+        let failures = summary.hostFailures.isEmpty ? "" : ", \(summary.hostFailures.count) unreachable (\(Printable.escaped(NodeSet.fold(summary.hostFailures.map(\.0)))))"
         Out.write(Array("cohort: \(inputs.count) tasks: \(parts.joined(separator: ", ")); \(hosts)\(failures)\n".utf8), toStderr: true)
     }
 
@@ -126,8 +135,8 @@ final class MapPrinter: @unchecked Sendable {
             }
         }
         if let problem = Self.describe(result.status) {
-            let input = inputs[result.index].joined(separator: " ")
-            let place = result.host.map { " on \($0)" } ?? ""
+            let input = Printable.escaped(inputs[result.index].joined(separator: " "))
+            let place = result.host.map { " on \(Printable.escaped($0))" } ?? ""
             Out.write(Array("cohort: task \(result.index + 1) (\(input)): \(problem)\(place)\n".utf8), toStderr: true)
         }
     }

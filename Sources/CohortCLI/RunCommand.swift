@@ -67,6 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         let outcomes = await run.run(on: hosts, onEvent: printer.event, onDone: printer.done)
         let summary = RunSummary(outcomes)
         printer.finish(summary)
+        try Out.check()
         if summary.exitCode != .ok { throw ExitCode(summary.exitCode.rawValue) }
     }
 }

@@ -11,13 +11,6 @@ protocol RunPrinter: Sendable {
     func finish(_ summary: RunSummary)
 }
 
-/// Writes raw bytes: output is passed on exactly as the host produced it.
-enum Out {
-    static func write(_ bytes: [UInt8], toStderr: Bool = false) {
-        (toStderr ? FileHandle.standardError : FileHandle.standardOutput).write(Data(bytes))
-    }
-}
-
 /// A JSON field for output bytes: `name` as text when they are UTF-8, else `name_base64`, so
 /// that no byte is ever altered.
 func jsonBytes(_ name: String, _ bytes: [UInt8]) -> (String, InventoryValue) {
@@ -32,15 +25,16 @@ func describe(_ outcome: HostOutcome) -> String? {
     case .finished(.signaled(let name, _)): return "FAILED (killed by signal \(name))"
     case .notRun(let error):
         let kind = error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"
-        var text = error.description
-        if text.hasPrefix(outcome.host + ": ") { text.removeFirst(outcome.host.count + 2) }
+        var text = Printable.escaped(error.description)
+        let shown = Printable.escaped(outcome.host)
+        if text.hasPrefix(shown + ": ") { text.removeFirst(shown.count + 2) }
         return "\(kind): \(text)"
     }
 }
 
 func summaryLine(_ summary: RunSummary) -> String {
     func part(_ label: String, _ hosts: [String]) -> String {
-        hosts.isEmpty ? "\(label) 0" : "\(label) \(hosts.count) (\(NodeSet.fold(hosts)))"
+        hosts.isEmpty ? "\(label) 0" : "\(label) \(hosts.count) (\(Printable.escaped(NodeSet.fold(hosts))))"
     }
     var parts = ["ok \(summary.ok.count)", part("failed", summary.failed), part("unreachable", summary.unreachable)]
     if !summary.refused.isEmpty { parts.append(part("refused", summary.refused)) }
@@ -54,10 +48,12 @@ final class TaggedPrinter: RunPrinter, @unchecked Sendable {
     private var partial: [String: [UInt8]] = [:]
     private let width: Int
 
-    init(hosts: [String]) { width = hosts.map(\.count).max() ?? 0 }
+    init(hosts: [String]) { width = hosts.map { Printable.escaped($0).count }.max() ?? 0 }
 
+    /// `host | `: the name escaped, so that a name from the inventory cannot forge lines.
     private func tag(_ host: String, _ mark: String) -> [UInt8] {
-        Array((host + String(repeating: " ", count: width - host.count) + " \(mark) ").utf8)
+        let shown = Printable.escaped(host)
+        return Array((shown + String(repeating: " ", count: max(0, width - shown.count)) + " \(mark) ").utf8)
     }
 
     func event(_ host: String, _ event: ProcessEvent) {
@@ -211,7 +207,7 @@ final class GatherPrinter: RunPrinter, @unchecked Sendable {
             groups[output, default: []].append(host)
         }
         for output in firstSeen {
-            let title = "\(NodeSet.fold(groups[output]!)) (\(output.status))"
+            let title = "\(Printable.escaped(NodeSet.fold(groups[output]!))) (\(output.status))"
             let rule = String(repeating: "-", count: min(78, max(15, title.count)))
             var block = Array("\(rule)\n\(title)\n\(rule)\n".utf8) + output.stdout
             if let last = output.stdout.last, last != UInt8(ascii: "\n") { block.append(UInt8(ascii: "\n")) }

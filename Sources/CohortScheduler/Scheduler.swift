@@ -35,6 +35,9 @@ public struct Scheduler: Sendable {
         case abandoned
         /// Never started: the run was halted (see `halt`).
         case halted
+        /// Its worker was told to stop it because the run halted; a result did come back (the
+        /// caller tells from it whether the task was stopped or had already ended).
+        case cancelledByHalt
     }
 
     private struct TaskState {
@@ -42,6 +45,7 @@ public struct Scheduler: Sendable {
         var losses = 0
         var done = false
         var timedOut = false
+        var cancelledByHalt = false
     }
 
     private struct Slot {
@@ -109,7 +113,8 @@ public struct Scheduler: Sendable {
         if !tasks[task].done, tasks[task].attempt == attempt {
             tasks[task].done = true
             remaining -= 1
-            actions.append(.complete(task: task, attempt: attempt, outcome: tasks[task].timedOut ? .timedOut : .finished))
+            let outcome: Outcome = tasks[task].timedOut ? .timedOut : tasks[task].cancelledByHalt ? .cancelledByHalt : .finished
+            actions.append(.complete(task: task, attempt: attempt, outcome: outcome))
         }
         return actions + fill(slot, now: now)
     }
@@ -121,27 +126,27 @@ public struct Scheduler: Sendable {
         var requeued: [TaskID] = []
         for (position, assignment) in state.queue.enumerated() where !tasks[assignment.task].done {
             let task = assignment.task
-            tasks[task].attempt += 1
             if position == 0 {
                 tasks[task].losses += 1
+                // Ended on the attempt that was running: `attempt + 1` is how many times it ran.
                 if tasks[task].timedOut || tasks[task].losses > retries {
                     tasks[task].done = true
                     remaining -= 1
                     let outcome: Outcome = tasks[task].timedOut ? .timedOut : .quarantined(losses: tasks[task].losses)
-                    actions.append(.complete(task: task, attempt: tasks[task].attempt, outcome: outcome))
+                    actions.append(.complete(task: task, attempt: assignment.attempt, outcome: outcome))
                     continue
                 }
             }
-            requeued.append(task)
-        }
-        if halted {
-            for task in requeued {
+            if halted {
                 tasks[task].done = true
                 remaining -= 1
-                actions.append(.complete(task: task, attempt: tasks[task].attempt, outcome: .halted))
+                actions.append(.complete(task: task, attempt: assignment.attempt, outcome: .halted))
+                continue
             }
-            return actions
+            tasks[task].attempt += 1
+            requeued.append(task)
         }
+        if halted { return actions }
         // Re-run them first: they have waited longest.
         pending.replaceSubrange(pendingHead..<pendingHead, with: requeued)
         actions += slots.keys.sorted().flatMap { fill($0, now: now) }
@@ -200,9 +205,11 @@ public struct Scheduler: Sendable {
     }
 
     /// Stops the run early (`--halt`): no task starts any more, those not yet sent end
-    /// `.halted`; with `cancelRunning` every task held by a slot is cancelled too (their
-    /// results still come back and end them), else they run to their end.
-    public mutating func halt(cancelRunning: Bool) -> [Action] {
+    /// `.halted`, those prefetched on a slot are cancelled before they start; with
+    /// `cancelRunning` the running ones are cancelled too, else they run to their end (but on
+    /// `failedSlot`, whose head started after the failure). Every
+    /// cancelled task still has its result come back and ends `.cancelledByHalt`.
+    public mutating func halt(cancelRunning: Bool, failedOn failedSlot: SlotID? = nil) -> [Action] {
         var actions: [Action] = []
         for task in pending[pendingHead...] where !tasks[task].done {
             tasks[task].done = true
@@ -212,10 +219,15 @@ public struct Scheduler: Sendable {
         pending.removeAll()
         pendingHead = 0
         halted = true
-        guard cancelRunning else { return actions }
+        // Prefetched tasks wait on their worker unstarted: they are taken back in both modes (as
+        // GNU parallel starts nothing after `soon`); `now` stops the running ones too. On the
+        // slot whose task just failed, the head started after that failure (the worker goes on
+        // to its next task at once), so it is stopped as well.
         for id in slots.keys.sorted() {
-            slots[id]!.cancelled = true
-            for assignment in slots[id]!.queue {
+            let stopHead = cancelRunning || id == failedSlot
+            if stopHead { slots[id]!.cancelled = true }
+            for (position, assignment) in slots[id]!.queue.enumerated() where stopHead || position > 0 {
+                tasks[assignment.task].cancelledByHalt = true
                 actions.append(.cancel(slot: id, task: assignment.task, attempt: assignment.attempt))
             }
         }

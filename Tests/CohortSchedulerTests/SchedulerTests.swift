@@ -135,21 +135,24 @@ struct Harness {
         #expect(h.completions.values.filter { $0 == [.abandoned] }.count == 4)
     }
 
-    @Test func haltSoonLetsHeldTasksFinishAndStartsNoOther() {
+    @Test func haltSoonLetsRunningTasksFinishAndTakesPrefetchedOnesBack() {
         var h = Harness(Scheduler(taskCount: 10))
         h.join(0)
         h.join(1)
         let onZero = h.queues[0]!.map(\.task)
         let onOne = h.queues[1]!.map(\.task)
+        #expect(onZero.count > 1, "the test needs prefetched tasks")
         h.apply(h.scheduler.halt(cancelRunning: false))
-        #expect(h.cancels.isEmpty)
+        // As GNU parallel's `soon`: nothing starts after the halt, not even what a worker holds.
+        #expect(Set(h.cancels.map(\.1)) == Set(onZero.dropFirst() + onOne.dropFirst()))
         #expect(h.completions.count == 10 - onZero.count - onOne.count)
         #expect(h.completions.values.allSatisfy { $0 == [.halted] })
         h.lose(1)  // a lost slot's tasks are not re-queued after a halt
         while !(h.queues[0] ?? []).isEmpty { h.finishHead(0) }
         #expect(h.scheduler.isFinished)
-        #expect(onZero.allSatisfy { h.completions[$0] == [.finished] })
-        #expect(onOne.allSatisfy { h.completions[$0]?.count == 1 && h.completions[$0] != [.finished] })
+        #expect(h.completions[onZero[0]] == [.finished], "the running task ran to its end")
+        #expect(onZero.dropFirst().allSatisfy { h.completions[$0] == [.cancelledByHalt] })
+        #expect(onOne.allSatisfy { h.completions[$0] == [.halted] })
         #expect(h.completions.count == 10)
     }
 
@@ -161,7 +164,20 @@ struct Harness {
         #expect(h.cancels.map(\.1) == held)
         while !(h.queues[0] ?? []).isEmpty { h.finishHead(0) }
         #expect(h.scheduler.isFinished)
-        #expect(h.completions.values.allSatisfy { $0.count == 1 })
+        #expect(held.allSatisfy { h.completions[$0] == [.cancelledByHalt] })
+        #expect(h.completions.values.allSatisfy { $0 == [.cancelledByHalt] || $0 == [.halted] })
+    }
+
+    @Test func aQuarantinedTaskEndsOnTheAttemptThatLastRan() {
+        var scheduler = Scheduler(taskCount: 1, retries: 2)
+        var final: (attempt: Int, outcome: Scheduler.Outcome)?
+        for slot in 0..<3 {
+            _ = scheduler.slotJoined(slot, now: 0)
+            for case .complete(_, let attempt, let outcome) in scheduler.slotLost(slot, now: 0) { final = (attempt, outcome) }
+        }
+        // Three runs (attempts 0, 1 and 2), each killing its worker: quarantined on attempt 2.
+        #expect(final?.attempt == 2)
+        #expect(final?.outcome == .quarantined(losses: 3))
     }
 
     /// Random joins, results, losses and ticks: every task still ends exactly once.

@@ -73,4 +73,31 @@ import Testing
         #expect(result.stderr.contains(message), "\(flags): \(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.marker))
     }
+
+    /// Names from the inventory with line ends, tabs and escape sequences are shown escaped:
+    /// they cannot forge an output line, nor break a joblog that --resume must read back.
+    @Test func hostileHostNamesCannotForgeLinesOrBreakTheJoblog() async throws {
+        let scratch = try CLIUsageTests.Scratch()
+        let inventory = scratch.dir + "/evil.yml"
+        try #"""
+        all:
+          hosts:
+            "evil\nforged | pwned\t\e]0;x\a":
+              ansible_connection: local
+              cohort_slots: 1
+        """#.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let run = try await CLIRunTests.cohort(["run", "-i", inventory, "all", "--", "echo hi"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout == #"evil\nforged | pwned\t\x1b]0;x\x07 | hi"# + "\n")
+        #expect(!run.stderr.contains("\u{1b}") && !run.stderr.contains("\nforged"), "\(run.stderr)")
+        let joblog = scratch.dir + "/jobs.tsv"
+        let map = try await CLIRunTests.cohort(["map", "-i", inventory, "--joblog", joblog, "printf '%s\\n\\t' {}", ":::", "a\nb", "c\td"])
+        #expect(map.status == 0, "\(map.stderr)")
+        let lines = try String(contentsOfFile: joblog, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.dropFirst().allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 9 }, "\(lines)")
+        let resumed = try await CLIRunTests.cohort(["map", "-i", inventory, "--joblog", joblog, "--resume", "printf '%s\\n\\t' {}", ":::", "a\nb", "c\td"])
+        #expect(resumed.status == 0, "--resume reads its own joblog: \(resumed.stderr)")
+        #expect(resumed.stderr.contains("2 skipped"), "\(resumed.stderr)")
+    }
 }

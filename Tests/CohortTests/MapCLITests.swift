@@ -192,7 +192,9 @@ import Testing
         #expect(lines.count == 20)
         #expect(Set(lines.compactMap { $0["stdout"] as? String }) == Set((1...20).map { "\($0)\n" }))
         #expect(lines.first { $0["task"] as? Int == 5 }?["attempts"] as? Int == 2)
-        #expect(result.stderr.contains("LOST"))
+        // The worker died, not the host: said so, with the task it was running.
+        #expect(result.stderr.contains("a worker died running task 5 (5): worker ended"), "\(result.stderr)")
+        #expect(!result.stderr.contains("LOST"), "\(result.stderr)")
     }
 
     @Test func aTaskThatAlwaysKillsItsWorkerIsQuarantinedAndReported() async throws {
@@ -200,13 +202,18 @@ import Testing
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, slots: 2)
         let result = try await Self.cohort([
-            "map", "-i", inventory, "-F", "none", "--retries", "1", "if [ {} = 3 ]; then kill -9 $PPID; sleep 1; fi; echo {}",
+            "map", "-i", inventory, "-F", "none", "--retries", "1", "--json", "if [ {} = 3 ]; then kill -9 $PPID; sleep 1; fi; echo {}",
             ":::", "1", "2", "3", "4", "5", "6",
         ])
         #expect(result.status == 2, "\(result.stderr)")
-        #expect(Set(result.stdout.split(separator: "\n")) == ["1", "2", "4", "5", "6"])
-        #expect(result.stderr.contains("task 3 (3): LOST"))
-        #expect(result.stderr.contains("quarantined"))
+        let lines = try Self.jsonLines(result.stdout)
+        #expect(Set(lines.compactMap { $0["stdout"] as? String }) == ["1\n", "2\n", "4\n", "5\n", "6\n", ""])
+        // Two runs (--retries 1), each killing its worker: two attempts, not three.
+        #expect(lines.first { $0["task"] as? Int == 3 }?["attempts"] as? Int == 2)
+        #expect(result.stderr.components(separatedBy: "a worker died running task 3 (3)").count - 1 == 2, "\(result.stderr)")
+        let third = lines.first { $0["task"] as? Int == 3 }
+        #expect(third?["status"] as? String == "lost")
+        #expect((third?["error"] as? String)?.contains("its worker died each of the 2 times it ran (quarantined)") == true, "\(String(describing: third))")
         #expect(result.stderr.contains("5 ok, 0 failed, 0 timed out, 1 lost"))
     }
 
@@ -227,15 +234,29 @@ import Testing
         #expect(again.stderr.contains("2 skipped"))
     }
 
+    /// As GNU parallel's `soon`: after the failure nothing new starts, not even the tasks the
+    /// worker had prefetched; they end "halted", counted apart from failures. The tasks after
+    /// the failing one sleep 30 s, so only a task that was wrongly started could end ok.
     @Test func haltSoonStartsNoNewTaskAfterAFailure() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let inventory = try Self.inventory(fleet, slots: 1)
-        let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "--halt", "soon,fail=1", "sleep 0.2; exit {}", ":::", "0", "1"] + Array(repeating: "0", count: 30))
+        let command = "[ {} = fail ] && exit 1; [ {#} -le 2 ] || sleep 30"
+        let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "--halt", "soon,fail=1", command, ":::", "ok", "fail"] + Array(repeating: "later", count: 30))
         #expect(result.status == 1)
         #expect(result.stderr.contains("--halt"))
-        #expect(result.stderr.contains("not started (halted)"))
-        #expect(!result.stderr.contains("32 ok"))
+        #expect(result.stderr.contains("32 tasks: 1 ok, 1 failed, 0 timed out, 0 lost, 30 halted"), "\(result.stderr)")
+    }
+
+    /// `now` stops the running tasks too; they are halted, not failed.
+    @Test func haltNowCountsStoppedTasksAsHalted() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 3)
+        let command = "[ {} = fail ] && { sleep 0.5; exit 1; }; sleep 30"
+        let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "--halt", "now,fail=1", command, ":::", "fail"] + Array(repeating: "later", count: 9))
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("10 tasks: 0 ok, 1 failed, 0 timed out, 0 lost, 9 halted"), "\(result.stderr)")
     }
 
     @Test func localHostsRunWorkersHereBesideRemoteOnes() async throws {

@@ -25,10 +25,11 @@ public enum JobLog {
         case .timedOut: (exitValue, signal) = (-1, SIGTERM)
         case .failedToStart, .lost, .halted: exitValue = -1
         }
-        // A command with a tab or newline would break the columns; GNU parallel has the same limit.
-        let flat = command.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
+        // A tab or line end would break the columns (GNU parallel has the same limit); the host
+        // name is escaped, the command flattened, so that --resume always reads its own file.
+        let flat = String(String.UnicodeScalarView(command.unicodeScalars.map { $0 == "\n" || $0 == "\t" || $0 == "\r" ? " " : $0 }))
         return [
-            String(sequence), result.host ?? ":", String(format: "%.3f", start), String(format: "%.3f", result.duration.seconds),
+            String(sequence), result.host.map(Printable.escaped) ?? ":", String(format: "%.3f", start), String(format: "%.3f", result.duration.seconds),
             "0", String(result.stdout.count + result.stderr.count), String(exitValue), String(signal), flat,
         ].joined(separator: "\t") + "\n"
     }

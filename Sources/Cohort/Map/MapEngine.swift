@@ -146,10 +146,16 @@ actor MapEngine {
         }
     }
 
-    func lost(_ id: Int, reason: String) {
+    /// A slot's channel ended. `workerExited`: the worker process itself ended (it died, or was
+    /// killed, while the connection stayed up), as opposed to the connection or host going.
+    func lost(_ id: Int, reason: String, workerExited: Bool = false) {
         // After the last result, channels closing is the normal end, not a loss.
         guard !scheduler.isFinished, let slot = slots.removeValue(forKey: id) else { return }
-        onEvent(.slotLost(host: slot.host, slot: id, reason: reason))
+        if workerExited, slot.ready, let running = scheduler.assigned(to: id).first {
+            onEvent(.workerDied(host: slot.host, slot: id, task: running.task, reason: reason))
+        } else {
+            onEvent(.slotLost(host: slot.host, slot: id, reason: reason))
+        }
         if slot.ready { perform(scheduler.slotLost(id, now: now)) }
         abandonIfHopeless()
     }
@@ -227,6 +233,13 @@ actor MapEngine {
             status = .lost("no host was left to run it")
         case .halted:
             status = .halted
+        case .cancelledByHalt:
+            // Told to stop by the halt: halted, unless it had already ended on its own.
+            if let frame = final?.frame, frame.outcome == .exited {
+                status = .exited(frame.code)
+            } else {
+                status = .halted
+            }
         }
         switch status {
         case .exited(0): summary.succeeded += 1
@@ -240,16 +253,25 @@ actor MapEngine {
             stdout: final?.stdout ?? CapturedOutput(), stderr: final?.stderr ?? CapturedOutput(), startedAt: final?.startedAt,
             duration: .nanoseconds(Int64(final?.frame.durationNanos ?? 0)), attempts: attempt + 1,
             message: final?.frame.message ?? ""))
-        checkHalt(after: status)
+        checkHalt(after: status, on: final?.slot)
     }
 
-    private func checkHalt(after status: MapStatus) {
+    /// Stops the run as `--halt now` does, for a reason of the caller's (its output cannot be
+    /// written): nothing new starts, running tasks are cancelled, every task still ends once.
+    func stop(reason: String) {
+        guard summary.haltReason == nil, !scheduler.isFinished else { return }
+        summary.haltReason = reason
+        onEvent(.halting(reason: reason, now: true))
+        perform(scheduler.halt(cancelRunning: true))
+    }
+
+    private func checkHalt(after status: MapStatus, on slot: Int?) {
         guard let halt, summary.haltReason == nil, !status.isSuccess, status != .halted else { return }
         let failed = summary.failed + summary.timedOut + summary.lost
         let ended = failed + summary.succeeded
         guard halt.trips(failed: failed, ended: ended) else { return }
         summary.haltReason = "--halt: \(failed) of \(ended) ended tasks failed"
         onEvent(.halting(reason: summary.haltReason!, now: halt.now))
-        pendingActions += scheduler.halt(cancelRunning: halt.now)
+        pendingActions += scheduler.halt(cancelRunning: halt.now, failedOn: slot)
     }
 }

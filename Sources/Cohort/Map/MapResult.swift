@@ -52,6 +52,9 @@ public enum MapEvent: Sendable {
     case hostReady(host: String, slots: Int, uploaded: Bool)
     case hostFailed(host: String, error: CohortError)
     case slotLost(host: String, slot: Int, reason: String)
+    /// A worker process died while running `task` (0-based input index), its host still up:
+    /// the task is re-run (or, past `retries`, quarantined); the host keeps its other slots.
+    case workerDied(host: String, slot: Int, task: Int, reason: String)
     /// `--halt` tripped: no new task starts; with `now`, running ones are cancelled.
     case halting(reason: String, now: Bool)
     /// The journal could not be written: a resumed run may repeat tasks.

@@ -2,6 +2,7 @@ import CohortCore
 import CohortSSH
 import CohortWire
 import Foundation
+import Synchronization
 
 /// Settings of a map run.
 public struct MapOptions: Sendable {
@@ -22,6 +23,8 @@ public struct MapOptions: Sendable {
     public var skip: Set<Int> = []
     /// Where finished tasks are recorded; those it already holds are skipped.
     public var journal: Journal?
+    /// Lets the caller stop the run (its output cannot be written, say): as `--halt now`.
+    public var stop: MapStop?
 
     /// Every task this run will not start: `skip` and what the journal holds.
     public var alreadyDone: Set<Int> { skip.union(journal?.finished ?? []) }
@@ -83,11 +86,19 @@ public struct TaskMap: Sendable {
                 }
                 onResult(result)
             },
-            onEvent: onEvent, halt: options.halt)
+            onEvent: { event in
+                // Events name tasks by the engine's numbering too; the caller sees input indices.
+                if case .workerDied(let host, let slot, let task, let reason) = event {
+                    return onEvent(.workerDied(host: host, slot: slot, task: todo[task], reason: reason))
+                }
+                onEvent(event)
+            }, halt: options.halt)
+        let stop = options.stop
         let limiter = ConnectRateLimiter(perSecond: connectionOptions.connectRate)
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
+                if let reason = stop?.reason { await engine.stop(reason: reason) }
                 await engine.tick()
                 journal?.sync()
             }
@@ -158,6 +169,7 @@ public struct TaskMap: Sendable {
         var decoder = FrameDecoder()
         var errors: [UInt8] = []
         var reason = "worker channel closed"
+        var exited = false
         do {
             for try await event in events {
                 switch event {
@@ -169,6 +181,7 @@ public struct TaskMap: Sendable {
                 case .exit(let status):
                     let said = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
                     reason = "worker ended (\(status))" + (said.isEmpty ? "" : ": \(said)")
+                    exited = true
                 }
             }
         } catch let error as WireError {
@@ -177,6 +190,21 @@ public struct TaskMap: Sendable {
         } catch {
             reason = "\(error)"
         }
-        await engine.lost(slot, reason: reason)
+        await engine.lost(slot, reason: reason, workerExited: exited)
+    }
+}
+
+/// A request to stop a map early, set from any thread; the map checks it every 50 ms.
+public final class MapStop: Sendable {
+    private let state = Mutex<String?>(nil)
+
+    public init() {}
+
+    /// Why the run was asked to stop; nil while it was not.
+    public var reason: String? { state.withLock { $0 } }
+
+    /// Asks the run to stop; the first reason given is the one reported.
+    public func request(_ reason: String) {
+        state.withLock { if $0 == nil { $0 = reason } }
     }
 }
