@@ -23,6 +23,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // -v / -vv diagnostics (connections, keys, authentication, deployment), as ssh -v gives.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // SHA-256 fingerprints and HMAC-SHA1 for hashed known_hosts entries.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
@@ -50,6 +52,7 @@ let package = Package(
             dependencies: [
                 "CLibSSH2", "CohortCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings,
             linkerSettings: [":libssh2.a", ":libssl.a", ":libcrypto.a", ":libz.a"].map { .linkedLibrary($0) }
@@ -64,6 +67,7 @@ let package = Package(
             dependencies: [
                 "CohortCore", "CohortSSH", "CohortInventory", "CohortWire", "CohortScheduler", "CohortWorkerKit",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -72,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Cohort", "CohortCore", "CohortInventory", "CohortSSH",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,6 +16,7 @@ struct MapCommand: AsyncParsableCommand {
 
     @OptionGroup var inventoryOptions: InventoryOptions
     @OptionGroup var connection: ConnectionFlags
+    @OptionGroup var verbosity: VerbosityOptions
 
     @Option(parsing: .unconditional, help: "Worker processes per host (default: its cores, or its cohort_slots variable).")
     var slots: Int?
@@ -83,6 +84,7 @@ struct MapCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        verbosity.bootstrap()
         let syntax = try ParallelSyntax(arguments: (words.first == "--" ? Array(words.dropFirst()) : words) + CommandLineSplit.mapSources)
         let inputs = try syntax.inputs(stdin: { ParallelSyntax.lines(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)) })
         let template = CommandTemplate(syntax.command)

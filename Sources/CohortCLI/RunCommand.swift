@@ -18,6 +18,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var inventoryOptions: InventoryOptions
     @OptionGroup var connection: ConnectionFlags
+    @OptionGroup var verbosity: VerbosityOptions
 
     @Flag(help: "Print JSON lines (host, stream, data, exit status, timing) instead of tagged text.")
     var json = false
@@ -43,6 +44,7 @@ struct RunCommand: AsyncParsableCommand {
     private var commandWords: [String] { CommandLineSplit.runCommand ?? bareCommand }
 
     func run() async throws {
+        verbosity.bootstrap()
         let (inventory, _) = try inventoryOptions.load()
         let names = try inventoryOptions.hosts(matching: pattern, in: inventory)
         let options = connection.options

@@ -3,6 +3,7 @@ import Cohort
 import CohortCore
 import CohortInventory
 import Foundation
+import Logging
 
 struct InventoryOptions: ParsableArguments {
     @Option(name: [.customShort("i"), .long], help: "Inventory file or directory (INI or YAML, as Ansible's). Default: $COHORT_INVENTORY.")
@@ -33,6 +34,22 @@ struct InventoryOptions: ParsableArguments {
             throw CohortError(.noHostsMatched, "host pattern \(scope) matches no host in the inventory (use --allow-empty to accept)")
         }
         return hosts
+    }
+}
+
+/// `-v` / `-vv`: diagnostics on stderr through swift-log, as `ssh -v` gives them.
+struct VerbosityOptions: ParsableArguments {
+    @Flag(name: .short, help: "More diagnostics on stderr: -v connections, keys, authentication and deployment; -vv timings too.")
+    var verbose: Int
+
+    /// Sets the process-wide log handler once, before any logger is made.
+    func bootstrap() {
+        let level: Logger.Level = verbose >= 2 ? .trace : verbose == 1 ? .debug : .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import CohortCore
 import Foundation
+import Logging
 
 /// Opens SSH connections, all driven by a small fixed set of IO threads.
 ///
@@ -13,29 +14,45 @@ public final class SSHClient: Sendable {
     }()
 
     private let loops: IOLoopGroup
+    private let logger: Logger
 
-    public init() {
+    /// `logger` gets, per host, what `ssh -v` shows: at debug the address tried, the algorithms
+    /// negotiated, the host key and the known_hosts line that matched, each key offered and
+    /// what became of it; at trace the timings. Never a key or a passphrase.
+    public init(logger: Logger = Logger(label: "cohort.ssh")) {
         loops = Self.sharedLoops
+        self.logger = logger
     }
 
     /// Connects, verifies the host key and authenticates, all within `target.connectTimeout`.
     /// Throws a `CohortError` whose code tells unreachable (DNS, refused, timeout, no SSH
     /// banner) from refused (host key, authentication).
     public func connect(_ target: SSHTarget) async throws -> SSHConnection {
+        var logger = self.logger
+        logger[metadataKey: "host"] = "\(Printable.escaped(target.name))"
+        let started = ContinuousClock.now
+        logger.debug("connecting to \(Printable.escaped(target.user))@\(Printable.escaped(target.address)) port \(target.port)")
         let addresses: [sockaddr_storage]
         do {
             addresses = try await Posix.resolve(host: target.address, port: target.port)
         } catch let error as CohortError {
+            logger.debug("\(error.message)")
             throw error.with(host: target.name)
         }
         let loop = loops.pick()
-        let driver = SessionDriver(loop: loop, target: target, addresses: addresses)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            loop.execute {
-                driver.connectWaiter = continuation
-                loop.register(driver)
+        let driver = SessionDriver(loop: loop, target: target, addresses: addresses, logger: logger)
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                loop.execute {
+                    driver.connectWaiter = continuation
+                    loop.register(driver)
+                }
             }
+        } catch {
+            logger.debug("failed after \(ContinuousClock.now - started): \(Printable.escaped("\(error)"))")
+            throw error
         }
+        logger.trace("connected and authenticated in \(ContinuousClock.now - started)")
         return SSHConnection(driver: driver)
     }
 }

@@ -79,6 +79,27 @@ import Testing
         #expect(result.stderr.contains("ok 1, failed 1 (h1), unreachable 0"))
     }
 
+    /// -v tells what ssh -v would: the address, the algorithms, the host key and the
+    /// known_hosts line that matched, the key that authenticated, and the deployment; nothing
+    /// secret. Without -v, none of it.
+    @Test func verboseDiagnosticsOnStderr() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let host = fleet.hosts[0]
+        let quiet = try await Self.cohort(["run", "-i", fleet.inventory, "-F", "none", "all", "--", "true"])
+        #expect(!quiet.stderr.contains("debug"), "\(quiet.stderr)")
+        let result = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "-v", "echo {}", ":::", "x"])
+        #expect(result.status == 0, "\(result.stderr)")
+        for expected in [
+            "connecting to \(NSUserName())@\(host.address) port \(host.port)", "key exchange ", "cipher ",
+            "host key found in \(fleet.knownHosts):1", "authenticated as \(NSUserName()) with \(fleet.clientKey)", "worker ",
+        ] {
+            #expect(result.stderr.contains(expected), "missing '\(expected)' in: \(result.stderr)")
+        }
+        let secret = try String(contentsOfFile: fleet.clientKey, encoding: .utf8).split(separator: "\n")[1]
+        #expect(!result.stderr.contains(secret))
+    }
+
     @Test func exitCodeTwoWhenAHostIsUnreachableAndTheOthersStillRun() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }

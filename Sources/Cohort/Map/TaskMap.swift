@@ -2,6 +2,7 @@ import CohortCore
 import CohortSSH
 import CohortWire
 import Foundation
+import Logging
 import Synchronization
 
 /// Settings of a map run.
@@ -138,7 +139,12 @@ public struct TaskMap: Sendable {
         do {
             await limiter.acquire()
             connections.append(try await client.connect(target))
+            let deployStarted = ContinuousClock.now
             let deployed = try await WorkerDeployer(binary: worker).deploy(on: connections[0], host: target.name)
+            var logger = Logger(label: "cohort.map")
+            logger[metadataKey: "host"] = "\(Printable.escaped(target.name))"
+            logger.debug(
+                "worker \(worker.sha256.prefix(12)) \(deployed.uploaded ? "uploaded (\(worker.bytes.count) bytes)" : "cached") in \(ContinuousClock.now - deployStarted); \(deployed.cores) cores")
             let count = options.slots ?? slots ?? deployed.cores
             // Every connection first: a host is either ready with all its slots or failed.
             let perConnection = max(1, options.sessionsPerConnection)

@@ -1,6 +1,7 @@
 import CLibSSH2
 import CohortCore
 import Foundation
+import Logging
 
 /// Progress through the credentials Cohort offers: agent keys first, then identity files.
 struct AuthState {
@@ -32,10 +33,12 @@ extension SessionDriver {
             }
             auth.listed = true
             auth.serverMethods = String(cString: list).split(separator: ",").map(String.init)
+            logger.debug("the server accepts: \(auth.serverMethods.joined(separator: ","))")
             guard auth.serverMethods.contains("publickey") else {
                 throw authFailure("the server does not offer publickey authentication (it offers \(auth.serverMethods.joined(separator: ", ")))")
             }
             gatherCandidates(session)
+            for note in auth.notes { logger.debug("not offered: \(note)") }
         }
         while auth.index < auth.candidates.count {
             let rc: Int32
@@ -49,12 +52,17 @@ extension SessionDriver {
                 rc = libssh2_userauth_publickey_fromfile_ex(session, user, UInt32(user.utf8.count), nil, path, nil)
             }
             if rc == LIBSSH2_ERROR_EAGAIN { return try checkDeadline(now) }
-            if rc == 0 { return becomeReady() }
+            if rc == 0 {
+                logger.debug("authenticated as \(target.user) with \(label)")
+                return becomeReady()
+            }
             switch rc {
             case LIBSSH2_ERROR_AUTHENTICATION_FAILED, LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
                 auth.notes.append("\(label) (refused by server)")
+                logger.debug("offered \(label): refused by the server")
             case LIBSSH2_ERROR_FILE, LIBSSH2_ERROR_METHOD_NOT_SUPPORTED:
                 auth.notes.append("\(label) (unusable: \(LibSSH2.lastErrorMessage(session)))")
+                logger.debug("\(label): unusable: \(LibSSH2.lastErrorMessage(session))")
             default:
                 throw CohortError(.sshFailure, "authentication with \(label): \(LibSSH2.lastErrorMessage(session))")
             }

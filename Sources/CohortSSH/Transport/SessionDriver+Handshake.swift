@@ -1,6 +1,7 @@
 import CLibSSH2
 import CohortCore
 import Foundation
+import Logging
 
 extension SessionDriver {
     func startSession() throws(CohortError) {
@@ -34,6 +35,11 @@ extension SessionDriver {
                 banner ? .sshFailure : .noSSHBanner,
                 "SSH handshake with \(target.endpoint) failed: \(LibSSH2.lastErrorMessage(session))")
         }
+        if logger.logLevel <= .debug {
+            func method(_ type: Int32) -> String { libssh2_session_methods(session, type).map { String(cString: $0) } ?? "?" }
+            logger.debug(
+                "key exchange \(method(LIBSSH2_METHOD_KEX)), host key \(method(LIBSSH2_METHOD_HOSTKEY)), cipher \(method(LIBSSH2_METHOD_CRYPT_CS))/\(method(LIBSSH2_METHOD_CRYPT_SC)), MAC \(method(LIBSSH2_METHOD_MAC_CS))")
+        }
         try verifyHostKey(session)
         phase = .authenticating
         try stepAuthenticate(now: now)
@@ -53,8 +59,10 @@ extension SessionDriver {
         let known = try store.load(file)
         let name = KnownHosts.hostName(target.address, port: target.port)
         let shown = "\(key.bits) \(key.sha256Fingerprint) \(name) (\(key.displayType))"
+        logger.debug("server host key: \(shown)")
         switch known.verdict(for: key, host: target.address, port: target.port) {
-        case .known:
+        case .known(let line):
+            logger.debug("host key found in \(file):\(line)")
             return
         case .revoked(let line):
             throw CohortError(.hostKeyChanged, "host key \(shown) is marked @revoked at \(file):\(line); refusing to connect")
@@ -78,6 +86,7 @@ extension SessionDriver {
                     """)
             }
             try store.append(KnownHosts.line(host: target.address, port: target.port, key: key), to: file)
+            logger.debug("host key recorded in \(file) (--accept-new-host-keys)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import CLibSSH2
 import CohortCore
 import Foundation
+import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -43,10 +44,13 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     /// Reused for every channel read of this session.
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    init(loop: IOLoop, target: SSHTarget, addresses: [sockaddr_storage]) {
+    let logger: Logger
+
+    init(loop: IOLoop, target: SSHTarget, addresses: [sockaddr_storage], logger: Logger) {
         self.loop = loop
         self.target = target
         self.addresses = addresses
+        self.logger = logger
         self.connectDeadline = .now + target.connectTimeout
     }
 
