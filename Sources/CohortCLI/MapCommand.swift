@@ -86,7 +86,7 @@ struct MapCommand: AsyncParsableCommand {
     func run() async throws {
         verbosity.bootstrap()
         let syntax = try ParallelSyntax(arguments: (words.first == "--" ? Array(words.dropFirst()) : words) + CommandLineSplit.mapSources)
-        let inputs = try syntax.inputs(stdin: { ParallelSyntax.lines(String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)) })
+        let inputs = try syntax.inputs(stdin: { try ParallelSyntax.lines(readingAll: 0, name: "standard input") })
         let template = CommandTemplate(syntax.command)
         let render: @Sendable (Int, Int) -> String = { index, slot in template.render(inputs: inputs[index], sequence: index + 1, slot: slot) }
         if dryRun {

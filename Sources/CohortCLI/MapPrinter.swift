@@ -10,7 +10,7 @@ final class MapPrinter: @unchecked Sendable {
     // @unchecked: every field is guarded by `lock` (results come from the engine's actor,
     // events from connection tasks).
     private let lock = NSLock()
-    private let inputs: [[String]]
+    private let inputs: MapInputs
     private let render: @Sendable (Int, Int?) -> String
     private let keepOrder: Bool
     private let tag: Bool
@@ -23,7 +23,7 @@ final class MapPrinter: @unchecked Sendable {
     private var readyHosts: [String: Int] = [:]
 
     init(
-        inputs: [[String]], render: @escaping @Sendable (Int, Int?) -> String, keepOrder: Bool, tag: Bool, json: Bool,
+        inputs: MapInputs, render: @escaping @Sendable (Int, Int?) -> String, keepOrder: Bool, tag: Bool, json: Bool,
         joblog: OutputSink?, bar: Bool, total: Int
     ) {
         self.inputs = inputs

@@ -21,10 +21,11 @@ public final class Journal: @unchecked Sendable {
     static let magic = "cohort-journal 1 "
 
     /// The run's identity: its command and every input, in order.
-    public static func fingerprint(command: String, inputs: [[String]]) -> String {
+    public static func fingerprint(command: String, inputs: MapInputs) -> String {
         var hasher = SHA256()
         hasher.update(data: Data(command.utf8))
-        for input in inputs {
+        for index in inputs.indices {
+            let input = inputs[index]
             hasher.update(data: Data([0]))
             hasher.update(data: Data(input.joined(separator: "\u{1f}").utf8))
         }

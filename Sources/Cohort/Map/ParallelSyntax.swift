@@ -42,9 +42,9 @@ public struct ParallelSyntax: Sendable {
         self.sources = sources
     }
 
-    /// Reads file sources (one value per line; `-` is stdin) and returns every combination,
+    /// Reads file sources (one value per line; `-` is stdin) and returns their combinations,
     /// the last source varying fastest, as GNU parallel orders them.
-    public func inputs(stdin: () -> [String]) throws -> [[String]] {
+    public func inputs(stdin: () throws -> [String]) throws -> MapInputs {
         var lists: [[String]] = []
         for source in sources {
             switch source {
@@ -52,18 +52,35 @@ public struct ParallelSyntax: Sendable {
                 lists.append(values)
             case .file(let path):
                 if path == "-" {
-                    lists.append(stdin())
+                    lists.append(try stdin())
                     continue
                 }
-                // Through a FileHandle, so that pipes (`:::: <(seq 10)`) read like files.
-                guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
-                    throw CohortError(.invalidInput, "cannot read input file", file: path)
-                }
-                lists.append(Self.lines(String(decoding: data, as: UTF8.self)))
+                // Through a file descriptor, so that pipes (`:::: <(seq 10)`) read like files.
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw CohortError(.invalidInput, "cannot read input file: \(String(cString: strerror(errno)))", file: path) }
+                defer { close(fd) }
+                lists.append(try Self.lines(readingAll: fd, name: path))
             }
         }
-        if sources.isEmpty { lists.append(stdin()) }
-        return lists.reduce([[]]) { partial, list in partial.flatMap { prefix in list.map { prefix + [$0] } } }
+        if sources.isEmpty { lists.append(try stdin()) }
+        return try MapInputs(sources: lists)
+    }
+
+    /// The lines of everything `fd` gives, up to `MapInputs.byteLimit` (then an error, exit 4).
+    public static func lines(readingAll fd: Int32, name: String) throws -> [String] {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw CohortError(.invalidInput, "cannot read input: \(String(cString: strerror(errno)))", file: name) }
+            if n == 0 { break }
+            data += chunk[..<n]
+            guard data.count <= MapInputs.byteLimit else {
+                throw CohortError(.invalidInput, "input is larger than \(MapInputs.byteLimit >> 20) MiB; split the map", file: name)
+            }
+        }
+        return lines(String(decoding: data, as: UTF8.self))
     }
 
     public static func lines(_ text: String) -> [String] {
