@@ -3,8 +3,9 @@ import Foundation
 import Yams
 
 extension Inventory {
-    /// Loads an inventory file (INI or YAML, told apart as Ansible does: by extension, then by
-    /// content) or a directory of them, with `group_vars/` and `host_vars/` beside it.
+    /// Loads an inventory file (INI, YAML or TOML, told apart as Ansible does: `.toml` is TOML,
+    /// then by extension, then by content) or a directory of them, with `group_vars/` and
+    /// `host_vars/` beside it.
     public static func load(path: String) throws(CohortError) -> Inventory {
         var inventory = Inventory()
         var isDirectory: ObjCBool = false
@@ -23,7 +24,9 @@ extension Inventory {
         }
         for file in files {
             let text = try readText(file, what: "inventory")
-            if isYAML(file: file, text: text) {
+            if (file as NSString).pathExtension.lowercased() == "toml" {
+                try TOMLInventoryParser.parse(text, file: file, into: &inventory)
+            } else if isYAML(file: file, text: text) {
                 try YAMLInventoryParser.parse(text, file: file, into: &inventory)
             } else {
                 try INIInventoryParser.parse(text, file: file, into: &inventory)

@@ -11,7 +11,7 @@ import Testing
 
     static let cases: [String] = [
         "ini-basic/hosts.ini", "ini-precedence/hosts.ini", "ini-ranges/hosts.ini",
-        "yaml-basic/hosts.yml", "yaml-types/inventory.yaml", "dir-with-docs",
+        "yaml-basic/hosts.yml", "yaml-types/inventory.yaml", "dir-with-docs", "toml-basic/hosts.toml",
     ]
 
     /// Found through COHORT_ANSIBLE_INVENTORY (set by `make test`) or PATH. Missing is a failure,
