@@ -75,6 +75,22 @@ import Testing
         #expect(try await Self.canonical(ours.listJSON()) == (try await Self.canonical(theirs.stdout)))
     }
 
+    /// The examples in docs/inventory.md parse, and as ansible-inventory reads them.
+    @Test(arguments: ["ini", "yaml", "toml"])
+    func theGuidesExamplesMatchAnsibleInventory(language: String) async throws {
+        let guide = try String(contentsOfFile: TestFleet.repositoryRoot + "/docs/inventory.md", encoding: .utf8)
+        let start = try #require(guide.range(of: "```\(language)\n"), "no \(language) example in the guide")
+        let end = try #require(guide[start.upperBound...].range(of: "```"))
+        let dir = NSTemporaryDirectory() + "cohort-guide-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/example." + (language == "yaml" ? "yml" : language)
+        try String(guide[start.upperBound..<end.lowerBound]).write(toFile: path, atomically: true, encoding: .utf8)
+        let theirs = try await Shell.run(try Self.oracle(), ["-i", path, "--list"], environment: Self.quiet)
+        try #require(theirs.status == 0, "ansible-inventory failed: \(theirs.stderr)")
+        #expect(try await Self.canonical(try Inventory.load(path: path).listJSON()) == (try await Self.canonical(theirs.stdout)))
+    }
+
     static let patterns = [
         "all", "*", "web", "prod", "web:db", "prod:&web", "prod:!db", "~web0[12]", "web*", "*.example.com",
         "web[0]", "web[1:2]", "web[-1]", "db001,solo", "!db", "&prod:web", "ungrouped", "prod:!web0*:&web",
