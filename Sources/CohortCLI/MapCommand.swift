@@ -108,13 +108,8 @@ struct MapCommand: AsyncParsableCommand {
             options.journal = try Journal(path: journal, fingerprint: Journal.fingerprint(command: syntax.command.joined(separator: " "), inputs: inputs))
         }
         let (inventory, _) = try inventoryOptions.load()
-        let names = try inventoryOptions.hosts(matching: "all", in: inventory)
         let connectionOptions = connection.options
-        let sshConfig = try HostConnection.sshConfig(for: connectionOptions)
-        let hosts = try names.map { name in
-            let vars = inventory.variables(of: name)
-            return (try HostConnection.resolve(host: name, vars: vars, options: connectionOptions, sshConfig: sshConfig), try Cluster.slots(of: name, vars))
-        }
+        let hosts = try inventoryOptions.hosts(matching: "all", in: inventory, options: connectionOptions).map { ($0.connection, $0.slots) }
         let worker = try WorkerBinary.locate()
         var joblogSink: OutputSink?
         if let joblog {

@@ -46,13 +46,11 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         verbosity.bootstrap()
         let (inventory, _) = try inventoryOptions.load()
-        let names = try inventoryOptions.hosts(matching: pattern, in: inventory)
         let options = connection.options
-        let sshConfig = try HostConnection.sshConfig(for: options)
         // Everything is resolved before anything runs: one bad host variable stops the run.
-        let hosts = try names.map { name in
-            try HostConnection.resolve(host: name, vars: inventory.variables(of: name), options: options, sshConfig: sshConfig)
-        }
+        let fleet = try inventoryOptions.hosts(matching: pattern, in: inventory, options: options)
+        let names = fleet.map(\.name)
+        let hosts = fleet.map(\.connection)
         if hosts.isEmpty {
             FileHandle.standardError.write(Data("cohort: no hosts matched\n".utf8))
             return

@@ -22,18 +22,9 @@ struct InventoryOptions: ParsableArguments {
         return (try Inventory.load(path: path), path)
     }
 
-    /// Hosts matching `pattern` and `--limit`, in inventory order; no match is exit 4.
-    func hosts(matching pattern: String, in inventory: Inventory) throws -> [String] {
-        var hosts = try HostPattern.resolve(pattern, in: inventory)
-        if let limit {
-            let allowed = Set(try HostPattern.resolve(limit, in: inventory))
-            hosts.removeAll { !allowed.contains($0) }
-        }
-        if hosts.isEmpty, !allowEmpty {
-            let scope = limit.map { "'\(pattern)' limited to '\($0)'" } ?? "'\(pattern)'"
-            throw CohortError(.noHostsMatched, "host pattern \(scope) matches no host in the inventory (use --allow-empty to accept)")
-        }
-        return hosts
+    /// Hosts matching `pattern` and `--limit`, in inventory order, resolved; no match is exit 4.
+    func hosts(matching pattern: String, in inventory: Inventory, options: ConnectionOptions) throws -> [FleetHost] {
+        try FleetHosts.select(pattern, limit: limit, allowEmpty: allowEmpty, in: inventory, options: options)
     }
 }
 

@@ -5,33 +5,43 @@
 /// find what is wrong. A failed remote command is *not* an error: it is a result with an
 /// `ExitStatus`.
 public struct CohortError: Error, Sendable, CustomStringConvertible, Equatable {
-    public enum Code: String, Sendable, Equatable {
+    /// What went wrong, as a growable set of codes (a struct with static members, as
+    /// swift-nio-ssh and swift-subprocess do): new codes (copy, playbooks) can be added without
+    /// breaking a library user's `switch`, which needs a `default:` anyway. `rawValue` is the
+    /// stable name `--json` prints.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+
+        public var description: String { rawValue }
+
         /// Malformed inventory, config, pattern, flag or argument.
-        case invalidInput
+        public static let invalidInput = Code("invalidInput")
         /// A pattern matched no host.
-        case noHostsMatched
+        public static let noHostsMatched = Code("noHostsMatched")
         /// Name resolution failed.
-        case dnsFailure
+        public static let dnsFailure = Code("dnsFailure")
         /// TCP connect refused.
-        case connectionRefused
+        public static let connectionRefused = Code("connectionRefused")
         /// Connect, banner or handshake did not finish in time.
-        case connectTimeout
+        public static let connectTimeout = Code("connectTimeout")
         /// The peer accepted TCP but never sent an SSH banner.
-        case noSSHBanner
+        public static let noSSHBanner = Code("noSSHBanner")
         /// The host key is not in known_hosts and accepting it was not asked for.
-        case hostKeyUnknown
+        public static let hostKeyUnknown = Code("hostKeyUnknown")
         /// The host key differs from the one recorded: possible man-in-the-middle.
-        case hostKeyChanged
+        public static let hostKeyChanged = Code("hostKeyChanged")
         /// No offered credential was accepted.
-        case authenticationFailed
+        public static let authenticationFailed = Code("authenticationFailed")
         /// The connection broke, or stopped answering heartbeats, after it was established.
-        case transportLost
+        public static let transportLost = Code("transportLost")
         /// A channel closed without an exit status.
-        case noExitStatus
+        public static let noExitStatus = Code("noExitStatus")
         /// Anything libssh2 or the OS reported that has no more specific code.
-        case sshFailure
+        public static let sshFailure = Code("sshFailure")
         /// Local IO failure (files, processes).
-        case io
+        public static let io = Code("io")
     }
 
     public var code: Code

@@ -45,3 +45,25 @@ import Testing
         #expect(CohortError(.transportLost, "gone", host: "web1").description == "web1: gone")
     }
 }
+
+extension CohortError.Code {
+    /// A code a library user (or a later Cohort module) adds.
+    static let exampleAdded = CohortError.Code("exampleAdded")
+}
+
+@Suite struct ErrorCodeTests {
+    @Test func codesAreGrowableAndKeepTheirNames() {
+        let error = CohortError(.exampleAdded, "new kind of failure")
+        #expect(error.code == .exampleAdded)
+        #expect(error.code != .invalidInput)
+        #expect(CohortError.Code.transportLost.rawValue == "transportLost")
+        let kind: String
+        switch error.code {
+        case .invalidInput: kind = "input"
+        case .exampleAdded: kind = "added"
+        default: kind = "other"
+        }
+        #expect(kind == "added")
+        #expect(CohortExitCode(for: error) == .commandFailed)
+    }
+}

@@ -22,25 +22,11 @@ public struct Cluster: Sendable {
     /// host variable throws here (`file:line: what is wrong`).
     public init(inventory path: String, pattern: String = "all", connection: ConnectionOptions = ConnectionOptions(), options: MapOptions = MapOptions()) throws {
         let inventory = try Inventory.load(path: path)
-        let names = try HostPattern.resolve(pattern, in: inventory)
-        guard !names.isEmpty else { throw CohortError(.noHostsMatched, "host pattern '\(pattern)' matches no host in the inventory") }
-        let sshConfig = try HostConnection.sshConfig(for: connection)
-        hosts = try names.map { name in
-            let vars = inventory.variables(of: name)
-            return (try HostConnection.resolve(host: name, vars: vars, options: connection, sshConfig: sshConfig), try Self.slots(of: name, vars))
-        }
+        hosts = try FleetHosts.select(pattern, in: inventory, options: connection).map { ($0.connection, $0.slots) }
         connectionOptions = connection
         self.options = options
     }
 
-    /// A host's `cohort_slots`, when its inventory sets one.
-    public static func slots(of host: String, _ vars: [(String, InventoryValue)]) throws -> Int? {
-        guard let value = vars.last(where: { $0.0 == "cohort_slots" })?.1 else { return nil }
-        guard let count = value.intValue, count > 0 else {
-            throw CohortError(.invalidInput, "host \(host): cohort_slots must be a positive whole number, not \(value)")
-        }
-        return count
-    }
 
     /// Runs `job` once per input over every core of the fleet; results arrive as they finish.
     /// A job that throws, times out or is lost, or whose input does not encode, yields a failed
