@@ -148,6 +148,7 @@ final class MapPrinter: @unchecked Sendable {
         case .signaled(let number): "killed by signal \(number)"
         case .timedOut: "TIMED OUT"
         case .failedToStart(let why): "could not start: \(why)"
+        case .failed(let why): "failed: \(why)"
         case .lost(let why): "LOST: \(why)"
         }
     }
@@ -163,6 +164,7 @@ final class MapPrinter: @unchecked Sendable {
             case .signaled(let number): ("failed", nil, Int(number))
             case .timedOut: ("timed_out", nil, nil)
             case .failedToStart: ("failed_to_start", nil, nil)
+            case .failed: ("failed", nil, nil)
             case .lost: ("lost", nil, nil)
             case .halted: ("halted", nil, nil)
             }
@@ -171,6 +173,7 @@ final class MapPrinter: @unchecked Sendable {
             ("duration", .double((result.duration.seconds * 1000).rounded() / 1000)), ("attempts", .int(result.attempts)),
         ]
         if case .failedToStart(let why) = result.status { fields.append(("error", .string(why))) }
+        if case .failed(let why) = result.status { fields.append(("error", .string(why))) }
         if case .lost(let why) = result.status { fields.append(("error", .string(why))) }
         return fields + [jsonBytes("stdout", result.stdout.bytes), jsonBytes("stderr", result.stderr.bytes)]
     }

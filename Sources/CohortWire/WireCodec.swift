@@ -1,7 +1,10 @@
 /// Frames: a 4-byte big-endian length, then a 1-byte message type, then the payload.
 public enum Wire {
     /// Bumped on any incompatible change; the handshake refuses a mismatch.
-    public static let protocolVersion: UInt16 = 1
+    /// 2: a kind's result bytes travel in the result frame's payload (not its message), and a
+    /// kind that ran and failed says `failed`. A worker cached by an older build speaks 1 and is
+    /// refused at the handshake, never misread; it is named by another SHA-256 anyway.
+    public static let protocolVersion: UInt16 = 2
     /// Largest frame accepted (type + payload). A bigger length is a corrupt stream.
     public static let maxFrameSize = 16 << 20
     /// Output is sent in chunks no larger than this.

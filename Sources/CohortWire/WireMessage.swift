@@ -62,7 +62,8 @@ public struct ResultFrame: Sendable, Equatable {
         case signaled = 1
         /// The task could not start; `message` says why.
         case failedToStart = 2
-        /// The task kind ran in-process and threw; `message` and `payload` describe the error.
+        /// The task ran and failed (a kind's own failure, not an exit status): `message` says
+        /// why in words, `payload` carries the kind's description of it.
         case failed = 3
     }
 
@@ -71,7 +72,8 @@ public struct ResultFrame: Sendable, Equatable {
     public var outcome: Outcome
     public var code: Int32
     public var message: String
-    /// A kind's typed result (e.g. an encoded Swift job output); empty for shell tasks.
+    /// A kind's result bytes (a Swift job's encoded outputs or failure); empty for shell tasks,
+    /// whose output streams in `output` frames. `message` is only ever words for people.
     public var payload: [UInt8]
     public var durationNanos: UInt64
 

@@ -4,10 +4,11 @@ import Testing
 
 /// How a batch's answer crosses the wire and becomes one result per input: pure, no network.
 @Suite struct BatchAnswerTests {
-    static func result(_ message: String, _ status: MapStatus = .exited(0)) -> MapResult {
+    /// A result whose payload holds `answer`, as protocol 2 carries it.
+    static func result(_ answer: String, _ status: MapStatus = .exited(0)) -> MapResult {
         MapResult(
             index: 0, host: "h1", slot: 1, status: status, stdout: CapturedOutput(), stderr: CapturedOutput(),
-            startedAt: nil, duration: .zero, attempts: 1, message: message)
+            startedAt: nil, duration: .zero, attempts: 1, message: "", payload: Array(answer.utf8))
     }
 
     static func encode<Output: Codable>(_ answer: BatchAnswer<Output>) throws -> String {
@@ -71,5 +72,16 @@ import Testing
     static func type(_ result: Result<Int, JobFailure>) -> String? {
         if case .failure(let failure) = result { return failure.type }
         return nil
+    }
+
+    /// A whole batch that failed comes as status `failed` (it ran and failed), its envelope in
+    /// the payload; it is not confused with a task that could not start.
+    @Test func aFailedBatchIsFailedNotFailedToStart() throws {
+        let envelope = FailureEnvelope(type: "Cohort.unknownJob", message: "no such job", payload: nil)
+        let answer = String(decoding: try JSONEncoder().encode(envelope), as: UTF8.self)
+        let failed = Cluster.decode(Self.result(answer, .failed("Cohort.unknownJob: no such job")), count: 2, as: Int.self).results
+        #expect(failed.allSatisfy { if case .failure(let f) = $0 { f.type == "Cohort.unknownJob" } else { false } })
+        let notStarted = Cluster.decode(Self.result("", .failedToStart("pipe: errno 24")), count: 1, as: Int.self).results
+        #expect(notStarted.allSatisfy { if case .failure(let f) = $0 { f.type == "Cohort.failedToStart" && f.message == "pipe: errno 24" } else { false } })
     }
 }

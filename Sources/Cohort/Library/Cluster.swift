@@ -119,7 +119,7 @@ public struct Cluster: Sendable {
         let failure: JobFailure
         switch result.status {
         case .exited(0):
-            let answer = Data(result.message.utf8)
+            let answer = Data(result.payload)
             if answer.first == UInt8(ascii: "["), let outputs = try? JSONDecoder().decode([Output].self, from: answer), outputs.count == count {
                 return .outputs(outputs)
             }
@@ -136,9 +136,11 @@ public struct Cluster: Sendable {
                 if let none = Output?.none as Any as? Output { return .success(none) }
                 return .failure(JobFailure(type: "Cohort.badOutput", message: "the worker's answer has no output for input \(index)"))
             })
+        case .failed(let message):
+            failure = (try? JSONDecoder().decode(FailureEnvelope.self, from: Data(result.payload)))?.failure
+                ?? JobFailure(type: "Cohort.failed", message: message)
         case .failedToStart(let message):
-            failure = (try? JSONDecoder().decode(FailureEnvelope.self, from: Data(message.utf8)))?.failure
-                ?? JobFailure(type: "Cohort.failedToStart", message: message)
+            failure = JobFailure(type: "Cohort.failedToStart", message: message)
         case .exited(let code): failure = JobFailure(type: "Cohort.failed", message: "worker reported exit \(code)")
         case .signaled(let number): failure = JobFailure(type: "Cohort.signaled", message: "signal \(number)")
         case .timedOut: failure = JobFailure(type: "Cohort.timedOut", message: "ran past the timeout")

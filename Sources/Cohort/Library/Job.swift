@@ -48,7 +48,7 @@ public struct JobResult<Output: Sendable>: Sendable {
     public var result: Result<Output, JobFailure>
 }
 
-/// The wire form of a job's failure, inside the result frame's message.
+/// The wire form of a job's failure, inside the result frame's payload.
 struct FailureEnvelope: Codable {
     var type: String
     var message: String
@@ -71,8 +71,9 @@ struct BatchAnswer<Output: Codable>: Codable {
 }
 
 /// Worker side: the task kind `job`. The payload is the job's name, a newline, and a JSON
-/// array of inputs (a batch); the result's message carries a JSON array of outputs, or a
-/// `BatchAnswer` when an input failed, or a `FailureEnvelope` when the whole batch failed.
+/// array of inputs (a batch); the result's payload carries a JSON array of outputs, or a
+/// `BatchAnswer` when an input failed (outcome `exited`), or a `FailureEnvelope` when the whole
+/// batch failed (outcome `failed`, its words in the message).
 struct JobKind: TaskKind {
     let jobs: [String: any Job.Type]
 
@@ -81,7 +82,7 @@ struct JobKind: TaskKind {
     func start(_ task: TaskFrame) -> TaskStart {
         final class Box: @unchecked Sendable {
             // @unchecked: written before the byte on `done` is written, read after it arrives.
-            var value: (Int32, String) = (1, "")
+            var value: (Int32, Data) = (1, Data())
             var duration: Duration = .zero
         }
         var done: [Int32] = [0, 0]
@@ -103,13 +104,15 @@ struct JobKind: TaskKind {
             close(writeEnd)
         }
         return .inProcess(InProcessTask(doneFD: done[0], attempt: task.attempt) {
-            ResultFrame(
-                taskID: task.id, attempt: task.attempt, outcome: box.value.0 == 0 ? .exited : .failed, code: box.value.0,
-                message: box.value.1, durationNanos: box.duration.nanoseconds)
+            let (code, answer) = box.value
+            let words = code == 0 ? "" : (try? JSONDecoder().decode(FailureEnvelope.self, from: answer)).map { "\($0.type): \($0.message)" } ?? ""
+            return ResultFrame(
+                taskID: task.id, attempt: task.attempt, outcome: code == 0 ? .exited : .failed, code: code,
+                message: words, payload: Array(answer), durationNanos: box.duration.nanoseconds)
         })
     }
 
-    private func run(_ payload: [UInt8]) async -> (Int32, String) {
+    private func run(_ payload: [UInt8]) async -> (Int32, Data) {
         guard let newline = payload.firstIndex(of: UInt8(ascii: "\n")) else {
             return (1, Self.failure(type: "Cohort.badPayload", message: "a job payload is NAME\\nJSON"))
         }
@@ -122,7 +125,7 @@ struct JobKind: TaskKind {
 
     /// Runs a batch: the payload holds a JSON array of inputs, the result one output per input
     /// or, once an input fails, a `BatchAnswer`, so that it does not fail its neighbours.
-    private static func perform<J: Job>(_ type: J.Type, _ input: Data) async -> (Int32, String) {
+    private static func perform<J: Job>(_ type: J.Type, _ input: Data) async -> (Int32, Data) {
         let inputs: [J.Input]
         do { inputs = try JSONDecoder().decode([J.Input].self, from: input) } catch {
             if let failed = try? JSONDecoder().decode([String: String].self, from: input),
@@ -157,8 +160,7 @@ struct JobKind: TaskKind {
             answer!.failures[index] = failure
         }
         do {
-            let encoded = try answer.map { try JSONEncoder().encode($0) } ?? JSONEncoder().encode(outputs)
-            return (0, String(decoding: encoded, as: UTF8.self))
+            return (0, try answer.map { try JSONEncoder().encode($0) } ?? JSONEncoder().encode(outputs))
         } catch {
             return (1, failure(type: "Cohort.badOutput", message: "cannot encode \(J.Output.self): \(error)"))
         }
@@ -168,9 +170,9 @@ struct JobKind: TaskKind {
         FailureEnvelope(type: String(reflecting: Swift.type(of: error)), message: "\(error)", payload: payload?.base64EncodedString())
     }
 
-    static func failure(type: String, message: String, payload: Data? = nil) -> String {
+    static func failure(type: String, message: String, payload: Data? = nil) -> Data {
         let envelope = FailureEnvelope(type: type, message: message, payload: payload.map { $0.base64EncodedString() })
-        return String(decoding: (try? JSONEncoder().encode(envelope)) ?? Data(), as: UTF8.self)
+        return (try? JSONEncoder().encode(envelope)) ?? Data()
     }
 }
 

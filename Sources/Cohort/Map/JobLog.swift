@@ -23,7 +23,7 @@ public enum JobLog {
         case .exited(let code): exitValue = code
         case .signaled(let number): (exitValue, signal) = (0, number)  // as GNU parallel: $? >> 8, $? & 127
         case .timedOut: (exitValue, signal) = (-1, SIGTERM)
-        case .failedToStart, .lost, .halted: exitValue = -1
+        case .failedToStart, .failed, .lost, .halted: exitValue = -1
         }
         // A tab or line end would break the columns (GNU parallel has the same limit); the host
         // name is escaped, the command flattened, so that --resume always reads its own file.

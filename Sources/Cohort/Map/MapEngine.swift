@@ -224,7 +224,8 @@ actor MapEngine {
                 switch frame.outcome {
                 case .exited: status = .exited(frame.code)
                 case .signaled: status = .signaled(frame.code)
-                case .failedToStart, .failed: status = .failedToStart(frame.message)
+                case .failedToStart: status = .failedToStart(frame.message)
+                case .failed: status = .failed(frame.message)
                 }
             }
         case .quarantined(let losses):
@@ -252,7 +253,7 @@ actor MapEngine {
             index: task, host: final?.host, slot: final?.slot, status: status,
             stdout: final?.stdout ?? CapturedOutput(), stderr: final?.stderr ?? CapturedOutput(), startedAt: final?.startedAt,
             duration: .nanoseconds(Int64(final?.frame.durationNanos ?? 0)), attempts: attempt + 1,
-            message: final?.frame.message ?? ""))
+            message: final?.frame.message ?? "", payload: final?.frame.payload ?? []))
         checkHalt(after: status, on: final?.slot)
     }
 

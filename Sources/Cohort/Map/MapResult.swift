@@ -9,6 +9,9 @@ public enum MapStatus: Sendable, Equatable {
     case timedOut
     /// The worker could not start it.
     case failedToStart(String)
+    /// It ran and failed in a way of its kind's own (a Swift job that threw), not by an exit
+    /// status: the words say how; `MapResult.payload` carries the kind's own description.
+    case failed(String)
     /// Its fate is unknown: it kept killing its worker (quarantined) or no host was left.
     case lost(String)
     /// Never started: the run halted first (`--halt`).
@@ -24,6 +27,7 @@ public enum MapStatus: Sendable, Equatable {
         case .signaled(let number): "signal \(number)"
         case .timedOut: "timeout"
         case .failedToStart: "failed-to-start"
+        case .failed: "failed"
         case .lost, .halted: nil
         }
     }
@@ -43,9 +47,10 @@ public struct MapResult: Sendable {
     public var duration: Duration
     /// How many times it was sent to a worker.
     public var attempts: Int
-    /// What the worker said with the result: a Swift job's encoded output or failure, or why
-    /// a task could not start.
+    /// What the worker said with the result, in words: why a task could not start or failed.
     public var message: String = ""
+    /// The kind's result bytes: a Swift job's encoded outputs or failure; empty for shell tasks.
+    public var payload: [UInt8] = []
 }
 
 public enum MapEvent: Sendable {
