@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler"], swiftSettings: swiftSettings),
-        .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortWorkerKit", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortInventoryTests",
             dependencies: ["CohortInventory", "CohortTestSupport"],

@@ -4,4 +4,5 @@ import CohortWorkerKit
 import Glibc
 #endif
 
-exit(WorkerRuntime().run())
+// Restarts in place like a library program's worker, so that both serve the same kinds alike.
+exit(WorkerRuntime.deployed(arguments: CommandLine.arguments).run())

@@ -25,15 +25,38 @@ public final class WorkerRuntime {
     private let kinds: [String: any TaskKind]
     private let restart: (([UInt8]) -> Void)?
     private let resumed: [UInt8]?
+    /// Where frames come from and go to: stdin and stdout (its SSH channel) in a deployed
+    /// worker; one end of a socketpair when a test runs a worker in-process.
+    private let input: Int32
+    private let output: Int32
 
     /// - restart: replaces this process with a fresh worker on the same channel that reads
     ///   `pending` (the frames this one received and has not run) before stdin. Called to stop
     ///   an in-process task, which nothing else can stop; see `WorkerRestart`.
     /// - resumed: given to that successor: the handshake is done, and these bytes come first.
-    public init(kinds: [String: any TaskKind] = ["shell": ShellKind()], restart: (([UInt8]) -> Void)? = nil, resumed: [UInt8]? = nil) {
+    /// - input, output: the channel's file descriptors (0 and 1 for a deployed worker).
+    public init(
+        kinds: [String: any TaskKind] = WorkerRuntime.standardKinds, restart: (([UInt8]) -> Void)? = nil, resumed: [UInt8]? = nil,
+        input: Int32 = 0, output: Int32 = 1
+    ) {
         self.kinds = kinds
         self.restart = restart
         self.resumed = resumed
+        self.input = input
+        self.output = output
+    }
+
+    /// The task kinds every worker serves, `cohort-worker` and a library program alike.
+    public static var standardKinds: [String: any TaskKind] { ["shell": ShellKind()] }
+
+    /// The worker a process started with `arguments` runs: the standard kinds plus `extra`,
+    /// restarting itself in place to stop an in-process task (`WorkerRestart`), and resuming
+    /// where its predecessor stopped when it is such a successor.
+    public static func deployed(arguments: [String], extra: [String: any TaskKind] = [:]) -> WorkerRuntime {
+        WorkerRuntime(
+            kinds: standardKinds.merging(extra) { _, added in added },
+            restart: { WorkerRestart.exec(arguments: arguments, pending: $0) },
+            resumed: WorkerRestart.pending(from: arguments))
     }
 
     /// Runs until the coordinator says shutdown or stdin closes; returns the exit status.
@@ -50,7 +73,7 @@ public final class WorkerRuntime {
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var stdinOpen = true
         while (stdinOpen && !shuttingDown) || !running.isEmpty {
-            var fds = [pollfd(fd: 0, events: stdinOpen && !shuttingDown ? Int16(POLLIN) : 0, revents: 0)]
+            var fds = [pollfd(fd: input, events: stdinOpen && !shuttingDown ? Int16(POLLIN) : 0, revents: 0)]
             var sources: [Source] = []
             for (id, task) in running {
                 for (index, fd) in task.pipes.enumerated() where fd >= 0 {
@@ -66,7 +89,7 @@ public final class WorkerRuntime {
             if poll(&fds, nfds_t(fds.count), wait) < 0, errno != EINTR { return 70 }
 
             if stdinOpen, fds[0].revents != 0 {
-                let n = read(0, &buffer, buffer.count)
+                let n = read(input, &buffer, buffer.count)
                 if n <= 0 {
                     stdinOpen = false
                     stopAll(graceMillis: 2000)
@@ -119,7 +142,7 @@ public final class WorkerRuntime {
                 Self.report("cohort-worker: \(error)")
                 return false
             }
-            let n = read(0, &buffer, buffer.count)
+            let n = read(input, &buffer, buffer.count)
             if n <= 0 { return false }
             decoder.feed(buffer[0..<n])
         }
@@ -250,7 +273,7 @@ public final class WorkerRuntime {
         let frame = Wire.encode(message)
         var offset = 0
         while offset < frame.count {
-            let n = frame[offset...].withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+            let n = frame[offset...].withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 // The coordinator is gone; stdin will close too.

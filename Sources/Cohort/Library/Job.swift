@@ -182,11 +182,6 @@ struct JobKind: TaskKind {
 public func serveJobs(_ jobs: [any Job.Type]) {
     let arguments = CommandLine.arguments
     guard arguments.dropFirst().first == Cluster.workerFlag else { return }
-    let kinds: [String: any TaskKind] = [
-        "shell": ShellKind(), "job": JobKind(jobs: Dictionary(jobs.map { ($0.name, $0) }) { first, _ in first }),
-    ]
-    let runtime = WorkerRuntime(
-        kinds: kinds, restart: { WorkerRestart.exec(arguments: arguments, pending: $0) },
-        resumed: WorkerRestart.pending(from: arguments))
-    exit(runtime.run())
+    let job = JobKind(jobs: Dictionary(jobs.map { ($0.name, $0) }) { first, _ in first })
+    exit(WorkerRuntime.deployed(arguments: arguments, extra: ["job": job]).run())
 }
