@@ -2,7 +2,6 @@ import CohortCore
 import CohortSSH
 import CohortWire
 import Foundation
-import Logging
 import Synchronization
 
 /// Settings of a map run.
@@ -104,68 +103,39 @@ public struct TaskMap: Sendable {
                 journal?.sync()
             }
         }
-        let connections = await withTaskGroup(of: [SSHConnection].self) { group in
+        let fleet = await withTaskGroup(of: [HostWorkers].self) { group in
             for (host, slots) in hosts {
                 group.addTask { await setUp(host, slots: slots, engine: engine, limiter: limiter) }
             }
-            return await group.reduce(into: [SSHConnection]()) { $0 += $1 }
+            return await group.reduce(into: [HostWorkers]()) { $0 += $1 }
         }
         var summary = await engine.waitUntilFinished()
         ticker.cancel()
         journal?.sync()
         summary.skipped = count - todo.count
         await engine.shutdownAll()
-        for connection in connections { await connection.close() }
+        for host in fleet { await host.close() }
         return summary
     }
 
-    private func setUp(_ host: HostConnection, slots: Int?, engine: MapEngine, limiter: ConnectRateLimiter) async -> [SSHConnection] {
-        guard case .ssh(let target) = host else {
-            // A local host: the worker runs here, one process per core, no deployment.
-            let count = options.slots ?? slots ?? ProcessInfo.processInfo.activeProcessorCount
-            do {
-                for _ in 0..<count {
-                    let worker = try LocalWorker(executable: worker.path, arguments: worker.arguments)
-                    let id = await engine.addSlot(host: host.name, process: worker)
-                    Task { await Self.read(worker.events, link: worker, slot: id, engine: engine) }
+    private func setUp(_ host: HostConnection, slots: Int?, engine: MapEngine, limiter: ConnectRateLimiter) async -> [HostWorkers] {
+        do {
+            let workers = try await HostWorkers.open(
+                FleetHost(connection: host, slots: slots), worker: worker, slots: options.slots,
+                sessionsPerConnection: options.sessionsPerConnection, client: client, limiter: limiter)
+            for channel in workers.channels {
+                let id = await engine.addSlot(host: workers.name, process: channel.link)
+                switch channel.events {
+                case .remote(let events): Task { await Self.read(events, link: channel.link, slot: id, engine: engine) }
+                case .local(let events): Task { await Self.read(events, link: channel.link, slot: id, engine: engine) }
                 }
-                await engine.hostReady(host.name, slots: count, uploaded: false)
-            } catch {
-                await engine.hostFailed(host.name, error as? CohortError ?? CohortError(.io, "\(error)", host: host.name))
             }
+            await engine.hostReady(workers.name, slots: workers.channels.count, uploaded: workers.uploaded)
+            return [workers]
+        } catch {
+            await engine.hostFailed(host.name, error as? CohortError ?? CohortError(.io, "\(error)", host: host.name))
             return []
         }
-        var connections: [SSHConnection] = []
-        do {
-            await limiter.acquire()
-            connections.append(try await client.connect(target))
-            let deployStarted = ContinuousClock.now
-            let deployed = try await WorkerDeployer(binary: worker).deploy(on: connections[0], host: target.name)
-            var logger = Logger(label: "cohort.map")
-            logger[metadataKey: "host"] = "\(Printable.escaped(target.name))"
-            logger.debug(
-                "worker \(worker.sha256.prefix(12)) \(deployed.uploaded ? "uploaded (\(worker.bytes.count) bytes)" : "cached") in \(ContinuousClock.now - deployStarted); \(deployed.cores) cores")
-            let count = options.slots ?? slots ?? deployed.cores
-            // Every connection first: a host is either ready with all its slots or failed.
-            let perConnection = max(1, options.sessionsPerConnection)
-            while connections.count * perConnection < count {
-                await limiter.acquire()
-                connections.append(try await client.connect(target))
-            }
-            for index in 0..<count {
-                let process = connections[index / perConnection].open(deployed.command)
-                let id = await engine.addSlot(host: target.name, process: process)
-                Task { await Self.read(process.output, link: process, slot: id, engine: engine) }
-            }
-            await engine.hostReady(target.name, slots: count, uploaded: deployed.uploaded)
-            return connections
-        } catch let error as CohortError {
-            await engine.hostFailed(target.name, error.with(host: target.name))
-        } catch {
-            await engine.hostFailed(target.name, CohortError(.sshFailure, "\(error)", host: target.name))
-        }
-        for connection in connections { await connection.close() }
-        return []
     }
 
     /// Decodes one worker channel into the engine, and reports the slot lost when it ends.

@@ -1,0 +1,79 @@
+import CohortCore
+import CohortSSH
+import Foundation
+import Logging
+
+/// One worker channel of a host: frames go out through `link`, and come back, with how the
+/// worker ended, through `events`.
+struct WorkerChannel: Sendable {
+    enum Events: Sendable {
+        case remote(RemoteProcess)
+        case local(AsyncThrowingStream<ProcessEvent, any Error>)
+    }
+
+    let link: any WorkerLink
+    let events: Events
+}
+
+/// One host of a running fleet: its SSH connection(s), more than one only where sshd's
+/// `MaxSessions` forces it; its deployed worker; and its worker channels, one per slot. Both
+/// kinds of consumer build on it: the pool scheduler of `cohort map` and the library, which
+/// spreads tasks over every slot of every host, and the per-host, in-order drivers of
+/// `cohort copy` and `cohort fetch` (and playbooks), which use one slot of each host.
+struct HostWorkers: Sendable {
+    let name: String
+    let channels: [WorkerChannel]
+    /// Whether the worker had to be uploaded (false: it was cached, or the host is local).
+    let uploaded: Bool
+    private let connections: [SSHConnection]
+
+    /// Connects (at the limiter's pace), deploys the worker and opens `slots` channels (the
+    /// host's cores when nil). Every connection is made before any channel is opened: a host
+    /// is ready with all its slots, or it throws.
+    static func open(
+        _ host: FleetHost, worker: WorkerBinary, slots: Int?, sessionsPerConnection: Int, client: SSHClient,
+        limiter: ConnectRateLimiter
+    ) async throws -> HostWorkers {
+        guard case .ssh(let target) = host.connection else {
+            // A local host: the worker runs here, one process per core, no deployment.
+            let count = slots ?? host.slots ?? ProcessInfo.processInfo.activeProcessorCount
+            var channels: [WorkerChannel] = []
+            for _ in 0..<count {
+                let local = try LocalWorker(executable: worker.path, arguments: worker.arguments)
+                channels.append(WorkerChannel(link: local, events: .local(local.events)))
+            }
+            return HostWorkers(name: host.name, channels: channels, uploaded: false, connections: [])
+        }
+        var connections: [SSHConnection] = []
+        do {
+            await limiter.acquire()
+            connections.append(try await client.connect(target))
+            let deployStarted = ContinuousClock.now
+            let deployed = try await WorkerDeployer(binary: worker).deploy(on: connections[0], host: target.name)
+            var logger = Logger(label: "cohort.fleet")
+            logger[metadataKey: "host"] = "\(Printable.escaped(target.name))"
+            logger.debug(
+                "worker \(worker.sha256.prefix(12)) \(deployed.uploaded ? "uploaded (\(worker.bytes.count) bytes)" : "cached") in \(ContinuousClock.now - deployStarted); \(deployed.cores) cores")
+            let count = slots ?? host.slots ?? deployed.cores
+            let perConnection = max(1, sessionsPerConnection)
+            while connections.count * perConnection < count {
+                await limiter.acquire()
+                connections.append(try await client.connect(target))
+            }
+            let channels = (0..<count).map { index in
+                let process = connections[index / perConnection].open(deployed.command)
+                return WorkerChannel(link: process, events: .remote(process.output))
+            }
+            return HostWorkers(name: host.name, channels: channels, uploaded: deployed.uploaded, connections: connections)
+        } catch {
+            for connection in connections { await connection.close() }
+            if let error = error as? CohortError { throw error.with(host: target.name) }
+            throw CohortError(.sshFailure, "\(error)", host: target.name)
+        }
+    }
+
+    /// Closes the host's connections; channels still open end with a transport error.
+    func close() async {
+        for connection in connections { await connection.close() }
+    }
+}
