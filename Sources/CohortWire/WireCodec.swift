@@ -1,8 +1,9 @@
 /// Frames: a 4-byte big-endian length, then a 1-byte message type, then the payload.
 public enum Wire {
     /// Bumped on any incompatible change; the handshake refuses a mismatch.
-    /// 2: a kind's result bytes travel in the result frame's payload (not its message), and a
-    /// kind that ran and failed says `failed`. A worker cached by an older build speaks 1 and is
+    /// 2: a kind's result bytes travel in the result frame's payload (not its message), a kind
+    /// that ran and failed says `failed`, and a task may stream data both ways (`data`,
+    /// `credit`). A worker cached by an older build speaks 1 and is
     /// refused at the handshake, never misread; it is named by another SHA-256 anyway.
     public static let protocolVersion: UInt16 = 2
     /// Largest frame accepted (type + payload). A bigger length is a corrupt stream.
@@ -11,7 +12,7 @@ public enum Wire {
     public static let maxOutputChunk = 64 << 10
 
     enum Kind: UInt8 {
-        case hello = 1, welcome, task, output, result, heartbeat, cancel, shutdown
+        case hello = 1, welcome, task, output, result, heartbeat, cancel, shutdown, data, credit
     }
 
     public static func encode(_ message: WireMessage) -> [UInt8] {
@@ -58,6 +59,14 @@ public enum Wire {
         case .shutdown(let reason):
             w.u8(Kind.shutdown.rawValue)
             w.string(reason)
+        case .data(let id, let bytes):
+            w.u8(Kind.data.rawValue)
+            w.u64(id)
+            w.bytes(bytes)
+        case .credit(let id, let bytes):
+            w.u8(Kind.credit.rawValue)
+            w.u64(id)
+            w.u32(bytes)
         }
         var frame = [UInt8]()
         frame.reserveCapacity(4 + w.buffer.count)
@@ -96,6 +105,10 @@ public enum Wire {
             message = .cancel(taskID: try r.u64(), graceMillis: try r.u32())
         case .shutdown:
             message = .shutdown(reason: try r.string())
+        case .data:
+            message = .data(taskID: try r.u64(), bytes: try r.bytes())
+        case .credit:
+            message = .credit(taskID: try r.u64(), bytes: try r.u32())
         }
         guard r.isAtEnd else { throw WireError.malformed("\(r.remaining) trailing bytes in a \(kind) frame") }
         return message
@@ -165,43 +178,48 @@ public struct FrameDecoder: Sendable {
     public var pending: ArraySlice<UInt8> { buffer[head...] }
 }
 
-struct WireWriter {
-    var buffer: [UInt8] = []
-    mutating func u8(_ v: UInt8) { buffer.append(v) }
-    mutating func u16(_ v: UInt16) { buffer += [UInt8(v >> 8), UInt8(v & 0xff)] }
-    mutating func u32(_ v: UInt32) { for shift in stride(from: 24, through: 0, by: -8) { buffer.append(UInt8(v >> UInt32(shift) & 0xff)) } }
-    mutating func u64(_ v: UInt64) { for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(v >> UInt64(shift) & 0xff)) } }
-    mutating func bytes(_ b: [UInt8]) {
+/// Big-endian fields, as every frame writes them; public for the codecs of task payloads.
+public struct WireWriter {
+    public private(set) var buffer: [UInt8] = []
+
+    public init() {}
+
+    public mutating func u8(_ v: UInt8) { buffer.append(v) }
+    public mutating func u16(_ v: UInt16) { buffer += [UInt8(v >> 8), UInt8(v & 0xff)] }
+    public mutating func u32(_ v: UInt32) { for shift in stride(from: 24, through: 0, by: -8) { buffer.append(UInt8(v >> UInt32(shift) & 0xff)) } }
+    public mutating func u64(_ v: UInt64) { for shift in stride(from: 56, through: 0, by: -8) { buffer.append(UInt8(v >> UInt64(shift) & 0xff)) } }
+    public mutating func bytes(_ b: [UInt8]) {
         u32(UInt32(b.count))
         buffer += b
     }
-    mutating func string(_ s: String) { bytes(Array(s.utf8)) }
+    public mutating func string(_ s: String) { bytes(Array(s.utf8)) }
 }
 
-struct WireReader {
+/// Reads what `WireWriter` wrote; every read is bounds-checked and throws on a short buffer.
+public struct WireReader {
     let data: ArraySlice<UInt8>
     var offset: Int
 
-    init(_ data: ArraySlice<UInt8>) {
+    public init(_ data: ArraySlice<UInt8>) {
         self.data = data
         offset = data.startIndex
     }
 
-    var isAtEnd: Bool { offset == data.endIndex }
+    public var isAtEnd: Bool { offset == data.endIndex }
     var remaining: Int { data.endIndex - offset }
 
-    mutating func take(_ n: Int) throws(WireError) -> ArraySlice<UInt8> {
+    public mutating func take(_ n: Int) throws(WireError) -> ArraySlice<UInt8> {
         guard n >= 0, remaining >= n else { throw WireError.truncated }
         defer { offset += n }
         return data[offset..<offset + n]
     }
 
-    mutating func u8() throws(WireError) -> UInt8 { try take(1).first! }
-    mutating func u16() throws(WireError) -> UInt16 { try take(2).reduce(0) { $0 << 8 | UInt16($1) } }
-    mutating func u32() throws(WireError) -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
-    mutating func u64() throws(WireError) -> UInt64 { try take(8).reduce(0) { $0 << 8 | UInt64($1) } }
-    mutating func bytes() throws(WireError) -> [UInt8] { Array(try take(Int(try u32()))) }
-    mutating func string() throws(WireError) -> String {
+    public mutating func u8() throws(WireError) -> UInt8 { try take(1).first! }
+    public mutating func u16() throws(WireError) -> UInt16 { try take(2).reduce(0) { $0 << 8 | UInt16($1) } }
+    public mutating func u32() throws(WireError) -> UInt32 { try take(4).reduce(0) { $0 << 8 | UInt32($1) } }
+    public mutating func u64() throws(WireError) -> UInt64 { try take(8).reduce(0) { $0 << 8 | UInt64($1) } }
+    public mutating func bytes() throws(WireError) -> [UInt8] { Array(try take(Int(try u32()))) }
+    public mutating func string() throws(WireError) -> String {
         let raw = try bytes()
         guard let s = String(validating: raw, as: UTF8.self) else { throw WireError.malformed("string is not UTF-8") }
         return s

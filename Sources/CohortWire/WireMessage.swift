@@ -19,6 +19,12 @@ public enum WireMessage: Sendable, Equatable {
     /// Coordinator → worker: exit once running tasks are stopped. `reason` is shown to users
     /// when the coordinator refuses a worker.
     case shutdown(reason: String)
+    /// Either way: the next piece of a task's data stream (a file's bytes); empty bytes end
+    /// the stream. Sent only within the credit the receiver granted.
+    case data(taskID: UInt64, bytes: [UInt8])
+    /// Either way: the receiver of a task's data stream lets the sender send `bytes` more. Flow
+    /// control: neither side ever holds more than the window it granted.
+    case credit(taskID: UInt64, bytes: UInt32)
 }
 
 public struct WorkerFacts: Sendable, Equatable {

@@ -17,6 +17,22 @@ public enum TaskStart {
     case finished(ResultFrame)
     /// Running on a thread of the worker itself (a Swift job).
     case inProcess(InProcessTask)
+    /// Exchanging a data stream with the coordinator (a file put or get), on the worker's loop.
+    case streaming(any StreamingTask)
+}
+
+/// A task that exchanges a data stream with the coordinator while it runs. The runtime hands
+/// it the frames addressed to it and sends the frames it returns; the task is done once one of
+/// them is its result. Everything it does is quick local IO, so it runs on the worker's loop.
+public protocol StreamingTask: AnyObject {
+    /// Frames to send as it starts: a credit asking for data, data, or at once its result.
+    func start() -> [WireMessage]
+    /// The next piece of the stream the coordinator sends (empty: the end).
+    func received(_ bytes: [UInt8]) -> [WireMessage]
+    /// The coordinator lets it send `bytes` more.
+    func granted(_ bytes: UInt32) -> [WireMessage]
+    /// Cancelled, or the channel closed: undo what is half done and answer.
+    func cancel() -> [WireMessage]
 }
 
 /// A task that runs inside the worker process, off the worker's loop so that the loop goes on

@@ -16,6 +16,8 @@ public final class WorkerRuntime {
     private var running: [UInt64: RunningTask] = [:]
     /// Tasks running on threads of this process (Swift jobs), with their start times.
     private var inProcess: [UInt64: (task: InProcessTask, started: UInt64)] = [:]
+    /// Tasks streaming data with the coordinator (file puts and gets).
+    private var streaming: [UInt64: any StreamingTask] = [:]
     /// Tasks sent ahead by the coordinator; a worker is one slot and runs one task at a time.
     private var queued: [TaskFrame] = []
     private var heartbeat: UInt64 = 0
@@ -47,7 +49,9 @@ public final class WorkerRuntime {
     }
 
     /// The task kinds every worker serves, `cohort-worker` and a library program alike.
-    public static var standardKinds: [String: any TaskKind] { ["shell": ShellKind()] }
+    public static var standardKinds: [String: any TaskKind] {
+        ["shell": ShellKind(), "file.put": PutFileKind(), "file.get": GetFileKind(), "file.list": ListFilesKind()]
+    }
 
     /// The worker a process started with `arguments` runs: the standard kinds plus `extra`,
     /// restarting itself in place to stop an in-process task (`WorkerRestart`), and resuming
@@ -171,6 +175,11 @@ public final class WorkerRuntime {
                 }
                 running[id]?.terminate(graceMillis: grace)
                 if inProcess[id] != nil { abandon(id) }
+                if let task = streaming[id] { sendStreaming(id, task.cancel()) }
+            case .data(let id, let bytes):
+                if let task = streaming[id] { sendStreaming(id, task.received(bytes)) }
+            case .credit(let id, let bytes):
+                if let task = streaming[id] { sendStreaming(id, task.granted(bytes)) }
             case .heartbeat(let sequence):
                 send(.heartbeat(sequence: sequence))
             case .shutdown:
@@ -189,7 +198,7 @@ public final class WorkerRuntime {
     }
 
     private func startNext() {
-        while running.isEmpty, inProcess.isEmpty, !queued.isEmpty, !shuttingDown {
+        while running.isEmpty, inProcess.isEmpty, streaming.isEmpty, !queued.isEmpty, !shuttingDown {
             start(queued.removeFirst())
         }
     }
@@ -208,6 +217,20 @@ public final class WorkerRuntime {
             send(.result(result))
         case .inProcess(let task):
             inProcess[frame.id] = (task, Clock.now())
+        case .streaming(let task):
+            streaming[frame.id] = task
+            sendStreaming(frame.id, task.start())
+        }
+    }
+
+    /// Sends a streaming task's frames; its result ends it, and the next task may start.
+    private func sendStreaming(_ id: UInt64, _ frames: [WireMessage]) {
+        for frame in frames {
+            send(frame)
+            if case .result = frame {
+                streaming[id] = nil
+                startNext()
+            }
         }
     }
 
@@ -267,6 +290,8 @@ public final class WorkerRuntime {
     private func stopAll(graceMillis: UInt32) {
         queued.removeAll()
         for id in running.keys { running[id]?.terminate(graceMillis: graceMillis) }
+        // A half-written file is removed now: the channel is gone, no more data will come.
+        for (id, task) in streaming { sendStreaming(id, task.cancel()) }
     }
 
     private func send(_ message: WireMessage) {

@@ -141,7 +141,7 @@ actor MapEngine {
             }
             perform(scheduler.resultArrived(
                 slot: id, task: task, attempt: Int(frame.attempt), durationNanos: frame.durationNanos, now: now))
-        case .heartbeat, .hello, .welcome, .task, .cancel, .shutdown:
+        case .heartbeat, .hello, .welcome, .task, .cancel, .shutdown, .data, .credit:
             break
         }
     }
