@@ -9,6 +9,8 @@ final class ExecChannel: @unchecked Sendable {
     private enum State { case opening, starting, running, closing, done }
 
     private var state = State.opening
+    /// The exec request is out and its reply not yet in (see `advance`'s `mayStart`).
+    private(set) var isMidStart = false
     private var channel: OpaquePointer?
     private let command: String
     /// Bytes queued for the remote stdin, written as the window allows.
@@ -39,8 +41,12 @@ final class ExecChannel: @unchecked Sendable {
     var isDone: Bool { state == .done }
     var isPausedByConsumer: Bool { state == .running && !output.reserve() }
 
-    /// Makes what progress it can; returns whether anything happened.
-    func advance(session: OpaquePointer, buffer: inout [UInt8]) throws(SSHCallError) -> Bool {
+    /// Makes what progress it can; returns whether anything happened. `mayStart`: whether it
+    /// may send its exec request now. libssh2 1.10 cannot wait for two exec replies on one
+    /// session at once: a reply read for one channel while another waits makes the waiter
+    /// fail ("Failed waiting for channel success", error -1), so its driver lets one channel
+    /// start at a time.
+    func advance(session: OpaquePointer, buffer: inout [UInt8], mayStart: Bool = true) throws(SSHCallError) -> Bool {
         switch state {
         case .opening:
             guard let opened = cohort_libssh2_channel_open_session(session) else {
@@ -51,7 +57,15 @@ final class ExecChannel: @unchecked Sendable {
             state = .starting
             return true
         case .starting:
-            guard try LibSSH2.check(cohort_libssh2_channel_exec(channel, command), session, "exec") != nil else { return false }
+            guard isMidStart || mayStart else { return false }
+            isMidStart = true
+            let started: Int32?
+            do throws(SSHCallError) { started = try LibSSH2.check(cohort_libssh2_channel_exec(channel, command), session, "exec") } catch {
+                isMidStart = false
+                throw error
+            }
+            guard started != nil else { return false }
+            isMidStart = false
             state = .running
             return true
         case .running:
@@ -148,6 +162,7 @@ final class ExecChannel: @unchecked Sendable {
 
     func fail(_ error: CohortError) {
         state = .done
+        isMidStart = false
         output.finish(.failure(error))
     }
 

@@ -159,7 +159,10 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             rounds += 1
             for channel in channels {
                 do {
-                    if try channel.advance(session: session, buffer: &readBuffer) { progressed = true }
+                    let starter = channels.first(where: \.isMidStart)
+                    if try channel.advance(session: session, buffer: &readBuffer, mayStart: starter == nil || starter === channel) {
+                        progressed = true
+                    }
                 } catch let error where error.isChannelLevel {
                     channel.fail(CohortError(.noExitStatus, "channel failed: \(error.message)", host: target.name))
                 } catch {
