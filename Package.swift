@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "CohortCLI",
             dependencies: [
-                "Cohort", "CohortCore", "CohortInventory", "CohortSSH",
+                "Cohort", "CohortCore", "CohortInventory", "CohortSSH", "CohortWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,226 @@
+import CohortCore
+import CohortSSH
+import CohortWire
+import Foundation
+
+/// `cohort copy`: local files and trees to every host at once, each file landing atomically,
+/// a file whose content is already there not sent again.
+public struct FileCopy: Sendable {
+    public struct Options: Sendable {
+        public var recursive = false
+        /// Copy what links point to rather than the links (rsync's `-L`).
+        public var followLinks = false
+        /// Mode for every file (directories keep theirs); nil keeps each file's own.
+        public var mode: UInt32?
+        /// Names or numeric ids; empty keeps the remote user's.
+        public var owner = ""
+        public var group = ""
+        public var connectRate: Double = 50
+
+        public init() {}
+    }
+
+    /// One file (or directory, or link) on one host.
+    public struct FileReport: Sendable {
+        public var host: String
+        public var path: String
+        /// nil when it failed (`failure` says why).
+        public var outcome: FileOutcome?
+        public var failure: String?
+        public var bytesSent: UInt64
+    }
+
+    /// How a host ended: what changed, what was already right, what failed, or why the host
+    /// could not be copied to at all.
+    public struct HostReport: Sendable {
+        public var host: String
+        public var changed = 0
+        public var unchanged = 0
+        public var failed: [(path: String, reason: String)] = []
+        public var bytesSent: UInt64 = 0
+        public var error: CohortError?
+    }
+
+    /// Files up to this size travel inside their put request: no credit round trip.
+    static let inlineLimit = 64 << 10
+
+    public let hosts: [FleetHost]
+    public let sources: [String]
+    public let destination: String
+    public let options: Options
+    public let worker: WorkerBinary
+    let items: [[LocalItem]]
+    let client: SSHClient
+
+    /// Reads every source first: a missing one, or a directory without `-r`, throws (exit 4)
+    /// before any host is contacted.
+    public init(hosts: [FleetHost], sources: [String], destination: String, options: Options, worker: WorkerBinary, client: SSHClient = SSHClient()) throws {
+        guard !sources.isEmpty else { throw CohortError(.invalidInput, "nothing to copy: cohort copy PATTERN SRC... DEST") }
+        guard !destination.isEmpty else { throw CohortError(.invalidInput, "the destination is empty") }
+        self.hosts = hosts
+        self.sources = sources
+        self.destination = destination
+        self.options = options
+        self.worker = worker
+        self.client = client
+        items = try sources.map { try LocalTree.scan($0, recursive: options.recursive, followLinks: options.followLinks) }
+    }
+
+    public func run(onFile: @escaping @Sendable (FileReport) -> Void = { _ in }) async -> [HostReport] {
+        let limiter = ConnectRateLimiter(perSecond: options.connectRate)
+        var sessions: [HostSession] = []
+        var reports: [HostReport] = []
+        await withTaskGroup(of: (HostSession?, HostReport?).self) { group in
+            for host in hosts {
+                group.addTask {
+                    do { return (try await HostSession.open(host, worker: worker, client: client, limiter: limiter), nil) } catch {
+                        return (nil, HostReport(host: host.name, error: error as? CohortError ?? CohortError(.io, "\(error)", host: host.name)))
+                    }
+                }
+            }
+            for await (session, failure) in group {
+                if let session { sessions.append(session) }
+                if let failure { reports.append(failure) }
+            }
+        }
+        // Where DEST stands on each host decides where each source lands there.
+        let needsDirectory = CopyPlacement.needsDirectory(sources: sources.count, destination: destination)
+        await forEach(sessions) { session in
+            do {
+                if needsDirectory {
+                    let request = PutRequest(path: destination, entry: FileEntry(components: [], kind: .directory, mode: 0o755))
+                    let result = try await session.conversation.call(kind: "file.put", payload: request.encoded())
+                    guard result.outcome == .exited else { throw CohortError(.io, result.message, host: session.name) }
+                    session.destinationIsDirectory = true
+                } else {
+                    let result = try await session.conversation.call(kind: "file.list", payload: GetRequest(path: destination).encoded())
+                    let entries = result.outcome == .exited ? (try? FileEntry.decode(result.payload)) ?? [] : []
+                    session.destinationIsDirectory = entries.first?.kind == .directory
+                }
+            } catch {
+                session.fail(error)
+            }
+        }
+        for (index, source) in sources.enumerated() {
+            var batch: [(LocalItem, [UInt8]?)] = []
+            var batchBytes = 0
+            for item in items[index] {
+                if item.kind == .file, item.size > UInt64(Self.inlineLimit) {
+                    await sendBatch(batch, source: source, sessions: sessions, onFile: onFile)
+                    batch = []
+                    batchBytes = 0
+                    await stream(item, source: source, sessions: sessions, onFile: onFile)
+                    continue
+                }
+                let content: [UInt8]? = item.kind == .file ? Array((FileManager.default.contents(atPath: item.path)) ?? Data()) : nil
+                batch.append((item, content))
+                batchBytes += content?.count ?? 0
+                if batchBytes >= 4 << 20 || batch.count >= 512 {
+                    await sendBatch(batch, source: source, sessions: sessions, onFile: onFile)
+                    batch = []
+                    batchBytes = 0
+                }
+            }
+            await sendBatch(batch, source: source, sessions: sessions, onFile: onFile)
+        }
+        for session in sessions {
+            await session.conversation.shutdown()
+            await session.workers.close()
+            reports.append(session.report)
+        }
+        let order = Dictionary(uniqueKeysWithValues: hosts.enumerated().map { ($1.name, $0) })
+        return reports.sorted { (order[$0.host] ?? 0) < (order[$1.host] ?? 0) }
+    }
+
+    private func request(for item: LocalItem, at path: String, sha256: String = "", inline: [UInt8]? = nil) -> PutRequest {
+        var entry = FileEntry(components: [], kind: item.kind, mode: item.mode, size: item.size, linkTarget: item.linkTarget)
+        if item.kind == .file, let mode = options.mode { entry.mode = mode }
+        return PutRequest(path: path, entry: entry, sha256: sha256, owner: options.owner, group: options.group, inline: inline)
+    }
+
+    private func remotePath(_ item: LocalItem, _ source: String, _ session: HostSession) -> String {
+        CopyPlacement.remotePath(
+            for: item, source: source, sources: sources.count, destination: destination,
+            destinationIsDirectory: session.destinationIsDirectory)
+    }
+
+    /// Directories, links and small files: every request of the batch goes out at once to
+    /// each host (the worker runs them in order), then the answers are read.
+    private func sendBatch(
+        _ batch: [(LocalItem, [UInt8]?)], source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void
+    ) async {
+        guard !batch.isEmpty else { return }
+        let hashes = batch.map { _, content in content.map(LocalTree.sha256Hex) }
+        await forEach(sessions) { session in
+            var pending: [(String, UInt64, AsyncStream<WireMessage>)] = []
+            for (offset, (item, content)) in batch.enumerated() {
+                let path = remotePath(item, source, session)
+                let hash = hashes[offset] ?? ""
+                let (_, frames) = await session.conversation.open(
+                    kind: "file.put", payload: request(for: item, at: path, sha256: hash, inline: content).encoded())
+                pending.append((path, UInt64(content?.count ?? 0), frames))
+            }
+            for (path, size, frames) in pending {
+                var result: ResultFrame?
+                for await frame in frames { if case .result(let answer) = frame { result = answer } }
+                await session.record(path: path, result: result, bytes: size, onFile: onFile)
+            }
+        }
+    }
+
+    /// A big file: hashed once, then read once for every host that asks for its data.
+    private func stream(_ item: LocalItem, source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void) async {
+        let alive = sessions.filter { $0.error == nil }
+        guard !alive.isEmpty else { return }
+        let hash: String
+        do { hash = try LocalTree.sha256(of: item.path) } catch {
+            for session in alive { await session.record(path: remotePath(item, source, session), failure: "\(error)", onFile: onFile) }
+            return
+        }
+        let feeder = ChunkFeeder(path: item.path, hosts: alive.map(\.name))
+        await forEach(alive) { session in
+            let path = remotePath(item, source, session)
+            let (id, frames) = await session.conversation.open(kind: "file.put", payload: request(for: item, at: path, sha256: hash).encoded())
+            var credit: UInt64 = 0
+            var next = 0
+            var sent: UInt64 = 0
+            var finished = false
+            // A chunk taken from the feeder that the credit did not yet allow to send.
+            var held: [UInt8]?
+            var result: ResultFrame?
+            for await frame in frames {
+                switch frame {
+                case .credit(_, let bytes):
+                    credit += UInt64(bytes)
+                    while !finished {
+                        if held == nil { held = await feeder.chunk(next, for: session.name) }
+                        guard let chunk = held else {
+                            await session.conversation.send(.data(taskID: id, bytes: []))
+                            finished = true
+                            await feeder.leave(session.name)
+                            break
+                        }
+                        guard UInt64(chunk.count) <= credit else { break }
+                        await session.conversation.send(.data(taskID: id, bytes: chunk))
+                        held = nil
+                        credit -= UInt64(chunk.count)
+                        sent += UInt64(chunk.count)
+                        next += 1
+                    }
+                case .result(let answer):
+                    result = answer
+                default:
+                    continue
+                }
+            }
+            await feeder.leave(session.name)
+            await session.record(path: path, result: result, bytes: sent, onFile: onFile)
+        }
+    }
+
+    private func forEach(_ sessions: [HostSession], _ body: @escaping @Sendable (HostSession) async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            for session in sessions where session.error == nil { group.addTask { await body(session) } }
+        }
+    }
+}

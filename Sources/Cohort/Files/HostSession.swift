@@ -1,0 +1,72 @@
+import CohortCore
+import CohortSSH
+import CohortWire
+import Synchronization
+
+/// One host of a copy or fetch: its worker (one slot), driven in order, and its tally.
+final class HostSession: Sendable {
+    let name: String
+    let workers: HostWorkers
+    let conversation: WorkerConversation
+    private struct State {
+        var destinationIsDirectory = false
+        var report: FileCopy.HostReport
+    }
+    private let state: Mutex<State>
+
+    private init(name: String, workers: HostWorkers, conversation: WorkerConversation) {
+        self.name = name
+        self.workers = workers
+        self.conversation = conversation
+        state = Mutex(State(report: FileCopy.HostReport(host: name)))
+    }
+
+    static func open(_ host: FleetHost, worker: WorkerBinary, client: SSHClient, limiter: ConnectRateLimiter) async throws -> HostSession {
+        let workers = try await HostWorkers.open(host, worker: worker, slots: 1, sessionsPerConnection: 1, client: client, limiter: limiter)
+        guard let channel = workers.channels.first else { throw CohortError(.io, "no worker channel", host: host.name) }
+        let conversation = WorkerConversation(host: host.name, channel: channel, binary: worker)
+        do { try await conversation.start() } catch {
+            await workers.close()
+            throw error
+        }
+        return HostSession(name: host.name, workers: workers, conversation: conversation)
+    }
+
+    var destinationIsDirectory: Bool {
+        get { state.withLock { $0.destinationIsDirectory } }
+        set { state.withLock { $0.destinationIsDirectory = newValue } }
+    }
+
+    var error: CohortError? { state.withLock { $0.report.error } }
+    var report: FileCopy.HostReport { state.withLock { $0.report } }
+
+    /// The host is lost (or refused a step it cannot do without): nothing more is sent to it.
+    func fail(_ error: any Error) {
+        let typed = error as? CohortError ?? CohortError(.io, "\(error)", host: name)
+        state.withLock { if $0.report.error == nil { $0.report.error = typed.with(host: name) } }
+    }
+
+    /// A file's answer (nil: the channel ended first, the host is lost).
+    func record(path: String, result: ResultFrame?, bytes: UInt64, onFile: @Sendable (FileCopy.FileReport) -> Void) async {
+        guard let result else {
+            fail(await conversation.failure)
+            return
+        }
+        if result.outcome == .exited {
+            let word = String(decoding: result.payload.prefix { $0 != 0 }, as: UTF8.self)
+            let outcome = FileOutcome(rawValue: word) ?? .changed
+            state.withLock {
+                if outcome == .changed { $0.report.changed += 1 } else { $0.report.unchanged += 1 }
+                $0.report.bytesSent += bytes
+            }
+            onFile(FileCopy.FileReport(host: name, path: path, outcome: outcome, failure: nil, bytesSent: bytes))
+        } else {
+            record(path: path, failure: result.message.isEmpty ? "failed" : result.message, onFile: onFile)
+        }
+    }
+
+    func record(path: String, failure: String, onFile: @Sendable (FileCopy.FileReport) -> Void) {
+        state.withLock { $0.report.failed.append((path, failure)) }
+        onFile(FileCopy.FileReport(host: name, path: path, outcome: nil, failure: failure, bytesSent: 0))
+    }
+}

@@ -1,0 +1,134 @@
+import CohortCore
+import CohortWire
+import Foundation
+
+/// Where `cohort fetch` writes: `LOCALDIR/HOST/...`, walked one component at a time with
+/// `openat` and `O_NOFOLLOW`, so that nothing a host sends (a `..`, an absolute path, a name
+/// with `/`, a symlink it planted and then a file "inside" it) can write outside the folder.
+struct LocalFolder {
+    let fd: Int32
+    let path: String
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    /// Opens `root`, making it if needed.
+    static func open(_ root: String) throws(CohortError) -> LocalFolder {
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw CohortError(.invalidInput, "cannot use as the local folder: \(String(cString: strerror(errno)))", file: root) }
+        return LocalFolder(fd: fd, path: root)
+    }
+
+    func close() { Glibc.close(fd) }
+
+    /// The folder `components` below this one, made as needed; never through a symlink.
+    func folder(_ components: [String]) throws(CohortError) -> LocalFolder {
+        var current = LocalFolder(fd: dup(fd), path: path)
+        for component in components {
+            guard FileEntry.isSafe(component) else {
+                current.close()
+                throw CohortError(.invalidInput, "refused a name from the host: '\(Printable.escaped(component))'")
+            }
+            if mkdirat(current.fd, component, 0o755) != 0, errno != EEXIST {
+                let reason = String(cString: strerror(errno))
+                current.close()
+                throw CohortError(.io, "cannot create \(current.path)/\(component): \(reason)")
+            }
+            let next = openat(current.fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let reason = String(cString: strerror(errno))
+            current.close()
+            guard next >= 0 else {
+                throw CohortError(.io, "refused to write through \(current.path)/\(component): \(errno == ELOOP || errno == ENOTDIR ? "it is not a real directory (a symlink?)" : reason)")
+            }
+            current = LocalFolder(fd: next, path: current.path + "/" + component)
+        }
+        return current
+    }
+
+    /// The hex SHA-256 of `name` here when it is a regular file (not followed through a link).
+    func sha256(of name: String) -> String? {
+        let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard file >= 0 else { return nil }
+        let handle = FileHandle(fileDescriptor: file, closeOnDealloc: true)
+        var hasher = CryptoSHA256()
+        while true {
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { break }
+            hasher.update(chunk)
+        }
+        return hasher.hex
+    }
+
+    /// A file being written as `name` here, invisible under that name until it is whole.
+    func landing(_ name: String) throws(CohortError) -> LocalLanding {
+        guard FileEntry.isSafe(name) else { throw CohortError(.invalidInput, "refused a name from the host: '\(Printable.escaped(name))'") }
+        for attempt in 0..<100 {
+            let temporary = ".\(name).cohort-\(getpid())-\(attempt)"
+            let file = openat(fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if file >= 0 { return LocalLanding(folder: self, name: name, temporary: temporary, fd: file) }
+            guard errno == EEXIST else { throw CohortError(.io, "cannot write in \(path): \(String(cString: strerror(errno)))") }
+        }
+        throw CohortError(.io, "cannot make a temporary file in \(path)")
+    }
+
+    /// Makes `name` a link to `target`; false when it already was one.
+    @discardableResult
+    func symlink(_ name: String, to target: String) throws(CohortError) -> Bool {
+        guard FileEntry.isSafe(name), !target.utf8.contains(0) else { throw CohortError(.invalidInput, "refused a link from the host: '\(Printable.escaped(name))'") }
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlinkat(fd, name, &buffer, 4096)
+        if n >= 0, String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == target { return false }
+        let temporary = ".\(name).cohort-link-\(getpid())"
+        unlinkat(fd, temporary, 0)
+        guard symlinkat(target, fd, temporary) == 0, renameat(fd, temporary, fd, name) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlinkat(fd, temporary, 0)
+            throw CohortError(.io, "cannot create the link \(path)/\(name): \(reason)")
+        }
+        return true
+    }
+}
+
+/// A local file being fetched: written under a temporary name, fsync'd, then renamed into
+/// place; removed if the fetch fails.
+struct LocalLanding {
+    let folder: LocalFolder
+    let name: String
+    let temporary: String
+    let fd: Int32
+
+    func write(_ bytes: [UInt8]) throws(CohortError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CohortError(.io, "cannot write \(folder.path)/\(name): \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+
+    func land(mode: UInt32) throws(CohortError) {
+        fchmod(fd, mode_t(mode & 0o7777))
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            abandon()
+            throw CohortError(.io, "cannot write \(folder.path)/\(name): \(reason)")
+        }
+        Glibc.close(fd)
+        guard renameat(folder.fd, temporary, folder.fd, name) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlinkat(folder.fd, temporary, 0)
+            throw CohortError(.io, "cannot replace \(folder.path)/\(name): \(reason)")
+        }
+    }
+
+    func abandon() {
+        Glibc.close(fd)
+        unlinkat(folder.fd, temporary, 0)
+    }
+}

@@ -1,0 +1,102 @@
+import CohortCore
+import CohortWire
+import Crypto
+import Foundation
+
+/// SHA-256 fed in pieces, as hex (swift-crypto's, which the worker cannot link).
+struct CryptoSHA256 {
+    private var hasher = SHA256()
+
+    mutating func update(_ data: Data) { hasher.update(data: data) }
+
+    var hex: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
+}
+
+/// A local file or tree to copy, read before anything is sent: a missing source, or a
+/// directory given without `-r`, is bad input (exit 4) and nothing runs.
+public struct LocalItem: Sendable, Equatable {
+    /// Where it is here.
+    public var path: String
+    /// Where it goes, relative to the copy of its source: empty for the source itself.
+    public var components: [String]
+    public var kind: FileKind
+    public var mode: UInt32
+    public var size: UInt64
+    public var linkTarget: String
+}
+
+public enum LocalTree {
+    /// The source and, with `recursive`, everything below it (sorted, parents first).
+    /// `followLinks` copies what links point to instead of the links (rsync's `-L`).
+    public static func scan(_ source: String, recursive: Bool, followLinks: Bool) throws(CohortError) -> [LocalItem] {
+        var items: [LocalItem] = []
+        func visit(_ path: String, _ components: [String]) throws(CohortError) {
+            var info = stat()
+            let found = followLinks ? stat(path, &info) : lstat(path, &info)
+            guard found == 0 else { throw CohortError(.invalidInput, "cannot read: \(String(cString: strerror(errno)))", file: path) }
+            let kind: FileKind
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: kind = .file
+            case S_IFDIR: kind = .directory
+            case S_IFLNK: kind = .symlink
+            default: throw CohortError(.invalidInput, "not a file, directory or link", file: path)
+            }
+            let target = kind == .symlink ? ((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "") : ""
+            items.append(LocalItem(
+                path: path, components: components, kind: kind, mode: UInt32(info.st_mode & 0o7777),
+                size: kind == .file ? UInt64(info.st_size) : 0, linkTarget: target))
+            guard kind == .directory else { return }
+            guard recursive else { throw CohortError(.invalidInput, "is a directory (give -r to copy it with what it holds)", file: path) }
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
+                throw CohortError(.invalidInput, "cannot list: \(error.localizedDescription)", file: path)
+            }
+            for name in names { try visit(path + "/" + name, components + [name]) }
+        }
+        try visit(source, [])
+        return items
+    }
+
+    /// The hex SHA-256 of a local file (read once, shared by every host).
+    static func sha256(of path: String) throws(CohortError) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CohortError(.io, "cannot read", file: path) }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while true {
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func sha256Hex(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The last path component of a source, as `cp` names its copy inside a directory.
+    static func baseName(_ path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        return trimmed.split(separator: "/").last.map(String.init) ?? String(trimmed)
+    }
+}
+
+/// Where each source lands on one host, as `cp` decides it: inside DEST when DEST is a
+/// directory there (or must be one: several sources, or DEST ends in `/`), else at DEST.
+public enum CopyPlacement {
+    public static func remotePath(
+        for item: LocalItem, source: String, sources: Int, destination: String, destinationIsDirectory: Bool
+    ) -> String {
+        let intoDirectory = destinationIsDirectory || sources > 1 || destination.hasSuffix("/")
+        var base = destination
+        while base.count > 1, base.hasSuffix("/") { base.removeLast() }
+        let root = intoDirectory ? (base == "/" ? "/" : base + "/") + LocalTree.baseName(source) : base
+        return ([root] + item.components).joined(separator: "/")
+    }
+
+    /// Whether DEST must be a directory whatever is there now.
+    public static func needsDirectory(sources: Int, destination: String) -> Bool {
+        sources > 1 || destination.hasSuffix("/")
+    }
+}

@@ -1,0 +1,137 @@
+import CohortCore
+import CohortSSH
+import CohortWire
+import Foundation
+
+/// One worker channel driven in order by one consumer (a copy, a fetch, later a playbook):
+/// the handshake, then tasks whose frames (results, data, credit) are routed to whoever
+/// started them. The pool scheduler drives slots its own way (`MapEngine`); this is the
+/// second kind of consumer of `HostWorkers`.
+actor WorkerConversation {
+    private let host: String
+    private let link: any WorkerLink
+    private var handshake: CoordinatorHandshake
+    private var ready: CheckedContinuation<Void, any Error>?
+    private var isReady = false
+    private var inboxes: [UInt64: AsyncStream<WireMessage>.Continuation] = [:]
+    private var nextID: UInt64 = 1
+    /// Set once the channel has ended: every open task, and every later one, fails with it.
+    private var ended: CohortError?
+
+    init(host: String, channel: WorkerChannel, binary: WorkerBinary) {
+        self.host = host
+        link = channel.link
+        handshake = CoordinatorHandshake(expectedOS: binary.os, expectedArch: binary.arch)
+        let events = channel.events
+        Task { await self.pump(events) }
+    }
+
+    /// Waits for the worker's hello and accepts it (or throws why it was refused).
+    func start() async throws {
+        if isReady { return }
+        if let ended { throw ended }
+        try await withCheckedThrowingContinuation { ready = $0 }
+    }
+
+    /// Sends a task; its frames arrive on the returned stream, which ends after its result
+    /// (or early, when the channel ends: then `failure` says why).
+    func open(kind: String, payload: [UInt8]) -> (id: UInt64, frames: AsyncStream<WireMessage>) {
+        let id = nextID
+        nextID += 1
+        let (stream, continuation) = AsyncStream<WireMessage>.makeStream()
+        if ended != nil {
+            continuation.finish()
+        } else {
+            inboxes[id] = continuation
+            link.send(Wire.encode(.task(TaskFrame(id: id, attempt: 0, kind: kind, payload: payload))))
+        }
+        return (id, stream)
+    }
+
+    func send(_ message: WireMessage) {
+        guard ended == nil else { return }
+        link.send(Wire.encode(message))
+    }
+
+    /// Why the channel ended, for a task whose stream ended without a result.
+    var failure: CohortError { ended ?? CohortError(.transportLost, "the worker channel ended", host: host) }
+
+    /// Sends a task and waits for its result; for kinds with no data stream.
+    func call(kind: String, payload: [UInt8]) async throws -> ResultFrame {
+        let (_, frames) = open(kind: kind, payload: payload)
+        for await frame in frames {
+            if case .result(let result) = frame { return result }
+        }
+        throw failure
+    }
+
+    func shutdown() {
+        send(.shutdown(reason: "done"))
+        link.closeInput()
+    }
+
+    private func pump(_ events: WorkerChannel.Events) async {
+        var decoder = FrameDecoder()
+        var errors: [UInt8] = []
+        var reason = "the worker channel closed"
+        do {
+            switch events {
+            case .remote(let stream): for try await event in stream { try receive(event, &decoder, &errors, &reason) }
+            case .local(let stream): for try await event in stream { try receive(event, &decoder, &errors, &reason) }
+            }
+        } catch let error as CohortError {
+            reason = error.message
+        } catch {
+            reason = "\(error)"
+        }
+        end(CohortError(.transportLost, reason, host: host))
+    }
+
+    private func receive(_ event: ProcessEvent, _ decoder: inout FrameDecoder, _ errors: inout [UInt8], _ reason: inout String) throws {
+        switch event {
+        case .stdout(let bytes):
+            decoder.feed(bytes)
+            while let message = try decoder.next() { route(message) }
+        case .stderr(let bytes):
+            errors = Array((errors + bytes).suffix(2048))
+        case .exit(let status):
+            let said = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            reason = "worker ended (\(status))" + (said.isEmpty ? "" : ": \(said)")
+        }
+    }
+
+    private func route(_ message: WireMessage) {
+        if !isReady {
+            switch handshake.receive(message) {
+            case .accept(_, let reply):
+                link.send(Wire.encode(reply))
+                isReady = true
+                ready?.resume()
+                ready = nil
+            case .refuse(let reason, let reply):
+                link.send(Wire.encode(reply))
+                link.closeInput()
+                end(CohortError(.invalidInput, reason, host: host))
+            }
+            return
+        }
+        switch message {
+        case .result(let result):
+            inboxes[result.taskID]?.yield(message)
+            inboxes.removeValue(forKey: result.taskID)?.finish()
+        case .data(let id, _), .credit(let id, _), .output(let id, _, _):
+            inboxes[id]?.yield(message)
+        default:
+            break
+        }
+    }
+
+    private func end(_ error: CohortError) {
+        guard ended == nil else { return }
+        ended = error
+        ready?.resume(throwing: error)
+        ready = nil
+        for inbox in inboxes.values { inbox.finish() }
+        inboxes.removeAll()
+    }
+}

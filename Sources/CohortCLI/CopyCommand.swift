@@ -1,0 +1,144 @@
+import ArgumentParser
+import Cohort
+import CohortCore
+import CohortInventory
+import CohortWire
+import Foundation
+
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy local files (directories with -r) to every matching host at once.",
+        discussion: """
+            cohort copy -i INVENTORY PATTERN SRC... DEST
+            Each file lands atomically (a reader never sees half a file; a failed copy leaves the \\
+            old one); a file whose SHA-256 on the host already matches is not sent. DEST is a \\
+            directory when it is one on the host, when several sources are given, or when it \\
+            ends in /.
+            """)
+
+    @OptionGroup var inventoryOptions: InventoryOptions
+    @OptionGroup var connection: ConnectionFlags
+    @OptionGroup var verbosity: VerbosityOptions
+
+    @Flag(name: .short, help: "Copy directories and what they hold.")
+    var recursive = false
+
+    @Flag(name: .customShort("L"), help: "Copy what symlinks point to, not the links.")
+    var followLinks = false
+
+    @Option(help: "Mode for every file, in octal (default: each file's own).")
+    var mode: String?
+
+    @Option(help: "Owner on the hosts (a name or a number).")
+    var owner: String?
+
+    @Option(help: "Group on the hosts (a name or a number).")
+    var group: String?
+
+    @Flag(help: "Print one JSON line per file and per host.")
+    var json = false
+
+    @Argument(help: "Host pattern.")
+    var pattern: String
+
+    @Argument(help: "SRC... DEST")
+    var paths: [String] = []
+
+    func validate() throws {
+        if paths.count < 2 { throw ValidationError("give at least one source and a destination: cohort copy PATTERN SRC... DEST") }
+        if let mode, UInt32(mode, radix: 8).map({ $0 <= 0o7777 }) != true { throw ValidationError("--mode takes an octal mode such as 0644, not '\(mode)'") }
+    }
+
+    func run() async throws {
+        verbosity.bootstrap()
+        let (inventory, _) = try inventoryOptions.load()
+        let connectionOptions = connection.options
+        let hosts = try inventoryOptions.hosts(matching: pattern, in: inventory, options: connectionOptions)
+        var options = FileCopy.Options()
+        options.recursive = recursive
+        options.followLinks = followLinks
+        options.mode = mode.flatMap { UInt32($0, radix: 8) }
+        options.owner = owner ?? ""
+        options.group = group ?? ""
+        options.connectRate = connectionOptions.connectRate
+        let copy = try FileCopy(
+            hosts: hosts, sources: Array(paths.dropLast()), destination: paths.last!, options: options, worker: try WorkerBinary.locate())
+        let printer = FilePrinter(json: json, verb: "copied")
+        let reports = await copy.run(onFile: printer.file)
+        let code = printer.finish(reports)
+        try Out.check()
+        if code != .ok { throw ExitCode(code.rawValue) }
+    }
+}
+
+/// `copy` and `fetch` results: failures as they happen, one line per host, a summary.
+final class FilePrinter: Sendable {
+    let json: Bool
+    let verb: String
+
+    init(json: Bool, verb: String) {
+        self.json = json
+        self.verb = verb
+    }
+
+    func file(_ report: FileCopy.FileReport) {
+        if json {
+            var fields: [(String, InventoryValue)] = [("host", .string(report.host)), ("path", .string(report.path))]
+            fields.append(("status", .string(report.outcome?.rawValue ?? "failed")))
+            fields.append(("bytes", .int(Int(report.bytesSent))))
+            if let failure = report.failure { fields.append(("error", .string(failure))) }
+            Out.write(Array((JSONText.render(.dict(fields), pretty: false) + "\n").utf8))
+        } else if let failure = report.failure {
+            Out.write(Array("\(Printable.escaped(report.host)) ! FAILED \(Printable.escaped(report.path)): \(Printable.escaped(failure))\n".utf8), toStderr: true)
+        }
+    }
+
+    func finish(_ reports: [FileCopy.HostReport]) -> CohortExitCode {
+        var ok: [String] = [], failed: [String] = [], unreachable: [String] = [], refused: [String] = []
+        for report in reports {
+            let host = Printable.escaped(report.host)
+            let status: String
+            if let error = report.error {
+                status = error.isSecurityRefusal ? "refused" : "unreachable"
+                (error.isSecurityRefusal ? { refused.append(report.host) } : { unreachable.append(report.host) })()
+                var text = Printable.escaped(error.description)
+                if text.hasPrefix(host + ": ") { text.removeFirst(host.count + 2) }
+                if !json { Out.write(Array("\(host) ! \(status.uppercased()): \(text)\n".utf8), toStderr: true) }
+            } else if !report.failed.isEmpty {
+                status = "failed"
+                failed.append(report.host)
+            } else {
+                status = report.changed > 0 ? "changed" : "unchanged"
+                ok.append(report.host)
+            }
+            if json {
+                var fields: [(String, InventoryValue)] = [
+                    ("host", .string(report.host)), ("status", .string(status)), ("changed", .int(report.changed)),
+                    ("unchanged", .int(report.unchanged)), ("failed", .int(report.failed.count)), ("bytes", .int(Int(report.bytesSent))),
+                ]
+                if let error = report.error { fields += [("error", .string(error.message)), ("code", .string(error.code.rawValue))] }
+                Out.write(Array((JSONText.render(.dict(fields), pretty: false) + "\n").utf8))
+            } else if report.error == nil {
+                let line = "\(host) | \(status): \(report.changed) changed, \(report.unchanged) unchanged, \(report.failed.count) failed, \(Self.size(report.bytesSent)) \(verb)\n"
+                Out.write(Array(line.utf8))
+            }
+        }
+        func part(_ label: String, _ hosts: [String]) -> String {
+            hosts.isEmpty ? "\(label) 0" : "\(label) \(hosts.count) (\(Printable.escaped(NodeSet.fold(hosts))))"
+        }
+        var parts = [part("ok", ok), part("failed", failed), part("unreachable", unreachable)]
+        if !refused.isEmpty { parts.append(part("refused", refused)) }
+        Out.write(Array("cohort: \(parts.joined(separator: ", "))\n".utf8), toStderr: true)
+        if !refused.isEmpty { return .securityRefused }
+        if !unreachable.isEmpty { return .unreachable }
+        return failed.isEmpty ? .ok : .commandFailed
+    }
+
+    static func size(_ bytes: UInt64) -> String {
+        if bytes < 1 << 10 { return "\(bytes) B" }
+        if bytes < 1 << 20 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
+        if bytes < 1 << 30 { return String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        return String(format: "%.2f GiB", Double(bytes) / 1_073_741_824)
+    }
+}

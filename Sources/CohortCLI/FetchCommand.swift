@@ -1,0 +1,56 @@
+import ArgumentParser
+import Cohort
+import CohortCore
+import Foundation
+
+struct FetchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Bring files (directories with -r) from every matching host into LOCALDIR/HOST/<remote path>.",
+        discussion: """
+            cohort fetch -i INVENTORY PATTERN REMOTE... LOCALDIR
+            Ansible fetch's layout. Each file is written atomically; a file already the same here \\
+            is not sent. Nothing a host sends can write outside LOCALDIR/HOST.
+            """)
+
+    @OptionGroup var inventoryOptions: InventoryOptions
+    @OptionGroup var connection: ConnectionFlags
+    @OptionGroup var verbosity: VerbosityOptions
+
+    @Flag(name: .short, help: "Fetch directories and what they hold.")
+    var recursive = false
+
+    @Flag(name: .customShort("L"), help: "Fetch what symlinks point to, not the links.")
+    var followLinks = false
+
+    @Flag(help: "Print one JSON line per file and per host.")
+    var json = false
+
+    @Argument(help: "Host pattern.")
+    var pattern: String
+
+    @Argument(help: "REMOTE... LOCALDIR")
+    var paths: [String] = []
+
+    func validate() throws {
+        if paths.count < 2 { throw ValidationError("give at least one remote path and a local folder: cohort fetch PATTERN REMOTE... LOCALDIR") }
+    }
+
+    func run() async throws {
+        verbosity.bootstrap()
+        let (inventory, _) = try inventoryOptions.load()
+        let connectionOptions = connection.options
+        let hosts = try inventoryOptions.hosts(matching: pattern, in: inventory, options: connectionOptions)
+        var options = FileFetch.Options()
+        options.recursive = recursive
+        options.followLinks = followLinks
+        options.connectRate = connectionOptions.connectRate
+        let fetch = try FileFetch(
+            hosts: hosts, remotes: Array(paths.dropLast()), localDirectory: paths.last!, options: options, worker: try WorkerBinary.locate())
+        let printer = FilePrinter(json: json, verb: "fetched")
+        let reports = await fetch.run(onFile: printer.file)
+        let code = printer.finish(reports)
+        try Out.check()
+        if code != .ok { throw ExitCode(code.rawValue) }
+    }
+}
