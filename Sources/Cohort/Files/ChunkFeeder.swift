@@ -5,7 +5,7 @@ import Foundation
 /// most `window` chunks are held, so a slow host slows the fast ones rather than memory
 /// growing with the file.
 actor ChunkFeeder {
-    static let chunkSize = 256 << 10
+    static let chunkSize = 128 << 10
 
     private let handle: FileHandle?
     private let window: Int
@@ -16,7 +16,7 @@ actor ChunkFeeder {
     private var positions: [String: Int]
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    init(path: String, hosts: [String], window: Int = 16) {
+    init(path: String, hosts: [String], window: Int = 8) {
         handle = FileHandle(forReadingAtPath: path)
         self.window = window
         positions = Dictionary(uniqueKeysWithValues: hosts.map { ($0, 0) })

@@ -41,7 +41,7 @@ public struct FileCopy: Sendable {
         public var error: CohortError?
     }
 
-    /// Files up to this size travel inside their put request: no credit round trip.
+    /// Files up to this size are read whole and go in batches; bigger ones stream in chunks.
     static let inlineLimit = 64 << 10
 
     public let hosts: [FleetHost]
@@ -132,10 +132,10 @@ public struct FileCopy: Sendable {
         return reports.sorted { (order[$0.host] ?? 0) < (order[$1.host] ?? 0) }
     }
 
-    private func request(for item: LocalItem, at path: String, sha256: String = "", inline: [UInt8]? = nil) -> PutRequest {
+    private func request(for item: LocalItem, at path: String, sha256: String = "") -> PutRequest {
         var entry = FileEntry(components: [], kind: item.kind, mode: item.mode, size: item.size, linkTarget: item.linkTarget)
         if item.kind == .file, let mode = options.mode { entry.mode = mode }
-        return PutRequest(path: path, entry: entry, sha256: sha256, owner: options.owner, group: options.group, inline: inline)
+        return PutRequest(path: path, entry: entry, sha256: sha256, owner: options.owner, group: options.group)
     }
 
     private func remotePath(_ item: LocalItem, _ source: String, _ session: HostSession) -> String {
@@ -145,25 +145,38 @@ public struct FileCopy: Sendable {
     }
 
     /// Directories, links and small files: every request of the batch goes out at once to
-    /// each host (the worker runs them in order), then the answers are read.
+    /// each host (the worker runs them in order), then the answers are read. A small file's
+    /// bytes follow only when the worker asks for them (its copy differs), in one frame.
     private func sendBatch(
         _ batch: [(LocalItem, [UInt8]?)], source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void
     ) async {
         guard !batch.isEmpty else { return }
         let hashes = batch.map { _, content in content.map(LocalTree.sha256Hex) }
         await forEach(sessions) { session in
-            var pending: [(String, UInt64, AsyncStream<WireMessage>)] = []
+            var pending: [(String, UInt64, [UInt8]?, AsyncStream<WireMessage>)] = []
             for (offset, (item, content)) in batch.enumerated() {
                 let path = remotePath(item, source, session)
-                let hash = hashes[offset] ?? ""
-                let (_, frames) = await session.conversation.open(
-                    kind: "file.put", payload: request(for: item, at: path, sha256: hash, inline: content).encoded())
-                pending.append((path, UInt64(content?.count ?? 0), frames))
+                let (id, frames) = await session.conversation.open(
+                    kind: "file.put", payload: request(for: item, at: path, sha256: hashes[offset] ?? "").encoded())
+                pending.append((path, id, content, frames))
             }
-            for (path, size, frames) in pending {
+            for (path, id, content, frames) in pending {
                 var result: ResultFrame?
-                for await frame in frames { if case .result(let answer) = frame { result = answer } }
-                await session.record(path: path, result: result, bytes: size, onFile: onFile)
+                var sent: UInt64 = 0
+                for await frame in frames {
+                    switch frame {
+                    case .credit:
+                        guard sent == 0, let content else { continue }
+                        if !content.isEmpty { await session.conversation.send(.data(taskID: id, bytes: content)) }
+                        await session.conversation.send(.data(taskID: id, bytes: []))
+                        sent = UInt64(content.count)
+                    case .result(let answer):
+                        result = answer
+                    default:
+                        continue
+                    }
+                }
+                await session.record(path: path, result: result, bytes: sent, onFile: onFile)
             }
         }
     }

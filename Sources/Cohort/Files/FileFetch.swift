@@ -16,7 +16,7 @@ public struct FileFetch: Sendable {
     }
 
     /// Bytes a host may have in flight to this coordinator for one file.
-    static let window: UInt32 = 4 << 20
+    static let window: UInt32 = 1 << 20
 
     public let hosts: [FleetHost]
     public let remotes: [String]

@@ -28,8 +28,16 @@ final class ExecChannel: @unchecked Sendable {
     /// Queues bytes for the remote stdin (loop thread).
     func enqueue(_ bytes: [UInt8]) {
         guard !inputClosed else { return }
-        if inputOffset > 0, inputOffset == input.count {
-            input.removeAll(keepingCapacity: true)
+        if inputOffset == input.count {
+            // Nothing pending: take the caller's array as it is (no copy; a worker upload to
+            // many hosts shares one buffer).
+            input = bytes
+            inputOffset = 0
+            return
+        } else if inputOffset >= 1 << 20 {
+            // A steady stream is never fully drained at the moment more arrives: drop what
+            // was written, or the buffer would hold everything ever sent.
+            input.removeFirst(inputOffset)
             inputOffset = 0
         }
         input += bytes

@@ -41,7 +41,7 @@ enum FileResult {
 
 final class PutFileTask: StreamingTask {
     /// Bytes the coordinator may have in flight to this task: the worker's memory bound.
-    static let window: UInt32 = 4 << 20
+    static let window: UInt32 = 1 << 20
 
     private let task: TaskFrame
     private let request: PutRequest
