@@ -20,12 +20,7 @@ struct CopyCommand: AsyncParsableCommand {
     @OptionGroup var inventoryOptions: InventoryOptions
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var verbosity: VerbosityOptions
-
-    @Flag(name: .short, help: "Copy directories and what they hold.")
-    var recursive = false
-
-    @Flag(name: .customShort("L"), help: "Copy what symlinks point to, not the links.")
-    var followLinks = false
+    @OptionGroup var transfer: TransferFlags
 
     @Option(help: "Mode for every file, in octal (default: each file's own).")
     var mode: String?
@@ -35,9 +30,6 @@ struct CopyCommand: AsyncParsableCommand {
 
     @Option(help: "Group on the hosts (a name or a number).")
     var group: String?
-
-    @Flag(help: "Print one JSON line per file and per host.")
-    var json = false
 
     @Argument(help: "Host pattern.")
     var pattern: String
@@ -56,20 +48,32 @@ struct CopyCommand: AsyncParsableCommand {
         let connectionOptions = connection.options
         let hosts = try inventoryOptions.hosts(matching: pattern, in: inventory, options: connectionOptions)
         var options = FileCopy.Options()
-        options.recursive = recursive
-        options.followLinks = followLinks
+        options.recursive = transfer.recursive
+        options.followLinks = transfer.followLinks
         options.mode = mode.flatMap { UInt32($0, radix: 8) }
         options.owner = owner ?? ""
         options.group = group ?? ""
         options.connectRate = connectionOptions.connectRate
         let copy = try FileCopy(
             hosts: hosts, sources: Array(paths.dropLast()), destination: paths.last!, options: options, worker: try WorkerBinary.locate())
-        let printer = FilePrinter(json: json, verb: "copied")
+        let printer = FilePrinter(json: transfer.json, verb: "copied")
         let reports = await copy.run(onFile: printer.file)
         let code = printer.finish(reports)
         try Out.check()
         if code != .ok { throw ExitCode(code.rawValue) }
     }
+}
+
+/// The flags `copy` and `fetch` share.
+struct TransferFlags: ParsableArguments {
+    @Flag(name: .short, help: "Directories with what they hold.")
+    var recursive = false
+
+    @Flag(name: .customShort("L"), help: "What symlinks point to, not the links.")
+    var followLinks = false
+
+    @Flag(help: "Print one JSON line per file and per host.")
+    var json = false
 }
 
 /// `copy` and `fetch` results: failures as they happen, one line per host, a summary.

@@ -16,15 +16,7 @@ struct FetchCommand: AsyncParsableCommand {
     @OptionGroup var inventoryOptions: InventoryOptions
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var verbosity: VerbosityOptions
-
-    @Flag(name: .short, help: "Fetch directories and what they hold.")
-    var recursive = false
-
-    @Flag(name: .customShort("L"), help: "Fetch what symlinks point to, not the links.")
-    var followLinks = false
-
-    @Flag(help: "Print one JSON line per file and per host.")
-    var json = false
+    @OptionGroup var transfer: TransferFlags
 
     @Argument(help: "Host pattern.")
     var pattern: String
@@ -42,12 +34,12 @@ struct FetchCommand: AsyncParsableCommand {
         let connectionOptions = connection.options
         let hosts = try inventoryOptions.hosts(matching: pattern, in: inventory, options: connectionOptions)
         var options = FileFetch.Options()
-        options.recursive = recursive
-        options.followLinks = followLinks
+        options.recursive = transfer.recursive
+        options.followLinks = transfer.followLinks
         options.connectRate = connectionOptions.connectRate
         let fetch = try FileFetch(
             hosts: hosts, remotes: Array(paths.dropLast()), localDirectory: paths.last!, options: options, worker: try WorkerBinary.locate())
-        let printer = FilePrinter(json: json, verb: "fetched")
+        let printer = FilePrinter(json: transfer.json, verb: "fetched")
         let reports = await fetch.run(onFile: printer.file)
         let code = printer.finish(reports)
         try Out.check()

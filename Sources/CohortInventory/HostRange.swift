@@ -63,6 +63,17 @@ enum HostRange {
         for item in items { try expand(head + item + tail, into: &out) }
     }
 
+    /// A host pattern of an inventory (`web[1:3]:2222`): its host names and the port it sets,
+    /// as every inventory format reads it. A bad port is left in the name, as Ansible leaves it.
+    static func hosts(_ pattern: String, file: String, line: Int?) throws(CohortError) -> (names: [String], port: Int?) {
+        do {
+            let (base, port) = (try? splitPort(pattern)) ?? (pattern, nil)
+            return (try expand(base), port)
+        } catch {
+            throw CohortError(.invalidInput, error.message, file: file, line: line)
+        }
+    }
+
     /// Splits `host:port`, `[v6]:port`; a bare IPv6 address keeps its colons.
     static func splitPort(_ pattern: String) throws(RangeError) -> (String, Int?) {
         if pattern.hasPrefix("["), let close = pattern.firstIndex(of: "]"), !hasRange(pattern) || pattern.contains("]:") && pattern.filter({ $0 == "[" }).count == 1 {

@@ -47,14 +47,8 @@ enum INIInventoryParser {
             case .hosts:
                 let tokens = try shlexSplit(line, fail)
                 guard let patternToken = tokens.first else { continue }
-                let names: [String]
-                let port: Int?
-                do {
-                    if patternToken.hasSuffix(":") { throw RangeError("host pattern '\(patternToken)' ends in ':', which is not allowed") }
-                    let (pattern, parsedPort) = (try? HostRange.splitPort(patternToken)) ?? (patternToken, nil)
-                    names = try HostRange.expand(pattern)
-                    port = parsedPort
-                } catch let error as RangeError { throw fail(error.message) } catch { throw fail("\(error)") }
+                if patternToken.hasSuffix(":") { throw fail("host pattern '\(patternToken)' ends in ':', which is not allowed") }
+                let (names, port) = try HostRange.hosts(patternToken, file: file, line: lineNumber)
                 var vars: [(String, InventoryValue)] = []
                 for token in tokens.dropFirst() {
                     guard let eq = token.firstIndex(of: "=") else {

@@ -48,15 +48,7 @@ enum TOMLInventoryParser {
             case ("hosts", .table(let hosts)):
                 for pattern in hosts.keys {
                     let hostLine = hosts.line(of: pattern)
-                    let names: [String]
-                    let port: Int?
-                    do {
-                        let (base, parsedPort) = (try? HostRange.splitPort(pattern)) ?? (pattern, nil)
-                        names = try HostRange.expand(base)
-                        port = parsedPort
-                    } catch {
-                        throw CohortError(.invalidInput, error.message, file: file, line: hostLine)
-                    }
+                    let (names, port) = try HostRange.hosts(pattern, file: file, line: hostLine)
                     guard case .table(let vars) = hosts[pattern]! else {
                         throw CohortError(.invalidInput, "variables of host '\(pattern)' must be a table ({} for none)", file: file, line: hostLine)
                     }

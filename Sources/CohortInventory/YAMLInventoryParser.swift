@@ -68,15 +68,7 @@ enum YAMLInventoryParser {
             case "hosts":
                 for (k, v) in section {
                     let pattern = try name(k, file)
-                    let hosts: [String]
-                    let port: Int?
-                    do {
-                        let (base, parsedPort) = (try? HostRange.splitPort(pattern)) ?? (pattern, nil)
-                        hosts = try HostRange.expand(base)
-                        port = parsedPort
-                    } catch {
-                        throw CohortError(.invalidInput, error.message, file: file, line: line(k))
-                    }
+                    let (hosts, port) = try HostRange.hosts(pattern, file: file, line: line(k))
                     var vars: [(String, InventoryValue)] = []
                     if !isNull(v) {
                         guard let m = v.mapping else {
