@@ -85,6 +85,11 @@ import Testing
         #expect(attributes[.posixPermissions] as? Int == 0o600)
         #expect(attributes[.ownerAccountName] as? String == "nobody")
         #expect(attributes[.groupOwnerAccountName] as? String == "nogroup")
+        // Several sources need a directory; a file is there: that host fails, in words, exit 1.
+        try "file\n".write(toFile: Self.home(fleet, fleet.hosts[0]) + "/plain", atomically: true, encoding: .utf8)
+        let notDirectory = try await Self.cohort(["copy", "-i", fleet.inventory, "-F", "none", "all", root + "/one", root + "/empty", "~/plain"])
+        #expect(notDirectory.status == 1, "\(notDirectory.stderr)")
+        #expect(notDirectory.stderr.contains("~/plain exists and is not a directory"), "\(notDirectory.stderr)")
         let badOwner = try await Self.cohort(["copy", "-i", fleet.inventory, "-F", "none", "--owner", "no-such-user", "all", root + "/one", "~/x"])
         #expect(badOwner.status == 1)
         #expect(badOwner.stderr.contains("no user 'no-such-user' on this host"), "\(badOwner.stderr)")

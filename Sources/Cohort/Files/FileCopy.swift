@@ -87,16 +87,18 @@ public struct FileCopy: Sendable {
         let needsDirectory = CopyPlacement.needsDirectory(sources: sources.count, destination: destination)
         await forEach(sessions) { session in
             do {
-                if needsDirectory {
-                    let request = PutRequest(path: destination, entry: FileEntry(components: [], kind: .directory, mode: 0o755))
-                    let result = try await session.conversation.call(kind: "file.put", payload: request.encoded())
-                    guard result.outcome == .exited else { throw CohortError(.io, result.message, host: session.name) }
-                    session.destinationIsDirectory = true
-                } else {
-                    let result = try await session.conversation.call(kind: "file.list", payload: GetRequest(path: destination).encoded())
-                    let entries = result.outcome == .exited ? (try? FileEntry.decode(result.payload)) ?? [] : []
-                    session.destinationIsDirectory = entries.first?.kind == .directory
+                let listed = try await session.conversation.call(kind: "file.list", payload: GetRequest(path: destination).encoded())
+                let entries = listed.outcome == .exited ? (try? FileEntry.decode(listed.payload)) ?? [] : []
+                session.destinationIsDirectory = entries.first?.kind == .directory
+                guard needsDirectory, !session.destinationIsDirectory else { return }
+                // Made only when missing: an existing directory keeps its mode and owner.
+                guard entries.isEmpty else {
+                    return session.stop(path: destination, reason: "\(destination) exists and is not a directory", onFile: onFile)
                 }
+                let request = PutRequest(path: destination, entry: FileEntry(components: [], kind: .directory, mode: 0o755))
+                let result = try await session.conversation.call(kind: "file.put", payload: request.encoded())
+                guard result.outcome == .exited else { return session.stop(path: destination, reason: result.message, onFile: onFile) }
+                session.destinationIsDirectory = true
             } catch {
                 session.fail(error)
             }
@@ -183,7 +185,7 @@ public struct FileCopy: Sendable {
 
     /// A big file: hashed once, then read once for every host that asks for its data.
     private func stream(_ item: LocalItem, source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void) async {
-        let alive = sessions.filter { $0.error == nil }
+        let alive = sessions.filter { !$0.isDone }
         guard !alive.isEmpty else { return }
         let hash: String
         do { hash = try LocalTree.sha256(of: item.path) } catch {
@@ -233,7 +235,7 @@ public struct FileCopy: Sendable {
 
     private func forEach(_ sessions: [HostSession], _ body: @escaping @Sendable (HostSession) async -> Void) async {
         await withTaskGroup(of: Void.self) { group in
-            for session in sessions where session.error == nil { group.addTask { await body(session) } }
+            for session in sessions where !session.isDone { group.addTask { await body(session) } }
         }
     }
 }

@@ -10,6 +10,7 @@ final class HostSession: Sendable {
     let conversation: WorkerConversation
     private struct State {
         var destinationIsDirectory = false
+        var stopped = false
         var report: FileCopy.HostReport
     }
     private let state: Mutex<State>
@@ -38,6 +39,15 @@ final class HostSession: Sendable {
     }
 
     var error: CohortError? { state.withLock { $0.report.error } }
+
+    /// Lost, or stopped after a failure that leaves nothing else to do on this host.
+    var isDone: Bool { state.withLock { $0.report.error != nil || $0.stopped } }
+
+    /// A failure of this host's own (not of its connection) that ends its part of the run.
+    func stop(path: String, reason: String, onFile: @Sendable (FileCopy.FileReport) -> Void) {
+        state.withLock { $0.stopped = true }
+        record(path: path, failure: reason, onFile: onFile)
+    }
     var report: FileCopy.HostReport { state.withLock { $0.report } }
 
     /// The host is lost (or refused a step it cannot do without): nothing more is sent to it.
