@@ -222,6 +222,70 @@ def w6(repeats, hosts):
         fleet.down()
 
 
+def w8(fleet, repeats, big_size, files):
+    """Files to 4 hosts: one big file, a tree of small files, the same tree again (nothing
+    changed), and the big file fetched back. Every host writes into its own folder (the test
+    hosts share one filesystem; their homes differ), cold: the folders are removed first."""
+    src = f"{WORK}/w8-src"
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(f"{src}/tree")
+    with open(f"{src}/big.bin", "wb") as f:
+        f.write(os.urandom(big_size))
+    for i in range(files):
+        d = f"{src}/tree/d{i % 20:02d}"
+        os.makedirs(d, exist_ok=True)
+        with open(f"{d}/f{i:05d}", "wb") as f:
+            f.write(os.urandom(10_000))
+    homes = {name: f"{fleet.dir}/{name}/home" for name in fleet.names}
+    # scp -O: the classic protocol; the test hosts' sshd has no sftp subsystem.
+    ssh = f"ssh -F {fleet.config}"
+    clean = "rm -rf " + " ".join(f"{home}/w8" for home in homes.values()) + " && mkdir -p " + " ".join(f"{home}/w8" for home in homes.values())
+    def each(template):
+        # Every host at once, and a failure of any one fails the cell (a bare `wait` would not).
+        jobs = " ".join(template.format(name=name, home=home) + " & pids+=($!);" for name, home in homes.items())
+        return f"pids=(); {jobs} for p in \"${{pids[@]}}\"; do wait $p || exit 1; done"
+    hosts = ",".join(fleet.names)
+    pdsh_env = {"PDSH_SSH_ARGS": f"-F {fleet.config} -x -l%u %h"}
+    total_big = big_size * len(homes) / 1e6
+    total_tree = files * 10_000 * len(homes) / 1e6
+    results = {}
+    print("  big file:", flush=True)
+    results["big"] = cell({
+        "cohort": (f"{clean} && {COHORT} copy -i {fleet.inventory} -F none all {src}/big.bin '~/w8/'", None),
+        "scp (4 in parallel)": (f"{clean} && " + each(f"scp -O -F {fleet.config} -q {src}/big.bin {{name}}:{{home}}/w8/"), None),
+        "rsync (4 in parallel)": (f"{clean} && " + each(f"rsync -a -e '{ssh}' {src}/big.bin {{name}}:{{home}}/w8/"), None),
+        "pdcp (one shared path)": (f"{clean} && rm -rf /tmp/w8-pdcp && mkdir -p /tmp/w8-pdcp && pdcp -R ssh -w {hosts} {src}/big.bin /tmp/w8-pdcp/", pdsh_env),
+    }, repeats, lambda wall: total_big / wall)
+    print("  tree of small files:", flush=True)
+    results["tree"] = cell({
+        "cohort": (f"{clean} && {COHORT} copy -i {fleet.inventory} -F none -r all {src}/tree '~/w8/'", None),
+        "scp -r (4 in parallel)": (f"{clean} && " + each(f"scp -O -F {fleet.config} -q -r {src}/tree {{name}}:{{home}}/w8/"), None),
+        "rsync -a (4 in parallel)": (f"{clean} && " + each(f"rsync -a -e '{ssh}' {src}/tree {{name}}:{{home}}/w8/"), None),
+        # pdcp -r is left out: it takes one destination path for every host, and four pdcp -r
+        # into one shared folder race on its mkdirs (the test hosts share one filesystem).
+    }, repeats, lambda wall: total_tree / wall)
+    # The tree is in place (the last cell left one copy per tool); push it again unchanged.
+    subprocess.run(f"{clean} && {COHORT} copy -i {fleet.inventory} -F none -r all {src}/tree '~/w8/'", shell=True, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print("  the same tree again (unchanged):", flush=True)
+    results["unchanged"] = cell({
+        "cohort": (f"{COHORT} copy -i {fleet.inventory} -F none -r all {src}/tree '~/w8/'", None),
+        "rsync -a no-op (4 in parallel)": (each(f"rsync -a -e '{ssh}' {src}/tree {{name}}:{{home}}/w8/"), None),
+    }, repeats, lambda wall: wall)
+    subprocess.run(f"{COHORT} copy -i {fleet.inventory} -F none all {src}/big.bin '~/w8/'", shell=True, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    back = f"{WORK}/w8-back"
+    print("  big file fetched back:", flush=True)
+    results["fetch"] = cell({
+        "cohort": (f"rm -rf {back} && {COHORT} fetch -i {fleet.inventory} -F none all '~/w8/big.bin' {back}", None),
+        "scp (4 in parallel)": (f"rm -rf {back} && mkdir -p " + " ".join(f"{back}/{n}" for n in homes) + " && "
+                                + each(f"scp -O -F {fleet.config} -q {{name}}:{{home}}/w8/big.bin {back}/{{name}}/"), None),
+    }, repeats, lambda wall: total_big / wall)
+    shutil.rmtree(src, ignore_errors=True)
+    shutil.rmtree(back, ignore_errors=True)
+    return results
+
+
 def scaling(repeats, busy, tasks, host_counts=(1, 2, 4, 8)):
     """Cohort's W2 tasks/s and W3 wall/ideal on fleets of 1, 2, 4 and 8 hosts (2 slots each)."""
     iterations, task_cpu = calibrate(busy)
@@ -275,8 +339,9 @@ def plot(results, path):
     plt.close(figure)
 
 
-HIGHER_IS_BETTER = {"W2": True, "W4": True, "W5": True}
-UNITS = {"W1": "wall ms", "W2": "tasks/s", "W3": "wall / ideal", "W4": "MB/s received", "W5": "tasks/s", "W6": "wall s"}
+HIGHER_IS_BETTER = {"W2": True, "W4": True, "W5": True, "W8 big": True, "W8 tree": True, "W8 fetch": True}
+UNITS = {"W1": "wall ms", "W2": "tasks/s", "W3": "wall / ideal", "W4": "MB/s received", "W5": "tasks/s", "W6": "wall s",
+         "W8 big": "MB/s to all hosts", "W8 tree": "MB/s to all hosts", "W8 unchanged": "wall s", "W8 fetch": "MB/s from all hosts"}
 
 
 def table(results):
@@ -358,10 +423,17 @@ def main():
             ("W3", lambda: w3(fleet, repeats, busy)),
             ("W4", lambda: w4(fleet, repeats, 50_000_000 if quick else 200_000_000)),
             ("W5", lambda: w5(fleet, repeats, 100_000 if quick else 1_000_000)),
+            ("W8", lambda: w8(fleet, repeats, 50_000_000 if quick else 200_000_000, 500 if quick else 2000)),
         ]:
             if want(name):
                 print(f"{name}:", flush=True)
-                results["workloads"][name] = guarded(run)
+                outcome = guarded(run)
+                if name == "W8" and "error" not in outcome:
+                    # Four cells, one row group each: big file, small-file tree, re-push, fetch.
+                    for part, stats in outcome.items():
+                        results["workloads"][f"W8 {part}"] = stats
+                else:
+                    results["workloads"][name] = outcome
     finally:
         # Masters left by ControlPersist end with their sockets' owner: ask each to exit.
         for socket in os.listdir(CONTROL):
@@ -381,7 +453,7 @@ def main():
     if not quick and only is not None and os.path.exists(latest):
         # A full-mode run of some workloads updates those rows of the last full run.
         previous = json.load(open(latest))
-        previous["workloads"].update({k: v for k, v in results["workloads"].items() if k in only})
+        previous["workloads"].update({k: v for k, v in results["workloads"].items() if k.split(" ")[0] in only})
         previous.setdefault("updated", []).append({"date": results["date"], "workloads": sorted(only)})
         results = previous
     if not quick and "points" in results["workloads"].get("SCALING", {}):
