@@ -150,4 +150,6 @@ public struct GetRequest: Sendable, Equatable {
 /// The words a file task's result payload holds when it succeeded.
 public enum FileOutcome: String, Sendable {
     case changed, unchanged
+    /// `file.check`'s answer when the content there differs: its bytes are to be sent.
+    case differs
 }

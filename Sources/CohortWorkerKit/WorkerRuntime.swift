@@ -50,7 +50,10 @@ public final class WorkerRuntime {
 
     /// The task kinds every worker serves, `cohort-worker` and a library program alike.
     public static var standardKinds: [String: any TaskKind] {
-        ["shell": ShellKind(), "file.put": PutFileKind(), "file.get": GetFileKind(), "file.list": ListFilesKind()]
+        [
+            "shell": ShellKind(), "file.put": PutFileKind(), "file.check": PutFileKind(checkOnly: true), "file.get": GetFileKind(),
+            "file.list": ListFilesKind(),
+        ]
     }
 
     /// The worker a process started with `arguments` runs: the standard kinds plus `extra`,

@@ -146,42 +146,52 @@ public struct FileCopy: Sendable {
             destinationIsDirectory: session.destinationIsDirectory)
     }
 
-    /// Directories, links and small files: every request of the batch goes out at once to
-    /// each host (the worker runs them in order), then the answers are read. A small file's
-    /// bytes follow only when the worker asks for them (its copy differs), in one frame.
+    /// Directories, links and small files, in two rounds per host, each sent at once (the
+    /// worker runs them in order): links, directories and checks of the files' content; then
+    /// the files that differ, their bytes inside the request. No round trip per file, and an
+    /// unchanged file's bytes are never sent.
     private func sendBatch(
         _ batch: [(LocalItem, [UInt8]?)], source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void
     ) async {
         guard !batch.isEmpty else { return }
         let hashes = batch.map { _, content in content.map(LocalTree.sha256Hex) }
         await forEach(sessions) { session in
-            var pending: [(String, UInt64, [UInt8]?, AsyncStream<WireMessage>)] = []
+            var checks: [(Int, String, AsyncStream<WireMessage>)] = []
             for (offset, (item, content)) in batch.enumerated() {
                 let path = remotePath(item, source, session)
-                let (id, frames) = await session.conversation.open(
-                    kind: "file.put", payload: request(for: item, at: path, sha256: hashes[offset] ?? "").encoded())
-                pending.append((path, id, content, frames))
+                let kind = content == nil ? "file.put" : "file.check"
+                let (_, frames) = await session.conversation.open(
+                    kind: kind, payload: request(for: item, at: path, sha256: hashes[offset] ?? "").encoded())
+                checks.append((offset, path, frames))
             }
-            for (path, id, content, frames) in pending {
-                var result: ResultFrame?
-                var sent: UInt64 = 0
-                for await frame in frames {
-                    switch frame {
-                    case .credit:
-                        guard sent == 0, let content else { continue }
-                        if !content.isEmpty { await session.conversation.send(.data(taskID: id, bytes: content)) }
-                        await session.conversation.send(.data(taskID: id, bytes: []))
-                        sent = UInt64(content.count)
-                    case .result(let answer):
-                        result = answer
-                    default:
-                        continue
-                    }
+            var differ: [(String, UInt64, AsyncStream<WireMessage>)] = []
+            for (offset, path, frames) in checks {
+                let result = await Self.result(of: frames)
+                let content = batch[offset].1
+                guard let content, let result, result.outcome == .exited, Self.word(result) == FileOutcome.differs.rawValue else {
+                    await session.record(path: path, result: result, bytes: 0, onFile: onFile)
+                    continue
                 }
-                await session.record(path: path, result: result, bytes: sent, onFile: onFile)
+                var put = request(for: batch[offset].0, at: path, sha256: hashes[offset] ?? "")
+                put.inline = content
+                let (_, frames) = await session.conversation.open(kind: "file.put", payload: put.encoded())
+                differ.append((path, UInt64(content.count), frames))
+            }
+            for (path, size, frames) in differ {
+                await session.record(path: path, result: await Self.result(of: frames), bytes: size, onFile: onFile)
             }
         }
     }
+
+    /// A task's result; nil when its channel ended first.
+    private static func result(of frames: AsyncStream<WireMessage>) async -> ResultFrame? {
+        for await frame in frames {
+            if case .result(let answer) = frame { return answer }
+        }
+        return nil
+    }
+
+    static func word(_ result: ResultFrame) -> String { String(decoding: result.payload.prefix { $0 != 0 }, as: UTF8.self) }
 
     /// A big file: hashed once, then read once for every host that asks for its data.
     private func stream(_ item: LocalItem, source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void) async {

@@ -6,10 +6,15 @@ import Glibc
 
 /// `file.put`: makes a path on the host what the coordinator describes (a file, a directory,
 /// a symlink), atomically, and skips the data of a file whose content is already right.
+/// `file.check` (`checkOnly`): only that comparison, settling mode and owner of a file whose
+/// content matches, and answering `differs` otherwise, so that a batch of small files needs
+/// one round of checks, then their bytes inline, with no round trip per file.
 struct PutFileKind: TaskKind {
+    var checkOnly = false
+
     func start(_ task: TaskFrame) -> TaskStart {
         do {
-            return .streaming(PutFileTask(task: task, request: try PutRequest(decoding: task.payload)))
+            return .streaming(PutFileTask(task: task, request: try PutRequest(decoding: task.payload), checkOnly: checkOnly))
         } catch {
             return .finished(FileResult.failedToStart(task, "bad file.put payload: \(error)"))
         }
@@ -51,10 +56,12 @@ final class PutFileTask: StreamingTask {
     private var owner: (uid_t, gid_t)?
     private var written: UInt64 = 0
     private var credit: UInt64 = 0
+    private let checkOnly: Bool
 
-    init(task: TaskFrame, request: PutRequest) {
+    init(task: TaskFrame, request: PutRequest, checkOnly: Bool = false) {
         self.task = task
         self.request = request
+        self.checkOnly = checkOnly
         path = HostFiles.expand(request.path)
     }
 
@@ -76,6 +83,7 @@ final class PutFileTask: StreamingTask {
             {
                 return [try settle(existing)]
             }
+            if checkOnly { return [FileResult.done(task, .differs, started: started)] }
             landing = try LandingFile(destination: path, mode: mode)
             if let inline = request.inline { return received(inline) + received([]) }
             credit = UInt64(Self.window)
