@@ -53,7 +53,7 @@ enum Main {
                 try command.run()
             }
         } catch let error as CohortError {
-            FileHandle.standardError.write(Data("cohort: \(error)\n".utf8))
+            Out.write(Array("cohort: \(error)\n".utf8), toStderr: true)
             Self.exit(CohortExitCode(for: error).rawValue)
         } catch let code as ExitCode {
             Self.exit(code.rawValue)
@@ -64,7 +64,7 @@ enum Main {
                 print(message)
                 Self.exit(0)
             }
-            FileHandle.standardError.write(Data("cohort: \(message)\n".utf8))
+            Out.write(Array("cohort: \(message)\n".utf8), toStderr: true)
             Self.exit(CohortExitCode.invalidInput.rawValue)
         }
     }

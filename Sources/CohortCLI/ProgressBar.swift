@@ -39,13 +39,13 @@ final class ProgressBar {
         let running = min(workers, total - done)
         let line = "\r[\(gauge)] \(done)/\(total) done, \(running) running, \(failed) failed, "
             + String(format: "%.1f", rate) + " tasks/s, \(hosts) hosts alive, ETA \(eta)\u{1b}[K"
-        FileHandle.standardError.write(Data(line.utf8))
+        Out.write(Array(line.utf8), toStderr: true)
         shown = true
     }
 
     func clear() {
         guard shown else { return }
-        FileHandle.standardError.write(Data("\r\u{1b}[K".utf8))
+        Out.write(Array("\r\u{1b}[K".utf8), toStderr: true)
         shown = false
     }
 }

@@ -52,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
         let names = fleet.map(\.name)
         let hosts = fleet.map(\.connection)
         if hosts.isEmpty {
-            FileHandle.standardError.write(Data("cohort: no hosts matched\n".utf8))
+            Out.write(Array("cohort: no hosts matched\n".utf8), toStderr: true)
             return
         }
         let printer: any RunPrinter
