@@ -57,7 +57,13 @@ struct CopyCommand: AsyncParsableCommand {
         let copy = try FileCopy(
             hosts: hosts, sources: Array(paths.dropLast()), destination: paths.last!, options: options, worker: try WorkerBinary.locate())
         let printer = FilePrinter(json: transfer.json, verb: "copied")
-        let reports = await copy.run(onFile: printer.file)
+        // On a terminal, unless --json: a progress line on stderr, as scp draws one.
+        let meter = !transfer.json && isatty(2) == 1 ? TransferMeter(total: copy.totalBytes * UInt64(hosts.count), hosts: hosts.count) : nil
+        let reports = await copy.run(onFile: { report in
+            if report.failure != nil { meter?.clear() }  // a failure's line, then the meter again
+            printer.file(report)
+        }, onProgress: { meter?.advance($0) })
+        meter?.clear()
         let code = printer.finish(reports)
         try Out.check()
         if code != .ok { throw ExitCode(code.rawValue) }

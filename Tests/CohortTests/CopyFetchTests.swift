@@ -95,6 +95,23 @@ import Testing
         #expect(badOwner.stderr.contains("no user 'no-such-user' on this host"), "\(badOwner.stderr)")
     }
 
+    /// On a terminal the copy draws a progress line (bytes, hosts, rate, ETA) and clears it.
+    @Test func aProgressLineOnATerminal() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let scratch = try CLIUsageTests.Scratch()
+        #expect(try await Shell.run("/bin/sh", ["-c", "head -c 67108864 /dev/zero > '\(scratch.dir)/big'"]).status == 0)
+        let command = [CLIRunTests.binary, "copy", "-i", fleet.inventory, "-F", "none", "all", scratch.dir + "/big", "~/big"]
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        // script(1) gives the copy a terminal, and writes what appeared on it to stdout.
+        let result = try await Shell.run("/usr/bin/script", ["-qec", command, "/dev/null"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("to 1 hosts") && result.stdout.contains("ETA"), "\(result.stdout)")
+        #expect(result.stdout.contains("64.0 MiB/64.0 MiB") || result.stdout.contains("h1 | changed"), "\(result.stdout)")
+        let piped = try await Self.cohort(["copy", "-i", fleet.inventory, "-F", "none", "all", scratch.dir + "/big", "~/big2"])
+        #expect(!piped.stderr.contains("ETA"), "no meter when stderr is not a terminal")
+    }
+
     @Test func badInputIsRefusedBeforeAnythingIsSent() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }

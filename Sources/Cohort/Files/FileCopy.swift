@@ -66,7 +66,15 @@ public struct FileCopy: Sendable {
         items = try sources.map { try LocalTree.scan($0, recursive: options.recursive, followLinks: options.followLinks) }
     }
 
-    public func run(onFile: @escaping @Sendable (FileReport) -> Void = { _ in }) async -> [HostReport] {
+    /// Bytes of regular files one host gets when nothing is there yet: what a progress meter
+    /// counts towards (times the hosts).
+    public var totalBytes: UInt64 { items.joined().filter { $0.kind == .file }.reduce(0) { $0 + $1.size } }
+
+    /// `onProgress` is told of bytes accounted for on some host as the copy goes: sent, or
+    /// found already there; over the run they add up to `totalBytes` per host that stayed.
+    public func run(
+        onFile: @escaping @Sendable (FileReport) -> Void = { _ in }, onProgress: @escaping @Sendable (UInt64) -> Void = { _ in }
+    ) async -> [HostReport] {
         let limiter = ConnectRateLimiter(perSecond: options.connectRate)
         var sessions: [HostSession] = []
         var reports: [HostReport] = []
@@ -108,22 +116,22 @@ public struct FileCopy: Sendable {
             var batchBytes = 0
             for item in items[index] {
                 if item.kind == .file, item.size > UInt64(Self.inlineLimit) {
-                    await sendBatch(batch, source: source, sessions: sessions, onFile: onFile)
+                    await sendBatch(batch, source: source, sessions: sessions, onFile: onFile, onProgress: onProgress)
                     batch = []
                     batchBytes = 0
-                    await stream(item, source: source, sessions: sessions, onFile: onFile)
+                    await stream(item, source: source, sessions: sessions, onFile: onFile, onProgress: onProgress)
                     continue
                 }
                 let content: [UInt8]? = item.kind == .file ? Array((FileManager.default.contents(atPath: item.path)) ?? Data()) : nil
                 batch.append((item, content))
                 batchBytes += content?.count ?? 0
                 if batchBytes >= 4 << 20 || batch.count >= 512 {
-                    await sendBatch(batch, source: source, sessions: sessions, onFile: onFile)
+                    await sendBatch(batch, source: source, sessions: sessions, onFile: onFile, onProgress: onProgress)
                     batch = []
                     batchBytes = 0
                 }
             }
-            await sendBatch(batch, source: source, sessions: sessions, onFile: onFile)
+            await sendBatch(batch, source: source, sessions: sessions, onFile: onFile, onProgress: onProgress)
         }
         for session in sessions {
             await session.conversation.shutdown()
@@ -151,7 +159,8 @@ public struct FileCopy: Sendable {
     /// the files that differ, their bytes inside the request. No round trip per file, and an
     /// unchanged file's bytes are never sent.
     private func sendBatch(
-        _ batch: [(LocalItem, [UInt8]?)], source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void
+        _ batch: [(LocalItem, [UInt8]?)], source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void,
+        onProgress: @escaping @Sendable (UInt64) -> Void
     ) async {
         guard !batch.isEmpty else { return }
         let hashes = batch.map { _, content in content.map(LocalTree.sha256Hex) }
@@ -170,6 +179,7 @@ public struct FileCopy: Sendable {
                 let content = batch[offset].1
                 guard let content, let result, result.outcome == .exited, Self.word(result) == FileOutcome.differs.rawValue else {
                     await session.record(path: path, result: result, bytes: 0, onFile: onFile)
+                    onProgress(UInt64(content?.count ?? 0))
                     continue
                 }
                 var put = request(for: batch[offset].0, at: path, sha256: hashes[offset] ?? "")
@@ -179,6 +189,7 @@ public struct FileCopy: Sendable {
             }
             for (path, size, frames) in differ {
                 await session.record(path: path, result: await Self.result(of: frames), bytes: size, onFile: onFile)
+                onProgress(size)
             }
         }
     }
@@ -194,7 +205,10 @@ public struct FileCopy: Sendable {
     static func word(_ result: ResultFrame) -> String { String(decoding: result.payload.prefix { $0 != 0 }, as: UTF8.self) }
 
     /// A big file: hashed once, then read once for every host that asks for its data.
-    private func stream(_ item: LocalItem, source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void) async {
+    private func stream(
+        _ item: LocalItem, source: String, sessions: [HostSession], onFile: @escaping @Sendable (FileReport) -> Void,
+        onProgress: @escaping @Sendable (UInt64) -> Void
+    ) async {
         let alive = sessions.filter { !$0.isDone }
         guard !alive.isEmpty else { return }
         let hash: String
@@ -230,6 +244,7 @@ public struct FileCopy: Sendable {
                         held = nil
                         credit -= UInt64(chunk.count)
                         sent += UInt64(chunk.count)
+                        onProgress(UInt64(chunk.count))
                         next += 1
                     }
                 case .result(let answer):
@@ -240,6 +255,7 @@ public struct FileCopy: Sendable {
             }
             await feeder.leave(session.name)
             await session.record(path: path, result: result, bytes: sent, onFile: onFile)
+            if item.size > sent { onProgress(item.size - sent) }
         }
     }
 
