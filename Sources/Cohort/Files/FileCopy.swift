@@ -213,7 +213,7 @@ public struct FileCopy: Sendable {
         guard !alive.isEmpty else { return }
         let hash: String
         do { hash = try LocalTree.sha256(of: item.path) } catch {
-            for session in alive { await session.record(path: remotePath(item, source, session), failure: "\(error)", onFile: onFile) }
+            for session in alive { session.record(path: remotePath(item, source, session), failure: "\(error)", onFile: onFile) }
             return
         }
         let feeder = ChunkFeeder(path: item.path, hosts: alive.map(\.name))
