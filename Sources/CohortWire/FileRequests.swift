@@ -153,3 +153,30 @@ public enum FileOutcome: String, Sendable {
     /// `file.check`'s answer when the content there differs: its bytes are to be sent.
     case differs
 }
+
+/// A file task's result payload when it succeeded: its outcome, and for a get the entry it
+/// sent (mode, size). Both ends read and write it here, and nowhere else.
+public struct FileAnswer: Sendable, Equatable {
+    public var outcome: FileOutcome
+    public var entry: FileEntry?
+
+    public init(_ outcome: FileOutcome, entry: FileEntry? = nil) {
+        self.outcome = outcome
+        self.entry = entry
+    }
+
+    /// The outcome's word, then (for a get) a NUL and the entry.
+    public func encoded() -> [UInt8] {
+        var bytes = Array(outcome.rawValue.utf8)
+        if let entry { bytes += [0] + FileEntry.encode([entry]) }
+        return bytes
+    }
+
+    /// nil when the payload is not a file answer.
+    public init?(decoding payload: [UInt8]) {
+        let end = payload.firstIndex(of: 0) ?? payload.endIndex
+        guard let outcome = FileOutcome(rawValue: String(decoding: payload[..<end], as: UTF8.self)) else { return nil }
+        self.outcome = outcome
+        entry = end < payload.endIndex ? (try? FileEntry.decode(Array(payload[(end + 1)...])))?.first : nil
+    }
+}

@@ -110,3 +110,14 @@ import Testing
         }
     }
 }
+
+@Suite struct FileAnswerTests {
+    @Test func roundTripsWithAndWithoutAnEntry() {
+        let entry = FileEntry(components: [], kind: .file, mode: 0o640, size: 12)
+        #expect(FileAnswer(decoding: FileAnswer(.changed, entry: entry).encoded()) == FileAnswer(.changed, entry: entry))
+        #expect(FileAnswer(decoding: FileAnswer(.unchanged).encoded()) == FileAnswer(.unchanged))
+        #expect(FileAnswer(.differs).encoded() == Array("differs".utf8))
+        #expect(FileAnswer(decoding: Array("nonsense".utf8)) == nil)
+        #expect(FileAnswer(decoding: []) == nil)
+    }
+}

@@ -177,7 +177,7 @@ public struct FileCopy: Sendable {
             for (offset, path, frames) in checks {
                 let result = await Self.result(of: frames)
                 let content = batch[offset].1
-                guard let content, let result, result.outcome == .exited, Self.word(result) == FileOutcome.differs.rawValue else {
+                guard let content, let result, result.outcome == .exited, FileAnswer(decoding: result.payload)?.outcome == .differs else {
                     await session.record(path: path, result: result, bytes: 0, onFile: onFile)
                     onProgress(UInt64(content?.count ?? 0))
                     continue
@@ -201,8 +201,6 @@ public struct FileCopy: Sendable {
         }
         return nil
     }
-
-    static func word(_ result: ResultFrame) -> String { String(decoding: result.payload.prefix { $0 != 0 }, as: UTF8.self) }
 
     /// A big file: hashed once, then read once for every host that asks for its data.
     private func stream(

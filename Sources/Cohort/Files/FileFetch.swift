@@ -150,7 +150,7 @@ public struct FileFetch: Sendable {
     }
 
     private static func done(_ outcome: FileOutcome) -> ResultFrame {
-        ResultFrame(taskID: 0, attempt: 0, outcome: .exited, code: 0, payload: Array(outcome.rawValue.utf8), durationNanos: 0)
+        ResultFrame(taskID: 0, attempt: 0, outcome: .exited, code: 0, payload: FileAnswer(outcome).encoded(), durationNanos: 0)
     }
 
     private func get(
@@ -195,12 +195,13 @@ public struct FileFetch: Sendable {
             await session.record(path: remotePath, result: nil, bytes: received, onFile: onFile)
             return
         }
-        if result.outcome == .exited, String(decoding: result.payload.prefix { $0 != 0 }, as: UTF8.self) == FileOutcome.changed.rawValue {
+        let answer = result.outcome == .exited ? FileAnswer(decoding: result.payload) : nil
+        if answer?.outcome == .changed {
             guard ended else {
                 landing?.abandon()
                 throw CohortError(.io, "\(remotePath): the stream ended early")
             }
-            let entry = result.payload.firstIndex(of: 0).flatMap { try? FileEntry.decode(Array(result.payload[($0 + 1)...])).first }
+            let entry = answer?.entry
             // An empty file sends no data: its landing is made now.
             let file: LocalLanding
             if let landing { file = landing } else { file = try folder.landing(name) }

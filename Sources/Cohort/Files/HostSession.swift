@@ -63,8 +63,7 @@ final class HostSession: Sendable {
             return
         }
         if result.outcome == .exited {
-            let word = String(decoding: result.payload.prefix { $0 != 0 }, as: UTF8.self)
-            let outcome = FileOutcome(rawValue: word) ?? .changed
+            let outcome = FileAnswer(decoding: result.payload)?.outcome ?? .changed
             state.withLock {
                 if outcome == .changed { $0.report.changed += 1 } else { $0.report.unchanged += 1 }
                 $0.report.bytesSent += bytes

@@ -25,10 +25,9 @@ struct PutFileKind: TaskKind {
 /// the reason in words.
 enum FileResult {
     static func done(_ task: TaskFrame, _ outcome: FileOutcome, started: UInt64, entry: FileEntry? = nil) -> WireMessage {
-        var payload = Array(outcome.rawValue.utf8)
-        if let entry { payload += [0] + FileEntry.encode([entry]) }
-        return .result(ResultFrame(
-            taskID: task.id, attempt: task.attempt, outcome: .exited, code: 0, payload: payload, durationNanos: Clock.now() - started))
+        .result(ResultFrame(
+            taskID: task.id, attempt: task.attempt, outcome: .exited, code: 0, payload: FileAnswer(outcome, entry: entry).encoded(),
+            durationNanos: Clock.now() - started))
     }
 
     static func failed(_ task: TaskFrame, _ message: String, started: UInt64) -> WireMessage {
