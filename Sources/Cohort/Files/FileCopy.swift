@@ -163,7 +163,7 @@ public struct FileCopy: Sendable {
         onProgress: @escaping @Sendable (UInt64) -> Void
     ) async {
         guard !batch.isEmpty else { return }
-        let hashes = batch.map { _, content in content.map(LocalTree.sha256Hex) }
+        let hashes = batch.map { _, content in content.map(FileDigest.sha256(of:)) }
         await forEach(sessions) { session in
             var checks: [(Int, String, AsyncStream<WireMessage>)] = []
             for (offset, (item, content)) in batch.enumerated() {

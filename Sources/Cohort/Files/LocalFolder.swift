@@ -52,14 +52,7 @@ struct LocalFolder {
     func sha256(of name: String) -> String? {
         let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard file >= 0 else { return nil }
-        let handle = FileHandle(fileDescriptor: file, closeOnDealloc: true)
-        var hasher = CryptoSHA256()
-        while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
-            hasher.update(chunk)
-        }
-        return hasher.hex
+        return FileDigest.sha256(reading: FileHandle(fileDescriptor: file, closeOnDealloc: true))
     }
 
     /// A file being written as `name` here, invisible under that name until it is whole.

@@ -1,16 +1,6 @@
 import CohortCore
 import CohortWire
-import Crypto
 import Foundation
-
-/// SHA-256 fed in pieces, as hex (swift-crypto's, which the worker cannot link).
-struct CryptoSHA256 {
-    private var hasher = SHA256()
-
-    mutating func update(_ data: Data) { hasher.update(data: data) }
-
-    var hex: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
-}
 
 /// A local file or tree to copy, read before anything is sent: a missing source, or a
 /// directory given without `-r`, is bad input (exit 4) and nothing runs.
@@ -61,17 +51,7 @@ public enum LocalTree {
     static func sha256(of path: String) throws(CohortError) -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CohortError(.io, "cannot read", file: path) }
         defer { try? handle.close() }
-        var hasher = SHA256()
-        while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
-            hasher.update(data: chunk)
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func sha256Hex(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return FileDigest.sha256(reading: handle)
     }
 
     /// The last path component of a source, as `cp` names its copy inside a directory.

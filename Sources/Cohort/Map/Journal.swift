@@ -29,7 +29,7 @@ public final class Journal: @unchecked Sendable {
             hasher.update(data: Data([0]))
             hasher.update(data: Data(input.joined(separator: "\u{1f}").utf8))
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 
     public init(path: String, fingerprint: String) throws {

@@ -34,7 +34,7 @@ public struct WorkerBinary: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CohortError(.io, "worker executable not found at \(path) (build it with `swift build --product cohort-worker`, or set COHORT_WORKER)")
         }
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: data).hex
         var names = utsname()
         uname(&names)
         func field<T>(_ value: T) -> String {

@@ -1,0 +1,32 @@
+import Crypto
+import Foundation
+
+extension SHA256.Digest {
+    /// Lower-case hex, as `sha256sum` prints it: the names of worker cache folders, journal
+    /// fingerprints and the checksums copy and fetch compare with the worker's.
+    var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xf)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+enum FileDigest {
+    static func sha256(of bytes: [UInt8]) -> String { SHA256.hash(data: bytes).hex }
+
+    /// Reads `handle` to its end, a megabyte at a time.
+    static func sha256(reading handle: FileHandle) -> String {
+        var hasher = SHA256()
+        while true {
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+        }
+        return hasher.finalize().hex
+    }
+}
