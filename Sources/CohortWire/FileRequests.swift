@@ -74,7 +74,8 @@ public struct PutRequest: Sendable, Equatable {
     /// Names or numeric ids; empty keeps the worker's own.
     public var owner: String
     public var group: String
-    /// The whole content, for small files; nil when it streams.
+    /// The whole content, for small files that a `file.check` found different (so the worker
+    /// writes them without comparing again); nil when it streams.
     public var inline: [UInt8]?
 
     public init(path: String, entry: FileEntry, sha256: String = "", owner: String = "", group: String = "", inline: [UInt8]? = nil) {

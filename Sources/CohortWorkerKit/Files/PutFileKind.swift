@@ -77,7 +77,8 @@ final class PutFileTask: StreamingTask {
             if let existing = HostFiles.linkInfo(path), existing.st_mode & S_IFMT == S_IFDIR {
                 return [FileResult.failed(task, "\(path) is a directory", started: started)]
             }
-            if let existing = HostFiles.linkInfo(path), existing.st_mode & S_IFMT == S_IFREG,
+            // Inline bytes come after a `file.check` found the content different: not hashed again.
+            if request.inline == nil, let existing = HostFiles.linkInfo(path), existing.st_mode & S_IFMT == S_IFREG,
                 UInt64(existing.st_size) == request.entry.size, HostFiles.sha256(of: path) == request.sha256
             {
                 return [try settle(existing)]
