@@ -157,14 +157,18 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         while progressed, rounds < 4 {
             progressed = false
             rounds += 1
+            // The one channel whose exec request is out, if any: found once a round, then kept
+            // up to date as channels advance (this loop runs on every wake-up).
+            var starter = channels.first(where: \.isMidStart)
             for channel in channels {
                 do {
-                    let starter = channels.first(where: \.isMidStart)
                     if try channel.advance(session: session, buffer: &readBuffer, mayStart: starter == nil || starter === channel) {
                         progressed = true
                     }
+                    if channel.isMidStart { starter = channel } else if starter === channel { starter = nil }
                 } catch let error where error.isChannelLevel {
                     channel.fail(CohortError(.noExitStatus, "channel failed: \(error.message)", host: target.name))
+                    if starter === channel { starter = nil }
                 } catch {
                     throw CohortError(.transportLost, "connection lost: \(error.message)", host: target.name)
                 }
