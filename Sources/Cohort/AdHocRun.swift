@@ -98,6 +98,14 @@ public struct RunSummary: Sendable {
     public var unreachable: [String] = []
     public var refused: [String] = []
 
+    /// Hosts already sorted into their fates (copy and fetch tally their own).
+    public init(ok: [String] = [], failed: [String] = [], unreachable: [String] = [], refused: [String] = []) {
+        self.ok = ok
+        self.failed = failed
+        self.unreachable = unreachable
+        self.refused = refused
+    }
+
     public init(_ outcomes: [HostOutcome]) {
         for outcome in outcomes {
             switch outcome.result {

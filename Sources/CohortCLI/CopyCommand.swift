@@ -98,29 +98,27 @@ final class FilePrinter: Sendable {
             fields.append(("status", .string(report.outcome?.rawValue ?? "failed")))
             fields.append(("bytes", .int(Int(report.bytesSent))))
             if let failure = report.failure { fields.append(("error", .string(failure))) }
-            Out.write(Array((JSONText.render(.dict(fields), pretty: false) + "\n").utf8))
+            Out.jsonLine(fields)
         } else if let failure = report.failure {
             Out.write(Array("\(Printable.escaped(report.host)) ! FAILED \(Printable.escaped(report.path)): \(Printable.escaped(failure))\n".utf8), toStderr: true)
         }
     }
 
     func finish(_ reports: [FileCopy.HostReport]) -> CohortExitCode {
-        var ok: [String] = [], failed: [String] = [], unreachable: [String] = [], refused: [String] = []
+        var summary = RunSummary()
         for report in reports {
             let host = Printable.escaped(report.host)
             let status: String
             if let error = report.error {
                 status = error.isSecurityRefusal ? "refused" : "unreachable"
-                (error.isSecurityRefusal ? { refused.append(report.host) } : { unreachable.append(report.host) })()
-                var text = Printable.escaped(error.description)
-                if text.hasPrefix(host + ": ") { text.removeFirst(host.count + 2) }
-                if !json { Out.write(Array("\(host) ! \(status.uppercased()): \(text)\n".utf8), toStderr: true) }
+                if error.isSecurityRefusal { summary.refused.append(report.host) } else { summary.unreachable.append(report.host) }
+                if !json { Out.write(Array("\(host) ! \(notRun(error, host: report.host))\n".utf8), toStderr: true) }
             } else if !report.failed.isEmpty {
                 status = "failed"
-                failed.append(report.host)
+                summary.failed.append(report.host)
             } else {
                 status = report.changed > 0 ? "changed" : "unchanged"
-                ok.append(report.host)
+                summary.ok.append(report.host)
             }
             if json {
                 var fields: [(String, InventoryValue)] = [
@@ -128,21 +126,14 @@ final class FilePrinter: Sendable {
                     ("unchanged", .int(report.unchanged)), ("failed", .int(report.failed.count)), ("bytes", .int(Int(report.bytesSent))),
                 ]
                 if let error = report.error { fields += [("error", .string(error.message)), ("code", .string(error.code.rawValue))] }
-                Out.write(Array((JSONText.render(.dict(fields), pretty: false) + "\n").utf8))
+                Out.jsonLine(fields)
             } else if report.error == nil {
                 let line = "\(host) | \(status): \(report.changed) changed, \(report.unchanged) unchanged, \(report.failed.count) failed, \(Self.size(report.bytesSent)) \(verb)\n"
                 Out.write(Array(line.utf8))
             }
         }
-        func part(_ label: String, _ hosts: [String]) -> String {
-            hosts.isEmpty ? "\(label) 0" : "\(label) \(hosts.count) (\(Printable.escaped(NodeSet.fold(hosts))))"
-        }
-        var parts = [part("ok", ok), part("failed", failed), part("unreachable", unreachable)]
-        if !refused.isEmpty { parts.append(part("refused", refused)) }
-        Out.write(Array("cohort: \(parts.joined(separator: ", "))\n".utf8), toStderr: true)
-        if !refused.isEmpty { return .securityRefused }
-        if !unreachable.isEmpty { return .unreachable }
-        return failed.isEmpty ? .ok : .commandFailed
+        Out.write(Array("cohort: \(summaryLine(summary))\n".utf8), toStderr: true)
+        return summary.exitCode
     }
 
     static func size(_ bytes: UInt64) -> String {

@@ -66,10 +66,7 @@ final class MapPrinter: @unchecked Sendable {
             readyHosts[host] = slots
             progress?.slotsChanged(by: slots, hosts: readyHosts.count)
         case .hostFailed(let host, let error):
-            let shown = Printable.escaped(host)
-            var text = Printable.escaped(error.description)
-            if text.hasPrefix(shown + ": ") { text.removeFirst(shown.count + 2) }
-            note("\(shown): \(error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"): \(text)")
+            note("\(Printable.escaped(host)): \(notRun(error, host: host))")
         case .slotLost(let host, _, let reason):
             slotGone(host)
             // One line per host and reason: a frozen 64-core host is one loss, not 64 lines.
@@ -118,7 +115,7 @@ final class MapPrinter: @unchecked Sendable {
     private func show(_ result: MapResult) {
         progress?.clear()
         defer { progress?.draw(force: false) }
-        if json { return Out.write(Array((JSONText.render(.dict(jsonFields(result)), pretty: false) + "\n").utf8)) }
+        if json { return Out.jsonLine(jsonFields(result)) }
         let prefix = tag ? Array((inputs[result.index].joined(separator: " ") + "\t").utf8) : []
         for (output, toStderr) in [(result.stdout, false), (result.stderr, true)] {
             var atLineStart = true

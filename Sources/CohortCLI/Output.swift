@@ -1,5 +1,6 @@
 import Cohort
 import CohortCore
+import CohortInventory
 import Foundation
 import Synchronization
 
@@ -53,6 +54,11 @@ enum Out {
 
     static func write(_ bytes: [UInt8], toStderr: Bool = false) {
         (toStderr ? stderr : stdout).write(bytes)
+    }
+
+    /// One JSON object on a line of its own, on stdout (`--json`).
+    static func jsonLine(_ fields: [(String, InventoryValue)]) {
+        write(Array((JSONText.render(.dict(fields), pretty: false) + "\n").utf8))
     }
 
     /// Throws when a result could not be written (exit 1, after the summary).

@@ -24,12 +24,17 @@ func describe(_ outcome: HostOutcome) -> String? {
     case .finished(.exited(let code)): return "FAILED (exit \(code))"
     case .finished(.signaled(let name, _)): return "FAILED (killed by signal \(name))"
     case .notRun(let error):
-        let kind = error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"
-        var text = Printable.escaped(error.description)
-        let shown = Printable.escaped(outcome.host)
-        if text.hasPrefix(shown + ": ") { text.removeFirst(shown.count + 2) }
-        return "\(kind): \(text)"
+        return notRun(error, host: outcome.host)
     }
+}
+
+/// `UNREACHABLE: connection refused …` or `REFUSED: …`, for a line already tagged with the
+/// host: the host's name is not repeated, and the text is escaped.
+func notRun(_ error: CohortError, host: String) -> String {
+    var text = Printable.escaped(error.description)
+    let shown = Printable.escaped(host)
+    if text.hasPrefix(shown + ": ") { text.removeFirst(shown.count + 2) }
+    return "\(error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"): \(text)"
 }
 
 func summaryLine(_ summary: RunSummary) -> String {
@@ -48,12 +53,24 @@ final class TaggedPrinter: RunPrinter, @unchecked Sendable {
     private var partial: [String: [UInt8]] = [:]
     private let width: Int
 
-    init(hosts: [String]) { width = hosts.map { Printable.escaped($0).count }.max() ?? 0 }
+    /// Each host's `host | ` and `host ! ` prefixes, made once: they go before every line.
+    private let tags: [String: (out: [UInt8], err: [UInt8])]
+
+    init(hosts: [String]) {
+        let width = hosts.map { Printable.escaped($0).count }.max() ?? 0
+        self.width = width
+        tags = Dictionary(hosts.map { host in (host, (Self.tag(host, "|", width), Self.tag(host, "!", width))) }) { first, _ in first }
+    }
 
     /// `host | `: the name escaped, so that a name from the inventory cannot forge lines.
-    private func tag(_ host: String, _ mark: String) -> [UInt8] {
+    private static func tag(_ host: String, _ mark: String, _ width: Int) -> [UInt8] {
         let shown = Printable.escaped(host)
         return Array((shown + String(repeating: " ", count: max(0, width - shown.count)) + " \(mark) ").utf8)
+    }
+
+    private func tag(_ host: String, _ mark: String) -> [UInt8] {
+        guard let known = tags[host] else { return Self.tag(host, mark, width) }
+        return mark == "|" ? known.out : known.err
     }
 
     func event(_ host: String, _ event: ProcessEvent) {
@@ -124,7 +141,7 @@ final class JSONPrinter: RunPrinter, @unchecked Sendable {
     private func line(_ fields: [(String, InventoryValue)]) {
         lock.lock()
         defer { lock.unlock() }
-        Out.write(Array((JSONText.render(.dict(fields), pretty: false) + "\n").utf8))
+        Out.jsonLine(fields)
     }
 
     func event(_ host: String, _ event: ProcessEvent) {
