@@ -1,3 +1,4 @@
+import CohortCore
 import CohortTestSupport
 import Foundation
 import Testing
@@ -101,8 +102,7 @@ import Testing
         defer { fleet.stop() }
         let scratch = try CLIUsageTests.Scratch()
         #expect(try await Shell.run("/bin/sh", ["-c", "head -c 67108864 /dev/zero > '\(scratch.dir)/big'"]).status == 0)
-        let command = [CLIRunTests.binary, "copy", "-i", fleet.inventory, "-F", "none", "all", scratch.dir + "/big", "~/big"]
-            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let command = ShellQuote.commandLine([CLIRunTests.binary, "copy", "-i", fleet.inventory, "-F", "none", "all", scratch.dir + "/big", "~/big"])
         // script(1) gives the copy a terminal, and writes what appeared on it to stdout.
         let result = try await Shell.run("/usr/bin/script", ["-qec", command, "/dev/null"])
         #expect(result.status == 0, "\(result.stdout)")

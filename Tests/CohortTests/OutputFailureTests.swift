@@ -1,3 +1,4 @@
+import CohortCore
 import CohortTestSupport
 import Foundation
 import Testing
@@ -9,14 +10,12 @@ import Testing
         try await offPool { try Shell.run("/bin/sh", ["-c", script], environment: environment) }
     }
 
-    static var cohort: String { ShellQuote(CLIRunTests.binary) }
-
-    static func ShellQuote(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    static var cohort: String { ShellQuote.quote(CLIRunTests.binary) }
 
     @Test(arguments: ["> /dev/full", ">&-"])
     func mapOutputThatCannotBeWrittenStopsTheRun(redirect: String) async throws {
         let scratch = try CLIUsageTests.Scratch()
-        let result = try await Self.sh("\(Self.cohort) map -i \(scratch.inventory) 'echo {}' ::: $(seq 1 50) \(redirect)")
+        let result = try await Self.sh("\(Self.cohort) map -i \(ShellQuote.quote(scratch.inventory)) 'echo {}' ::: $(seq 1 50) \(redirect)")
         #expect(result.status == 1, "\(result.status): \(result.stderr)")
         #expect(result.stderr.contains("cannot write standard output"), "\(result.stderr)")
     }
@@ -24,7 +23,7 @@ import Testing
     @Test(arguments: ["> /dev/full", ">&-"])
     func runOutputThatCannotBeWrittenIsAnError(redirect: String) async throws {
         let scratch = try CLIUsageTests.Scratch()
-        let result = try await Self.sh("\(Self.cohort) run -i \(scratch.inventory) all -- echo hello \(redirect)")
+        let result = try await Self.sh("\(Self.cohort) run -i \(ShellQuote.quote(scratch.inventory)) all -- echo hello \(redirect)")
         #expect(result.status == 1, "\(result.status): \(result.stderr)")
         #expect(result.stderr.contains("cannot write standard output"), "\(result.stderr)")
     }
@@ -38,7 +37,7 @@ import Testing
         let mount = try await Shell.run("/bin/mount", ["-t", "tmpfs", "-o", "size=8k", "tmpfs", small])
         try #require(mount.status == 0, "mount: \(mount.stderr)")
         defer { _ = try? Shell.run("/bin/umount", ["-l", small]) }
-        let result = try await Self.sh("\(Self.cohort) map -i \(scratch.inventory) --joblog \(small)/jobs.tsv 'echo {}' ::: $(seq 1 2000) > /dev/null")
+        let result = try await Self.sh("\(Self.cohort) map -i \(ShellQuote.quote(scratch.inventory)) --joblog \(ShellQuote.quote(small + "/jobs.tsv")) 'echo {}' ::: $(seq 1 2000) > /dev/null")
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stderr.contains("cannot write the joblog \(small)/jobs.tsv: No space left on device"), "\(result.stderr)")
         #expect(result.stderr.contains("halted"), "the run stopped early: \(result.stderr)")
