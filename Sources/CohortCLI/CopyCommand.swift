@@ -94,7 +94,7 @@ final class FilePrinter: Sendable {
 
     func file(_ report: FileCopy.FileReport) {
         if json {
-            var fields: [(String, InventoryValue)] = [("host", .string(report.host)), ("path", .string(report.path))]
+            var fields: [(String, InventoryValue)] = [("host", .string(report.host)), ("path", .string(Printable.nameBytesEscaped(report.path)))]
             fields.append(("status", .string(report.outcome?.rawValue ?? "failed")))
             fields.append(("bytes", .int(Int(report.bytesSent))))
             if let failure = report.failure { fields.append(("error", .string(failure))) }

@@ -31,20 +31,20 @@ public struct FileEntry: Sendable, Equatable {
 
     func write(to w: inout WireWriter) {
         w.u32(UInt32(components.count))
-        for component in components { w.string(component) }
+        for component in components { w.osName(component) }
         w.u8(kind.rawValue)
         w.u32(mode)
         w.u64(size)
-        w.string(linkTarget)
+        w.osName(linkTarget)
     }
 
     static func read(from r: inout WireReader) throws(WireError) -> FileEntry {
         let count = try r.u32()
         guard count <= 4096 else { throw WireError.truncated }
         var components: [String] = []
-        for _ in 0..<count { components.append(try r.string()) }
+        for _ in 0..<count { components.append(try r.osName()) }
         guard let kind = FileKind(rawValue: try r.u8()) else { throw WireError.truncated }
-        return FileEntry(components: components, kind: kind, mode: try r.u32(), size: try r.u64(), linkTarget: try r.string())
+        return FileEntry(components: components, kind: kind, mode: try r.u32(), size: try r.u64(), linkTarget: try r.osName())
     }
 
     public static func encode(_ entries: [FileEntry]) -> [UInt8] {
@@ -89,7 +89,7 @@ public struct PutRequest: Sendable, Equatable {
 
     public func encoded() -> [UInt8] {
         var w = WireWriter()
-        w.string(path)
+        w.osName(path)
         entry.write(to: &w)
         w.string(sha256)
         w.string(owner)
@@ -101,7 +101,7 @@ public struct PutRequest: Sendable, Equatable {
 
     public init(decoding bytes: [UInt8]) throws(WireError) {
         var r = WireReader(bytes[...])
-        path = try r.string()
+        path = try r.osName()
         entry = try FileEntry.read(from: &r)
         sha256 = try r.string()
         owner = try r.string()
@@ -130,7 +130,7 @@ public struct GetRequest: Sendable, Equatable {
 
     public func encoded() -> [UInt8] {
         var w = WireWriter()
-        w.string(path)
+        w.osName(path)
         w.string(sha256)
         w.u32(window)
         w.u8((recursive ? 1 : 0) | (followLinks ? 2 : 0))
@@ -139,7 +139,7 @@ public struct GetRequest: Sendable, Equatable {
 
     public init(decoding bytes: [UInt8]) throws(WireError) {
         var r = WireReader(bytes[...])
-        path = try r.string()
+        path = try r.osName()
         sha256 = try r.string()
         window = try r.u32()
         let flags = try r.u8()

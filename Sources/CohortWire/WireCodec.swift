@@ -193,6 +193,8 @@ public struct WireWriter {
         buffer += b
     }
     public mutating func string(_ s: String) { bytes(Array(s.utf8)) }
+    /// A file name or path: its bytes as the OS has them (see `OSName`).
+    public mutating func osName(_ s: String) { bytes(OSName.bytes(s)) }
 }
 
 /// Reads what `WireWriter` wrote; every read is bounds-checked and throws on a short buffer.
@@ -224,4 +226,6 @@ public struct WireReader {
         guard let s = String(validating: raw, as: UTF8.self) else { throw WireError.malformed("string is not UTF-8") }
         return s
     }
+    /// A file name or path, any bytes (see `OSName`).
+    public mutating func osName() throws(WireError) -> String { OSName.string(try bytes()) }
 }

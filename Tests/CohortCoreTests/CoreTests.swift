@@ -67,3 +67,15 @@ extension CohortError.Code {
         #expect(CohortExitCode(for: error) == .commandFailed)
     }
 }
+
+@Suite struct PrintableTests {
+    @Test func controlsAndNameBytesAreEscapedAndTheRestIsKept() {
+        #expect(Printable.escaped("web1") == "web1")
+        #expect(Printable.escaped("a\nb\tc\u{1b}[2J") == "a\\nb\\tc\\x1b[2J")
+        #expect(Printable.escaped("line\u{2028}sep") == "line\\u{2028}sep")
+        #expect(Printable.escaped("café 日本") == "café 日本")
+        // U+10FFE9 stands for the byte 0xE9 of a name that is not UTF-8 (CohortWire's OSName).
+        #expect(Printable.escaped("caf\u{10FFE9}") == "caf\\xe9")
+        #expect(Printable.nameBytesEscaped("caf\u{10FFE9}\n") == "caf\\xe9\n")
+    }
+}

@@ -23,7 +23,17 @@ import Testing
         FileManager.default.createFile(atPath: root + "/with space and\nnewline é.txt", contents: Data("odd name\n".utf8))
         FileManager.default.createFile(atPath: root + "/deep/er/run.sh", contents: Data("#!/bin/sh\necho hi\n".utf8), attributes: [.posixPermissions: 0o750])
         try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: "deep/er/run.sh")
+        // Names that are not UTF-8 (Latin-1 "café", a lone 0xff): only the shell can make them.
+        let odd = "printf 'latin1\\n' > \"$1/$(printf 'caf\\351')\"; mkdir \"$1/$(printf '\\377dir')\"; head -c 300000 /dev/urandom > \"$1/$(printf '\\377dir/big\\351')\""
+        #expect(try await Shell.run("/bin/sh", ["-c", odd, "sh", root]).status == 0)
         return root
+    }
+
+    /// The names that are not UTF-8 in `tree(in:)`, as a shell word list, and `cmp` of each
+    /// against its copy under `copy`: exit 0 only when all are there, byte for byte.
+    static func sameOddFiles(_ root: String, _ copy: String) async throws -> Bool {
+        let script = "for n in \"$(printf 'caf\\351')\" \"$(printf '\\377dir/big\\351')\"; do cmp \"$1/$n\" \"$2/$n\" || exit 1; done"
+        return try await Shell.run("/bin/sh", ["-c", script, "sh", root, copy]).status == 0
     }
 
     static func jsonLines(_ text: String) throws -> [[String: Any]] { try MapCLITests.jsonLines(text) }
@@ -43,6 +53,7 @@ import Testing
             #expect(FileManager.default.contents(atPath: copied + "/one") == Data([0xff]))
             #expect(try FileManager.default.attributesOfItem(atPath: copied + "/deep/er/run.sh")[.posixPermissions] as? Int == 0o750)
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: copied + "/link") == "deep/er/run.sh")
+            #expect(try await Self.sameOddFiles(root, copied), "names that are not UTF-8 on \(host.name)")
             let left = try FileManager.default.subpathsOfDirectory(atPath: copied).filter { $0.contains(".cohort") }
             #expect(left.isEmpty, "temporary files left: \(left)")
         }
@@ -65,6 +76,7 @@ import Testing
             }
             #expect(try FileManager.default.attributesOfItem(atPath: local + "/deep/er/run.sh")[.posixPermissions] as? Int == 0o750)
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: local + "/link") == "deep/er/run.sh")
+            #expect(try await Self.sameOddFiles(root, local), "fetched names that are not UTF-8 from \(host.name)")
         }
         let refetch = try await Self.cohort(["fetch", "-i", fleet.inventory, "-F", "none", "-r", "--json", "all", "~/dst/tree", back])
         #expect(try Self.jsonLines(refetch.stdout).filter { $0["path"] == nil }.allSatisfy { $0["bytes"] as? Int == 0 }, "\(refetch.stdout)")

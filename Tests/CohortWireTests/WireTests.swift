@@ -1,4 +1,5 @@
 import Testing
+import Glibc
 
 @testable import CohortWire
 
@@ -119,5 +120,40 @@ import Testing
         #expect(FileAnswer(.differs).encoded() == Array("differs".utf8))
         #expect(FileAnswer(decoding: Array("nonsense".utf8)) == nil)
         #expect(FileAnswer(decoding: []) == nil)
+    }
+}
+
+/// File names are bytes: every byte string survives `OSName` and a file request both ways.
+@Suite struct OSNameTests {
+    @Test func everyByteStringRoundTrips() throws {
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [[UInt8]] = [
+            [], Array("plain".utf8), Array("café".utf8), [0x63, 0x61, 0x66, 0xE9], [0xFF, 0xFE], [0xC0, 0xAF],
+            [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], Array("\u{10FF80}\u{10FFFF}".utf8), [0xE2, 0x82], [0x80],
+        ]
+        let random = (0..<2000).map { _ in (0..<Int.random(in: 0...12, using: &generator)).map { _ in UInt8.random(in: 1...255, using: &generator) } }
+        for bytes in fixed + random {
+            let name = OSName.string(bytes)
+            #expect(OSName.bytes(name) == bytes, "\(bytes)")
+            #expect(OSName.withPath(name) { Array(UnsafeBufferPointer(start: $0, count: strlen($0))).map { UInt8(bitPattern: $0) } } == bytes)
+            let entry = FileEntry(components: [name], kind: .symlink, mode: 0o644, linkTarget: name)
+            #expect(try FileEntry.decode(FileEntry.encode([entry])) == [entry])
+        }
+    }
+
+    @Test func validUTF8IsItself() {
+        for text in ["plain", "with space and\nnewline é.txt", "日本語", "😀"] {
+            #expect(OSName.string(Array(text.utf8)) == text)
+            #expect(OSName.bytes(text) == Array(text.utf8))
+        }
+    }
+
+    @Test func aNameThatIsNotUTF8TravelsAsItsBytes() throws {
+        let name = OSName.string([0x63, 0x61, 0x66, 0xE9])
+        let request = PutRequest(path: "/srv/" + name, entry: FileEntry(components: [], kind: .file, mode: 0o600, size: 1))
+        var writer = WireWriter()
+        writer.osName(request.path)
+        #expect(writer.buffer.suffix(4) == [0x63, 0x61, 0x66, 0xE9])
+        #expect(try PutRequest(decoding: request.encoded()) == request)
     }
 }

@@ -17,7 +17,7 @@ actor ChunkFeeder {
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
     init(path: String, hosts: [String], window: Int = 8) {
-        handle = FileHandle(forReadingAtPath: path)
+        handle = LocalTree.reading(path)
         self.window = window
         positions = Dictionary(uniqueKeysWithValues: hosts.map { ($0, 0) })
     }

@@ -122,7 +122,18 @@ public struct FileCopy: Sendable {
                     await stream(item, source: source, sessions: sessions, onFile: onFile, onProgress: onProgress)
                     continue
                 }
-                let content: [UInt8]? = item.kind == .file ? Array((FileManager.default.contents(atPath: item.path)) ?? Data()) : nil
+                var item = item
+                var content: [UInt8]?
+                if item.kind == .file {
+                    guard let bytes = LocalTree.contents(of: item.path) else {
+                        for session in sessions where !session.isDone {
+                            session.record(path: remotePath(item, source, session), failure: "cannot read \(item.path) here", onFile: onFile)
+                        }
+                        continue
+                    }
+                    content = bytes
+                    item.size = UInt64(bytes.count)
+                }
                 batch.append((item, content))
                 batchBytes += content?.count ?? 0
                 if batchBytes >= 4 << 20 || batch.count >= 512 {

@@ -117,8 +117,10 @@ public struct FileFetch: Sendable {
                 session.record(path: remote, failure: "\(remote) is a directory (give -r to fetch it with what it holds)", onFile: onFile)
                 continue
             }
+            var shown = remote
+            while shown.count > 1, shown.hasSuffix("/") { shown.removeLast() }
             for entry in entries where session.error == nil {
-                let remotePath = ([remote] + entry.components).joined(separator: "/")
+                let remotePath = entry.components.isEmpty ? remote : ([shown] + entry.components).joined(separator: "/")
                 // Names come from the host: each is checked again here, and written below
                 // LOCALDIR/HOST only through real directories.
                 guard entry.isSafe else {
@@ -129,8 +131,9 @@ public struct FileFetch: Sendable {
                 do {
                     switch entry.kind {
                     case .directory:
+                        let existed = root.hasDirectory(local)
                         try root.folder(local).close()
-                        onFile(FileCopy.FileReport(host: session.name, path: remotePath, outcome: .changed, failure: nil, bytesSent: 0))
+                        await session.record(path: remotePath, result: Self.done(existed ? .unchanged : .changed), bytes: 0, onFile: onFile)
                     case .symlink:
                         let folder = try root.folder(Array(local.dropLast()))
                         defer { folder.close() }

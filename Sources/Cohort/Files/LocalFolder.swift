@@ -24,6 +24,14 @@ struct LocalFolder {
 
     func close() { Glibc.close(fd) }
 
+    func unlink(_ name: String) {
+        OSName.withPath(name) { _ = unlinkat(fd, $0, 0) }
+    }
+
+    func rename(_ from: String, to name: String) -> Int32 {
+        OSName.withPath(from) { old in OSName.withPath(name) { renameat(fd, old, fd, $0) } }
+    }
+
     /// The folder `components` below this one, made as needed; never through a symlink.
     func folder(_ components: [String]) throws(CohortError) -> LocalFolder {
         var current = LocalFolder(fd: dup(fd), path: path)
@@ -32,12 +40,12 @@ struct LocalFolder {
                 current.close()
                 throw CohortError(.invalidInput, "refused a name from the host: '\(Printable.escaped(component))'")
             }
-            if mkdirat(current.fd, component, 0o755) != 0, errno != EEXIST {
+            if OSName.withPath(component, { mkdirat(current.fd, $0, 0o755) }) != 0, errno != EEXIST {
                 let reason = String(cString: strerror(errno))
                 current.close()
-                throw CohortError(.io, "cannot create \(current.path)/\(component): \(reason)")
+                throw CohortError(.io, "cannot create \(Printable.escaped(current.path + "/" + component)): \(reason)")
             }
-            let next = openat(current.fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let next = OSName.withPath(component) { openat(current.fd, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
             let reason = String(cString: strerror(errno))
             current.close()
             guard next >= 0 else {
@@ -48,9 +56,17 @@ struct LocalFolder {
         return current
     }
 
+    /// Whether `components` below here already is a directory (for the report only: writing
+    /// goes through `folder(_:)`).
+    func hasDirectory(_ components: [String]) -> Bool {
+        var info = stat()
+        let found = OSName.withPath(components.joined(separator: "/")) { fstatat(fd, $0, &info, AT_SYMLINK_NOFOLLOW) }
+        return found == 0 && info.st_mode & S_IFMT == S_IFDIR
+    }
+
     /// The hex SHA-256 of `name` here when it is a regular file (not followed through a link).
     func sha256(of name: String) -> String? {
-        let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let file = OSName.withPath(name) { openat(fd, $0, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
         guard file >= 0 else { return nil }
         return FileDigest.sha256(reading: FileHandle(fileDescriptor: file, closeOnDealloc: true))
     }
@@ -60,7 +76,7 @@ struct LocalFolder {
         guard FileEntry.isSafe(name) else { throw CohortError(.invalidInput, "refused a name from the host: '\(Printable.escaped(name))'") }
         for attempt in 0..<100 {
             let temporary = ".\(name).cohort-\(getpid())-\(attempt)"
-            let file = openat(fd, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            let file = OSName.withPath(temporary) { openat(fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
             if file >= 0 { return LocalLanding(folder: self, name: name, temporary: temporary, fd: file) }
             guard errno == EEXIST else { throw CohortError(.io, "cannot write in \(path): \(String(cString: strerror(errno)))") }
         }
@@ -72,13 +88,13 @@ struct LocalFolder {
     func symlink(_ name: String, to target: String) throws(CohortError) -> Bool {
         guard FileEntry.isSafe(name), !target.utf8.contains(0) else { throw CohortError(.invalidInput, "refused a link from the host: '\(Printable.escaped(name))'") }
         var buffer = [CChar](repeating: 0, count: 4097)
-        let n = readlinkat(fd, name, &buffer, 4096)
-        if n >= 0, String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) == target { return false }
+        let n = OSName.withPath(name) { readlinkat(fd, $0, &buffer, 4096) }
+        if n >= 0, OSName.string(buffer[0..<n].map { UInt8(bitPattern: $0) }) == target { return false }
         let temporary = ".\(name).cohort-link-\(getpid())"
-        unlinkat(fd, temporary, 0)
-        guard symlinkat(target, fd, temporary) == 0, renameat(fd, temporary, fd, name) == 0 else {
+        unlink(temporary)
+        guard OSName.withPath(target, { to in OSName.withPath(temporary) { symlinkat(to, fd, $0) } }) == 0, rename(temporary, to: name) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlinkat(fd, temporary, 0)
+            unlink(temporary)
             throw CohortError(.io, "cannot create the link \(path)/\(name): \(reason)")
         }
         return true
@@ -113,15 +129,15 @@ struct LocalLanding {
             throw CohortError(.io, "cannot write \(folder.path)/\(name): \(reason)")
         }
         Glibc.close(fd)
-        guard renameat(folder.fd, temporary, folder.fd, name) == 0 else {
+        guard folder.rename(temporary, to: name) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlinkat(folder.fd, temporary, 0)
+            folder.unlink(temporary)
             throw CohortError(.io, "cannot replace \(folder.path)/\(name): \(reason)")
         }
     }
 
     func abandon() {
         Glibc.close(fd)
-        unlinkat(folder.fd, temporary, 0)
+        folder.unlink(temporary)
     }
 }

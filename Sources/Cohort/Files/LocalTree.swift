@@ -22,7 +22,7 @@ public enum LocalTree {
         var items: [LocalItem] = []
         func visit(_ path: String, _ components: [String]) throws(CohortError) {
             var info = stat()
-            let found = followLinks ? stat(path, &info) : lstat(path, &info)
+            let found = OSName.withPath(path) { followLinks ? stat($0, &info) : lstat($0, &info) }
             guard found == 0 else { throw CohortError(.invalidInput, "cannot read: \(String(cString: strerror(errno)))", file: path) }
             let kind: FileKind
             switch info.st_mode & S_IFMT {
@@ -31,17 +31,13 @@ public enum LocalTree {
             case S_IFLNK: kind = .symlink
             default: throw CohortError(.invalidInput, "not a file, directory or link", file: path)
             }
-            let target = kind == .symlink ? ((try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "") : ""
+            let target = kind == .symlink ? readLink(path) : ""
             items.append(LocalItem(
                 path: path, components: components, kind: kind, mode: UInt32(info.st_mode & 0o7777),
                 size: kind == .file ? UInt64(info.st_size) : 0, linkTarget: target))
             guard kind == .directory else { return }
             guard recursive else { throw CohortError(.invalidInput, "is a directory (give -r to copy it with what it holds)", file: path) }
-            let names: [String]
-            do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
-                throw CohortError(.invalidInput, "cannot list: \(error.localizedDescription)", file: path)
-            }
-            for name in names { try visit(path + "/" + name, components + [name]) }
+            for name in try names(in: path).sorted() { try visit(path + "/" + name, components + [name]) }
         }
         try visit(source, [])
         return items
@@ -49,9 +45,43 @@ public enum LocalTree {
 
     /// The hex SHA-256 of a local file (read once, shared by every host).
     static func sha256(of path: String) throws(CohortError) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CohortError(.io, "cannot read", file: path) }
+        guard let handle = reading(path) else { throw CohortError(.io, "cannot read", file: path) }
         defer { try? handle.close() }
         return FileDigest.sha256(reading: handle)
+    }
+
+    /// A local file opened for reading by its bytes (`FileHandle(forReadingAtPath:)` would
+    /// re-encode a name that is not UTF-8).
+    static func reading(_ path: String) -> FileHandle? {
+        let fd = OSName.withPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        return fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
+    }
+
+    /// A small file's whole content; nil when it cannot be read.
+    static func contents(of path: String) -> [UInt8]? {
+        guard let handle = reading(path) else { return nil }
+        defer { try? handle.close() }
+        do { return Array(try handle.readToEnd() ?? Data()) } catch { return nil }
+    }
+
+    /// The entries of a directory, by their bytes (see `OSName`), without `.` and `..`.
+    static func names(in path: String) throws(CohortError) -> [String] {
+        guard let dir = OSName.withPath(path, { opendir($0) }) else {
+            throw CohortError(.invalidInput, "cannot list: \(String(cString: strerror(errno)))", file: path)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let item = readdir(dir) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in OSName.string(raw.prefix { $0 != 0 }) }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func readLink(_ path: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = OSName.withPath(path) { readlink($0, &buffer, 4096) }
+        return n >= 0 ? OSName.string(buffer[0..<n].map { UInt8(bitPattern: $0) }) : ""
     }
 
     /// The last path component of a source, as `cp` names its copy inside a directory.

@@ -36,7 +36,7 @@ final class GetFileTask: StreamingTask {
 
     func start() -> [WireMessage] {
         let flags = O_RDONLY | O_CLOEXEC | (request.followLinks ? 0 : O_NOFOLLOW)
-        fd = open(path, flags)
+        fd = OSName.withPath(path) { open($0, flags) }
         guard fd >= 0 else {
             let code = errno
             let why = code == ELOOP ? "\(path) is a symlink (give -L to follow it)" : "cannot read \(path): \(HostFiles.errorText(code))"
@@ -126,13 +126,13 @@ struct ListFilesKind: TaskKind {
                 components: components, kind: kind, mode: UInt32(info.st_mode & 0o7777), size: kind == .file ? UInt64(info.st_size) : 0,
                 linkTarget: kind == .symlink ? HostFiles.readLink(path) ?? "" : ""))
             guard kind == .directory, request.recursive else { return }
-            guard let dir = opendir(path) else {
+            guard let dir = OSName.withPath(path, { opendir($0) }) else {
                 failure = "cannot list \(path): \(HostFiles.errorText())"
                 return
             }
             var names: [String] = []
             while let item = readdir(dir) {
-                let name = withUnsafeBytes(of: item.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = withUnsafeBytes(of: item.pointee.d_name) { raw in OSName.string(raw.prefix { $0 != 0 }) }
                 if name != ".", name != ".." { names.append(name) }
             }
             closedir(dir)

@@ -36,13 +36,13 @@ enum HostFiles {
     /// `lstat`: the entry itself, a link not followed.
     static func linkInfo(_ path: String) -> Glibc.stat? {
         var info = Glibc.stat()
-        return lstat(path, &info) == 0 ? info : nil
+        return OSName.withPath(path) { lstat($0, &info) } == 0 ? info : nil
     }
 
     /// `stat`: what the path leads to.
     static func info(_ path: String) -> Glibc.stat? {
         var info = Glibc.stat()
-        return stat(path, &info) == 0 ? info : nil
+        return OSName.withPath(path) { stat($0, &info) } == 0 ? info : nil
     }
 
     static func kind(_ info: Glibc.stat) -> FileKind? {
@@ -56,14 +56,14 @@ enum HostFiles {
 
     static func readLink(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 4097)
-        let n = readlink(path, &buffer, 4096)
+        let n = OSName.withPath(path) { readlink($0, &buffer, 4096) }
         guard n >= 0 else { return nil }
-        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return OSName.string(buffer[0..<n].map { UInt8(bitPattern: $0) })
     }
 
     /// The hex SHA-256 of a regular file's content; nil if it cannot be read.
     static func sha256(of path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = OSName.withPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var hasher = SHA256()
@@ -116,6 +116,14 @@ enum HostFiles {
         return true
     }
 
+    static func rename(_ from: String, _ to: String) -> Int32 {
+        OSName.withPath(from) { old in OSName.withPath(to) { Glibc.rename(old, $0) } }
+    }
+
+    static func unlink(_ path: String) {
+        OSName.withPath(path) { _ = Glibc.unlink($0) }
+    }
+
     /// `mkdir -p`, each new level with `mode`.
     static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(Failure) {
         if let info = info(path) {
@@ -124,7 +132,7 @@ enum HostFiles {
         }
         let (parent, _) = split(path)
         if parent != path, parent != "." { try makeDirectories(parent, mode: mode) }
-        if mkdir(path, mode) != 0, errno != EEXIST { throw fail("cannot create directory", path) }
+        if OSName.withPath(path, { mkdir($0, mode) }) != 0, errno != EEXIST { throw fail("cannot create directory", path) }
     }
 }
 
@@ -144,16 +152,16 @@ struct LandingFile {
             throw HostFiles.fail("cannot write into", directory)
         }
         self.destination = destination
-        let unnamed = open(directory, HostFiles.openTemporary | O_WRONLY | O_CLOEXEC, mode)
+        let unnamed = OSName.withPath(directory) { open($0, HostFiles.openTemporary | O_WRONLY | O_CLOEXEC, mode) }
         if unnamed >= 0 {
             fd = unnamed
             temporaryName = nil
         } else {
-            var template = Array((directory + "/." + name + ".cohort-XXXXXX").utf8CString)
+            var template = (OSName.bytes(directory + "/." + name + ".cohort-XXXXXX") + [0]).map { CChar(bitPattern: $0) }
             let made = mkstemp(&template)
             guard made >= 0 else { throw HostFiles.fail("cannot create a file in", directory) }
             fd = made
-            temporaryName = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            temporaryName = OSName.string(template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
         }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         fchmod(fd, mode)
@@ -178,17 +186,17 @@ struct LandingFile {
             staged = temporaryName
         } else {
             staged = directory + "/." + name + ".cohort-\(getpid())"
-            unlink(staged)
-            guard linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, staged, AT_SYMLINK_FOLLOW) == 0 else {
+            HostFiles.unlink(staged)
+            guard OSName.withPath(staged, { linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, $0, AT_SYMLINK_FOLLOW) }) == 0 else {
                 throw HostFiles.fail("cannot create", destination)
             }
         }
-        guard rename(staged, destination) == 0 else {
+        guard HostFiles.rename(staged, destination) == 0 else {
             let code = errno
-            unlink(staged)
+            HostFiles.unlink(staged)
             throw HostFiles.fail("cannot replace", destination, code)
         }
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dirFD = OSName.withPath(directory) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         if dirFD >= 0 {
             fsync(dirFD)
             close(dirFD)
@@ -197,7 +205,7 @@ struct LandingFile {
 
     /// Leaves nothing behind: the unnamed file goes with its descriptor; a named one is removed.
     func abandon() {
-        if let temporaryName { unlink(temporaryName) }
+        if let temporaryName { HostFiles.unlink(temporaryName) }
     }
 
     func discard() {

@@ -99,11 +99,11 @@ final class PutFileTask: StreamingTask {
     private func settle(_ existing: stat) throws(HostFiles.Failure) -> WireMessage {
         var changed = false
         if existing.st_mode & 0o7777 != mode {
-            guard chmod(path, mode) == 0 else { throw HostFiles.fail("cannot set the mode of", path) }
+            guard OSName.withPath(path, { chmod($0, mode) }) == 0 else { throw HostFiles.fail("cannot set the mode of", path) }
             changed = true
         }
         if let (uid, gid) = owner, (uid != uid_t.max && uid != existing.st_uid) || (gid != gid_t.max && gid != existing.st_gid) {
-            guard lchown(path, uid, gid) == 0 else { throw HostFiles.fail("cannot set the owner of", path) }
+            guard OSName.withPath(path, { lchown($0, uid, gid) }) == 0 else { throw HostFiles.fail("cannot set the owner of", path) }
             changed = true
         }
         return FileResult.done(task, changed ? .changed : .unchanged, started: started)
@@ -115,8 +115,8 @@ final class PutFileTask: StreamingTask {
             return try settle(existing)
         }
         try HostFiles.makeDirectories(path, mode: mode)
-        chmod(path, mode)
-        if let (uid, gid) = owner, chown(path, uid, gid) != 0 { throw HostFiles.fail("cannot set the owner of", path) }
+        OSName.withPath(path) { _ = chmod($0, mode) }
+        if let (uid, gid) = owner, OSName.withPath(path, { chown($0, uid, gid) }) != 0 { throw HostFiles.fail("cannot set the owner of", path) }
         return FileResult.done(task, .changed, started: started)
     }
 
@@ -127,12 +127,14 @@ final class PutFileTask: StreamingTask {
         }
         let (directory, name) = HostFiles.split(path)
         let staged = directory + "/." + name + ".cohort-link-\(getpid())"
-        unlink(staged)
-        guard Glibc.symlink(target, staged) == 0 else { throw HostFiles.fail("cannot create the link", path) }
-        if let (uid, gid) = owner { lchown(staged, uid, gid) }
-        guard rename(staged, path) == 0 else {
+        HostFiles.unlink(staged)
+        guard OSName.withPath(target, { to in OSName.withPath(staged) { Glibc.symlink(to, $0) } }) == 0 else {
+            throw HostFiles.fail("cannot create the link", path)
+        }
+        if let (uid, gid) = owner { OSName.withPath(staged) { _ = lchown($0, uid, gid) } }
+        guard HostFiles.rename(staged, path) == 0 else {
             let code = errno
-            unlink(staged)
+            HostFiles.unlink(staged)
             throw HostFiles.fail("cannot replace", path, code)
         }
         return FileResult.done(task, .changed, started: started)
