@@ -237,49 +237,88 @@ def w8(fleet, repeats, big_size, files):
         with open(f"{d}/f{i:05d}", "wb") as f:
             f.write(os.urandom(10_000))
     homes = {name: f"{fleet.dir}/{name}/home" for name in fleet.names}
-    # scp -O: the classic protocol; the test hosts' sshd has no sftp subsystem.
-    ssh = f"ssh -F {fleet.config}"
+    cfg = fleet.config
+    # scp -O: the classic protocol; the test hosts' sshd has no sftp subsystem. It also lets
+    # the remote shell expand '$HOME', so that the tools that take one destination for every
+    # host (pssh, clush) still write each host's copy into its own home.
+    ssh = f"ssh -F {cfg}"
+    same_cipher = "-c aes128-ctr -o MACs=hmac-sha2-256"  # what libssh2 1.10 negotiates with sshd
     clean = "rm -rf " + " ".join(f"{home}/w8" for home in homes.values()) + " && mkdir -p " + " ".join(f"{home}/w8" for home in homes.values())
     def each(template):
         # Every host at once, and a failure of any one fails the cell (a bare `wait` would not).
         jobs = " ".join(template.format(name=name, home=home) + " & pids+=($!);" for name, home in homes.items())
         return f"pids=(); {jobs} for p in \"${{pids[@]}}\"; do wait $p || exit 1; done"
     hosts = ",".join(fleet.names)
-    pdsh_env = {"PDSH_SSH_ARGS": f"-F {fleet.config} -x -l%u %h"}
+    hostfile = f"{fleet.dir}/w8-hosts"
+    with open(hostfile, "w") as f:
+        f.write("".join(f"{name}\n" for name in fleet.names))
+    # Ansible's `~` is the remote user's passwd home, not $HOME: each host's folder as a host var.
+    ansible_inventory = f"{fleet.dir}/w8-inventory.ini"
+    with open(ansible_inventory, "w") as f:
+        f.write(open(fleet.inventory).read() + "\n[fleet]\n" + "".join(f"{name} w8_home={home}\n" for name, home in homes.items()))
+    ansible_env = {"ANSIBLE_SSH_ARGS": f"-F {cfg} -o UserKnownHostsFile={fleet.dir}/known_hosts",
+                   "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3", "ANSIBLE_SSH_TRANSFER_METHOD": "piped",
+                   "ANSIBLE_HOST_KEY_CHECKING": "True"}
+    ansible = f"{VENV}/bin/ansible all -i {ansible_inventory}"
+    pscp = f"parallel-scp -h {hostfile} -p {len(homes)} -x '-O -F {cfg}'"
+    prsync = f"parallel-rsync -h {hostfile} -p {len(homes)} -x \"-e '{ssh}' --old-args\""
+    clush = f"clush -w {hosts} -O ssh_options='-F {cfg}' -O scp_path='scp -O' -O scp_options='-F {cfg}'"
+    pdsh_env = {"PDSH_SSH_ARGS": f"-F {cfg} -x -l%u %h"}
     total_big = big_size * len(homes) / 1e6
     total_tree = files * 10_000 * len(homes) / 1e6
     results = {}
     print("  big file:", flush=True)
     results["big"] = cell({
         "cohort": (f"{clean} && {COHORT} copy -i {fleet.inventory} -F none all {src}/big.bin '~/w8/'", None),
-        "scp (4 in parallel)": (f"{clean} && " + each(f"scp -O -F {fleet.config} -q {src}/big.bin {{name}}:{{home}}/w8/"), None),
+        "scp (4 in parallel)": (f"{clean} && " + each(f"scp -O -F {cfg} -q {src}/big.bin {{name}}:{{home}}/w8/"), None),
+        "scp aes128-ctr (same cipher)": (f"{clean} && " + each(f"scp -O -F {cfg} {same_cipher} -q {src}/big.bin {{name}}:{{home}}/w8/"), None),
+        # Cohort fsyncs each file before its rename; scp leaves it in the page cache. One
+        # `sync` after the four (the hosts share one filesystem) gives scp the same durability.
+        "scp then sync (durable, as cohort)": (f"{clean} && " + each(f"scp -O -F {cfg} -q {src}/big.bin {{name}}:{{home}}/w8/") + " && sync", None),
         "rsync (4 in parallel)": (f"{clean} && " + each(f"rsync -a -e '{ssh}' {src}/big.bin {{name}}:{{home}}/w8/"), None),
         "pdcp (one shared path)": (f"{clean} && rm -rf /tmp/w8-pdcp && mkdir -p /tmp/w8-pdcp && pdcp -R ssh -w {hosts} {src}/big.bin /tmp/w8-pdcp/", pdsh_env),
+        "parallel-scp": (f"{clean} && {pscp} {src}/big.bin '$HOME/w8/'", None),
+        "parallel-rsync": (f"{clean} && {prsync} {src}/big.bin '$HOME/w8/'", None),
+        "clush --copy": (f"{clean} && {clush} --copy {src}/big.bin --dest '$HOME/w8/'", None),
+        "ansible copy": (f"{clean} && {ansible} -m copy -a 'src={src}/big.bin dest={{{{ w8_home }}}}/w8/'", ansible_env),
     }, repeats, lambda wall: total_big / wall)
     print("  tree of small files:", flush=True)
     results["tree"] = cell({
         "cohort": (f"{clean} && {COHORT} copy -i {fleet.inventory} -F none -r all {src}/tree '~/w8/'", None),
-        "scp -r (4 in parallel)": (f"{clean} && " + each(f"scp -O -F {fleet.config} -q -r {src}/tree {{name}}:{{home}}/w8/"), None),
+        "scp -r (4 in parallel)": (f"{clean} && " + each(f"scp -O -F {cfg} -q -r {src}/tree {{name}}:{{home}}/w8/"), None),
         "rsync -a (4 in parallel)": (f"{clean} && " + each(f"rsync -a -e '{ssh}' {src}/tree {{name}}:{{home}}/w8/"), None),
+        "parallel-scp -r": (f"{clean} && {pscp} -r {src}/tree '$HOME/w8/'", None),
+        "parallel-rsync -a": (f"{clean} && {prsync} -a {src}/tree '$HOME/w8/'", None),
+        "clush --copy (a tree)": (f"{clean} && {clush} --copy {src}/tree --dest '$HOME/w8/'", None),
         # pdcp -r is left out: it takes one destination path for every host, and four pdcp -r
         # into one shared folder race on its mkdirs (the test hosts share one filesystem).
+        # Ansible's copy is left out of the tree cells: it runs its modules once per file, and
+        # a quick-mode tree (500 files to 4 hosts) took it over 18 minutes here (about 2 s a file).
     }, repeats, lambda wall: total_tree / wall)
     # The tree is in place (the last cell left one copy per tool); push it again unchanged.
     subprocess.run(f"{clean} && {COHORT} copy -i {fleet.inventory} -F none -r all {src}/tree '~/w8/'", shell=True, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # rsync compares sizes and times: give the copies the sources' times, as rsync -a would have.
+    subprocess.run(each(f"touch -r {src}/tree {{home}}/w8/tree; cd {src}/tree && find . -exec touch -h -r '{{{{}}}}' '{{home}}/w8/tree/{{{{}}}}' ';'"),
+                   shell=True, executable="/bin/bash", check=True)
     print("  the same tree again (unchanged):", flush=True)
     results["unchanged"] = cell({
         "cohort": (f"{COHORT} copy -i {fleet.inventory} -F none -r all {src}/tree '~/w8/'", None),
         "rsync -a no-op (4 in parallel)": (each(f"rsync -a -e '{ssh}' {src}/tree {{name}}:{{home}}/w8/"), None),
+        "parallel-rsync -a no-op": (f"{prsync} -a {src}/tree '$HOME/w8/'", None),
     }, repeats, lambda wall: wall)
     subprocess.run(f"{COHORT} copy -i {fleet.inventory} -F none all {src}/big.bin '~/w8/'", shell=True, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     back = f"{WORK}/w8-back"
+    folders = f"rm -rf {back} && mkdir -p " + " ".join(f"{back}/{n}" for n in homes)
     print("  big file fetched back:", flush=True)
     results["fetch"] = cell({
         "cohort": (f"rm -rf {back} && {COHORT} fetch -i {fleet.inventory} -F none all '~/w8/big.bin' {back}", None),
-        "scp (4 in parallel)": (f"rm -rf {back} && mkdir -p " + " ".join(f"{back}/{n}" for n in homes) + " && "
-                                + each(f"scp -O -F {fleet.config} -q {{name}}:{{home}}/w8/big.bin {back}/{{name}}/"), None),
+        "scp (4 in parallel)": (f"{folders} && " + each(f"scp -O -F {cfg} -q {{name}}:{{home}}/w8/big.bin {back}/{{name}}/"), None),
+        "scp aes128-ctr (same cipher)": (f"{folders} && " + each(f"scp -O -F {cfg} {same_cipher} -q {{name}}:{{home}}/w8/big.bin {back}/{{name}}/"), None),
+        "parallel-slurp": (f"rm -rf {back} && mkdir -p {back} && parallel-slurp -h {hostfile} -p {len(homes)} -x '-O -F {cfg}' -L {back} '$HOME/w8/big.bin' big.bin", None),
+        "clush --rcopy": (f"{folders} && {clush} --rcopy '$HOME/w8/big.bin' --dest {back}", None),
+        "ansible fetch": (f"rm -rf {back} && {ansible} -m fetch -a 'src={{{{ w8_home }}}}/w8/big.bin dest={back}/'", ansible_env),
     }, repeats, lambda wall: total_big / wall)
     shutil.rmtree(src, ignore_errors=True)
     shutil.rmtree(back, ignore_errors=True)
