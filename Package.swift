@@ -89,6 +89,8 @@ let package = Package(
         ),
         // A library program the tests run over the fleet (Swift jobs that never return).
         .executableTarget(name: "CohortTestJobs", dependencies: ["Cohort"], path: "Tests/CohortTestJobs"),
+        // The docs' Swift snippets, verbatim (DocSnippetTests checks): built, so they compile.
+        .executableTarget(name: "CohortDocSnippets", dependencies: ["Cohort"], path: "Tests/CohortDocSnippets"),
         .target(name: "CohortTestSupport", dependencies: ["CohortCore", "CohortWire"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),

@@ -49,7 +49,8 @@ public enum HostPattern {
             case ":" where depth == 0:
                 if !current.isEmpty { terms.append(current) }
                 current = ""
-            case " ", "\t" where depth == 0:
+            case " ", "\t":
+                // Blanks are never part of a term, inside brackets or out (as Ansible strips them).
                 continue
             default: current.append(ch)
             }

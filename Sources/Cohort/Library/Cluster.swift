@@ -1,6 +1,8 @@
 import CohortCore
 import CohortInventory
+import CohortSSH
 import Foundation
+import Synchronization
 
 /// A fleet opened from an inventory, for `map`s of typed jobs (`Pool.map` across hosts).
 ///
@@ -12,35 +14,92 @@ import Foundation
 public struct Cluster: Sendable {
     static let workerFlag = "--cohort-worker"
 
-    public let hosts: [(connection: HostConnection, slots: Int?)]
+    /// The hosts a map runs on, resolved from the inventory.
+    let targets: [(connection: HostConnection, slots: Int?)]
     public var connectionOptions: ConnectionOptions
     public var options: MapOptions
-    /// Inputs sent to a worker in one task; nil chooses from the input count.
+    /// Inputs sent to a worker in one task, for every map that does not give its own; nil
+    /// chooses from the input count.
     public var chunkSize: Int?
+
+    /// The names of the hosts a map runs on, in inventory order.
+    public var hosts: [String] { targets.map(\.connection.name) }
 
     /// Resolves every host matching `pattern` before anything connects: a bad inventory or
     /// host variable throws here (`file:line: what is wrong`).
     public init(inventory path: String, pattern: String = "all", connection: ConnectionOptions = ConnectionOptions(), options: MapOptions = MapOptions()) throws {
         let inventory = try Inventory.load(path: path)
-        hosts = try FleetHosts.select(pattern, in: inventory, options: connection).map { ($0.connection, $0.slots) }
+        targets = try FleetHosts.select(pattern, in: inventory, options: connection).map { ($0.connection, $0.slots) }
         connectionOptions = connection
         self.options = options
     }
 
-
     /// Runs `job` once per input over every core of the fleet; results arrive as they finish.
     /// A job that throws, times out or is lost, or whose input does not encode, yields a failed
-    /// result; the stream itself throws only when the map cannot start (the program cannot
-    /// read itself).
-    public func map<J: Job>(_ job: J.Type, _ inputs: [J.Input]) -> AsyncThrowingStream<JobResult<J.Output>, any Error> {
+    /// result; the sequence itself throws only when the map cannot start (the program cannot
+    /// read itself), and `CancellationError` when the task consuming it is cancelled.
+    /// Leaving the loop early (`break`) or cancelling stops the jobs still running on the hosts.
+    public func map<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) -> JobResults<J.Output> {
         let (stream, continuation) = AsyncThrowingStream<JobResult<J.Output>, any Error>.makeStream()
-        let batches = batches(job, inputs)
+        let (batches, producer) = batches(job, inputs, chunkSize: chunkSize)
+        let finished = Flag()
         let task = Task {
             do {
                 for try await batch in batches {
                     let results = Self.decode(batch.result, count: batch.count, as: J.Output.self).results
                     for (offset, result) in results.enumerated() {
-                        continuation.yield(JobResult(index: batch.first + offset, host: batch.result.host, result: result))
+                        continuation.yield(JobResult(index: batch.indices[offset], host: batch.result.host, result: result))
+                    }
+                }
+                // Ended by a cancellation, the loop above ends early too: that is not "done".
+                if !Task.isCancelled { finished.set() }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        let stop: @Sendable () -> Void = {
+            task.cancel()
+            producer.cancel()
+        }
+        continuation.onTermination = { _ in stop() }
+        return JobResults(base: stream, finished: finished, stop: stop)
+    }
+
+    /// One finished task: the batch of `count` inputs at `indices`, as its worker answered.
+    struct FinishedBatch: Sendable {
+        var indices: [Int]
+        var count: Int { indices.count }
+        var result: MapResult
+    }
+
+    /// Finished tasks as they arrive, undecoded: answers are decoded by the consumer, off the
+    /// engine, and a million tiny jobs are a thousand hand-offs, not a million. A batch of
+    /// several inputs that failed as a whole (its worker died, one output did not encode) is
+    /// run again one input per task once the rest are done, so that only the input at fault
+    /// fails. The task returned is the producer: cancelling it stops the map, and awaiting its
+    /// value waits until everything the map started has stopped.
+    func batches<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) -> (AsyncThrowingStream<FinishedBatch, any Error>, Task<Void, Never>) {
+        let (stream, continuation) = AsyncThrowingStream<FinishedBatch, any Error>.makeStream()
+        let size = chunkSize ?? self.chunkSize ?? Self.automaticChunk(inputs.count)
+        let task = Task {
+            do {
+                let worker = try WorkerBinary.current(arguments: [Self.workerFlag])
+                let retry = Mutex<[Int]>([])
+                let payloads = Payloads(job: J.name, inputs: inputs, batchSize: size)
+                await run(payloads, worker: worker) { result in
+                    let indices = Array(payloads.range(result.index))
+                    if indices.count > 1, Self.failedAsAWhole(result) {
+                        retry.withLock { $0 += indices }
+                    } else {
+                        continuation.yield(FinishedBatch(indices: indices, result: result))
+                    }
+                }
+                let again = retry.withLock { $0.sorted() }
+                if !again.isEmpty, !Task.isCancelled {
+                    let single = Payloads(job: J.name, inputs: again.map { inputs[$0] }, batchSize: 1)
+                    await run(single, worker: worker) { result in
+                        continuation.yield(FinishedBatch(indices: [again[result.index]], result: result))
                     }
                 }
                 continuation.finish()
@@ -49,61 +108,48 @@ public struct Cluster: Sendable {
             }
         }
         continuation.onTermination = { _ in task.cancel() }
-        return stream
+        return (stream, task)
     }
 
-    /// One finished task: the batch of `count` inputs from `first`, as its worker answered.
-    struct FinishedBatch: Sendable {
-        var first: Int
-        var count: Int
-        var result: MapResult
+    private func run<Input>(_ payloads: Payloads<Input>, worker: WorkerBinary, onResult: @escaping @Sendable (MapResult) -> Void) async {
+        let map = TaskMap(hosts: targets, connectionOptions: connectionOptions, options: options, worker: worker)
+        payloads.encodeInBackground()
+        _ = await map.run(count: payloads.count, kind: "job", payload: { index, _ in payloads[index] }, onResult: onResult)
     }
 
-    /// Finished tasks as they arrive, undecoded: answers are decoded by the consumer, off the
-    /// engine, and a million tiny jobs are a thousand hand-offs, not a million.
-    func batches<J: Job>(_ job: J.Type, _ inputs: [J.Input]) -> AsyncThrowingStream<FinishedBatch, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<FinishedBatch, any Error>.makeStream()
-        let payloads = Payloads(job: J.name, inputs: inputs, batchSize: chunkSize ?? Self.automaticChunk(inputs.count))
-        let task = Task {
-            do {
-                let map = TaskMap(
-                    hosts: hosts, connectionOptions: connectionOptions, options: options,
-                    worker: try WorkerBinary.current(arguments: [Self.workerFlag]))
-                payloads.encodeInBackground()
-                _ = await map.run(count: payloads.count, kind: "job", payload: { index, _ in payloads[index] }) { result in
-                    continuation.yield(FinishedBatch(
-                        first: payloads.starts[result.index], count: payloads.inputCount(result.index), result: result))
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
+    /// A batch's failure that says nothing about which of its inputs caused it.
+    static func failedAsAWhole(_ result: MapResult) -> Bool {
+        switch result.status {
+        case .exited(0), .halted: false
+        // The program serves no such job, or cannot read its payload: so for every input.
+        case .failed(let message): !message.hasPrefix("Cohort.unknownJob") && !message.hasPrefix("Cohort.badPayload")
+        default: true
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
     }
 
     /// Inputs per task when `chunkSize` is nil: like `Pool.map`'s chunksize, enough tasks
     /// (about 512) to balance the fleet, few enough that per-task costs stay small.
     static func automaticChunk(_ count: Int) -> Int { max(1, min(1000, count / 512)) }
 
-    /// Like `map`, with the results in input order.
-    public func mapOrdered<J: Job>(_ job: J.Type, _ inputs: [J.Input]) async throws -> [Result<J.Output, JobFailure>] {
+    /// Like `map`, with the results in input order. Returns (or throws) only once every job
+    /// it started has stopped.
+    public func mapOrdered<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) async throws -> [Result<J.Output, JobFailure>] {
         var results = [Result<J.Output, JobFailure>?](repeating: nil, count: inputs.count)
-        for try await batch in batches(job, inputs) {
+        try await consume(job, inputs, chunkSize: chunkSize) { batch in
             for (offset, result) in Self.decode(batch.result, count: batch.count, as: J.Output.self).results.enumerated() {
-                results[batch.first + offset] = result
+                results[batch.indices[offset]] = result
             }
         }
         return results.map { $0 ?? .failure(JobFailure(type: "Cohort.lost", message: "no result arrived")) }
     }
 
-    /// Folds every output into `initial` as results arrive; the first failure is thrown.
+    /// Folds every output into `initial` as results arrive; the first failure is thrown, once
+    /// the jobs still running have been stopped.
     public func reduce<J: Job, R>(
-        _ job: J.Type, _ inputs: [J.Input], into initial: R, _ combine: (inout R, J.Output) throws -> Void
+        _ job: J.Type, _ inputs: [J.Input], into initial: R, chunkSize: Int? = nil, _ combine: (inout R, J.Output) throws -> Void
     ) async throws -> R {
         var value = initial
-        for try await batch in batches(job, inputs) {
+        try await consume(job, inputs, chunkSize: chunkSize) { batch in
             switch Self.decode(batch.result, count: batch.count, as: J.Output.self) {
             case .outputs(let outputs):
                 for output in outputs { try combine(&value, output) }
@@ -112,6 +158,21 @@ public struct Cluster: Sendable {
             }
         }
         return value
+    }
+
+    /// Feeds every finished batch to `body`; on every way out (done, thrown, cancelled) waits
+    /// for the map to stop first, so nothing it started outlives the call.
+    private func consume<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int?, _ body: (FinishedBatch) throws -> Void) async throws {
+        let (batches, producer) = batches(job, inputs, chunkSize: chunkSize)
+        do {
+            for try await batch in batches { try body(batch) }
+        } catch {
+            producer.cancel()
+            await producer.value
+            throw error
+        }
+        await producer.value
+        try Task.checkCancellation()
     }
 
     /// One task's answer: every output when all succeeded, else one result per input.
@@ -163,4 +224,46 @@ enum DecodedBatch<Output> {
         case .results(let results): results
         }
     }
+}
+
+/// The results of `Cluster.map`, in completion order. Ends by throwing `CancellationError`
+/// when the task iterating it is cancelled, rather than ending as if the map were done.
+public struct JobResults<Output: Sendable>: AsyncSequence, Sendable {
+    public typealias Element = JobResult<Output>
+    let base: AsyncThrowingStream<JobResult<Output>, any Error>
+    let finished: Flag
+    let stop: @Sendable () -> Void
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<JobResult<Output>, any Error>.AsyncIterator
+        let finished: Flag
+        /// Stops the map when the loop is left (`break`, `return`, a throw): the stream itself
+        /// is kept alive by its producer and would not notice.
+        let owner: Owner
+
+        public mutating func next() async throws -> JobResult<Output>? {
+            guard let next = try await base.next() else {
+                if Task.isCancelled, !finished.isSet { throw CancellationError() }
+                return nil
+            }
+            return next
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), finished: finished, owner: Owner(stop))
+    }
+
+    final class Owner: Sendable {
+        let stop: @Sendable () -> Void
+        init(_ stop: @escaping @Sendable () -> Void) { self.stop = stop }
+        deinit { stop() }
+    }
+}
+
+/// Set once, read from any thread: whether a map's results all arrived.
+final class Flag: Sendable {
+    private let state = Mutex(false)
+    var isSet: Bool { state.withLock { $0 } }
+    func set() { state.withLock { $0 = true } }
 }

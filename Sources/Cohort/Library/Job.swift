@@ -12,14 +12,15 @@ import Foundation
 public protocol Job: Sendable {
     associatedtype Input: Codable & Sendable
     associatedtype Output: Codable & Sendable
-    /// The name the job travels under; the type's name unless given.
+    /// The name the job travels under: the type's full name (`Module.Outer.Inner`) unless
+    /// given, so that two nested types with the same short name are two jobs.
     static var name: String { get }
     init()
     func run(_ input: Input) async throws -> Output
 }
 
 extension Job {
-    public static var name: String { String(describing: Self.self) }
+    public static var name: String { String(reflecting: Self.self) }
 }
 
 /// Why a job did not produce an output. A job's own error comes back typed: if it is
@@ -179,9 +180,35 @@ struct JobKind: TaskKind {
 /// Call first thing in `main`: started by a coordinator as a worker (`--cohort-worker`), the
 /// program serves `jobs` (and shell tasks) until its channel closes, then exits; otherwise
 /// this returns at once and the program goes on as a coordinator.
+///
+/// Two job types under one name are refused here, in either role, before anything runs: the
+/// program says which and exits 4 (the worker would otherwise run the wrong code).
 public func serveJobs(_ jobs: [any Job.Type]) {
+    let registry: [String: any Job.Type]
+    switch JobRegistry.make(jobs) {
+    case .success(let jobs): registry = jobs
+    case .failure(let error):
+        FileHandle.standardError.write(Data("\(CommandLine.arguments.first ?? "cohort"): \(error.message)\n".utf8))
+        exit(CohortExitCode.invalidInput.rawValue)
+    }
     let arguments = CommandLine.arguments
     guard arguments.dropFirst().first == Cluster.workerFlag else { return }
-    let job = JobKind(jobs: Dictionary(jobs.map { ($0.name, $0) }) { first, _ in first })
-    exit(WorkerRuntime.deployed(arguments: arguments, extra: ["job": job]).run())
+    exit(WorkerRuntime.deployed(arguments: arguments, extra: ["job": JobKind(jobs: registry)]).run())
+}
+
+/// The jobs a program serves, by name.
+enum JobRegistry {
+    static func make(_ jobs: [any Job.Type]) -> Result<[String: any Job.Type], CohortError> {
+        var registry: [String: any Job.Type] = [:]
+        for job in jobs {
+            if let other = registry[job.name] {
+                if other == job { continue }
+                return .failure(CohortError(
+                    .invalidInput,
+                    "serveJobs: \(String(reflecting: other)) and \(String(reflecting: job)) are both named '\(job.name)'; give one of them its own `static var name`"))
+            }
+            registry[job.name] = job
+        }
+        return .success(registry)
+    }
 }

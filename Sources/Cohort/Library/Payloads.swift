@@ -24,6 +24,9 @@ final class Payloads<Input: Encodable & Sendable>: @unchecked Sendable {
 
     var count: Int { starts.count }
 
+    /// The input indices of batch `index`.
+    func range(_ index: Int) -> Range<Int> { starts[index]..<starts[index] + inputCount(index) }
+
     /// Inputs in batch `index`.
     func inputCount(_ index: Int) -> Int { min(inputs.count, starts[index] + size) - starts[index] }
 

@@ -46,6 +46,11 @@ actor MapEngine {
     private let halt: HaltPolicy?
     /// Actions produced while performing others (a halt), performed right after them.
     private var pendingActions: [Scheduler.Action] = []
+    /// Where and why a task's worker last died under it (its own words: exit status, stderr),
+    /// for the report of a task quarantined or abandoned.
+    private var lastLoss: [Int: (host: String, slot: Int, reason: String)] = [:]
+    /// The last slot or host that went, and why: what an abandoned task is told.
+    private var lastGone: (host: String, reason: String)?
 
     init(
         taskCount: Int, hosts: Int, retries: Int, timeout: Duration?, graceMillis: UInt32, kind: String, binary: WorkerBinary,
@@ -85,6 +90,7 @@ actor MapEngine {
 
     func hostFailed(_ host: String, _ error: CohortError) {
         summary.hostFailures.append((host, error))
+        lastGone = (host, error.message)
         onEvent(.hostFailed(host: host, error: error))
         hostSettled()
     }
@@ -151,6 +157,10 @@ actor MapEngine {
     func lost(_ id: Int, reason: String, workerExited: Bool = false) {
         // After the last result, channels closing is the normal end, not a loss.
         guard !scheduler.isFinished, let slot = slots.removeValue(forKey: id) else { return }
+        lastGone = (slot.host, reason)
+        if slot.ready, let running = scheduler.assigned(to: id).first {
+            lastLoss[running.task] = (slot.host, id, reason)
+        }
         if workerExited, slot.ready, let running = scheduler.assigned(to: id).first {
             onEvent(.workerDied(host: slot.host, slot: id, task: running.task, reason: reason))
         } else {
@@ -229,9 +239,12 @@ actor MapEngine {
                 }
             }
         case .quarantined(let losses):
-            status = .lost("its worker died each of the \(losses) times it ran (quarantined)")
+            let last = lastLoss[task].map { "; last on \($0.host): \($0.reason)" } ?? ""
+            status = .lost("its worker died each of the \(losses) times it ran (quarantined)\(last)")
         case .abandoned:
-            status = .lost("no host was left to run it")
+            let last = lastLoss[task].map { " (it was running on \($0.host): \($0.reason))" }
+                ?? lastGone.map { " (the last to go was \($0.host): \($0.reason))" } ?? ""
+            status = .lost("no host was left to run it\(last)")
         case .halted:
             status = .halted
         case .cancelledByHalt:
@@ -249,8 +262,10 @@ actor MapEngine {
         case .halted: summary.halted += 1
         default: summary.failed += 1
         }
+        // Without a result, the task is placed where its worker last died under it.
+        let loss = lastLoss.removeValue(forKey: task)
         onResult(MapResult(
-            index: task, host: final?.host, slot: final?.slot, status: status,
+            index: task, host: final?.host ?? loss?.host, slot: final?.slot ?? loss?.slot, status: status,
             stdout: final?.stdout ?? CapturedOutput(), stderr: final?.stderr ?? CapturedOutput(), startedAt: final?.startedAt,
             duration: .nanoseconds(Int64(final?.frame.durationNanos ?? 0)), attempts: attempt + 1,
             message: final?.frame.message ?? "", payload: final?.frame.payload ?? []))

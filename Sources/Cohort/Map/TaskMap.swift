@@ -93,12 +93,22 @@ public struct TaskMap: Sendable {
                 }
                 onEvent(event)
             }, halt: options.halt)
-        let stop = options.stop
+        // Cancelling the task that runs the map stops it as `--halt now` does: nothing new
+        // starts, running tasks are cancelled on their hosts, and this returns once all stopped.
+        let stop = options.stop ?? MapStop()
+        return await withTaskCancellationHandler {
+            await run(engine: engine, stop: stop, journal: journal, count: count, todo: todo.count)
+        } onCancel: {
+            stop.request("the map was cancelled")
+        }
+    }
+
+    private func run(engine: MapEngine, stop: MapStop, journal: Journal?, count: Int, todo: Int) async -> MapSummary {
         let limiter = ConnectRateLimiter(perSecond: connectionOptions.connectRate)
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
-                if let reason = stop?.reason { await engine.stop(reason: reason) }
+                if let reason = stop.reason { await engine.stop(reason: reason) }
                 await engine.tick()
                 journal?.sync()
             }
@@ -112,7 +122,7 @@ public struct TaskMap: Sendable {
         var summary = await engine.waitUntilFinished()
         ticker.cancel()
         journal?.sync()
-        summary.skipped = count - todo.count
+        summary.skipped = count - todo
         await engine.shutdownAll()
         for host in fleet { await host.close() }
         return summary

@@ -6,7 +6,8 @@ import CohortCore
 enum LibSSH2 {
     /// libssh2_init must run once, before any thread uses libssh2. Swift initialises globals
     /// once and thread-safely; `SSHClient.init` touches this before it starts any IO loop.
-    static let initialized: Bool = libssh2_init(0) == 0
+    /// OpenSSL goes first, told not to tear itself down at exit (see the shim).
+    static let initialized: Bool = cohort_openssl_init_without_atexit() == 1 && libssh2_init(0) == 0
 
     static func check(_ rc: Int32, _ session: OpaquePointer, _ what: String) throws(SSHCallError) -> Int32? {
         if rc >= 0 { return rc }
