@@ -28,9 +28,37 @@ import Testing
             let dir = cache + "/" + folder
             return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix(prefix) }.map { name in
                 let size = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? Int) ?? 0
-                return (dir + "/" + name, size ?? 0)
+                return (dir + "/" + name, size)
             }
         }
+    }
+
+    /// Each rebuild is a new copy in every host's cache: an upload keeps the program's most
+    /// recently used older copy and removes the rest, and leaves other programs' copies alone.
+    @Test func anUploadPrunesTheSameProgramsOlderCopies() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let cache = fleet.directory + "/\(fleet.hosts[0].name)/home/.cache/cohort"
+        func fake(_ digit: Character, program: String?, daysAgo: Int) throws -> String {
+            let name = String(repeating: digit, count: 64)
+            try FileManager.default.createDirectory(atPath: cache + "/" + name, withIntermediateDirectories: true)
+            if let program { _ = FileManager.default.createFile(atPath: cache + "/\(name)/.program", contents: Data((program + "\n").utf8)) }
+            let when = Date(timeIntervalSinceNow: -Double(daysAgo) * 86_400)
+            try FileManager.default.setAttributes([.modificationDate: when], ofItemAtPath: cache + "/" + name)
+            return name
+        }
+        let newest = try fake("a", program: "cohort-worker", daysAgo: 1)
+        _ = try fake("b", program: "cohort-worker", daysAgo: 2)
+        _ = try fake("c", program: "cohort-worker", daysAgo: 3)
+        let other = try fake("d", program: "my-pool-program", daysAgo: 9)
+        let unnamed = try fake("e", program: nil, daysAgo: 9)
+        _ = FileManager.default.createFile(atPath: cache + "/notes.txt", contents: Data())
+        let run = try await MapCLITests.cohort(["map", "-i", fleet.inventory, "-F", "none", "echo {}", ":::", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let worker = ProcessInfo.processInfo.environment["COHORT_WORKER"] ?? TestFleet.repositoryRoot + "/.build/debug/cohort-worker"
+        let current = try await Self.sha256(worker)
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: cache))
+        #expect(left == [current, newest, other, unnamed, "notes.txt"], "\(left.sorted())")
     }
 
     @Test func aCoordinatorKilledMidUploadLeavesNothingTrusted() async throws {

@@ -29,10 +29,10 @@ struct WorkerDeployer: Sendable {
             f=\(file); v=\(directory)/.verified
             [ -x "$f" ] || { echo missing; exit 0; }
             id=$(stat -c '%i %s %y %z' "$f" 2>/dev/null)
-            if [ -n "$id" ] && [ "$(cat "$v" 2>/dev/null)" = "$id" ]; then echo cached
+            if [ -n "$id" ] && [ "$(cat "$v" 2>/dev/null)" = "$id" ]; then touch \(directory) 2>/dev/null; echo cached
             elif ! command -v sha256sum >/dev/null 2>&1; then echo stale
             elif [ "$(sha256sum < "$f" | cut -d' ' -f1)" = \(binary.sha256) ]; then
-              [ -n "$id" ] && (umask 077 && echo "$id" > "$v.$$" && mv -f "$v.$$" "$v"); echo cached
+              [ -n "$id" ] && (umask 077 && echo "$id" > "$v.$$" && mv -f "$v.$$" "$v"); touch \(directory) 2>/dev/null; echo cached
             else echo stale; fi
             """
     }
@@ -51,8 +51,29 @@ struct WorkerDeployer: Sendable {
           rm -f "$t"; echo "the upload arrived incomplete or altered ($n of \(binary.bytes.count) bytes); removed" >&2; exit 3; fi && \
         chmod 700 "$t" && mv -f "$t" "$d/cohort-worker" && \
         if [ "$s" = \(binary.sha256) ]; then stat -c '%i %s %y %z' "$d/cohort-worker" > "$d/.verified" 2>/dev/null || rm -f "$d/.verified"; \
-        else rm -f "$d/.verified"; fi
+        else rm -f "$d/.verified"; fi && \
+        \(pruneScript)
         """
+    }
+
+    /// Copies of the same program kept in the cache besides the one just deployed: each
+    /// rebuild of a library program is a new copy of tens of megabytes on every host.
+    static let keptPrevious = 1
+
+    /// After an upload: records which program the copy is (its file name), then removes that
+    /// program's older copies past the most recently used `keptPrevious` (a cached copy is
+    /// touched each time it is used). Only entries named by a SHA-256 are considered; another
+    /// coordinator still running an old copy keeps it running (its file is unlinked, not gone).
+    private var pruneScript: String {
+        let program = ShellQuote.quote((binary.path as NSString).lastPathComponent)
+        return """
+            p=\(program) && printf '%s\\n' "$p" > "$d/.program" && k=0 && \
+            for o in $(cd "$HOME/.cache/cohort" && ls -1t); do \
+              case "$o" in \(binary.sha256)) continue;; *[!0-9a-f]*) continue;; esac; [ ${#o} -eq 64 ] || continue; \
+              [ "$(cat "$HOME/.cache/cohort/$o/.program" 2>/dev/null)" = "$p" ] || continue; \
+              k=$((k + 1)); [ $k -gt \(Self.keptPrevious) ] && rm -rf "$HOME/.cache/cohort/$o"; \
+            done; true
+            """
     }
 
     func deploy(on connection: SSHConnection, host: String) async throws -> Deployed {
