@@ -1,6 +1,7 @@
 """W5's peer: SHA-256 of the same 64-byte inputs with multiprocessing.Pool.map on this machine.
 
-usage: mp_hash.py PROCESSES COUNT   prints the XOR of every hash's first 8 bytes (as Cohort's)
+usage: mp_hash.py PROCESSES COUNT [ROUNDS]   prints the XOR of every hash's first 8 bytes (as Cohort's)
+With ROUNDS (W5b): ROUNDS successive Pool.map calls of COUNT inputs on one Pool.
 """
 import hashlib
 import sys
@@ -13,5 +14,10 @@ def hash64(seed):
 
 
 if __name__ == "__main__":
+    count = int(sys.argv[2])
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    folded = 0
     with Pool(int(sys.argv[1])) as pool:
-        print(reduce(lambda a, b: a ^ b, pool.map(hash64, range(int(sys.argv[2]))), 0))
+        for r in range(rounds):
+            folded ^= reduce(lambda a, b: a ^ b, pool.map(hash64, range(r * count, (r + 1) * count)), 0)
+    print(folded)

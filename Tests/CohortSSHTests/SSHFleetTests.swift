@@ -42,13 +42,14 @@ import Testing
         }
     }
 
-    @Test func hundredMegabytesStreamWithBoundedMemory() async throws {
+    /// Byte-exact here; the memory bound is measured on `cohort run` in a process of its own
+    /// (`MapCLITests.aHundredMegabytesOfRunOutputInBoundedMemory`): this test process's RSS
+    /// also counts whatever the suites running beside it allocate.
+    @Test func hundredMegabytesStreamByteForByte() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let connection = try await SSHClient().connect(fleet.target(fleet.hosts[0]))
         let total = 100_000_000
-        let before = Processes.residentBytes()
-        var peak = before
         var received = 0
         var mismatch = false
         // A repeating 10-byte pattern lets every byte be checked without keeping it.
@@ -60,12 +61,9 @@ import Testing
                 break
             }
             received += bytes.count
-            if received % (8 << 20) < bytes.count { peak = max(peak, Processes.residentBytes()) }
         }
         #expect(received == total)
         #expect(!mismatch)
-        // Output flows through a 1 MiB window: growth stays far below what was streamed.
-        #expect(peak - before < 48 << 20, "RSS grew by \((peak - before) >> 20) MiB while streaming 100 MB")
     }
 }
 

@@ -8,6 +8,7 @@
 //   CohortTestJobs -i INVENTORY same-short-names            Celsius.Convert and Miles.Convert
 //   CohortTestJobs -i INVENTORY split                       one crashing input, one inf output
 //   CohortTestJobs -i INVENTORY one                         one job; prints its result or failure
+//   CohortTestJobs -i INVENTORY reuse FLEETDIR              three maps on one cluster, then Cluster.with
 //   CohortTestJobs --duplicate-names                        two jobs under one name: exit 4
 import Cohort
 import Foundation
@@ -150,6 +151,8 @@ case "cancel-break":
         return seen
     }
     print("left after \(try await firstThree())")
+    // The cluster keeps its workers; shutting it down waits for the stopped map first.
+    await cluster.shutdown()
     waitForWorkersToEnd(under: arguments[4])
     print("marks \(marks(arguments[3]))")
 
@@ -171,6 +174,7 @@ case "cancel-task":
         }
     }
     print(await consumer.value)
+    await cluster.shutdown()
     waitForWorkersToEnd(under: arguments[4])
     print("marks \(marks(arguments[3]))")
 
@@ -196,6 +200,24 @@ case "split":
         case .success(let value): print("\(index) ok \(value)")
         case .failure(let failure): print("\(index) \(failure.type)")
         }
+    }
+
+case "reuse":
+    // Three maps on one cluster, then the same inside `Cluster.with`: each scope logs in once.
+    for round in 0..<3 {
+        let results = try await cluster.mapOrdered(Celsius.Convert.self, (0..<16).map { Double($0 + round) })
+        print("map \(round): \(results.compactMap { try? $0.get() }.count) ok")
+    }
+    await cluster.shutdown()
+    let scoped = try await Cluster.with(inventory: arguments[1]) { cluster in
+        var total = 0.0
+        for _ in 0..<2 { total += try await cluster.reduce(Celsius.Convert.self, [0, 100], into: 0) { $0 += $1 } }
+        return total
+    }
+    print("scoped \(scoped)")
+    if arguments.count > 3 {
+        waitForWorkersToEnd(under: arguments[3])
+        print("workers gone")
     }
 
 case "one":

@@ -17,11 +17,11 @@ import Testing
     static func tree(in dir: String) async throws -> String {
         let root = dir + "/tree"
         try FileManager.default.createDirectory(atPath: root + "/deep/er", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: root + "/empty", contents: Data())
-        FileManager.default.createFile(atPath: root + "/one", contents: Data([0xff]))
+        _ = FileManager.default.createFile(atPath: root + "/empty", contents: Data())
+        _ = FileManager.default.createFile(atPath: root + "/one", contents: Data([0xff]))
         #expect(try await Shell.run("/bin/sh", ["-c", "head -c 8388608 /dev/urandom > '\(root)/random.bin'"]).status == 0)
-        FileManager.default.createFile(atPath: root + "/with space and\nnewline é.txt", contents: Data("odd name\n".utf8))
-        FileManager.default.createFile(atPath: root + "/deep/er/run.sh", contents: Data("#!/bin/sh\necho hi\n".utf8), attributes: [.posixPermissions: 0o750])
+        _ = FileManager.default.createFile(atPath: root + "/with space and\nnewline é.txt", contents: Data("odd name\n".utf8))
+        _ = FileManager.default.createFile(atPath: root + "/deep/er/run.sh", contents: Data("#!/bin/sh\necho hi\n".utf8), attributes: [.posixPermissions: 0o750])
         try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: "deep/er/run.sh")
         // Names that are not UTF-8 (Latin-1 "café", a lone 0xff): only the shell can make them.
         let odd = "printf 'latin1\\n' > \"$1/$(printf 'caf\\351')\"; mkdir \"$1/$(printf '\\377dir')\"; head -c 300000 /dev/urandom > \"$1/$(printf '\\377dir/big\\351')\""

@@ -448,6 +448,26 @@ import Testing
         }
     }
 
+    /// `cohort run` streams a command's output through a bounded window: 100 MB in, far less
+    /// memory. Measured on the coordinator alone, in a process of its own.
+    @Test func aHundredMegabytesOfRunOutputInBoundedMemory() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let script = """
+            import resource, subprocess, sys
+            code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+            print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            """
+        let result = try await Shell.run("/usr/bin/env", [
+            "python3", "-c", script, CLIRunTests.binary, "run", "-i", fleet.inventory, "-F", "none", "all", "--",
+            "yes 012345678 | head -c 100000000",
+        ])
+        let fields = result.stdout.split(separator: " ")
+        #expect(fields.first == "0", "\(result.stderr.suffix(500))")
+        let peakKiB = Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
+        #expect(peakKiB < 96 * 1024, "peak RSS \(peakKiB) KiB for 100 MB of output")
+    }
+
     @Test func twoHundredMegabytesFromOneTaskWithBoundedMemory() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }

@@ -78,6 +78,22 @@ import Testing
         #expect(result.stdout.contains("refusing to serve: this host is marked"), "\(result.stdout)")
     }
 
+    /// Like a `Pool`, a cluster keeps its connections and workers between maps: three maps
+    /// log into each host once, and `Cluster.with` once more, then shuts everything down.
+    @Test func mapsOnOneClusterShareItsConnections() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try MapCLITests.inventory(fleet, slots: 2)
+        func logins() -> [Int] { fleet.hosts.map { fleet.log(of: $0).components(separatedBy: "Accepted publickey").count - 1 } }
+        let before = logins()
+        let result = try await Self.run(["-i", inventory, "reuse", fleet.directory])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "map 0: 16 ok\nmap 1: 16 ok\nmap 2: 16 ok\nscoped 488.0\nworkers gone\n", "\(result.stdout)")
+        let after = logins()
+        // One login per host for the three maps, one for the scoped cluster.
+        #expect(zip(before, after).map { $1 - $0 } == [2, 2], "logins before \(before), after \(after)")
+    }
+
     /// Batches of 10: input 13 kills its worker, input 7's output cannot be encoded. Each
     /// failed batch is run again one input at a time, so only those two fail.
     @Test func aFailedBatchIsSplitSoOnlyTheBadInputFails() async throws {

@@ -25,6 +25,10 @@ public struct Cluster: Sendable {
     /// The names of the hosts a map runs on, in inventory order.
     public var hosts: [String] { targets.map(\.connection.name) }
 
+    /// The connections and workers kept between maps; shared by copies of this value, shut
+    /// down when the last copy goes (or by `shutdown()`).
+    private let keeper: PoolKeeper
+
     /// Resolves every host matching `pattern` before anything connects: a bad inventory or
     /// host variable throws here (`file:line: what is wrong`).
     public init(inventory path: String, pattern: String = "all", connection: ConnectionOptions = ConnectionOptions(), options: MapOptions = MapOptions()) throws {
@@ -32,6 +36,30 @@ public struct Cluster: Sendable {
         targets = try FleetHosts.select(pattern, in: inventory, options: connection).map { ($0.connection, $0.slots) }
         connectionOptions = connection
         self.options = options
+        keeper = PoolKeeper()
+    }
+
+    /// A cluster for the length of `body`: its connections and workers are shut down on every
+    /// way out of it, a throw or a cancellation included, before this returns.
+    public static func with<R>(
+        inventory path: String, pattern: String = "all", connection: ConnectionOptions = ConnectionOptions(),
+        options: MapOptions = MapOptions(), isolation: isolated (any Actor)? = #isolation, _ body: (Cluster) async throws -> R
+    ) async throws -> R {
+        let cluster = try Cluster(inventory: path, pattern: pattern, connection: connection, options: options)
+        do {
+            let result = try await body(cluster)
+            await cluster.shutdown()
+            return result
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+    }
+
+    /// Tells every worker to leave and closes every connection, once the map running (if
+    /// any) is done. A later map connects again.
+    public func shutdown() async {
+        await keeper.pool.shutdown()
     }
 
     /// Runs `job` once per input over every core of the fleet; results arrive as they finish.
@@ -114,7 +142,7 @@ public struct Cluster: Sendable {
     private func run<Input>(_ payloads: Payloads<Input>, worker: WorkerBinary, onResult: @escaping @Sendable (MapResult) -> Void) async {
         let map = TaskMap(hosts: targets, connectionOptions: connectionOptions, options: options, worker: worker)
         payloads.encodeInBackground()
-        _ = await map.run(count: payloads.count, kind: "job", payload: { index, _ in payloads[index] }, onResult: onResult)
+        _ = await map.run(count: payloads.count, kind: "job", payload: { index, _ in payloads[index] }, on: keeper.pool, onResult: onResult)
     }
 
     /// A batch's failure that says nothing about which of its inputs caused it.
@@ -146,10 +174,11 @@ public struct Cluster: Sendable {
     /// Folds every output into `initial` as results arrive; the first failure is thrown, once
     /// the jobs still running have been stopped.
     public func reduce<J: Job, R>(
-        _ job: J.Type, _ inputs: [J.Input], into initial: R, chunkSize: Int? = nil, _ combine: (inout R, J.Output) throws -> Void
+        _ job: J.Type, _ inputs: [J.Input], into initial: R, chunkSize: Int? = nil, isolation: isolated (any Actor)? = #isolation,
+        _ combine: (inout R, J.Output) throws -> Void
     ) async throws -> R {
         var value = initial
-        try await consume(job, inputs, chunkSize: chunkSize) { batch in
+        try await consume(job, inputs, chunkSize: chunkSize, isolation: isolation) { batch in
             switch Self.decode(batch.result, count: batch.count, as: J.Output.self) {
             case .outputs(let outputs):
                 for output in outputs { try combine(&value, output) }
@@ -162,7 +191,9 @@ public struct Cluster: Sendable {
 
     /// Feeds every finished batch to `body`; on every way out (done, thrown, cancelled) waits
     /// for the map to stop first, so nothing it started outlives the call.
-    private func consume<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int?, _ body: (FinishedBatch) throws -> Void) async throws {
+    private func consume<J: Job>(
+        _ job: J.Type, _ inputs: [J.Input], chunkSize: Int?, isolation: isolated (any Actor)? = #isolation, _ body: (FinishedBatch) throws -> Void
+    ) async throws {
         let (batches, producer) = batches(job, inputs, chunkSize: chunkSize)
         do {
             for try await batch in batches { try body(batch) }
@@ -266,4 +297,15 @@ final class Flag: Sendable {
     private let state = Mutex(false)
     var isSet: Bool { state.withLock { $0 } }
     func set() { state.withLock { $0 = true } }
+}
+
+/// Owns a cluster's pool: the pool is kept alive by its channel readers, so it cannot notice
+/// that nobody uses it any more; this does, and shuts it down.
+final class PoolKeeper: Sendable {
+    let pool = FleetPool()
+
+    deinit {
+        let pool = pool
+        Task { await pool.shutdown() }
+    }
 }

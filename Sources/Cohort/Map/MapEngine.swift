@@ -51,13 +51,19 @@ actor MapEngine {
     private var lastLoss: [Int: (host: String, slot: Int, reason: String)] = [:]
     /// The last slot or host that went, and why: what an abandoned task is told.
     private var lastGone: (host: String, reason: String)?
+    /// Frame ids are `idBase + task`: workers kept across maps (a library cluster) may still
+    /// answer a task of an earlier map, whose result must not pass for this map's task.
+    private let idBase: UInt64
+    private let taskCount: Int
 
     init(
         taskCount: Int, hosts: Int, retries: Int, timeout: Duration?, graceMillis: UInt32, kind: String, binary: WorkerBinary,
         render: @escaping @Sendable (Int, Int) -> [UInt8], onResult: @escaping @Sendable (MapResult) -> Void,
-        onEvent: @escaping @Sendable (MapEvent) -> Void, halt: HaltPolicy? = nil
+        onEvent: @escaping @Sendable (MapEvent) -> Void, halt: HaltPolicy? = nil, idBase: UInt64 = 0
     ) {
         self.halt = halt
+        self.idBase = idBase
+        self.taskCount = taskCount
         scheduler = Scheduler(taskCount: taskCount, retries: retries, timeoutNanos: timeout?.nanoseconds)
         pendingHosts = hosts
         self.render = render
@@ -88,11 +94,31 @@ actor MapEngine {
         return id
     }
 
+    /// A worker channel that already shook hands (kept from an earlier map): it joins at once.
+    func addReadySlot(host: String, process: any WorkerLink) -> Int {
+        let id = addSlot(host: host, process: process)
+        slots[id]!.ready = true
+        perform(scheduler.slotJoined(id, now: now))
+        return id
+    }
+
+    /// This map's task for a frame id, nil for a task of another map.
+    private func task(_ frameID: UInt64) -> Int? {
+        guard frameID >= idBase, frameID - idBase < UInt64(taskCount) else { return nil }
+        return Int(frameID - idBase)
+    }
+
     func hostFailed(_ host: String, _ error: CohortError) {
+        recordHostFailure(host, error)
+        hostSettled()
+    }
+
+    /// A host that could not be opened, reported in this map's summary (a kept fleet's hosts
+    /// that failed when it opened) without being one of the hosts it waits for.
+    func recordHostFailure(_ host: String, _ error: CohortError) {
         summary.hostFailures.append((host, error))
         lastGone = (host, error.message)
         onEvent(.hostFailed(host: host, error: error))
-        hostSettled()
     }
 
     func hostReady(_ host: String, slots: Int, uploaded: Bool) {
@@ -135,13 +161,14 @@ actor MapEngine {
         }
         switch message {
         case .output(let task, let stream, let bytes):
+            guard self.task(task) != nil else { return }
             let pair = slot.outputs[task] ?? (CapturedOutput(), CapturedOutput())
             if slot.outputs[task] == nil { slots[id]!.outputs[task] = pair }
             (stream == 1 ? pair.0 : pair.1).append(bytes)
         case .result(let frame):
+            guard let task = self.task(frame.taskID) else { return }
             let pair = slots[id]!.outputs.removeValue(forKey: frame.taskID) ?? (CapturedOutput(), CapturedOutput())
             let started = slots[id]!.started.removeValue(forKey: frame.taskID)
-            let task = Int(frame.taskID)
             if Int(frame.attempt) == (attempts[task] ?? 0) {
                 finals[task] = Final(frame: frame, host: slot.host, slot: id, stdout: pair.0, stderr: pair.1, startedAt: started)
             }
@@ -204,15 +231,15 @@ actor MapEngine {
                 var bytes: [UInt8] = []
                 for assignment in tasks {
                     attempts[assignment.task] = assignment.attempt
-                    slots[id]!.started[UInt64(assignment.task)] = Date()
+                    slots[id]!.started[idBase + UInt64(assignment.task)] = Date()
                     let frame = TaskFrame(
-                        id: UInt64(assignment.task), attempt: UInt32(assignment.attempt), kind: kind,
+                        id: idBase + UInt64(assignment.task), attempt: UInt32(assignment.attempt), kind: kind,
                         payload: render(assignment.task, slot.number))
                     bytes += Wire.encode(.task(frame))
                 }
                 slot.process.send(bytes)
             case .cancel(let id, let task, _):
-                slots[id]?.process.send(Wire.encode(.cancel(taskID: UInt64(task), graceMillis: graceMillis)))
+                slots[id]?.process.send(Wire.encode(.cancel(taskID: idBase + UInt64(task), graceMillis: graceMillis)))
             case .complete(let task, let attempt, let outcome):
                 deliver(task: task, attempt: attempt, outcome: outcome)
             }

@@ -68,12 +68,22 @@ public struct TaskMap: Sendable {
         count: Int, kind: String, payload: @escaping @Sendable (Int, Int) -> [UInt8],
         onResult: @escaping @Sendable (MapResult) -> Void, onEvent: @escaping @Sendable (MapEvent) -> Void = { _ in }
     ) async -> MapSummary {
+        await run(count: count, kind: kind, payload: payload, on: nil, onResult: onResult, onEvent: onEvent)
+    }
+
+    /// The same on the workers of `pool` when given (kept open before and after), else on a
+    /// fleet opened for this map and closed at its end.
+    func run(
+        count: Int, kind: String, payload: @escaping @Sendable (Int, Int) -> [UInt8], on pool: FleetPool?,
+        onResult: @escaping @Sendable (MapResult) -> Void, onEvent: @escaping @Sendable (MapEvent) -> Void = { _ in }
+    ) async -> MapSummary {
         let skipped = options.alreadyDone
         // The engine numbers the tasks it runs 0..<todo.count; results are renumbered back.
         let todo = skipped.isEmpty ? Array(0..<count) : (0..<count).filter { !skipped.contains($0) }
         let journal = options.journal
+        let idBase = await pool?.reserveIDs(todo.count) ?? 0
         let engine = MapEngine(
-            taskCount: todo.count, hosts: hosts.count, retries: options.retries, timeout: options.timeout,
+            taskCount: todo.count, hosts: pool == nil ? hosts.count : 1, retries: options.retries, timeout: options.timeout,
             graceMillis: UInt32(options.grace.nanoseconds / 1_000_000), kind: kind, binary: worker,
             render: { payload(todo[$0], $1) },
             onResult: { result in
@@ -92,18 +102,18 @@ public struct TaskMap: Sendable {
                     return onEvent(.workerDied(host: host, slot: slot, task: todo[task], reason: reason))
                 }
                 onEvent(event)
-            }, halt: options.halt)
+            }, halt: options.halt, idBase: idBase)
         // Cancelling the task that runs the map stops it as `--halt now` does: nothing new
         // starts, running tasks are cancelled on their hosts, and this returns once all stopped.
         let stop = options.stop ?? MapStop()
         return await withTaskCancellationHandler {
-            await run(engine: engine, stop: stop, journal: journal, count: count, todo: todo.count)
+            await run(engine: engine, pool: pool, stop: stop, journal: journal, count: count, todo: todo.count)
         } onCancel: {
             stop.request("the map was cancelled")
         }
     }
 
-    private func run(engine: MapEngine, stop: MapStop, journal: Journal?, count: Int, todo: Int) async -> MapSummary {
+    private func run(engine: MapEngine, pool: FleetPool?, stop: MapStop, journal: Journal?, count: Int, todo: Int) async -> MapSummary {
         let limiter = ConnectRateLimiter(perSecond: connectionOptions.connectRate)
         let ticker = Task {
             while !Task.isCancelled {
@@ -112,6 +122,15 @@ public struct TaskMap: Sendable {
                 await engine.tick()
                 journal?.sync()
             }
+        }
+        if let pool {
+            await pool.attach(engine, self)
+            var summary = await engine.waitUntilFinished()
+            ticker.cancel()
+            journal?.sync()
+            summary.skipped = count - todo
+            await pool.detach()
+            return summary
         }
         let fleet = await withTaskGroup(of: [HostWorkers].self) { group in
             for (host, slots) in hosts {
