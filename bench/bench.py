@@ -220,7 +220,7 @@ def w5b(fleet, repeats, rounds):
     if ours != theirs:
         raise RuntimeError(f"W5b answers differ: cohort {ours!r}, multiprocessing {theirs!r}")
     return cell({
-        "cohort (one cluster)": ([hasher, inventory, "64", str(rounds)], None),
+        "cohort": ([hasher, inventory, "64", str(rounds)], None),
         "multiprocessing.Pool.map (one Pool)": ([py, f"{BENCH}/mp_hash.py", cores, "64", str(rounds)], None),
     }, repeats, lambda wall: rounds / wall)
 

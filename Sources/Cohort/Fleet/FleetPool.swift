@@ -51,10 +51,12 @@ actor FleetPool {
         self.engine = engine
         await open(map)
         for (host, error) in failures { await engine.recordHostFailure(host, error) }
-        for (index, channel) in channels.sorted(by: { $0.key < $1.key }) where channel.ready {
-            channels[index]?.slot = await engine.addReadySlot(host: channel.host, process: channel.link)
-        }
-        await engine.hostSettled()
+        // Slot ids are known here before any task goes out, so that no answer can arrive for a
+        // channel whose slot is not yet set (frames for a channel without one are dropped).
+        let lent = channels.sorted { $0.key < $1.key }.filter { $0.value.ready }
+        let ids = await engine.addReadySlots(lent.map { ($0.value.host, $0.value.link) })
+        for (index, id) in zip(lent.map(\.key), ids) { channels[index]?.slot = id }
+        await engine.join(ids)
     }
 
     /// The map is over: its engine lets go of the channels, which stay up for the next.
@@ -133,9 +135,9 @@ actor FleetPool {
                     }
                 }
             }
-            var results = [Result<HostWorkers, CohortError>?](repeating: nil, count: targets.count)
-            for await (offset, result) in group { results[offset] = result }
-            return results.map { $0! }
+            var results: [(Int, Result<HostWorkers, CohortError>)] = []
+            while let next = await group.next() { results.append(next) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
     }
 

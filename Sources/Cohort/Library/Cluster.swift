@@ -14,6 +14,10 @@ import Synchronization
 public struct Cluster: Sendable {
     static let workerFlag = "--cohort-worker"
 
+    /// This program, as the worker it ships: read and hashed once per process (tens of
+    /// megabytes; doing it per map cost more than a small map itself).
+    static let ownProgram = Result<WorkerBinary, any Error> { try WorkerBinary.current(arguments: [workerFlag]) }
+
     /// The hosts a map runs on, resolved from the inventory.
     let targets: [(connection: HostConnection, slots: Int?)]
     public var connectionOptions: ConnectionOptions
@@ -112,7 +116,7 @@ public struct Cluster: Sendable {
         let size = chunkSize ?? self.chunkSize ?? Self.automaticChunk(inputs.count)
         let task = Task {
             do {
-                let worker = try WorkerBinary.current(arguments: [Self.workerFlag])
+                let worker = try Self.ownProgram.get()
                 let retry = Mutex<[Int]>([])
                 let payloads = Payloads(job: J.name, inputs: inputs, batchSize: size)
                 await run(payloads, worker: worker) { result in

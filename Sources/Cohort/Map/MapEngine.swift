@@ -94,12 +94,20 @@ actor MapEngine {
         return id
     }
 
-    /// A worker channel that already shook hands (kept from an earlier map): it joins at once.
-    func addReadySlot(host: String, process: any WorkerLink) -> Int {
-        let id = addSlot(host: host, process: process)
-        slots[id]!.ready = true
-        perform(scheduler.slotJoined(id, now: now))
-        return id
+    /// Worker channels that already shook hands (kept from an earlier map): their slot ids,
+    /// to route their frames by, before any task is sent to them (`join`).
+    func addReadySlots(_ channels: [(host: String, process: any WorkerLink)]) -> [Int] {
+        channels.map { channel in
+            let id = addSlot(host: channel.host, process: channel.process)
+            slots[id]!.ready = true
+            return id
+        }
+    }
+
+    /// The slots start taking tasks; the map's one pending "host" (the kept fleet) is settled.
+    func join(_ ids: [Int]) {
+        for id in ids where slots[id] != nil { perform(scheduler.slotJoined(id, now: now)) }
+        hostSettled()
     }
 
     /// This map's task for a frame id, nil for a task of another map.
