@@ -78,6 +78,17 @@ public struct Scheduler: Sendable {
         remaining = taskCount
     }
 
+    /// What the queue depth is sized from: the mean task duration and round trip observed.
+    /// A fleet kept across maps passes them on, so that a new map's first tasks go out in
+    /// round-trip-sized batches instead of in twos while the averages are learned again.
+    public var observed: (taskNanos: Double, roundTripNanos: Double) {
+        get { (meanTaskNanos, meanRoundTripNanos) }
+        set {
+            meanTaskNanos = max(0, newValue.taskNanos)
+            meanRoundTripNanos = max(0, newValue.roundTripNanos)
+        }
+    }
+
     public var isFinished: Bool { remaining == 0 }
     public var unfinishedCount: Int { remaining }
     public var slotCount: Int { slots.count }

@@ -123,6 +123,27 @@ struct Harness {
         #expect(long.depth <= 2)
     }
 
+    /// A kept fleet hands the last map's averages to the next map's scheduler: its first
+    /// fill is then sized for tiny tasks at once, where a fresh scheduler starts at 2.
+    @Test func whatOneMapLearnedSizesTheNextMapsFirstFill() {
+        var first = Scheduler(taskCount: 10_000)
+        _ = first.slotJoined(0, now: 0)
+        var now: UInt64 = 0
+        for _ in 0..<50 {
+            guard let head = first.assigned(to: 0).first else { break }
+            now += 1_050_000
+            _ = first.resultArrived(slot: 0, task: head.task, attempt: head.attempt, durationNanos: 50_000, now: now)
+        }
+        var fresh = Scheduler(taskCount: 64)
+        _ = fresh.slotJoined(0, now: 0)
+        #expect(fresh.assigned(to: 0).count == 2)
+        var seeded = Scheduler(taskCount: 64)
+        seeded.observed = first.observed
+        _ = seeded.slotJoined(0, now: 0)
+        #expect(seeded.assigned(to: 0).count > 10)
+        #expect(seeded.observed.taskNanos == first.observed.taskNanos)
+    }
+
     @Test func withNoSlotLeftEveryUnfinishedTaskIsAbandonedOnce() {
         var h = Harness(Scheduler(taskCount: 5))
         h.join(0)

@@ -31,6 +31,8 @@ actor FleetPool {
     private var engine: MapEngine?
     private var waiting: [CheckedContinuation<Void, Never>] = []
     private var nextID: UInt64 = 0
+    /// What the last map's scheduler learned of these workers (task duration, round trip).
+    private var observed: (taskNanos: Double, roundTripNanos: Double)?
 
     init(client: SSHClient = SSHClient()) {
         self.client = client
@@ -50,6 +52,7 @@ actor FleetPool {
         while self.engine != nil { await withCheckedContinuation { waiting.append($0) } }
         self.engine = engine
         await open(map)
+        if let observed { await engine.setObserved(observed) }
         for (host, error) in failures { await engine.recordHostFailure(host, error) }
         // Slot ids are known here before any task goes out, so that no answer can arrive for a
         // channel whose slot is not yet set (frames for a channel without one are dropped).
@@ -60,7 +63,8 @@ actor FleetPool {
     }
 
     /// The map is over: its engine lets go of the channels, which stay up for the next.
-    func detach() {
+    func detach() async {
+        if let engine { observed = await engine.observed }
         for index in channels.keys { channels[index]?.slot = nil }
         engine = nil
         if !waiting.isEmpty { waiting.removeFirst().resume() }

@@ -66,11 +66,12 @@ public struct Cluster: Sendable {
         await keeper.pool.shutdown()
     }
 
-    /// Runs `job` once per input over every core of the fleet; results arrive as they finish.
-    /// A job that throws, times out or is lost, or whose input does not encode, yields a failed
-    /// result; the sequence itself throws only when the map cannot start (the program cannot
-    /// read itself), and `CancellationError` when the task consuming it is cancelled.
-    /// Leaving the loop early (`break`) or cancelling stops the jobs still running on the hosts.
+    /// Runs `job` once per input over every core of the fleet; the results arrive as they
+    /// finish (Python's `imap_unordered`). A job that throws, times out or is lost, or whose
+    /// input does not encode, yields a failed result; the sequence itself throws only when the
+    /// map cannot start (the program cannot read itself), and `CancellationError` when the
+    /// task consuming it is cancelled. Leaving the loop early (`break`) or cancelling stops the
+    /// jobs still running on the hosts.
     public func map<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) -> JobResults<J.Output> {
         let (stream, continuation) = AsyncThrowingStream<JobResult<J.Output>, any Error>.makeStream()
         let (batches, producer) = batches(job, inputs, chunkSize: chunkSize)

@@ -94,6 +94,12 @@ actor MapEngine {
         return id
     }
 
+    /// The scheduler's observed task duration and round trip, carried into the next map on
+    /// the same workers (`FleetPool`).
+    var observed: (taskNanos: Double, roundTripNanos: Double) { scheduler.observed }
+
+    func setObserved(_ observed: (taskNanos: Double, roundTripNanos: Double)) { scheduler.observed = observed }
+
     /// Worker channels that already shook hands (kept from an earlier map): their slot ids,
     /// to route their frames by, before any task is sent to them (`join`).
     func addReadySlots(_ channels: [(host: String, process: any WorkerLink)]) -> [Int] {

@@ -180,7 +180,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             }
         }
         // Work left over is resumed on the loop's next turn, after the other sessions.
-        if progressed || channels.contains(where: \.hasMoreToRead) { loop.kick(self) }
+        if progressed || channels.contains(where: { $0.hasMoreToRead || $0.hasQueuedData }) { loop.kick(self) }
         unfreedChannels.removeAll { libssh2_channel_free($0) != LIBSSH2_ERROR_EAGAIN }
         try heartbeat(session: session, now: now)
     }
