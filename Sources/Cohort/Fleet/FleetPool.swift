@@ -185,30 +185,8 @@ actor FleetPool {
 
     /// Decodes one worker channel for its whole life, routing frames to the map now running.
     private func read(_ events: some AsyncSequence<ProcessEvent, any Error>, channel index: Int) async {
-        var decoder = FrameDecoder()
-        var errors: [UInt8] = []
-        var reason = "worker channel closed"
-        var exited = false
-        do {
-            for try await event in events {
-                switch event {
-                case .stdout(let bytes):
-                    decoder.feed(bytes)
-                    while let message = try decoder.next() { await received(message, channel: index) }
-                case .stderr(let bytes):
-                    errors = Array((errors + bytes).suffix(2048))
-                case .exit(let status):
-                    let said = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    reason = "worker ended (\(status))" + (said.isEmpty ? "" : ": \(said)")
-                    exited = true
-                }
-            }
-        } catch let error as WireError {
-            reason = "\(error)"
-            channels[index]?.link.closeInput()
-        } catch {
-            reason = "\(error)"
-        }
+        guard let link = channels[index]?.link else { return }
+        let (reason, exited) = await WorkerChannel.decode(events, link: link) { await received($0, channel: index) }
         await ended(channel: index, reason: reason, exited: exited)
     }
 }

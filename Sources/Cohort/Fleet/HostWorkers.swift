@@ -1,5 +1,6 @@
 import CohortCore
 import CohortSSH
+import CohortWire
 import Foundation
 import Logging
 
@@ -13,6 +14,41 @@ struct WorkerChannel: Sendable {
 
     let link: any WorkerLink
     let events: Events
+
+    /// Decodes the worker's frames into `onMessage` until the channel ends, and says why it
+    /// ended: the worker's exit status with the last of its stderr, a corrupt frame (the
+    /// channel is then closed), or the transport's error. `exited`: the worker process itself
+    /// ended, as opposed to the connection going.
+    static func decode(
+        _ events: some AsyncSequence<ProcessEvent, any Error>, link: any WorkerLink, isolation: isolated (any Actor)? = #isolation,
+        onMessage: (WireMessage) async -> Void
+    ) async -> (reason: String, exited: Bool) {
+        var decoder = FrameDecoder()
+        var errors: [UInt8] = []
+        var reason = "worker channel closed"
+        var exited = false
+        do {
+            for try await event in events {
+                switch event {
+                case .stdout(let bytes):
+                    decoder.feed(bytes)
+                    while let message = try decoder.next() { await onMessage(message) }
+                case .stderr(let bytes):
+                    errors = Array((errors + bytes).suffix(2048))
+                case .exit(let status):
+                    let said = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    reason = "worker ended (\(status))" + (said.isEmpty ? "" : ": \(said)")
+                    exited = true
+                }
+            }
+        } catch let error as WireError {
+            reason = "\(error)"
+            link.closeInput()
+        } catch {
+            reason = "\(error)"
+        }
+        return (reason, exited)
+    }
 }
 
 /// One host of a running fleet: its SSH connection(s), more than one only where sshd's

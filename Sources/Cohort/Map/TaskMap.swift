@@ -171,30 +171,7 @@ public struct TaskMap: Sendable {
     private static func read(
         _ events: some AsyncSequence<ProcessEvent, any Error>, link: any WorkerLink, slot: Int, engine: MapEngine
     ) async {
-        var decoder = FrameDecoder()
-        var errors: [UInt8] = []
-        var reason = "worker channel closed"
-        var exited = false
-        do {
-            for try await event in events {
-                switch event {
-                case .stdout(let bytes):
-                    decoder.feed(bytes)
-                    while let message = try decoder.next() { await engine.received(message, from: slot) }
-                case .stderr(let bytes):
-                    errors = Array((errors + bytes).suffix(2048))
-                case .exit(let status):
-                    let said = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    reason = "worker ended (\(status))" + (said.isEmpty ? "" : ": \(said)")
-                    exited = true
-                }
-            }
-        } catch let error as WireError {
-            reason = "\(error)"
-            link.closeInput()
-        } catch {
-            reason = "\(error)"
-        }
+        let (reason, exited) = await WorkerChannel.decode(events, link: link) { await engine.received($0, from: slot) }
         await engine.lost(slot, reason: reason, workerExited: exited)
     }
 }
