@@ -61,6 +61,36 @@ import Testing
         #expect(left == [current, newest, other, unnamed, "notes.txt"], "\(left.sorted())")
     }
 
+    /// `cohort cache` lists each host's cached copies, newest first, and `--prune` keeps the
+    /// most recently used copy of each program (`--all`: none).
+    @Test func theCacheCommandListsAndPrunes() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let cache = fleet.directory + "/\(fleet.hosts[0].name)/home/.cache/cohort"
+        func fake(_ digit: Character, program: String?, daysAgo: Int) throws {
+            let name = String(repeating: digit, count: 64)
+            try FileManager.default.createDirectory(atPath: cache + "/" + name, withIntermediateDirectories: true)
+            if let program { _ = FileManager.default.createFile(atPath: cache + "/\(name)/.program", contents: Data((program + "\n").utf8)) }
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -Double(daysAgo) * 86_400)], ofItemAtPath: cache + "/" + name)
+        }
+        try fake("a", program: "tool", daysAgo: 1)
+        try fake("b", program: "tool", daysAgo: 2)
+        try fake("c", program: "other", daysAgo: 3)
+        try fake("d", program: nil, daysAgo: 4)
+        let base = ["cache", "-i", fleet.inventory, "-F", "none"]
+        let list = try await MapCLITests.cohort(base + ["all"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let shown = list.stdout.split(separator: "\n").map { $0.split(separator: " ").dropFirst(2).prefix(2).joined(separator: " ") }
+        #expect(shown == ["aaaaaaaaaaaa tool", "bbbbbbbbbbbb tool", "cccccccccccc other", "dddddddddddd ?"], "\(list.stdout)")
+        let pruned = try await MapCLITests.cohort(base + ["--prune", "all"])
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: cache)) == Set(["a", "c", "d"].map { String(repeating: $0, count: 64) }))
+        let emptied = try await MapCLITests.cohort(base + ["--prune", "--all", "all"])
+        #expect(emptied.status == 0, "\(emptied.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).isEmpty)
+        #expect(try await MapCLITests.cohort(base + ["--all", "all"]).status == 4)
+    }
+
     @Test func aCoordinatorKilledMidUploadLeavesNothingTrusted() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
