@@ -9,6 +9,7 @@
 //   CohortTestJobs -i INVENTORY split                       one crashing input, one inf output
 //   CohortTestJobs -i INVENTORY one                         one job; prints its result or failure
 //   CohortTestJobs -i INVENTORY reuse FLEETDIR              three maps on one cluster, then Cluster.with
+//   CohortTestJobs -i INVENTORY stream [COUNT]              times COUNT results read at top level, then detached
 //   CohortTestJobs --duplicate-names                        two jobs under one name: exit 4
 import Cohort
 import Foundation
@@ -219,6 +220,22 @@ case "reuse":
         waitForWorkersToEnd(under: arguments[3])
         print("workers gone")
     }
+
+case "stream":
+    // COUNT results consumed in top-level code, then the same inside Task.detached.
+    let count = arguments.count > 3 ? Int(arguments[3]) ?? 200_000 : 200_000
+    let inputs = (0..<count).map(Double.init)
+    var started = ContinuousClock.now
+    var seen = 0
+    for try await _ in cluster.map(Celsius.Convert.self, inputs) { seen += 1 }
+    let topLevel = ContinuousClock.now - started
+    started = ContinuousClock.now
+    let detached = try await Task.detached { [cluster] in
+        var seen = 0
+        for try await _ in cluster.map(Celsius.Convert.self, inputs) { seen += 1 }
+        return seen
+    }.value
+    print("top-level \(seen) in \(topLevel), detached \(detached) in \(ContinuousClock.now - started)")
 
 case "one":
     let result = try await cluster.mapOrdered(Celsius.Convert.self, [0])[0]
