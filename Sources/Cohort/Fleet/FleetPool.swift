@@ -23,8 +23,10 @@ actor FleetPool {
     private var hosts: [HostWorkers] = []
     private var failures: [(String, CohortError)] = []
     private var channels: [Int: Channel] = [:]
+    /// Channel keys are never reused, not even after a shutdown: a reader of a channel closed
+    /// then may still report on it, and must not land on a channel of the reopened fleet.
+    private var nextChannel = 0
     private var opened = false
-    private var opening: [CheckedContinuation<Void, Never>]?
     /// Channels still shaking hands while the pool opens.
     private var unsettled = 0
     private var settled: CheckedContinuation<Void, Never>?
@@ -86,13 +88,9 @@ actor FleetPool {
         opened = false
     }
 
+    /// Only from `attach`, which lets one map in at a time: never two opens at once.
     private func open(_ map: TaskMap) async {
         guard !opened else { return }
-        if opening != nil {
-            await withCheckedContinuation { opening?.append($0) }
-            return
-        }
-        opening = []
         let (targets, worker) = (map.hosts, map.worker)
         let results = await Self.connect(targets, worker: worker, options: map.options, connectRate: map.connectionOptions.connectRate, client: client)
         for (offset, result) in results.enumerated() {
@@ -100,7 +98,8 @@ actor FleetPool {
             case .success(let host):
                 hosts.append(host)
                 for channel in host.channels {
-                    let index = channels.count
+                    let index = nextChannel
+                    nextChannel += 1
                     channels[index] = Channel(
                         host: host.name, link: channel.link,
                         handshake: CoordinatorHandshake(expectedOS: worker.os, expectedArch: worker.arch))
@@ -116,8 +115,6 @@ actor FleetPool {
         }
         if unsettled > 0 { await withCheckedContinuation { settled = $0 } }
         opened = true
-        for waiter in opening ?? [] { waiter.resume() }
-        opening = nil
     }
 
     /// Every host at once, each result in the order of `targets`.
@@ -156,16 +153,12 @@ actor FleetPool {
     private func received(_ message: WireMessage, channel index: Int) async {
         guard var channel = channels[index] else { return }
         if !channel.ready {
-            switch channel.handshake.receive(message) {
-            case .accept(_, let reply):
-                channel.link.send(Wire.encode(reply))
+            if let refusal = WorkerChannel.answer(message, with: &channel.handshake, on: channel.link) {
+                channels[index] = nil
+                failures.append((channel.host, CohortError(.invalidInput, refusal, host: channel.host)))
+            } else {
                 channel.ready = true
                 channels[index] = channel
-            case .refuse(let reason, let reply):
-                channel.link.send(Wire.encode(reply))
-                channel.link.closeInput()
-                channels[index] = nil
-                failures.append((channel.host, CohortError(.invalidInput, reason, host: channel.host)))
             }
             settle()
             return

@@ -15,6 +15,20 @@ struct WorkerChannel: Sendable {
     let link: any WorkerLink
     let events: Events
 
+    /// Answers one frame of a worker's handshake on `link`: nil once the worker is accepted,
+    /// else why it was refused (the refusal is sent and the channel closed).
+    static func answer(_ message: WireMessage, with handshake: inout CoordinatorHandshake, on link: any WorkerLink) -> String? {
+        switch handshake.receive(message) {
+        case .accept(_, let reply):
+            link.send(Wire.encode(reply))
+            return nil
+        case .refuse(let reason, let reply):
+            link.send(Wire.encode(reply))
+            link.closeInput()
+            return reason
+        }
+    }
+
     /// Decodes the worker's frames into `onMessage` until the channel ends, and says why it
     /// ended: the worker's exit status with the last of its stderr, a corrupt frame (the
     /// channel is then closed), or the transport's error. `exited`: the worker process itself

@@ -154,8 +154,10 @@ public struct Cluster: Sendable {
     static func failedAsAWhole(_ result: MapResult) -> Bool {
         switch result.status {
         case .exited(0), .halted: false
-        // The program serves no such job, or cannot read its payload: so for every input.
-        case .failed(let message): !message.hasPrefix("Cohort.unknownJob") && !message.hasPrefix("Cohort.badPayload")
+        case .failed:
+            // The program serves no such job, or cannot read its payload: so for every input.
+            !["Cohort.unknownJob", "Cohort.badPayload"].contains(
+                (try? JSONDecoder().decode(FailureEnvelope.self, from: Data(result.payload)))?.type ?? "")
         default: true
         }
     }

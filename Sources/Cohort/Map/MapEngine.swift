@@ -158,18 +158,14 @@ actor MapEngine {
     func received(_ message: WireMessage, from id: Int) {
         guard var slot = slots[id] else { return }
         if !slot.ready {
-            switch slot.handshake.receive(message) {
-            case .accept(_, let reply):
-                slot.process.send(Wire.encode(reply))
+            if let refusal = WorkerChannel.answer(message, with: &slot.handshake, on: slot.process) {
+                slots[id] = nil
+                onEvent(.slotLost(host: slot.host, slot: id, reason: refusal))
+                abandonIfHopeless()
+            } else {
                 slot.ready = true
                 slots[id] = slot
                 perform(scheduler.slotJoined(id, now: now))
-            case .refuse(let reason, let reply):
-                slot.process.send(Wire.encode(reply))
-                slot.process.closeInput()
-                slots[id] = nil
-                onEvent(.slotLost(host: slot.host, slot: id, reason: reason))
-                abandonIfHopeless()
             }
             return
         }
@@ -199,10 +195,9 @@ actor MapEngine {
         // After the last result, channels closing is the normal end, not a loss.
         guard !scheduler.isFinished, let slot = slots.removeValue(forKey: id) else { return }
         lastGone = (slot.host, reason)
-        if slot.ready, let running = scheduler.assigned(to: id).first {
-            lastLoss[running.task] = (slot.host, id, reason)
-        }
-        if workerExited, slot.ready, let running = scheduler.assigned(to: id).first {
+        let running = slot.ready ? scheduler.assigned(to: id).first : nil
+        if let running { lastLoss[running.task] = (slot.host, id, reason) }
+        if workerExited, let running {
             onEvent(.workerDied(host: slot.host, slot: id, task: running.task, reason: reason))
         } else {
             onEvent(.slotLost(host: slot.host, slot: id, reason: reason))

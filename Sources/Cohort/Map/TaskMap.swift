@@ -123,27 +123,28 @@ public struct TaskMap: Sendable {
                 journal?.sync()
             }
         }
+        var fleet: [HostWorkers] = []
         if let pool {
             await pool.attach(engine, self)
-            var summary = await engine.waitUntilFinished()
-            ticker.cancel()
-            journal?.sync()
-            summary.skipped = count - todo
-            await pool.detach()
-            return summary
-        }
-        let fleet = await withTaskGroup(of: [HostWorkers].self) { group in
-            for (host, slots) in hosts {
-                group.addTask { await setUp(host, slots: slots, engine: engine, limiter: limiter) }
+        } else {
+            fleet = await withTaskGroup(of: [HostWorkers].self) { group in
+                for (host, slots) in hosts {
+                    group.addTask { await setUp(host, slots: slots, engine: engine, limiter: limiter) }
+                }
+                return await group.reduce(into: [HostWorkers]()) { $0 += $1 }
             }
-            return await group.reduce(into: [HostWorkers]()) { $0 += $1 }
         }
         var summary = await engine.waitUntilFinished()
         ticker.cancel()
         journal?.sync()
         summary.skipped = count - todo
-        await engine.shutdownAll()
-        for host in fleet { await host.close() }
+        if let pool {
+            // The workers stay up for the pool's next map.
+            await pool.detach()
+        } else {
+            await engine.shutdownAll()
+            for host in fleet { await host.close() }
+        }
         return summary
     }
 

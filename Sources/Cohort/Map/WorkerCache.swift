@@ -3,18 +3,25 @@
 /// Only entries named by a SHA-256 are touched; each may name its program in `.program`
 /// (written at upload; copies from before that are grouped as `?`).
 public enum WorkerCache {
-    /// Walks the entries, most recently used first, setting `o` (the entry), `p` (its program)
-    /// and `s` (KiB) for `body`.
+    /// Shell: walks the cache's entries, most recently used first, in a subshell, setting `o`
+    /// (the entry) and `p` (its program, `?` when unnamed) for `body`; `skipping` passes over
+    /// one entry (the copy just deployed); `after` runs once the walk is done (or at once
+    /// when there is no cache).
+    static func walk(_ body: String, skipping current: String? = nil, after: String = "") -> String {
+        """
+        ( cd "$HOME/.cache/cohort" 2>/dev/null || { \(after.isEmpty ? ":" : after); exit 0; }
+          for o in $(ls -1t); do
+            case "$o" in \(current ?? "-")) continue;; *[!0-9a-f]*) continue;; esac; [ ${#o} -eq 64 ] || continue
+            p=$(head -n 1 "$o/.program" 2>/dev/null); [ -n "$p" ] || p='?'
+            \(body)
+          done
+          \(after) )
+        """
+    }
+
+    /// `walk` for `cohort cache`: also `s`, the entry's size in KiB, and a line when empty.
     private static func each(_ body: String) -> String {
-        """
-        c="$HOME/.cache/cohort"; [ -d "$c" ] || { echo "no worker cache"; exit 0; }; cd "$c" || exit 1; n=0
-        for o in $(ls -1t); do
-          case "$o" in *[!0-9a-f]*) continue;; esac; [ ${#o} -eq 64 ] || continue; n=$((n + 1))
-          p=$(head -n 1 "$o/.program" 2>/dev/null); [ -n "$p" ] || p='?'; s=$(du -sk "$o" | cut -f1)
-          \(body)
-        done
-        [ $n -gt 0 ] || echo "no cached workers"
-        """
+        walk("n=$((n + 1)); s=$(du -sk \"$o\" | cut -f1)\n    " + body, after: #"[ "${n:-0}" -gt 0 ] || echo "no cached workers""#)
     }
 
     /// One line per cached copy: its hash (12 digits), program, size and when it was last used.

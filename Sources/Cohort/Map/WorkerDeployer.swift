@@ -66,13 +66,10 @@ struct WorkerDeployer: Sendable {
     /// coordinator still running an old copy keeps it running (its file is unlinked, not gone).
     private var pruneScript: String {
         let program = ShellQuote.quote((binary.path as NSString).lastPathComponent)
+        let older = WorkerCache.walk(
+            #"[ "$p" = "$mine" ] || continue; k=$((k + 1)); [ $k -gt \#(Self.keptPrevious) ] && rm -rf "./$o""#, skipping: binary.sha256)
         return """
-            p=\(program) && printf '%s\\n' "$p" > "$d/.program" && k=0 && \
-            for o in $(cd "$HOME/.cache/cohort" && ls -1t); do \
-              case "$o" in \(binary.sha256)) continue;; *[!0-9a-f]*) continue;; esac; [ ${#o} -eq 64 ] || continue; \
-              [ "$(cat "$HOME/.cache/cohort/$o/.program" 2>/dev/null)" = "$p" ] || continue; \
-              k=$((k + 1)); [ $k -gt \(Self.keptPrevious) ] && rm -rf "$HOME/.cache/cohort/$o"; \
-            done; true
+            mine=\(program) && printf '%s\\n' "$mine" > "$d/.program" && k=0 && \(older); true
             """
     }
 
