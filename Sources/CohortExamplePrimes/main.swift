@@ -66,7 +66,7 @@ do {
     print("primes below \(below): \(primes) (\(ranges.count) jobs on \(cluster.hosts.count) hosts, \(ContinuousClock.now - start))")
 
     let divisions = [Divide.Input(numerator: 84, denominator: 2), Divide.Input(numerator: 7, denominator: 0)]
-    for (input, result) in zip(divisions, try await cluster.mapOrdered(Divide.self, divisions)) {
+    for (input, result) in zip(divisions, try await cluster.mapResults(Divide.self, divisions)) {
         switch result {
         case .success(let quotient):
             print("\(input.numerator) / \(input.denominator) = \(quotient)")

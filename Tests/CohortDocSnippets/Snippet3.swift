@@ -1,15 +1,15 @@
 import Cohort
 
-struct Square: Job {
-    func run(_ x: Int) async throws -> Int { x * x }
+struct Settings: Codable, Sendable { var stopWords: Set<String> }
+
+struct CountWords: Job {
+    func run(_ line: String) async throws -> Int {
+        let settings = try JobContext.current(Settings.self)   // decoded once per worker
+        return line.split(separator: " ").filter { !settings.stopWords.contains(String($0)) }.count
+    }
 }
 
-func sumOfSquares() async throws -> Int {
-    try await Cluster.with(inventory: "hosts.ini") { cluster in
-        var total = 0
-        for round in 0..<10 {   // ten maps, one login per host
-            total += try await cluster.reduce(Square.self, Array(round * 64..<(round + 1) * 64), into: 0) { $0 += $1 }
-        }
-        return total
-    }
+func countWords(_ lines: [String], on cluster: Cluster) async throws -> Int {
+    let settings = Settings(stopWords: ["a", "an", "the"])
+    return try await cluster.reduce(CountWords.self, lines, into: 0, context: settings) { $0 += $1 }
 }

@@ -14,12 +14,13 @@ func main() async throws {
     let cluster = try Cluster(inventory: "hosts.ini")          // pattern: "all" unless given
     let ranges = stride(from: 0, to: 200_000, by: 3_125).map { $0..<$0 + 3_125 }
 
-    for try await done in cluster.map(CountPrimes.self, ranges) {  // as they finish
+    let counts = try await cluster.map(CountPrimes.self, ranges)      // [Int], in input order
+    for try await done in cluster.mapUnordered(CountPrimes.self, ranges) {  // as they finish
         print(done.index, done.host ?? "?", try done.result.get())
     }
-    let ordered = try await cluster.mapOrdered(CountPrimes.self, ranges)   // [Result<Int, JobFailure>]
+    let results = try await cluster.mapResults(CountPrimes.self, ranges)   // [Result<Int, JobFailure>]
     let total = try await cluster.reduce(CountPrimes.self, ranges, into: 0) { $0 += $1 }
-    print(ordered.count, total)
+    print(counts.count, results.count, total)
 }
 
 try await main()

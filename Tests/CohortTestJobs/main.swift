@@ -7,7 +7,10 @@
 //   CohortTestJobs -i INVENTORY reduce-throws               a reduce whose first job throws
 //   CohortTestJobs -i INVENTORY same-short-names            Celsius.Convert and Miles.Convert
 //   CohortTestJobs -i INVENTORY split                       one crashing input, one inf output
-//   CohortTestJobs -i INVENTORY one                         one job; prints its result or failure
+//   CohortTestJobs -i INVENTORY one                         one job; prints its result or failure,
+//                                                           then the cluster's host problems
+//   CohortTestJobs -i INVENTORY context                     maps with a shared context, one that
+//                                                           restarts its worker, and one without
 //   CohortTestJobs -i INVENTORY reuse FLEETDIR              three maps on one cluster, then Cluster.with
 //   CohortTestJobs -i INVENTORY stream [COUNT]              times COUNT results read at top level, then detached
 //   CohortTestJobs --duplicate-names                        two jobs under one name: exit 4
@@ -81,6 +84,25 @@ enum SameName {
     }
 }
 
+/// What the context maps share.
+struct Greeting: Codable, Sendable {
+    var word: String
+    var punctuation: String
+}
+
+/// Greets its input with the map's context; spins first when the name asks (`spin` runs past
+/// the map's timeout: the worker restarts in place and forgets the contexts it held).
+struct Greet: Job {
+    func run(_ name: String) async throws -> String {
+        if name == "spin" {
+            let end = ContinuousClock.now + .seconds(3)
+            while ContinuousClock.now < end {}
+        }
+        let greeting = try JobContext.current(Greeting.self)
+        return "\(greeting.word) \(name)\(greeting.punctuation)"
+    }
+}
+
 if CommandLine.arguments.dropFirst().first == "--duplicate-names" {
     serveJobs([SameName.First.self, SameName.Second.self])
     print("served two jobs under one name")
@@ -96,7 +118,7 @@ if CommandLine.arguments.dropFirst().first == "--cohort-worker",
     exit(4)
 }
 
-serveJobs([Spin.self, Mark.self, FailFirst.self, Celsius.Convert.self, Miles.Convert.self, Fragile.self])
+serveJobs([Spin.self, Mark.self, FailFirst.self, Celsius.Convert.self, Miles.Convert.self, Fragile.self, Greet.self])
 
 func usage() -> Never {
     FileHandle.standardError.write(Data("usage: see Tests/CohortTestJobs/main.swift\n".utf8))
@@ -131,7 +153,7 @@ case "--timeout":
     cluster.options.timeout = .milliseconds(Int(timeout * 1000))
     cluster.chunkSize = 1
     let spins = arguments.dropFirst(4).compactMap(Double.init)
-    for (index, result) in try await cluster.mapOrdered(Spin.self, spins).enumerated() {
+    for (index, result) in try await cluster.mapResults(Spin.self, spins).enumerated() {
         switch result {
         case .success(let pid): print("\(index) ok \(pid)")
         case .failure(let failure): print("\(index) \(failure.type)")
@@ -145,7 +167,7 @@ case "cancel-break":
     // there) alive until the program ends, so a `break` there cannot be noticed (docs/library.md).
     func firstThree() async throws -> Int {
         var seen = 0
-        for try await _ in cluster.map(Mark.self, inputs, chunkSize: 1) {
+        for try await _ in cluster.mapUnordered(Mark.self, inputs, chunkSize: 1) {
             seen += 1
             if seen == 3 { break }
         }
@@ -163,7 +185,7 @@ case "cancel-task":
     let consumer = Task { [cluster] in
         var seen = 0
         do {
-            for try await _ in cluster.map(Mark.self, inputs, chunkSize: 1) {
+            for try await _ in cluster.mapUnordered(Mark.self, inputs, chunkSize: 1) {
                 seen += 1
                 if seen == 3 { withUnsafeCurrentTask { $0?.cancel() } }
             }
@@ -190,13 +212,13 @@ case "reduce-throws":
     exit(0)
 
 case "same-short-names":
-    let celsius = try await cluster.mapOrdered(Celsius.Convert.self, [100])
-    let miles = try await cluster.mapOrdered(Miles.Convert.self, [1])
+    let celsius = try await cluster.mapResults(Celsius.Convert.self, [100])
+    let miles = try await cluster.mapResults(Miles.Convert.self, [1])
     print("celsius \(try celsius[0].get()) miles \(try miles[0].get())")
 
 case "split":
     cluster.options.retries = 0
-    for (index, result) in try await cluster.mapOrdered(Fragile.self, Array(0..<20), chunkSize: 10).enumerated() {
+    for (index, result) in try await cluster.mapResults(Fragile.self, Array(0..<20), chunkSize: 10).enumerated() {
         switch result {
         case .success(let value): print("\(index) ok \(value)")
         case .failure(let failure): print("\(index) \(failure.type)")
@@ -206,7 +228,7 @@ case "split":
 case "reuse":
     // Three maps on one cluster, then the same inside `Cluster.with`: each scope logs in once.
     for round in 0..<3 {
-        let results = try await cluster.mapOrdered(Celsius.Convert.self, (0..<16).map { Double($0 + round) })
+        let results = try await cluster.mapResults(Celsius.Convert.self, (0..<16).map { Double($0 + round) })
         print("map \(round): \(results.compactMap { try? $0.get() }.count) ok")
     }
     await cluster.shutdown()
@@ -222,26 +244,55 @@ case "reuse":
     }
 
 case "stream":
-    // COUNT results consumed in top-level code, then the same inside Task.detached.
+    // COUNT results consumed in top-level code, then the same inside Task.detached, on
+    // workers started by a first small map.
     let count = arguments.count > 3 ? Int(arguments[3]) ?? 200_000 : 200_000
     let inputs = (0..<count).map(Double.init)
+    _ = try await cluster.mapResults(Celsius.Convert.self, [0])
     var started = ContinuousClock.now
     var seen = 0
-    for try await _ in cluster.map(Celsius.Convert.self, inputs) { seen += 1 }
+    for try await _ in cluster.mapUnordered(Celsius.Convert.self, inputs) { seen += 1 }
     let topLevel = ContinuousClock.now - started
     started = ContinuousClock.now
     let detached = try await Task.detached { [cluster] in
         var seen = 0
-        for try await _ in cluster.map(Celsius.Convert.self, inputs) { seen += 1 }
+        for try await _ in cluster.mapUnordered(Celsius.Convert.self, inputs) { seen += 1 }
         return seen
     }.value
     print("top-level \(seen) in \(topLevel), detached \(detached) in \(ContinuousClock.now - started)")
 
 case "one":
-    let result = try await cluster.mapOrdered(Celsius.Convert.self, [0])[0]
+    let result = try await cluster.mapResults(Celsius.Convert.self, [0])[0]
     switch result {
     case .success(let value): print("ok \(value)")
     case .failure(let failure): print(failure)
+    }
+    for problem in cluster.hostProblems { print("problem \(problem)") }
+
+case "context":
+    let names = (0..<40).map { "n\($0)" }
+    let hello = try await cluster.map(Greet.self, names, context: Greeting(word: "hello", punctuation: "!"), chunkSize: 1)
+    print("hello \(hello == names.map { "hello \($0)!" })")
+    // A second map on the same workers, another context: no job sees the first one.
+    let hi = try await cluster.map(Greet.self, names, context: Greeting(word: "hi", punctuation: "."), chunkSize: 3)
+    print("hi \(hi == names.map { "hi \($0)." })")
+    // One worker restarts in place under the timeout; the tasks queued behind it on that
+    // worker then name a context it no longer holds, and are sent again with it.
+    cluster.options.timeout = .seconds(1)
+    let restarted = try await cluster.mapResults(Greet.self, ["spin"] + names, context: Greeting(word: "hey", punctuation: "?"), chunkSize: 1)
+    let failures = restarted.enumerated().compactMap { index, result in
+        if case .failure(let failure) = result { return "\(index) \(failure.type)" }
+        return nil
+    }
+    let fine = zip(restarted.dropFirst(), names).allSatisfy { result, name in (try? result.get()) == "hey \(name)?" }
+    print("restart failures \(failures) others \(fine)")
+    cluster.options.timeout = nil
+    do {
+        // Typed: top-level code would otherwise pick the deprecated streaming overload.
+        let outputs: [String] = try await cluster.map(Greet.self, names)
+        print("no context: no error, \(outputs.count) outputs")
+    } catch let failure as JobFailure {
+        print("no context: \(failure.type), index given \(failure.index != nil)")
     }
 
 default:

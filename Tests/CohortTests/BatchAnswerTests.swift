@@ -63,10 +63,33 @@ import Testing
         let payloads = Payloads(job: "Half", inputs: [1.0, 2.0, .nan, 4.0, 5.0], batchSize: 2)
         #expect(payloads.starts == [0, 2, 4])
         #expect((0..<payloads.count).map(payloads.inputCount) == [2, 2, 1])
-        #expect(String(decoding: payloads[0], as: UTF8.self) == "Half\n[1,2]")
-        #expect(String(decoding: payloads[2], as: UTF8.self) == "Half\n[5]")
-        let failed = String(decoding: payloads[1], as: UTF8.self)
+        #expect(String(decoding: payloads.payload(0, slot: 1), as: UTF8.self) == "Half\n[1,2]")
+        #expect(String(decoding: payloads.payload(2, slot: 1), as: UTF8.self) == "Half\n[5]")
+        let failed = String(decoding: payloads.payload(1, slot: 1), as: UTF8.self)
         #expect(failed.hasPrefix("Half\n{\"\(FailureEnvelope.encodingFailedKey)\":\"cannot encode Double"), "\(failed)")
+    }
+
+    /// A map's context goes once to each slot, then by its hash; the worker's reading of the
+    /// head finds the name, the context and where the inputs start.
+    @Test func theContextTravelsOncePerSlotThenByItsHash() throws {
+        let context = (hash: "ab12", bytes: Array("{\"k\":\"a\\nb\"}".utf8))
+        let payloads = Payloads(job: "J", inputs: [1, 2, 3], batchSize: 1, context: context)
+        let first = payloads.payload(0, slot: 7)
+        let second = payloads.payload(1, slot: 7)
+        let other = payloads.payload(2, slot: 8)
+        #expect(String(decoding: second, as: UTF8.self) == "J\n@ab12\n[2]")
+        let head = try #require(JobPayloadHead.decode(first))
+        #expect(head == JobPayloadHead(name: "J", context: .inline(hash: "ab12", bytes: context.bytes), body: first.count - 3))
+        #expect(String(decoding: first[head.body...], as: UTF8.self) == "[1]")
+        #expect(JobPayloadHead.decode(other)?.context == .inline(hash: "ab12", bytes: context.bytes))
+        #expect(JobPayloadHead.decode(second)?.context == .named(hash: "ab12"))
+        let again = Payloads(job: "J", inputs: [1], batchSize: 1, context: context, inlineAlways: true)
+        #expect(JobPayloadHead.decode(again.payload(0, slot: 7))?.context == .inline(hash: "ab12", bytes: context.bytes))
+        #expect(JobPayloadHead.decode(Array("J\n[1]".utf8)) == JobPayloadHead(name: "J", context: .none, body: 2))
+        // A length past the end, or a head without its newline, is not a payload.
+        #expect(JobPayloadHead.decode(Array("J\n=ab 99\n{}".utf8)) == nil)
+        #expect(JobPayloadHead.decode(Array("J\n@ab".utf8)) == nil)
+        #expect(JobPayloadHead.decode(Array("J".utf8)) == nil)
     }
 
     static func type(_ result: Result<Int, JobFailure>) -> String? {

@@ -78,6 +78,23 @@ import Testing
         #expect(result.stdout.contains("refusing to serve: this host is marked"), "\(result.stdout)")
     }
 
+    /// A mixed fleet, one host refusing to serve: the job runs on the other, and the cluster
+    /// still says which host failed and in what words.
+    @Test func aHostThatFailedIsReportedEvenWhenEveryJobRanElsewhere() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let refusing = fleet.hosts[1].name
+        #expect(FileManager.default.createFile(atPath: fleet.directory + "/\(refusing)/home/cohort-test-refuse", contents: nil))
+        let result = try await Self.run(["-i", fleet.inventory, "one"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "ok 32.0", "\(result.stdout)")
+        let problems = lines.filter { $0.hasPrefix("problem \(refusing)") }
+        #expect(!problems.isEmpty, "\(result.stdout)")
+        #expect(problems.allSatisfy { $0.contains("refusing to serve: this host is marked") }, "\(result.stdout)")
+        #expect(!lines.contains { $0.hasPrefix("problem \(fleet.hosts[0].name)") }, "\(result.stdout)")
+    }
+
     /// Like a `Pool`, a cluster keeps its connections and workers between maps: three maps
     /// log into each host once, and `Cluster.with` once more, then shuts everything down.
     @Test func mapsOnOneClusterShareItsConnections() async throws {
@@ -111,5 +128,23 @@ import Testing
             default: #expect(line == "\(index) ok \(Double(index))")
             }
         }
+    }
+
+    /// A context shipped once per worker reaches every job, a second map's context replaces
+    /// the first, a worker restarted in place gets it again, and a job reading a context its
+    /// map was not given fails with Cohort.noContext.
+    @Test func everyJobSeesItsMapsContext() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try MapCLITests.inventory(fleet, slots: 2)
+        let result = try await Self.run(["-i", inventory, "context"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == """
+            hello true
+            hi true
+            restart failures ["0 Cohort.timedOut"] others true
+            no context: Cohort.noContext, index given true
+
+            """)
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 /// ```swift
 /// serveJobs([CountPrimes.self])             // first line of main: worker mode serves, then exits
 /// let cluster = try Cluster(inventory: "hosts.ini")
-/// for try await done in cluster.map(CountPrimes.self, ranges) { print(done.index, try done.result.get()) }
+/// let counts = try await cluster.map(CountPrimes.self, ranges)   // [Int], in input order
 /// ```
 public struct Cluster: Sendable {
     static let workerFlag = "--cohort-worker"
@@ -60,29 +60,80 @@ public struct Cluster: Sendable {
         }
     }
 
+    /// What went wrong with hosts and workers in this cluster's maps, oldest first (at most the
+    /// last 1,000): a host that could not be reached or whose worker could not start, with
+    /// the worker's exit status and stderr, a worker that died. A map whose jobs all finished
+    /// elsewhere says nothing of these in its results; this does.
+    public var hostProblems: [HostProblem] { keeper.problems.withLock { $0 } }
+
     /// Tells every worker to leave and closes every connection, once the map running (if
     /// any) is done. A later map connects again.
     public func shutdown() async {
         await keeper.pool.shutdown()
     }
 
-    /// Runs `job` once per input over every core of the fleet; the results arrive as they
-    /// finish (Python's `imap_unordered`). A job that throws, times out or is lost, or whose
-    /// input does not encode, yields a failed result; the sequence itself throws only when the
-    /// map cannot start (the program cannot read itself), and `CancellationError` when the
-    /// task consuming it is cancelled. Leaving the loop early (`break`) or cancelling stops the
-    /// jobs still running on the hosts.
-    public func map<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) -> JobResults<J.Output> {
-        let (stream, continuation) = AsyncThrowingStream<JobResult<J.Output>, any Error>.makeStream()
-        let (batches, producer) = batches(job, inputs, chunkSize: chunkSize)
+    /// Runs `job` once per input over every core of the fleet and returns the outputs in input
+    /// order (`Pool.map`). The first failure (thrown, timed out, lost; its `index` says which
+    /// input) is thrown once the jobs still running have been stopped; `mapResults` gives
+    /// every input's result instead. `context` is encoded once and shipped once to each
+    /// worker; jobs read it with `JobContext.current(_:)`.
+    public func map<J: Job>(
+        _ job: J.Type, _ inputs: [J.Input], context: (any Encodable & Sendable)? = nil, chunkSize: Int? = nil
+    ) async throws -> [J.Output] {
+        var outputs = [J.Output?](repeating: nil, count: inputs.count)
+        try await consume(job, inputs, context: context, chunkSize: chunkSize) { batch in
+            switch Self.decode(batch.result, count: batch.count, as: J.Output.self) {
+            case .outputs(let batchOutputs):
+                for offset in batchOutputs.indices { outputs[batch.indices[offset]] = batchOutputs[offset] }
+            case .results(let results):
+                for offset in results.indices {
+                    switch results[offset] {
+                    case .success(let output): outputs[batch.indices[offset]] = output
+                    case .failure(var failure):
+                        failure.index = batch.indices[offset]
+                        throw failure
+                    }
+                }
+            }
+        }
+        return try outputs.indices.map { index in
+            guard let output = outputs[index] else { throw JobFailure(type: "Cohort.lost", message: "no result arrived", index: index) }
+            return output
+        }
+    }
+
+    /// Like `map`, with every input's result, failures included, in input order. Returns (or
+    /// throws) only once every job it started has stopped.
+    public func mapResults<J: Job>(
+        _ job: J.Type, _ inputs: [J.Input], context: (any Encodable & Sendable)? = nil, chunkSize: Int? = nil
+    ) async throws -> [Result<J.Output, JobFailure>] {
+        var results = [Result<J.Output, JobFailure>?](repeating: nil, count: inputs.count)
+        try await consume(job, inputs, context: context, chunkSize: chunkSize) { batch in
+            for (offset, result) in Self.decode(batch.result, count: batch.count, as: J.Output.self).results.enumerated() {
+                results[batch.indices[offset]] = result
+            }
+        }
+        return results.indices.map { results[$0] ?? .failure(JobFailure(type: "Cohort.lost", message: "no result arrived", index: $0)) }
+    }
+
+    /// The results as they finish (Python's `imap_unordered`). A job that throws, times out or
+    /// is lost, or whose input does not encode, yields a failed result; the sequence itself
+    /// throws only when the map cannot start (the program cannot read itself, the context does
+    /// not encode), and `CancellationError` when the task consuming it is cancelled. Leaving
+    /// the loop early (`break`) or cancelling stops the jobs still running on the hosts.
+    public func mapUnordered<J: Job>(
+        _ job: J.Type, _ inputs: [J.Input], context: (any Encodable & Sendable)? = nil, chunkSize: Int? = nil
+    ) -> JobResults<J.Output> {
+        let (stream, continuation) = AsyncThrowingStream<[JobResult<J.Output>], any Error>.makeStream()
+        let (batches, producer) = batches(job, inputs, context: context, chunkSize: chunkSize)
         let finished = Flag()
         let task = Task {
             do {
+                // One element per finished task, not per input: the consumer's actor (the main
+                // actor, in top-level code) is then entered once per batch.
                 for try await batch in batches {
                     let results = Self.decode(batch.result, count: batch.count, as: J.Output.self).results
-                    for (offset, result) in results.enumerated() {
-                        continuation.yield(JobResult(index: batch.indices[offset], host: batch.result.host, result: result))
-                    }
+                    continuation.yield(results.indices.map { JobResult(index: batch.indices[$0], host: batch.result.host, result: results[$0]) })
                 }
                 // Ended by a cancellation, the loop above ends early too: that is not "done".
                 if !Task.isCancelled { finished.set() }
@@ -99,6 +150,19 @@ public struct Cluster: Sendable {
         return JobResults(base: stream, finished: finished, stop: stop)
     }
 
+    /// The streaming `map` of earlier versions; `try await cluster.map(…)` now picks the
+    /// ordered one.
+    @_disfavoredOverload
+    @available(*, deprecated, renamed: "mapUnordered")
+    public func map<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) -> JobResults<J.Output> {
+        mapUnordered(job, inputs, chunkSize: chunkSize)
+    }
+
+    @available(*, deprecated, renamed: "mapResults")
+    public func mapOrdered<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) async throws -> [Result<J.Output, JobFailure>] {
+        try await mapResults(job, inputs, chunkSize: chunkSize)
+    }
+
     /// One finished task: the batch of `count` inputs at `indices`, as its worker answered.
     struct FinishedBatch: Sendable {
         var indices: [Int]
@@ -112,17 +176,20 @@ public struct Cluster: Sendable {
     /// run again one input per task once the rest are done, so that only the input at fault
     /// fails. The task returned is the producer: cancelling it stops the map, and awaiting its
     /// value waits until everything the map started has stopped.
-    func batches<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) -> (AsyncThrowingStream<FinishedBatch, any Error>, Task<Void, Never>) {
+    func batches<J: Job>(
+        _ job: J.Type, _ inputs: [J.Input], context: (any Encodable & Sendable)?, chunkSize: Int?
+    ) -> (AsyncThrowingStream<FinishedBatch, any Error>, Task<Void, Never>) {
         let (stream, continuation) = AsyncThrowingStream<FinishedBatch, any Error>.makeStream()
         let size = chunkSize ?? self.chunkSize ?? Self.automaticChunk(inputs.count)
         let task = Task {
             do {
                 let worker = try Self.ownProgram.get()
+                let shipped = try context.map(Self.encodeContext)
                 let retry = Mutex<[Int]>([])
-                let payloads = Payloads(job: J.name, inputs: inputs, batchSize: size)
+                let payloads = Payloads(job: J.name, inputs: inputs, batchSize: size, context: shipped)
                 await run(payloads, worker: worker) { result in
                     let indices = Array(payloads.range(result.index))
-                    if indices.count > 1, Self.failedAsAWhole(result) {
+                    if (indices.count > 1 && Self.failedAsAWhole(result)) || Self.failureType(result) == JobKind.contextMissing {
                         retry.withLock { $0 += indices }
                     } else {
                         continuation.yield(FinishedBatch(indices: indices, result: result))
@@ -130,7 +197,7 @@ public struct Cluster: Sendable {
                 }
                 let again = retry.withLock { $0.sorted() }
                 if !again.isEmpty, !Task.isCancelled {
-                    let single = Payloads(job: J.name, inputs: again.map { inputs[$0] }, batchSize: 1)
+                    let single = Payloads(job: J.name, inputs: again.map { inputs[$0] }, batchSize: 1, context: shipped, inlineAlways: true)
                     await run(single, worker: worker) { result in
                         continuation.yield(FinishedBatch(indices: [again[result.index]], result: result))
                     }
@@ -147,7 +214,25 @@ public struct Cluster: Sendable {
     private func run<Input>(_ payloads: Payloads<Input>, worker: WorkerBinary, onResult: @escaping @Sendable (MapResult) -> Void) async {
         let map = TaskMap(hosts: targets, connectionOptions: connectionOptions, options: options, worker: worker)
         payloads.encodeInBackground()
-        _ = await map.run(count: payloads.count, kind: "job", payload: { index, _ in payloads[index] }, on: keeper.pool, onResult: onResult)
+        let keeper = keeper
+        _ = await map.run(
+            count: payloads.count, kind: "job", payload: { payloads.payload($0, slot: $1) }, on: keeper.pool, onResult: onResult,
+            onEvent: { keeper.note($0) })
+    }
+
+    /// A map's context as shipped: its JSON and that JSON's SHA-256.
+    static func encodeContext(_ context: any Encodable & Sendable) throws -> (hash: String, bytes: [UInt8]) {
+        let bytes: [UInt8]
+        do { bytes = Array(try JSONEncoder().encode(context)) } catch {
+            throw JobFailure(type: "Cohort.badContext", message: "cannot encode the map's context \(type(of: context)): \(error)")
+        }
+        return (FileDigest.sha256(of: bytes), bytes)
+    }
+
+    /// The type of a failed batch's failure, as its envelope says.
+    static func failureType(_ result: MapResult) -> String? {
+        guard case .failed = result.status else { return nil }
+        return (try? JSONDecoder().decode(FailureEnvelope.self, from: Data(result.payload)))?.type
     }
 
     /// A batch's failure that says nothing about which of its inputs caused it.
@@ -155,9 +240,9 @@ public struct Cluster: Sendable {
         switch result.status {
         case .exited(0), .halted: false
         case .failed:
-            // The program serves no such job, or cannot read its payload: so for every input.
-            !["Cohort.unknownJob", "Cohort.badPayload"].contains(
-                (try? JSONDecoder().decode(FailureEnvelope.self, from: Data(result.payload)))?.type ?? "")
+            // The program serves no such job, or cannot read its payload or context: so for
+            // every input.
+            !["Cohort.unknownJob", "Cohort.badPayload", "Cohort.badContext", "Cohort.noContext"].contains(failureType(result) ?? "")
         default: true
         }
     }
@@ -166,31 +251,26 @@ public struct Cluster: Sendable {
     /// (about 512) to balance the fleet, few enough that per-task costs stay small.
     static func automaticChunk(_ count: Int) -> Int { max(1, min(1000, count / 512)) }
 
-    /// Like `map`, with the results in input order. Returns (or throws) only once every job
-    /// it started has stopped.
-    public func mapOrdered<J: Job>(_ job: J.Type, _ inputs: [J.Input], chunkSize: Int? = nil) async throws -> [Result<J.Output, JobFailure>] {
-        var results = [Result<J.Output, JobFailure>?](repeating: nil, count: inputs.count)
-        try await consume(job, inputs, chunkSize: chunkSize) { batch in
-            for (offset, result) in Self.decode(batch.result, count: batch.count, as: J.Output.self).results.enumerated() {
-                results[batch.indices[offset]] = result
-            }
-        }
-        return results.map { $0 ?? .failure(JobFailure(type: "Cohort.lost", message: "no result arrived")) }
-    }
-
     /// Folds every output into `initial` as results arrive; the first failure is thrown, once
     /// the jobs still running have been stopped.
     public func reduce<J: Job, R>(
-        _ job: J.Type, _ inputs: [J.Input], into initial: R, chunkSize: Int? = nil, isolation: isolated (any Actor)? = #isolation,
-        _ combine: (inout R, J.Output) throws -> Void
+        _ job: J.Type, _ inputs: [J.Input], into initial: R, context: (any Encodable & Sendable)? = nil, chunkSize: Int? = nil,
+        isolation: isolated (any Actor)? = #isolation, _ combine: (inout R, J.Output) throws -> Void
     ) async throws -> R {
         var value = initial
-        try await consume(job, inputs, chunkSize: chunkSize, isolation: isolation) { batch in
+        try await consume(job, inputs, context: context, chunkSize: chunkSize, isolation: isolation) { batch in
             switch Self.decode(batch.result, count: batch.count, as: J.Output.self) {
             case .outputs(let outputs):
                 for output in outputs { try combine(&value, output) }
             case .results(let results):
-                for result in results { try combine(&value, try result.get()) }
+                for (offset, result) in results.enumerated() {
+                    switch result {
+                    case .success(let output): try combine(&value, output)
+                    case .failure(var failure):
+                        failure.index = batch.indices[offset]
+                        throw failure
+                    }
+                }
             }
         }
         return value
@@ -199,9 +279,10 @@ public struct Cluster: Sendable {
     /// Feeds every finished batch to `body`; on every way out (done, thrown, cancelled) waits
     /// for the map to stop first, so nothing it started outlives the call.
     private func consume<J: Job>(
-        _ job: J.Type, _ inputs: [J.Input], chunkSize: Int?, isolation: isolated (any Actor)? = #isolation, _ body: (FinishedBatch) throws -> Void
+        _ job: J.Type, _ inputs: [J.Input], context: (any Encodable & Sendable)?, chunkSize: Int?, isolation: isolated (any Actor)? = #isolation,
+        _ body: (FinishedBatch) throws -> Void
     ) async throws {
-        let (batches, producer) = batches(job, inputs, chunkSize: chunkSize)
+        let (batches, producer) = batches(job, inputs, context: context, chunkSize: chunkSize)
         do {
             for try await batch in batches { try body(batch) }
         } catch {
@@ -264,27 +345,42 @@ enum DecodedBatch<Output> {
     }
 }
 
-/// The results of `Cluster.map`, in completion order. Ends by throwing `CancellationError`
-/// when the task iterating it is cancelled, rather than ending as if the map were done.
+/// The results of `Cluster.mapUnordered`, in completion order. Ends by throwing
+/// `CancellationError` when the task iterating it is cancelled, rather than ending as if the
+/// map were done.
 public struct JobResults<Output: Sendable>: AsyncSequence, Sendable {
     public typealias Element = JobResult<Output>
-    let base: AsyncThrowingStream<JobResult<Output>, any Error>
+    public typealias Failure = any Error
+    let base: AsyncThrowingStream<[JobResult<Output>], any Error>
     let finished: Flag
     let stop: @Sendable () -> Void
 
     public struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<JobResult<Output>, any Error>.AsyncIterator
+        var base: AsyncThrowingStream<[JobResult<Output>], any Error>.AsyncIterator
+        /// The rest of the last batch received, handed out without suspending.
+        var buffer: [JobResult<Output>] = []
+        var position = 0
         let finished: Flag
         /// Stops the map when the loop is left (`break`, `return`, a throw): the stream itself
         /// is kept alive by its producer and would not notice.
         let owner: Owner
 
         public mutating func next() async throws -> JobResult<Output>? {
-            guard let next = try await base.next() else {
-                if Task.isCancelled, !finished.isSet { throw CancellationError() }
-                return nil
+            try await next(isolation: nil)
+        }
+
+        /// Runs on the caller's actor: results already received are handed out with no hop.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> JobResult<Output>? {
+            while position == buffer.count {
+                guard let batch = try await base.next(isolation: actor) else {
+                    if Task.isCancelled, !finished.isSet { throw CancellationError() }
+                    return nil
+                }
+                buffer = batch
+                position = 0
             }
-            return next
+            position += 1
+            return buffer[position - 1]
         }
     }
 
@@ -299,6 +395,16 @@ public struct JobResults<Output: Sendable>: AsyncSequence, Sendable {
     }
 }
 
+/// A host, or one worker slot of it, that failed during a map, in its own words.
+public struct HostProblem: Sendable, CustomStringConvertible {
+    public var host: String
+    /// The slot whose worker died; nil when the whole host failed.
+    public var slot: Int?
+    public var message: String
+
+    public var description: String { slot.map { "\(host) slot \($0): \(message)" } ?? "\(host): \(message)" }
+}
+
 /// Set once, read from any thread: whether a map's results all arrived.
 final class Flag: Sendable {
     private let state = Mutex(false)
@@ -310,6 +416,21 @@ final class Flag: Sendable {
 /// that nobody uses it any more; this does, and shuts it down.
 final class PoolKeeper: Sendable {
     let pool = FleetPool()
+    let problems = Mutex<[HostProblem]>([])
+
+    func note(_ event: MapEvent) {
+        let problem: HostProblem
+        switch event {
+        case .hostFailed(let host, let error): problem = HostProblem(host: host, slot: nil, message: error.message)
+        case .slotLost(let host, let slot, let reason): problem = HostProblem(host: host, slot: slot, message: reason)
+        case .workerDied(let host, let slot, _, let reason): problem = HostProblem(host: host, slot: slot, message: reason)
+        default: return
+        }
+        problems.withLock { problems in
+            problems.append(problem)
+            if problems.count > 1000 { problems.removeFirst(problems.count - 1000) }
+        }
+    }
 
     deinit {
         let pool = pool

@@ -32,8 +32,17 @@ public struct JobFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The error's JSON encoding, when it is `Encodable`.
     public var payload: Data?
+    /// The input it failed for, when `map` or `reduce` throws it.
+    public var index: Int?
 
-    public var description: String { "\(type): \(message)" }
+    public init(type: String, message: String, payload: Data? = nil, index: Int? = nil) {
+        self.type = type
+        self.message = message
+        self.payload = payload
+        self.index = index
+    }
+
+    public var description: String { index.map { "input \($0): \(type): \(message)" } ?? "\(type): \(message)" }
 
     /// The thrown error as its own type, when the job threw an `E`.
     public func decode<E: Error & Decodable>(_: E.Type) -> E? {
@@ -71,12 +80,16 @@ struct BatchAnswer<Output: Codable>: Codable {
     var failures: [FailureEnvelope?]
 }
 
-/// Worker side: the task kind `job`. The payload is the job's name, a newline, and a JSON
-/// array of inputs (a batch); the result's payload carries a JSON array of outputs, or a
+/// Worker side: the task kind `job`. The payload is the job's name, a newline, the map's
+/// context or its hash when it has one (`JobPayloadHead`), and a JSON array of inputs (a batch); the result's payload carries a JSON array of outputs, or a
 /// `BatchAnswer` when an input failed (outcome `exited`), or a `FailureEnvelope` when the whole
 /// batch failed (outcome `failed`, its words in the message).
 struct JobKind: TaskKind {
     let jobs: [String: any Job.Type]
+    /// The maps' contexts this worker was sent (kept in memory only: a worker restarted in
+    /// place answers `Cohort.contextMissing`, and the coordinator sends the task again with
+    /// its context).
+    let contexts = ContextStore()
 
     /// The job runs on Swift's pool; the worker's loop, meanwhile, answers heartbeats and
     /// cancels, and learns of the end through a pipe.
@@ -95,10 +108,14 @@ struct JobKind: TaskKind {
         for fd in done { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let box = Box()
         let payload = task.payload
+        // Kept here, on the worker's loop, in the order tasks arrive: a later task naming the
+        // context may start before this one's job runs.
+        let head = JobPayloadHead.decode(payload)
+        if case .inline(let hash, let bytes)? = head?.context { contexts.keep(JobContext.Shipped(hash: hash, bytes: Data(bytes))) }
         let writeEnd = done[1]
         Task.detached { [self] in
             let started = ContinuousClock.now
-            box.value = await run(payload)
+            box.value = await run(payload, head: head)
             box.duration = ContinuousClock.now - started
             var byte: UInt8 = 1
             _ = write(writeEnd, &byte, 1)
@@ -113,16 +130,28 @@ struct JobKind: TaskKind {
         })
     }
 
-    private func run(_ payload: [UInt8]) async -> (Int32, Data) {
-        guard let newline = payload.firstIndex(of: UInt8(ascii: "\n")) else {
-            return (1, Self.failure(type: "Cohort.badPayload", message: "a job payload is NAME\\nJSON"))
+    private func run(_ payload: [UInt8], head: JobPayloadHead?) async -> (Int32, Data) {
+        guard let head else {
+            return (1, Self.failure(type: "Cohort.badPayload", message: "a job payload is NAME\\n[CONTEXT]JSON"))
         }
-        let name = String(decoding: payload[..<newline], as: UTF8.self)
-        guard let job = jobs[name] else {
-            return (1, Self.failure(type: "Cohort.unknownJob", message: "this worker serves no job named \(name) (register it in serveJobs)"))
+        guard let job = jobs[head.name] else {
+            return (1, Self.failure(type: "Cohort.unknownJob", message: "this worker serves no job named \(head.name) (register it in serveJobs)"))
         }
-        return await Self.perform(job, Data(payload[(newline + 1)...]))
+        let context: JobContext.Shipped?
+        switch head.context {
+        case .none: context = nil
+        case .inline(let hash, _), .named(let hash):
+            guard let found = contexts.find(hash) else {
+                return (1, Self.failure(type: Self.contextMissing, message: "this worker does not hold context \(hash)"))
+            }
+            context = found
+        }
+        let inputs = Data(payload[head.body...])
+        return await JobContext.$shipped.withValue(context) { await Self.perform(job, inputs) }
     }
+
+    /// The failure type of a task naming a context its worker does not hold.
+    static let contextMissing = "Cohort.contextMissing"
 
     /// Runs a batch: the payload holds a JSON array of inputs, the result one output per input
     /// or, once an input fails, a `BatchAnswer`, so that it does not fail its neighbours.
@@ -148,6 +177,9 @@ struct JobKind: TaskKind {
                 let output = try await job.run(inputs[index])
                 if answer == nil { outputs.append(output) } else { answer!.outputs.append(output) }
                 continue
+            } catch let thrown as JobFailure {
+                // Cohort's own words (a missing context), or a job passing on another's failure.
+                failure = FailureEnvelope(type: thrown.type, message: thrown.message, payload: thrown.payload?.base64EncodedString())
             } catch let error as any Encodable & Error {
                 failure = envelope(error, payload: try? JSONEncoder().encode(error))
             } catch {
