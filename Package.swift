@@ -40,6 +40,8 @@ let package = Package(
         // The wire protocol: pure Swift, no Foundation, so the worker links only the stdlib.
         .target(name: "CohortWire", swiftSettings: swiftSettings),
         .target(name: "CohortScheduler", swiftSettings: swiftSettings),
+        // Jinja2 as Ansible evaluates it: pure Swift, no IO, no Foundation.
+        .target(name: "CohortTemplate", swiftSettings: swiftSettings),
         // The worker links no libssh2 and no Foundation: it must start on a bare host.
         .target(name: "CohortWorkerKit", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
         // Linked with the Swift standard library inside: the host needs no Swift runtime.
@@ -95,6 +97,8 @@ let package = Package(
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CohortTemplateTests", dependencies: ["CohortTemplate", "CohortTestSupport"], exclude: ["oracle_render.py"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortWorkerKit", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortInventoryTests",

@@ -1,0 +1,128 @@
+/// The `int`, `float` and `bool` filters, as Jinja and Ansible convert.
+enum Conversions {
+    static func int(_ value: Value, default fallback: Value, base: Value?) -> Value {
+        switch value {
+        case .int: return value
+        case .bool(let b): return .int(b ? 1 : 0)
+        case .float(let d): return d.isFinite ? .int(Int(d.rounded(.towardZero))) : fallback
+        case .string(let raw):
+            let s = Strings.strip(raw, nil, leading: true, trailing: true).replacing("_", with: "")
+            var radix = 10
+            if case .int(let b)? = base { radix = b }
+            var digits = Substring(s)
+            var negative = false
+            if digits.first == "-" || digits.first == "+" {
+                negative = digits.first == "-"
+                digits = digits.dropFirst()
+            }
+            if radix != 10 {
+                let prefixes = [16: "0x", 8: "0o", 2: "0b"]
+                if let prefix = prefixes[radix], digits.lowercased().hasPrefix(prefix) { digits = digits.dropFirst(2) }
+            }
+            if let i = Int(digits, radix: radix) { return .int(negative ? -i : i) }
+            // Jinja's int also reads "3.7" as 3.
+            if radix == 10, let d = Double(s), d.isFinite { return .int(Int(d.rounded(.towardZero))) }
+            return fallback
+        default: return fallback
+        }
+    }
+
+    static func float(_ value: Value, default fallback: Value) -> Value {
+        switch value {
+        case .float: return value
+        case .int(let i): return .float(Double(i))
+        case .bool(let b): return .float(b ? 1 : 0)
+        case .string(let s):
+            let trimmed = Strings.strip(s, nil, leading: true, trailing: true)
+            switch trimmed.lowercased() {
+            case "inf", "+inf", "infinity": return .float(.infinity)
+            case "-inf", "-infinity": return .float(-.infinity)
+            case "nan": return .float(.nan)
+            default: return Double(trimmed).map { .float($0) } ?? fallback
+            }
+        default: return fallback
+        }
+    }
+
+    /// Ansible's `bool`: yes/on/true/1 and their opposites, case-insensitive.
+    static func bool(_ value: Value) -> Value {
+        switch value {
+        case .bool: return value
+        case .none: return .bool(false)
+        case .int(let i): return .bool(i == 1)
+        case .float(let d): return .bool(d == 1)
+        case .string(let s):
+            return .bool(["yes", "on", "1", "true", "y", "t"].contains(Strings.strip(s, nil, leading: true, trailing: true).lowercased()))
+        default: return .bool(false)
+        }
+    }
+}
+
+/// Python's `os.path` and `shlex.quote` for the filters that take paths.
+enum Paths {
+    static func basename(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    static func dirname(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        let head = path[...slash]
+        // Trailing slashes go, unless the head is all slashes.
+        let trimmed = head.reversed().drop { $0 == "/" }
+        return trimmed.isEmpty ? String(head) : String(trimmed.reversed())
+    }
+
+    static func splitext(_ path: String) -> (String, String) {
+        let name = basename(path)
+        guard let dot = name.lastIndex(of: "."), name[..<dot].contains(where: { $0 != "." }) else { return (path, "") }
+        let ext = String(name[dot...])
+        return (String(path.dropLast(ext.count)), ext)
+    }
+
+    static func shellQuote(_ s: String) -> String {
+        if s.isEmpty { return "''" }
+        let safe = s.unicodeScalars.allSatisfy { c in
+            (c.properties.isAlphabetic && c.isASCII) || ("0"..."9").contains(c) || "@%+=:,./-_".unicodeScalars.contains(c)
+        }
+        return safe ? s : "'" + s.replacing("'", with: "'\"'\"'") + "'"
+    }
+}
+
+enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i < bytes.count {
+            let b0 = bytes[i], b1 = i + 1 < bytes.count ? bytes[i + 1] : 0, b2 = i + 2 < bytes.count ? bytes[i + 2] : 0
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 3) << 4 | b1 >> 4)])
+            out.append(i + 1 < bytes.count ? alphabet[Int((b1 & 0xf) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(i + 2 < bytes.count ? alphabet[Int(b2 & 0x3f)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        var values: [UInt8] = []
+        for c in text.utf8 where !(c == 10 || c == 13 || c == 32) {
+            if c == UInt8(ascii: "=") { break }
+            guard let v = alphabet.firstIndex(of: c) else { return nil }
+            values.append(UInt8(v))
+        }
+        guard values.count % 4 != 1 else { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i + 1 < values.count {
+            out.append(values[i] << 2 | values[i + 1] >> 4)
+            if i + 2 < values.count { out.append(values[i + 1] << 4 | values[i + 2] >> 2) }
+            if i + 3 < values.count { out.append(values[i + 2] << 6 | values[i + 3]) }
+            i += 4
+        }
+        return out
+    }
+}

@@ -1,0 +1,40 @@
+/// The functions a template can call by name: `range`, `lookup`/`query`, `dict`.
+enum Globals {
+    static func call(_ name: String, _ args: [Value], _ kwargs: [String: Value], environment: Environment, line: Int) throws(TemplateError) -> Value {
+        switch name {
+        case "range":
+            let ints = args.compactMap { v -> Int? in if case .int(let i) = v { i } else { nil } }
+            guard ints.count == args.count, (1...3).contains(ints.count) else { throw TemplateError("range() takes 1 to 3 integers", line: line) }
+            let (start, stop, step) = ints.count == 1 ? (0, ints[0], 1) : (ints[0], ints[1], ints.count == 3 ? ints[2] : 1)
+            guard step != 0 else { throw TemplateError("range() arg 3 must not be zero", line: line) }
+            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
+            guard count <= environment.maxSize else { throw TemplateError("range() of \(count) items is over the limit of \(environment.maxSize)", line: line) }
+            return .list(Swift.stride(from: start, to: stop, by: step).map { .int($0) })
+        case "lookup", "query", "q":
+            guard case .string(let plugin)? = args.first else { throw TemplateError("\(name)() needs a lookup name", line: line) }
+            guard let lookup = environment.lookups[plugin] else {
+                throw TemplateError("lookup plugin '\(plugin)' is not supported (supported: \(environment.lookups.keys.sorted().joined(separator: ", ")))", line: line)
+            }
+            let values: Value
+            do { values = try lookup(Array(args.dropFirst()), kwargs) } catch { throw TemplateError(error.message, line: error.line ?? line) }
+            // lookup() joins a list result with commas unless wantlist=True; query() always lists.
+            if name == "lookup", kwargs["wantlist"]?.truthy != true, case .list(let items) = values {
+                return items.count == 1 ? items[0] : .string(items.map(\.pythonString).joined(separator: ","))
+            }
+            return values
+        case "dict":
+            var dict = Dict()
+            if let first = args.first {
+                for pair in try first.elements() {
+                    let parts = try pair.elements()
+                    guard parts.count == 2 else { throw TemplateError("dict() needs pairs", line: line) }
+                    dict[parts[0]] = parts[1]
+                }
+            }
+            for key in kwargs.keys.sorted() { dict[key] = kwargs[key] }
+            return .dict(dict)
+        default:
+            throw TemplateError("'\(name)' is undefined (not a function this engine knows)", line: line)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// Python's `str()` and `repr()` of a value: what `{{ }}` prints when it is not alone in its
+/// template, and how lists and dicts look inside text (`[1, 'a']`, `{'k': True}`).
+extension Value {
+    public var pythonString: String {
+        switch self {
+        case .string(let s): s
+        default: pythonRepr
+        }
+    }
+
+    public var pythonRepr: String {
+        switch self {
+        case .none: return "None"
+        case .bool(let b): return b ? "True" : "False"
+        case .int(let i): return String(i)
+        case .float(let d): return Self.pythonFloat(d)
+        case .string(let s): return Self.quoted(s)
+        case .list(let l): return "[" + l.map(\.pythonRepr).joined(separator: ", ") + "]"
+        case .dict(let d): return "{" + d.pairs.map { "\($0.key.pythonRepr): \($0.value.pythonRepr)" }.joined(separator: ", ") + "}"
+        case .undefined: return ""
+        }
+    }
+
+    static func pythonFloat(_ d: Double) -> String {
+        if d.isNaN { return "nan" }
+        if d.isInfinite { return d < 0 ? "-inf" : "inf" }
+        if d == d.rounded(), abs(d) < 1e16 {
+            // Swift writes 1e+15 for some integral values Python writes out in full.
+            let whole = Int(d)
+            return (d < 0 && whole == 0 ? "-" : "") + String(whole) + ".0"
+        }
+        return d.description
+    }
+
+    static func quoted(_ s: String) -> String {
+        let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
+        var out = String(quote)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if Character(scalar) == quote {
+                    out += "\\" + String(quote)
+                } else if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += "\\x" + hex2(scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out.append(quote)
+        return out
+    }
+
+    private static func hex2(_ v: UInt32) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(v >> 4)], digits[Int(v & 0xf)]])
+    }
+}

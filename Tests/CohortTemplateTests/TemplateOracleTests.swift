@@ -1,0 +1,210 @@
+import CohortTestSupport
+import Foundation
+import Testing
+
+@testable import CohortTemplate
+
+/// ansible-core is the oracle: every case is rendered by Ansible's Templar (2.19, native
+/// types) and by CohortTemplate, and the two must give the same typed value, or both fail.
+@Suite struct TemplateOracleTests {
+    static let variables = #"""
+        {"n": 3, "f": 2.5, "s": "Hello World", "l": [3, 1, 2], "names": ["b", "a", "c", "a"], "d": {"b": 2, "a": 1},
+         "users": [{"name": "ann", "age": 31, "admin": true, "groups": ["wheel", "dev"]},
+                   {"name": "bob", "age": 25, "admin": false, "groups": ["dev"]},
+                   {"name": "cid", "age": 40, "admin": true, "groups": []}],
+         "empty": [], "nothing": null, "t": true, "path": "/etc/nginx/nginx.conf", "csv": "a,b,,c", "ver": "2.10.1",
+         "result": {"changed": true, "failed": false, "rc": 0, "stdout": "ok\nfine", "skipped": false},
+         "bad": {"changed": false, "failed": true, "rc": 2, "msg": "boom"},
+         "nested": [[1, [2, 3]], [4], 5], "text": "line1\nline2\n", "num_s": "42", "float_s": "3.75",
+         "json_s": "{\"a\": [1, 2.5, null, true], \"b\": \"x\"}", "port": 8080, "host": "web-01.example.test",
+         "pkgs": {"nginx": {"version": "1.22"}, "curl": {"version": "7.88"}}, "yes_s": "yes", "unicode": "café ✓",
+         "spaces": "  padded  ", "multi": "a b  c", "zero": 0, "neg": -7, "mixed": [1, "two", 3.0, null],
+         "kv": [{"key": "x", "value": 1}, {"key": "y", "value": 2}], "quote_me": "it's a $test"}
+        """#
+
+    /// (mode, source). Every module, keyword and filter the playbook guide lists is covered
+    /// somewhere here; the oracle decides what each must give.
+    static let cases: [(String, String)] = [
+        // native types: a lone expression keeps its type; anything else is text
+        ("template", "{{ n }}"), ("template", "{{ f }}"), ("template", "{{ s }}"), ("template", "{{ l }}"), ("template", "{{ d }}"),
+        ("template", "{{ t }}"), ("template", "{{ nothing }}"), ("template", "x{{ n }}"), ("template", "{{ n }}{{ n }}"),
+        ("template", "{{ l }} items"), ("template", "{{ d }} !"), ("template", "{{ t }}!"), ("template", "[{{ nothing }}]"),
+        ("template", "plain text"), ("template", "{{ '3' }}"), ("template", "{{ mixed }} and {{ users[0] }}"),
+        ("template", "{{ unicode }} {{ [unicode] }}"), ("template", "{{ quote_me }} {{ [quote_me] }}"),
+        // literals and arithmetic
+        ("template", "{{ 1 + 2 * 3 }}"), ("template", "{{ 7 / 2 }}"), ("template", "{{ 7 // 2 }}"), ("template", "{{ -7 // 2 }}"),
+        ("template", "{{ -7 % 3 }}"), ("template", "{{ 2 ** 10 }}"), ("template", "{{ 2 ** -1 }}"), ("template", "{{ 1.5 + 1 }}"),
+        ("template", "{{ 10 / 4 * 2 }}"), ("template", "{{ 'ab' * 3 }}"), ("template", "{{ [1] * 3 }}"), ("template", "{{ l + [9] }}"),
+        ("template", "{{ 'a' ~ 1 ~ none }}"), ("template", "{{ s + '!' }}"), ("template", "{{ -n }}"), ("template", "{{ - neg | abs }}"),
+        ("template", "{{ (1, 2) }}"), ("template", "{{ {'k': [1, {'z': none}]} }}"), ("template", "{{ 1e3 }}"), ("template", "{{ 0.1 + 0.2 }}"),
+        ("template", "{{ 1 / 3 }}"), ("template", "{{ 100000000000000000.0 }}"), ("template", "{{ 3 if t else 4 }}"),
+        ("template", "{{ 'yes' if zero else 'no' }}"), ("template", "{{ n > 2 and n < 5 }}"), ("template", "{{ 1 < n < 3 }}"),
+        ("template", "{{ not t or n }}"), ("template", "{{ 'ell' in s }}"), ("template", "{{ 4 not in l }}"), ("template", "{{ 'a' in d }}"),
+        ("template", "{{ 1 == 1.0 }}"), ("template", "{{ [1, 2] < [1, 3] }}"), ("template", "{{ 'abc' < 'abd' }}"),
+        ("template", "{{ '%s-%d' % ('a', 5) }}"), ("template", "{{ '%.2f' % f }}"), ("template", "{{ 1 / 0 }}"),
+        // access
+        ("template", "{{ users[0].name }}"), ("template", "{{ users[-1]['age'] }}"), ("template", "{{ d.a }}"), ("template", "{{ d['b'] }}"),
+        ("template", "{{ pkgs.nginx.version }}"), ("template", "{{ l[1:] }}"), ("template", "{{ l[::-1] }}"), ("template", "{{ s[:5] }}"),
+        ("template", "{{ nested[0][1][0] }}"), ("template", "{{ l.0 }}"), ("template", "{{ d.missing }}"), ("template", "{{ nope }}"),
+        ("template", "{{ nope.deeper }}"), ("template", "{{ users[7] }}"),
+        // methods
+        ("template", "{{ csv.split(',') }}"), ("template", "{{ multi.split() }}"), ("template", "{{ csv.split(',', 1) }}"),
+        ("template", "{{ spaces.strip() }}"), ("template", "{{ spaces.lstrip() }}|"), ("template", "{{ path.startswith('/etc') }}"),
+        ("template", "{{ path.endswith(('.conf', '.ini')) }}"), ("template", "{{ s.replace('l', 'L') }}"), ("template", "{{ s.lower() }}"),
+        ("template", "{{ s.upper() }}"), ("template", "{{ '-'.join(names) }}"), ("template", "{{ d.keys() | list }}"),
+        ("template", "{{ d.values() | list }}"), ("template", "{{ d.items() | list }}"), ("template", "{{ d.get('a') }}"),
+        ("template", "{{ d.get('zz', 'dflt') }}"), ("template", "{{ text.splitlines() }}"), ("template", "{{ s.find('World') }}"),
+        ("template", "{{ host.split('.')[0] }}"), ("template", "{{ '{}-{}'.format('a', 'b') }}"),
+        // filters
+        ("template", "{{ nope | default('x') }}"), ("template", "{{ nope | d(5) }}"), ("template", "{{ '' | default('e', true) }}"),
+        ("template", "{{ nothing | default('n') }}"), ("template", "{{ names | join(',') }}"), ("template", "{{ l | join }}"),
+        ("template", "{{ users | map(attribute='name') | join(', ') }}"), ("template", "{{ s | length }}"), ("template", "{{ d | count }}"),
+        ("template", "{{ s | lower }}"), ("template", "{{ s | upper }}"), ("template", "{{ 'hELLO wORLD' | capitalize }}"),
+        ("template", "{{ 'hello big-world' | title }}"), ("template", "{{ spaces | trim }}"), ("template", "{{ s | replace('o', '0') }}"),
+        ("template", "{{ num_s | int }}"), ("template", "{{ float_s | int }}"), ("template", "{{ 'x' | int }}"), ("template", "{{ 'x' | int(7) }}"),
+        ("template", "{{ '0x1A' | int(base=16) }}"), ("template", "{{ num_s | float }}"), ("template", "{{ n | string }}"),
+        ("template", "{{ yes_s | bool }}"), ("template", "{{ 'off' | bool }}"), ("template", "{{ 1 | bool }}"), ("template", "{{ s | list }}"),
+        ("template", "{{ l | first }}"), ("template", "{{ l | last }}"), ("template", "{{ l | min }}"), ("template", "{{ l | max }}"),
+        ("template", "{{ users | max(attribute='age') }}"), ("template", "{{ l | sum }}"), ("template", "{{ users | sum(attribute='age') }}"),
+        ("template", "{{ names | sort }}"), ("template", "{{ l | sort(reverse=true) }}"), ("template", "{{ users | sort(attribute='age') | map(attribute='name') | list }}"),
+        ("template", "{{ names | unique }}"), ("template", "{{ l | reverse | list }}"), ("template", "{{ l | select('odd') | list }}"),
+        ("template", "{{ l | reject('odd') | list }}"), ("template", "{{ mixed | select | list }}"),
+        ("template", "{{ users | selectattr('admin') | map(attribute='name') | list }}"),
+        ("template", "{{ users | rejectattr('admin') | map(attribute='name') | list }}"),
+        ("template", "{{ users | selectattr('age', 'gt', 30) | map(attribute='name') | list }}"),
+        ("template", "{{ users | selectattr('name', 'equalto', 'bob') | list }}"), ("template", "{{ names | map('upper') | list }}"),
+        ("template", "{{ l | map('string') | list }}"), ("template", "{{ d | dict2items }}"), ("template", "{{ kv | items2dict }}"),
+        ("template", "{{ d | combine({'c': 3, 'a': 9}) }}"), ("template", "{{ {'a': {'x': 1}} | combine({'a': {'y': 2}}, recursive=true) }}"),
+        ("template", "{{ [1, 2, 3] | union([3, 4]) }}"), ("template", "{{ [1, 2, 3] | difference([2]) }}"), ("template", "{{ [1, 2, 3] | intersect([3, 2, 9]) }}"),
+        ("template", "{{ nested | flatten }}"), ("template", "{{ nested | flatten(levels=1) }}"), ("template", "{{ names | zip(l) | list }}"),
+        ("template", "{{ t | ternary('on', 'off') }}"), ("template", "{{ zero | ternary('on', 'off') }}"), ("template", "{{ d | to_json }}"),
+        ("template", "{{ users[0] | to_json }}"), ("template", "{{ users[1] | to_nice_json }}"), ("template", "{{ unicode | to_json }}"),
+        ("template", "{{ json_s | from_json }}"), ("template", "{{ (json_s | from_json).a[1] }}"), ("template", "{{ s | regex_replace('o', '0') }}"),
+        ("template", "{{ host | regex_replace('^(\\\\w+)-(\\\\d+).*$', '\\\\2:\\\\1') }}"), ("template", "{{ host | regex_search('\\\\d+') }}"),
+        ("template", "{{ host | regex_search('(?P<n>\\\\d+)\\\\.(\\\\w+)', '\\\\g<n>', '\\\\2') }}"), ("template", "{{ s | regex_search('xyz') }}"),
+        ("template", "{{ host | regex_search('(?P<n>\\d+)\\.(\\w+)', '\\g<n>', '\\2') }}"), ("template", "{{ host | regex_search('(\\d+)', '\\1') }}"),
+        ("template", "{{ host | regex_replace('^(\\w+)-(\\d+).*$', '\\2:\\1') }}"), ("template", "{{ 'a1b22' | regex_findall('\\d+') }}"),
+        ("template", "x\n\n"), ("template", "{{ n }} \n"), ("template", "{{ n }}{{ n }}\n"), ("template", "{{ host | regex_search('(?P<n>\\d+)', '\\g<x>') }}"),
+        ("template", "{{ 'a1b22c333' | regex_findall('\\\\d+') }}"), ("template", "{{ path | basename }}"), ("template", "{{ path | dirname }}"),
+        ("template", "{{ s | b64encode }}"), ("template", "{{ 'SGVsbG8gV29ybGQ=' | b64decode }}"), ("template", "{{ unicode | b64encode }}"),
+        ("template", "{{ quote_me | quote }}"), ("template", "{{ 'simple' | quote }}"), ("template", "{{ n | mandatory }}"),
+        ("template", "{{ nope | mandatory }}"), ("template", "{{ text | indent(2) }}"), ("template", "{{ text | indent(2, true) }}"),
+        ("template", "{{ range(3) | list }}"), ("template", "{{ range(1, 10, 3) | list }}"), ("template", "{{ -3.7 | abs }}"),
+        ("template", "{{ 2.567 | round(2) }}"), ("template", "{{ 2.5 | round }}"), ("template", "{{ 2.1 | round(0, 'ceil') }}"),
+        ("template", "{{ csv | split(',') }}"), ("template", "{{ l | type_debug }}"), ("template", "{{ names | length > 3 }}"),
+        ("template", "{{ users | map(attribute='groups') | flatten | unique | sort }}"),
+        ("template", "{{ dict(a=1, b=2) }}"), ("template", "{{ dict([['x', 1]]) }}"), ("template", "{{ path | splitext }}"),
+        // tests
+        ("condition", "n is defined"), ("condition", "nope is undefined"), ("condition", "nothing is none"), ("condition", "s is string"),
+        ("condition", "n is number"), ("condition", "f is number"), ("condition", "d is mapping"), ("condition", "l is iterable"),
+        ("condition", "s is sequence"), ("condition", "t is boolean"), ("condition", "t is true"), ("condition", "zero is false"),
+        ("condition", "host is match('web')"), ("condition", "host is match('01')"), ("condition", "host is search('01')"),
+        ("condition", "2 is in l"), ("condition", "ver is version('2.9', '>')"), ("condition", "ver is version('2.10.1', '==')"),
+        ("condition", "ver is version('2.10.2', 'lt')"), ("condition", "result is succeeded"), ("condition", "bad is failed"),
+        ("condition", "result is changed"), ("condition", "bad is not changed"), ("condition", "result is skipped"),
+        ("condition", "n is divisibleby 3"), ("condition", "n is odd"), ("condition", "l is not string"), ("condition", "users[0].admin"),
+        // conditionals must be booleans in 2.19
+        ("condition", "n"), ("condition", "s"), ("condition", "n > 1"), ("condition", "nope"), ("condition", "nope is defined and nope"),
+        ("condition", "'dev' in users[1].groups"), ("condition", "result.rc == 0"), ("condition", "result.stdout is search('fine')"),
+        ("condition", "ansible_check_mode is defined"),
+        // statements
+        ("template", "{% if n > 2 %}big{% else %}small{% endif %}"), ("template", "{% if nope %}x{% elif t %}y{% endif %}"),
+        ("template", "{% for u in users %}{{ loop.index }}:{{ u.name }}{% if not loop.last %},{% endif %}{% endfor %}"),
+        ("template", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}"), ("template", "{% for x in empty %}x{% else %}none{% endfor %}"),
+        ("template", "{% for x in l if x > 1 %}{{ x }}{% endfor %}"), ("template", "{% set total = n * 2 %}{{ total }}"),
+        ("template", "{% set a, b = [1, 2] %}{{ b }}{{ a }}"), ("template", "{% set block %}inner {{ n }}{% endset %}[{{ block }}]"),
+        ("template", "a\n{% if t %}\nyes\n{% endif %}\nb\n"), ("template", "  {%- if t -%}  x  {%- endif -%}  !"), ("template", "{# comment #}after"),
+        ("template", "{% raw %}{{ not rendered }}{% endraw %}"), ("template", "{{- n -}} {{ n }}"),
+        ("template", "{% for i in range(3) %}{{ loop.first }}{{ loop.revindex }}{{ loop.length }}{% endfor %}"),
+        ("template", "{% for x in nested %}{% for y in x if y is number %}{{ y }}{% endfor %}|{% endfor %}"),
+        ("template", "{{ n }}\n"), ("template", "{% if t %}\n{{ n }}\n{% endif %}"), ("template", "{% if false %}x{% endif %}"),
+        ("template", "{% if false %}x{% endif %}!"), ("template", "{{ '' }}"), ("template", "{{ 'a\\nb' }}"), ("template", "{{ 'it\\'s' }}"),
+        ("template", "{{ nope or 1 }}"), ("template", "{{ 1 if nope else 2 }}"), ("template", "{{ nope is defined and nope }}"),
+        ("template", "{{ 'x' if n > 1 }}"), ("template", "{{ l | select('gt', 1) | list }}"), ("template", "{{ users | map(attribute='nope', default='-') | list }}"),
+        // errors
+        ("template", "{{ "), ("template", "{% if %}"), ("template", "{% for x in l %}"), ("template", "{{ n | nosuchfilter }}"),
+        ("template", "{{ 'a' + 1 }}"), ("template", "{{ l | sum(attribute='x') }}"), ("template", "{% endif %}"),
+    ]
+
+    struct OracleResult: Decodable {
+        var ok: Bool
+        var value: String?
+        var error: String?
+    }
+
+    static func oracle(_ cases: [(String, String)]) async throws -> [OracleResult] {
+        let python = try OracleTools.python()
+        // The variables as written (JSONSerialization would reorder keys and make 3.0 an int).
+        let encoded = String(decoding: try JSONSerialization.data(withJSONObject: cases.map { ["mode": $0.0, "source": $0.1] }), as: UTF8.self)
+        let input = "{\"vars\": \(variables), \"cases\": \(encoded)}"
+        let script = TestFleet.repositoryRoot + "/Tests/CohortTemplateTests/oracle_render.py"
+        let result = try await Shell.run(python, [script], environment: ["ANSIBLE_NOCOLOR": "1", "ANSIBLE_DEPRECATION_WARNINGS": "False"], stdin: input)
+        try #require(result.status == 0, "the oracle failed: \(result.stderr)")
+        return try JSONDecoder().decode([OracleResult].self, from: Data(result.stdout.utf8))
+    }
+
+    /// Ours, in the oracle's canonical form.
+    static func ours(_ mode: String, _ source: String, _ variables: [String: Value]) -> OracleResult {
+        do {
+            let value: Value
+            if mode == "condition" {
+                value = .bool(try Expression(source).condition({ variables[$0] }))
+            } else {
+                value = try Template(source).render(variables)
+            }
+            return OracleResult(ok: true, value: canonical(value))
+        } catch {
+            return OracleResult(ok: false, error: "\(error)")
+        }
+    }
+
+    static func canonical(_ value: Value) -> String {
+        switch value {
+        case .none: "None"
+        case .bool(let b): b ? "True" : "False"
+        case .int(let i): "i\(i)"
+        case .float(let d): "f" + Value.pythonFloat(d)
+        case .string(let s): "s" + Value.quoted(s)
+        case .list(let l): "[" + l.map(canonical).joined(separator: ", ") + "]"
+        case .dict(let d): "{" + d.pairs.map { canonical($0.key) + ": " + canonical($0.value) }.joined(separator: ", ") + "}"
+        case .undefined: "?Undefined"
+        }
+    }
+
+    static func decodedVariables() throws -> [String: Value] {
+        guard case .dict(let dict) = try JSON.decode(variables, line: nil) else { throw FleetError("variables are not a dict") }
+        var out: [String: Value] = [:]
+        for (key, value) in dict.pairs { out[key.pythonString] = value }
+        return out
+    }
+
+    @Test func everyCaseRendersAsAnsibleRendersIt() async throws {
+        let theirs = try await Self.oracle(Self.cases)
+        try #require(theirs.count == Self.cases.count)
+        let variables = try Self.decodedVariables()
+        var mismatches: [String] = []
+        for ((mode, source), oracle) in zip(Self.cases, theirs) {
+            let mine = Self.ours(mode, source, variables)
+            if mine.ok != oracle.ok || (mine.ok && mine.value != oracle.value) {
+                mismatches.append("\(mode) \(source.debugDescription)\n    ansible: \(oracle.value ?? oracle.error ?? "")\n    cohort:  \(mine.value ?? mine.error ?? "")")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) of \(Self.cases.count) differ:\n\(mismatches.joined(separator: "\n"))")
+    }
+}
+
+/// Where the oracle's Python lives: next to ansible-inventory (COHORT_ANSIBLE_INVENTORY, set
+/// by `make test`), else the project's venv. Missing is a failure, not a skip.
+enum OracleTools {
+    static func python() throws -> String {
+        var candidates: [String] = []
+        if let configured = ProcessInfo.processInfo.environment["COHORT_ANSIBLE_INVENTORY"] {
+            candidates.append((configured as NSString).deletingLastPathComponent + "/python")
+        }
+        candidates.append(TestFleet.repositoryRoot + "/.build-oracle/venv/bin/python")
+        guard let found = candidates.first(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw FleetError("ansible-core is not installed: run `make test` (it installs it into .build-oracle/venv)")
+        }
+        return found
+    }
+}

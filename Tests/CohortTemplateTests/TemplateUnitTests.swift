@@ -1,0 +1,101 @@
+import Testing
+
+@testable import CohortTemplate
+
+/// The engine's own promises, without the oracle: errors say where, hostile templates stop,
+/// and no input crashes it.
+@Suite struct TemplateUnitTests {
+    static func render(_ source: String, _ variables: [String: Value] = [:]) throws -> Value {
+        try Template(source).render(variables)
+    }
+
+    @Test func anUndefinedVariableIsNamedWithItsLine() throws {
+        #expect(throws: TemplateError("'missing' is undefined", line: 3)) { try Self.render("a\nb\n{{ missing }}") }
+        #expect(throws: TemplateError("'dict object' has no attribute 'port'", line: 1)) { try Self.render("{{ d.port }}", ["d": ["host": "x"]]) }
+        #expect(try Self.render("{{ missing | default('x') }}") == "x")
+        #expect(try Expression("missing is defined").condition { _ in nil } == false)
+    }
+
+    @Test func syntaxErrorsSayWhatAndWhere() {
+        #expect(throws: TemplateError("unexpected end of template: expected one of 'else', 'endfor'", line: 2)) {
+            try Template("{% for x in y %}\n{{ x }}")
+        }
+        #expect(throws: TemplateError("unsupported tag 'macro' (supported: if, for, set, raw)", line: 1)) { try Template("{% macro m() %}{% endmacro %}") }
+        #expect(throws: TemplateError("unterminated string", line: 1)) { try Template("{{ 'abc }}") }
+        #expect(throws: TemplateError("unexpected end of template: }} expected", line: 1)) { try Template("{{ 1 + ") }
+        #expect(throws: TemplateError("no filter named 'shout'", line: 1)) { try Self.render("{{ 1 | shout }}") }
+    }
+
+    @Test func aConditionMustBeABoolean() throws {
+        #expect(try Expression("n > 1").condition { _ in .int(3) })
+        #expect(throws: TemplateError(
+            "Conditional result (True) was derived from value of type 'int' at 'n'. Conditionals must have a boolean result.")) {
+            try Expression("n").condition { _ in .int(3) }
+        }
+    }
+
+    @Test func aHostileTemplateRunsOutOfFuelOrRoom() {
+        var small = Environment()
+        small.fuel = 10_000
+        #expect(throws: TemplateError.self) {
+            try Template("{% for a in range(1000) %}{% for b in range(1000) %}x{% endfor %}{% endfor %}").render([:], in: small)
+        }
+        #expect(throws: TemplateError.self) { try Self.render("{{ 'x' * 100000000000 }}") }
+        #expect(throws: TemplateError.self) { try Self.render("{{ range(100000000000) | list }}") }
+        #expect(throws: TemplateError.self) { try Self.render("{{ 2 ** 100000 }}") }
+        #expect(throws: TemplateError.self) { try Self.render("{{ 9223372036854775807 + 1 }}") }
+    }
+
+    @Test func nestingTooDeepIsAnErrorNotACrash() throws {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: TemplateError.self) { try Self.render("{{ \(deep) }}") }
+        #expect(throws: TemplateError.self) { try JSON.decode(deep, line: nil) }
+        let chain = Array(repeating: "1", count: 5000).joined(separator: " + ")
+        #expect(throws: TemplateError("expression too long (over 400 parts)", line: 1)) { try Self.render("{{ \(chain) }}") }
+        let nots = String(repeating: "not ", count: 10_000) + "x"
+        #expect(throws: TemplateError.self) { try Self.render("{{ \(nots) }}") }
+        let ifs = String(repeating: "{% if true %}", count: 10_000)
+        #expect(throws: TemplateError.self) { try Self.render(ifs) }
+        // Just under the bounds: it evaluates (and is freed) without trouble.
+        let longest = Array(repeating: "1", count: 399).joined(separator: " + ")
+        #expect(try Self.render("{{ \(longest) }}") == .int(399))
+        let nested = String(repeating: "(", count: 45) + "1" + String(repeating: ")", count: 45)
+        #expect(try Self.render("{{ \(nested) }}") == .int(1))
+    }
+
+    @Test func customFiltersAndLookupsComeFromTheEnvironment() throws {
+        var environment = Environment()
+        environment.filters["shout"] = { input, _, _ in .string(input.pythonString.uppercased() + "!") }
+        environment.lookups["env"] = { args, _ in .string("value-of-" + (args.first?.pythonString ?? "")) }
+        #expect(try Template("{{ 'hi' | shout }}").render([:], in: environment) == "HI!")
+        #expect(try Template("{{ lookup('env', 'HOME') }}").render([:], in: environment) == "value-of-HOME")
+        #expect(throws: TemplateError("lookup plugin 'pipe' is not supported (supported: env)", line: 1)) {
+            try Template("{{ lookup('pipe', 'id') }}").render([:], in: environment)
+        }
+    }
+
+    /// Random bytes from the template alphabet: every one parses or fails with a TemplateError.
+    @Test func noInputCrashesTheEngine() {
+        let alphabet = Array("{}%#-+*/()[]'\"|.,: \n abcxyz019ifelsefornotinis~=<>!\\")
+        var generator = SplitMix(seed: 2026)
+        for _ in 0..<3000 {
+            let length = Int(generator.next() % 40)
+            let source = String((0..<length).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+            _ = try? Template(source).render(["a": 1, "b": [1, 2], "c": ["k": "v"]])
+            _ = try? Expression(source).evaluate { _ in .int(1) }
+        }
+    }
+}
+
+/// A seeded generator, so that a failing input can be found again.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
