@@ -42,8 +42,12 @@ let package = Package(
         .target(name: "CohortScheduler", swiftSettings: swiftSettings),
         // Jinja2 as Ansible evaluates it: pure Swift, no IO, no Foundation.
         .target(name: "CohortTemplate", swiftSettings: swiftSettings),
+        // Playbooks: loading and checking, the play iterator and the modules' logic; pure.
+        .target(
+            name: "CohortPlaybook", dependencies: ["CohortCore", "CohortInventory", "CohortTemplate", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
         // The worker links no libssh2 and no Foundation: it must start on a bare host.
-        .target(name: "CohortWorkerKit", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
+        .target(name: "CohortWorkerKit", dependencies: ["CohortWire", "CohortTemplate"], swiftSettings: swiftSettings),
         // Linked with the Swift standard library inside: the host needs no Swift runtime.
         .executableTarget(
             name: "CohortWorker", dependencies: ["CohortWorkerKit"], swiftSettings: swiftSettings,
@@ -67,7 +71,7 @@ let package = Package(
         .target(
             name: "Cohort",
             dependencies: [
-                "CohortCore", "CohortSSH", "CohortInventory", "CohortWire", "CohortScheduler", "CohortWorkerKit",
+                "CohortCore", "CohortSSH", "CohortInventory", "CohortWire", "CohortScheduler", "CohortWorkerKit", "CohortPlaybook", "CohortTemplate",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "CohortCLI",
             dependencies: [
-                "Cohort", "CohortCore", "CohortInventory", "CohortSSH", "CohortWire",
+                "Cohort", "CohortCore", "CohortInventory", "CohortSSH", "CohortWire", "CohortPlaybook", "CohortTemplate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -97,6 +101,7 @@ let package = Package(
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler"], swiftSettings: swiftSettings),
+        .testTarget(name: "CohortPlaybookTests", dependencies: ["CohortPlaybook", "CohortTemplate", "CohortCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortTemplateTests", dependencies: ["CohortTemplate", "CohortTestSupport"], exclude: ["oracle_render.py"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortWorkerKit", "CohortTestSupport"], swiftSettings: swiftSettings),

@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -239,6 +240,48 @@ def w6(repeats, hosts):
         fleet.down()
 
 
+def w7(fleet, repeats):
+    """A playbook of 20 tasks on the 4 hosts, first run (its folders removed) and idempotent
+    second run: cohort play against ansible-playbook in its fastest setup (pipelining,
+    ControlPersist), and with the Mitogen strategy when `mitogen` installs and loads."""
+    book = f"{BENCH}/w7/site.yml"
+    root = f"{fleet.dir}/w7"
+    ansible_env = {"ANSIBLE_SSH_ARGS": f"-F {fleet.config} -o UserKnownHostsFile={fleet.dir}/known_hosts "
+                                       f"-o ControlMaster=auto -o ControlPath={CONTROL}/%C -o ControlPersist=300",
+                   "ANSIBLE_PIPELINING": "True", "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3", "ANSIBLE_NOCOLOR": "1"}
+    tools = {
+        "cohort": ([COHORT, "play", "-i", fleet.inventory, "-F", "none", book, "-e", f"base={root}/cohort/{{{{ inventory_hostname }}}}"], None),
+        "ansible-playbook (pipelining, ControlPersist)": (
+            [f"{VENV}/bin/ansible-playbook", "-i", fleet.inventory, book, "-e", f"base={root}/ansible/{{{{ inventory_hostname }}}}"], ansible_env),
+    }
+    mitogen = mitogen_strategy()
+    if mitogen:
+        tools["ansible-playbook + Mitogen"] = (
+            [f"{VENV}/bin/ansible-playbook", "-i", fleet.inventory, book, "-e", f"base={root}/mitogen/{{{{ inventory_hostname }}}}"],
+            dict(ansible_env, ANSIBLE_STRATEGY_PLUGINS=mitogen, ANSIBLE_STRATEGY="mitogen_linear"))
+    first = {name: (f"rm -rf {root}/{key} && " + " ".join(shlex.quote(w) for w in command), env)
+             for (name, (command, env)), key in zip(tools.items(), ["cohort", "ansible", "mitogen"])}
+    out = {"first run": cell(first, repeats, lambda wall: wall)}
+    for command, env in tools.values():
+        run_once(command, env)  # the state a second run finds
+    out["second run"] = cell(tools, repeats, lambda wall: wall)
+    if not mitogen:
+        out["mitogen"] = {"pending": "mitogen did not install or load with this ansible-core"}
+    return out
+
+
+def mitogen_strategy():
+    """The folder of Mitogen's strategy plugins, or None when it does not work here."""
+    try:
+        subprocess.run([f"{VENV}/bin/pip", "install", "-q", "--disable-pip-version-check", "mitogen"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        found = subprocess.run([f"{VENV}/bin/python", "-c", "import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__))"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return found + "/plugins/strategy"
+    except (subprocess.CalledProcessError, OSError):
+        return None
+
+
 def w8(fleet, repeats, big_size, files):
     """Files to 4 hosts: one big file, a tree of small files, the same tree again (nothing
     changed), and the big file fetched back. Every host writes into its own folder (the test
@@ -396,7 +439,7 @@ def plot(results, path):
 
 
 HIGHER_IS_BETTER = {"W2": True, "W4": True, "W5": True, "W5b": True, "W8 big": True, "W8 tree": True, "W8 fetch": True}
-UNITS = {"W1": "wall ms", "W2": "tasks/s", "W3": "wall / ideal", "W4": "MB/s received", "W5": "tasks/s", "W5b": "maps/s", "W6": "wall s",
+UNITS = {"W7 first run": "wall s", "W7 second run": "wall s", "W1": "wall ms", "W2": "tasks/s", "W3": "wall / ideal", "W4": "MB/s received", "W5": "tasks/s", "W5b": "maps/s", "W6": "wall s",
          "W8 big": "MB/s to all hosts", "W8 tree": "MB/s to all hosts", "W8 unchanged": "wall s", "W8 fetch": "MB/s from all hosts"}
 
 
@@ -480,15 +523,16 @@ def main():
             ("W4", lambda: w4(fleet, repeats, 50_000_000 if quick else 200_000_000)),
             ("W5", lambda: w5(fleet, repeats, 100_000 if quick else 1_000_000)),
             ("W5b", lambda: w5b(fleet, repeats, 20 if quick else 100)),
+            ("W7", lambda: w7(fleet, repeats)),
             ("W8", lambda: w8(fleet, repeats, 50_000_000 if quick else 200_000_000, 500 if quick else 2000)),
         ]:
             if want(name):
                 print(f"{name}:", flush=True)
                 outcome = guarded(run)
-                if name == "W8" and "error" not in outcome:
+                if name in ("W7", "W8") and "error" not in outcome:
                     # Four cells, one row group each: big file, small-file tree, re-push, fetch.
                     for part, stats in outcome.items():
-                        results["workloads"][f"W8 {part}"] = stats
+                        results["workloads"][f"{name} {part}"] = stats
                 else:
                     results["workloads"][name] = outcome
     finally:
@@ -505,7 +549,6 @@ def main():
     if (not quick and only is None) or (only is not None and "SCALING" in only):
         print("SCALING:", flush=True)
         results["workloads"]["SCALING"] = guarded(lambda: scaling(3 if not quick else 1, busy, 1000 if quick else 5000))
-    results["workloads"]["W7"] = {"pending": "needs playbooks (a later issue)"}
     latest = f"{BENCH}/results/latest.json"
     if not quick and only is not None and os.path.exists(latest):
         # A full-mode run of some workloads updates those rows of the last full run.

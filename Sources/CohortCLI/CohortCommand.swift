@@ -12,7 +12,7 @@ struct CohortCommand: AsyncParsableCommand {
             3 refused for security (host key, authentication); 4 invalid input or usage (nothing ran).
             """,
         version: "cohort \(CohortVersion.string)",
-        subcommands: [RunCommand.self, MapCommand.self, CopyCommand.self, FetchCommand.self, CacheCommand.self, InventoryCommand.self]
+        subcommands: [RunCommand.self, MapCommand.self, CopyCommand.self, FetchCommand.self, PlayCommand.self, CacheCommand.self, InventoryCommand.self]
     )
 }
 

@@ -49,18 +49,23 @@ public struct CohortError: Error, Sendable, CustomStringConvertible, Equatable {
     public var host: String?
     public var file: String?
     public var line: Int?
+    /// 1-based column within `line`, where the input's format gives one (YAML playbooks).
+    public var column: Int?
 
-    public init(_ code: Code, _ message: String, host: String? = nil, file: String? = nil, line: Int? = nil) {
+    public init(_ code: Code, _ message: String, host: String? = nil, file: String? = nil, line: Int? = nil, column: Int? = nil) {
         self.code = code
         self.message = message
         self.host = host
         self.file = file
         self.line = line
+        self.column = column
     }
 
-    /// `file:line: message`, or `host: message`, the form every CLI error takes.
+    /// `file:line: message` (`file:line:column:` where known), or `host: message`, the form
+    /// every CLI error takes.
     public var description: String {
         if let file {
+            if let line, let column { return "\(file):\(line):\(column): \(message)" }
             if let line { return "\(file):\(line): \(message)" }
             return "\(file): \(message)"
         }

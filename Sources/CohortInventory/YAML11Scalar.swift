@@ -3,8 +3,8 @@ import Foundation
 /// Plain YAML scalars typed by YAML 1.1 rules, as PyYAML (Ansible's loader) types them:
 /// `yes`/`on` are booleans, `017` is octal, `0o17` and `1e3` (no dot) are strings.
 /// Yams follows YAML 1.2, whose answers differ, so plain scalars are resolved here.
-enum YAML11Scalar {
-    static func resolve(_ text: String) -> InventoryValue {
+public enum YAML11Scalar {
+    public static func resolve(_ text: String) -> InventoryValue {
         switch text {
         case "", "~", "null", "Null", "NULL": return .null
         case "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON": return .bool(true)

@@ -16,7 +16,11 @@ enum Globals {
                 throw TemplateError("lookup plugin '\(plugin)' is not supported (supported: \(environment.lookups.keys.sorted().joined(separator: ", ")))", line: line)
             }
             let values: Value
-            do { values = try lookup(Array(args.dropFirst()), kwargs) } catch { throw TemplateError(error.message, line: error.line ?? line) }
+            do { values = try lookup(Array(args.dropFirst()), kwargs) } catch let error as TemplateError {
+                throw TemplateError(error.message, line: error.line ?? line)
+            } catch {
+                throw TemplateError("\(error)", line: line)
+            }
             // lookup() joins a list result with commas unless wantlist=True; query() always lists.
             if name == "lookup", kwargs["wantlist"]?.truthy != true, case .list(let items) = values {
                 return items.count == 1 ? items[0] : .string(items.map(\.pythonString).joined(separator: ","))

@@ -228,3 +228,16 @@ enum JSON {
         }
     }
 }
+
+extension Value {
+    /// Parses JSON text (Python's `json.loads`: integers stay integers).
+    public init(json text: String) throws(TemplateError) {
+        self = try JSON.decode(text, line: nil)
+    }
+
+    /// `json.dumps(value)`, or with `indent` and sorted keys as `to_nice_json` writes it;
+    /// `asciiOnly` false keeps non-ASCII characters as they are.
+    public func json(indent: Int? = nil, sortKeys: Bool = false, asciiOnly: Bool = false) throws(TemplateError) -> String {
+        try JSON.encode(self, indent: indent, sortKeys: sortKeys, asciiOnly: asciiOnly, line: nil)
+    }
+}

@@ -1,11 +1,13 @@
 /// A pattern written for Python's `re`, run by Swift's `Regex`: the syntax playbooks use is
 /// shared; Python's named groups (`(?P<n>…)`, `(?P=n)`) and `\Z` are rewritten, matching is
 /// by Unicode scalar as in Python. Differences are listed in docs/playbooks.md.
-struct PythonRegex {
+public struct PythonRegex: @unchecked Sendable {
+    // @unchecked: a compiled Regex is immutable; it is not marked Sendable by the stdlib.
     let regex: Regex<AnyRegexOutput>
 
-    init(_ pattern: String, ignoreCase: Bool = false, multiline: Bool = false, line: Int?) throws(TemplateError) {
-        var swift = pattern.replacing("(?P<", with: "(?<")
+    public init(_ pattern: String, ignoreCase: Bool = false, multiline: Bool = false, line: Int? = nil) throws(TemplateError) {
+        var swift = multiline ? pattern : Self.pythonDollar(pattern)
+        swift = swift.replacing("(?P<", with: "(?<")
         swift = swift.replacing(#/\(\?P=(\w+)\)/#) { "\\k<\($0.output.1)>" }
         swift = swift.replacing(#"\Z"#, with: #"\z"#)
         do {
@@ -18,7 +20,35 @@ struct PythonRegex {
         }
     }
 
-    func firstMatch(_ text: String) -> Regex<AnyRegexOutput>.Match? {
+    /// Python's `$` (outside multiline mode) matches at the end and before a final newline;
+    /// Swift's only at the end: each unescaped `$` outside a class becomes `(?=\n?\z)`.
+    static func pythonDollar(_ pattern: String) -> String {
+        var out = ""
+        var inClass = false
+        var escaped = false
+        for c in pattern {
+            if escaped {
+                out.append(c)
+                escaped = false
+            } else if c == "\\" {
+                out.append(c)
+                escaped = true
+            } else if c == "[" {
+                inClass = true
+                out.append(c)
+            } else if c == "]" {
+                inClass = false
+                out.append(c)
+            } else if c == "$", !inClass {
+                out += "(?=\\n?\\z)"
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
+    public func firstMatch(_ text: String) -> Regex<AnyRegexOutput>.Match? {
         (try? regex.firstMatch(in: text)) ?? nil
     }
 
@@ -27,7 +57,7 @@ struct PythonRegex {
     }
 
     /// `re.sub`: `\1`, `\g<1>`, `\g<name>` in `replacement` are groups; `count` 0 is all.
-    func replace(_ text: String, with replacement: String, count: Int = 0, line: Int?) throws(TemplateError) -> String {
+    public func replace(_ text: String, with replacement: String, count: Int = 0, line: Int? = nil) throws(TemplateError) -> String {
         var out = ""
         var rest = text[...]
         var done = 0
@@ -62,7 +92,8 @@ struct PythonRegex {
         return group.substring.map(String.init) ?? ""
     }
 
-    private func expand(_ template: String, _ match: Regex<AnyRegexOutput>.Match, line: Int?) throws(TemplateError) -> String {
+    /// `match.expand(template)`: the groups a replacement names, filled in.
+    public func expand(_ template: String, _ match: Regex<AnyRegexOutput>.Match, line: Int? = nil) throws(TemplateError) -> String {
         var out = ""
         var chars = Array(template)[...]
         while let c = chars.popFirst() {

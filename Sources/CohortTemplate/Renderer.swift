@@ -219,7 +219,11 @@ struct Renderer {
     /// are run here, where the others can be looked up; the rest go to `Filters`.
     private mutating func applyFilter(_ name: String, _ input: Value, _ args: [Value], _ kwargs: [String: Value], line: Int) throws(TemplateError) -> Value {
         if let custom = environment.filters[name] {
-            do { return try custom(input, args, kwargs) } catch { throw TemplateError(error.message, line: error.line ?? line) }
+            do { return try custom(input, args, kwargs) } catch let error as TemplateError {
+                throw TemplateError(error.message, line: error.line ?? line)
+            } catch {
+                throw TemplateError("\(error)", line: line)
+            }
         }
         switch name {
         case "map":

@@ -9,9 +9,11 @@ public struct Template: Sendable {
     /// on a text result (Ansible's): `"{{ n }}\n"` is still the integer, text keeps its newline.
     let trailingNewline: Bool
 
-    public init(_ source: String) throws(TemplateError) {
+    /// `keepTrailingNewline` parses the source whole, as the `template` module does (a final
+    /// newline right after a block tag is then eaten by `trim_blocks`).
+    public init(_ source: String, keepTrailingNewline: Bool = false) throws(TemplateError) {
         self.source = source
-        trailingNewline = source.hasSuffix("\n")
+        trailingNewline = !keepTrailingNewline && source.hasSuffix("\n")
         nodes = try Parser.parse(trailingNewline ? String(source.dropLast()) : source)
     }
 
@@ -71,8 +73,10 @@ public struct Expression: Sendable {
 /// libraries the pure core does not link (YAML, hashes), `lookup()` plugins, and the bound on
 /// work per render.
 public struct Environment: Sendable {
-    public typealias Filter = @Sendable (_ input: Value, _ args: [Value], _ kwargs: [String: Value]) throws(TemplateError) -> Value
-    public typealias Lookup = @Sendable (_ args: [Value], _ kwargs: [String: Value]) throws(TemplateError) -> Value
+    /// A filter or lookup may throw anything; a `TemplateError` keeps its words, any other
+    /// error is described.
+    public typealias Filter = @Sendable (_ input: Value, _ args: [Value], _ kwargs: [String: Value]) throws -> Value
+    public typealias Lookup = @Sendable (_ args: [Value], _ kwargs: [String: Value]) throws -> Value
 
     public var filters: [String: Filter] = [:]
     public var lookups: [String: Lookup] = [:]

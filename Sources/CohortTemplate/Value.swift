@@ -165,3 +165,15 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
     public init(arrayLiteral elements: Value...) { self = .list(elements) }
     public init(dictionaryLiteral elements: (String, Value)...) { self = .dict(Dict(strings: elements)) }
 }
+
+extension Dict: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, Value)...) { self.init(strings: elements) }
+}
+
+extension Value {
+    /// The dict inside, when this is one.
+    public var dict: Dict? {
+        if case .dict(let d) = self { return d }
+        return nil
+    }
+}

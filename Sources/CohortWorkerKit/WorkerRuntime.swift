@@ -52,7 +52,7 @@ public final class WorkerRuntime {
     public static var standardKinds: [String: any TaskKind] {
         [
             "shell": ShellKind(), "file.put": PutFileKind(), "file.check": PutFileKind(checkOnly: true), "file.get": GetFileKind(),
-            "file.list": ListFilesKind(),
+            "file.list": ListFilesKind(), "fs": FsKind(),
         ]
     }
 

@@ -12,7 +12,7 @@ import Testing
         let dir = NSTemporaryDirectory() + "cohort-hostile-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8))
         return try Inventory.load(path: dir + "/" + name)
     }
 

@@ -118,7 +118,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let error = #expect(throws: CohortError.self) { try SSHConfig.load(dir) }
         #expect(error?.file == dir && error?.message.contains("is a directory") == true, "\(String(describing: error))")
-        FileManager.default.createFile(atPath: dir + "/bin", contents: Data([0x7f, 0x45, 0x4c, 0x46, 0, 0]))
+        _ = FileManager.default.createFile(atPath: dir + "/bin", contents: Data([0x7f, 0x45, 0x4c, 0x46, 0, 0]))
         let binary = #expect(throws: CohortError.self) { try SSHConfig.load(dir + "/bin") }
         #expect(binary?.message.contains("not a text file") == true)
     }

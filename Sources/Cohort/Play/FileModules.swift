@@ -1,0 +1,260 @@
+import CohortCore
+import CohortPlaybook
+import CohortTemplate
+import Foundation
+
+/// What a module needs of the run: the host, the task's mode switches and environment, and
+/// the scope its templates are rendered in (for `template`).
+struct ModuleCall: Sendable {
+    var host: any PlayHostLink
+    var check: Bool
+    var diff: Bool
+    var environment: Dict
+    var scope: Scope
+}
+
+/// `copy`, `template`, `file`, `lineinfile`, `stat`, `slurp`: their logic here, their file
+/// work in the worker's `fs` primitives (atomic writes, modes, owners).
+enum FileModules {
+    static func failure(_ message: String, _ extra: Dict = Dict()) -> Value {
+        var out = extra
+        out["failed"] = true
+        out["changed"] = false
+        out["msg"] = .string(message)
+        return .dict(out)
+    }
+
+    static func one(_ op: Value, _ call: ModuleCall, check: Bool? = nil) async throws -> Dict {
+        let answer = try await call.host.fs([op], check: check ?? call.check)
+        return answer.first?.dict ?? Dict()
+    }
+
+    static func ownership(_ args: Dict, into op: inout Dict) {
+        for key in ["mode", "owner", "group"] {
+            guard let value = args[key] else { continue }
+            if case .none = value { continue }
+            op[key] = value
+        }
+    }
+
+    // MARK: copy and template
+
+    static func copy(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        var dest = args["dest"]?.pythonString ?? ""
+        let bytes: [UInt8]
+        var source: String?
+        if let content = args["content"] {
+            switch content {
+            case .dict, .list: bytes = Array(((try? content.json()) ?? "").utf8)
+            default: bytes = Array(content.pythonString.utf8)
+            }
+        } else {
+            let src = args["_src_path"]?.pythonString ?? args["src"]?.pythonString ?? ""
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: src, isDirectory: &isDirectory) else { return failure("Could not find or access '\(src)'") }
+            guard !isDirectory.boolValue else { return failure("copy: a directory src is not supported yet (\(src))") }
+            guard let data = FileManager.default.contents(atPath: src) else { return failure("Could not read '\(src)'") }
+            bytes = Array(data)
+            source = src
+            if dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
+        }
+        return try await put(bytes, to: dest, args, call, source: source)
+    }
+
+    static func template(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let src = args["_src_path"]?.pythonString ?? args["src"]?.pythonString ?? ""
+        guard let data = FileManager.default.contents(atPath: src) else { return failure("Could not find or access '\(src)'") }
+        let rendered: Value
+        do {
+            let scope = call.scope.adding(loop: ["template_path": .string(src), "template_host": .string(ProcessInfo.processInfo.hostName)])
+            rendered = try Template(String(decoding: data, as: UTF8.self), keepTrailingNewline: true).render(scope.lookup(depth: 0), in: call.scope.environment)
+        } catch {
+            return failure("\(src): \(error)")
+        }
+        var text = rendered.pythonString
+        if case .none = rendered { text = "" }
+        return try await put(Array(text.utf8), to: args["dest"]?.pythonString ?? "", args, call, source: src)
+    }
+
+    /// A file made `bytes` on the host: into `dest`, or into it when it is a directory.
+    static func put(_ bytes: [UInt8], to destination: String, _ args: Dict, _ call: ModuleCall, source: String?) async throws -> Value {
+        var dest = destination
+        let found = try await one(["op": "stat", "path": .string(dest), "follow": true, "checksum": false], call, check: false)
+        if found["isdir"]?.truthy == true {
+            guard let source else { return failure("can not use content with a dir as dest") }
+            dest += (dest.hasSuffix("/") ? "" : "/") + (source as NSString).lastPathComponent
+        }
+        if found["exists"]?.truthy == true, let force = args["force"].flatMap(PlaybookLoaderBool.read), !force {
+            return ["changed": false, "dest": .string(dest), "msg": "file already exists"]
+        }
+        var before = ""
+        if call.diff, found["isreg"]?.truthy == true, let old = try? await one(["op": "read", "path": .string(dest)], call, check: false),
+            let content = old["content"]?.string, let raw = Base64.decode(content)
+        {
+            before = String(decoding: raw, as: UTF8.self)
+        }
+        var op: Dict = ["op": "write", "path": .string(dest), "content": .string(Base64.encode(bytes))]
+        ownership(args, into: &op)
+        if args["backup"].flatMap(PlaybookLoaderBool.read) == true { op["backup"] = true }
+        let answer = try await one(.dict(op), call)
+        if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "write failed") }
+        var result = Dict()
+        result["changed"] = answer["changed"] ?? false
+        result["dest"] = .string(dest)
+        result["checksum"] = answer["checksum"] ?? Value.none
+        result["size"] = .int(bytes.count)
+        if let source { result["src"] = .string(source) }
+        if let backup = answer["backup_file"] { result["backup_file"] = backup }
+        if call.diff, result["changed"]?.truthy == true {
+            result["diff"] = ["before": .string(before), "after": .string(String(decoding: bytes, as: UTF8.self)), "before_header": .string(dest),
+                "after_header": .string(source ?? "dynamically generated")]
+        }
+        return .dict(result)
+    }
+
+    // MARK: file
+
+    static func file(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let path = args["path"]?.pythonString ?? ""
+        let current = try await one(["op": "stat", "path": .string(path), "checksum": false], call, check: false)
+        let exists = current["exists"]?.truthy == true
+        var state = args["state"]?.pythonString
+        if state == nil {
+            // Ansible's default: the path's own state, or `file` for a path that is not there.
+            state = !exists ? "file" : current["isdir"]?.truthy == true ? "directory" : current["islnk"]?.truthy == true ? "link" : "file"
+        }
+        var op: Dict = ["path": .string(path)]
+        ownership(args, into: &op)
+        let answer: Dict
+        switch state! {
+        case "absent":
+            answer = try await one(["op": "remove", "path": .string(path)], call)
+            if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "remove failed", ["path": .string(path)]) }
+            return ["changed": answer["changed"] ?? false, "path": .string(path), "state": "absent"]
+        case "directory":
+            op["op"] = "mkdir"
+            answer = try await one(.dict(op), call)
+            if answer["failed"]?.truthy != true, args["recurse"].flatMap(PlaybookLoaderBool.read) == true {
+                var walk = op
+                walk["op"] = "attrs"
+                walk["recurse"] = true
+                let below = try await one(.dict(walk), call)
+                if below["failed"]?.truthy == true { return failure(below["msg"]?.pythonString ?? "failed", ["path": .string(path)]) }
+                if below["changed"]?.truthy == true {
+                    var result = answer
+                    result["changed"] = true
+                    return try await finish(result, path: path, state: "directory", args, call, existed: exists)
+                }
+            }
+        case "touch":
+            op["op"] = "touch"
+            answer = try await one(.dict(op), call)
+        case "link", "hard":
+            guard let src = args["src"]?.pythonString else { return failure("src option is required when state is '\(state!)'", ["path": .string(path)]) }
+            op["op"] = state == "link" ? "symlink" : "hardlink"
+            op["src"] = .string(src)
+            if args["force"].flatMap(PlaybookLoaderBool.read) == true { op["force"] = true }
+            answer = try await one(.dict(op), call)
+        default:
+            guard exists else { return failure("file (\(path)) is absent, cannot continue", ["path": .string(path), "state": "absent"]) }
+            if current["isdir"]?.truthy == true { return failure("\(path) is a directory, cannot continue", ["path": .string(path)]) }
+            op["op"] = "attrs"
+            if let follow = args["follow"].flatMap(PlaybookLoaderBool.read) { op["follow"] = .bool(follow) }
+            answer = try await one(.dict(op), call)
+        }
+        if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "failed", ["path": .string(path)]) }
+        return try await finish(answer, path: path, state: state!, args, call, existed: exists)
+    }
+
+    /// The file module's result: what changed, and the path's state after.
+    private static func finish(_ answer: Dict, path: String, state: String, _ args: Dict, _ call: ModuleCall, existed exists: Bool) async throws -> Value {
+        var result = Dict()
+        result["changed"] = answer["changed"] ?? false
+        result["path"] = .string(path)
+        result["state"] = .string(state)
+        if !call.check || exists {
+            let after = try await one(["op": "stat", "path": .string(path), "checksum": false], call, check: false)
+            for key in ["mode", "uid", "gid", "size"] { if let value = after[key] { result[key] = value } }
+            if let owner = after["pw_name"] { result["owner"] = owner }
+            if let group = after["gr_name"] { result["group"] = group }
+            if state == "link" || state == "hard" { result["src"] = args["src"] ?? Value.none }
+        }
+        return .dict(result)
+    }
+
+    // MARK: lineinfile
+
+    static func lineinfile(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let path = args["path"]?.pythonString ?? ""
+        var given = LineInFile.Arguments()
+        given.regexp = args["regexp"]?.pythonString
+        given.searchString = args["search_string"]?.pythonString
+        given.line = args["line"]?.pythonString
+        given.insertAfter = args["insertafter"]?.pythonString
+        given.insertBefore = args["insertbefore"]?.pythonString
+        given.backrefs = args["backrefs"].flatMap(PlaybookLoaderBool.read) ?? false
+        given.firstMatch = args["firstmatch"].flatMap(PlaybookLoaderBool.read) ?? false
+        given.present = (args["state"]?.pythonString ?? "present") == "present"
+        if given.present, given.line == nil { return failure("line is required with state=present") }
+        if given.backrefs, given.regexp == nil { return failure("regexp is required with backrefs=true") }
+        let current = try await one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+        var text = ""
+        if current["exists"]?.truthy == true {
+            let read = try await one(["op": "read", "path": .string(path)], call, check: false)
+            if read["failed"]?.truthy == true { return failure(read["msg"]?.pythonString ?? "cannot read \(path)") }
+            text = String(decoding: Base64.decode(read["content"]?.pythonString ?? "") ?? [], as: UTF8.self)
+        } else if !given.present {
+            return ["changed": false, "msg": "file not present"]
+        } else if args["create"].flatMap(PlaybookLoaderBool.read) != true {
+            return failure("Destination \(path) does not exist !", ["rc": 257])
+        }
+        let outcome: LineInFile.Outcome
+        do { outcome = try LineInFile.apply(text, given) } catch { return failure("\(error.message)") }
+        var result: Dict = ["changed": .bool(outcome.changed), "msg": .string(outcome.message), "backup": ""]
+        if let found = outcome.found { result["found"] = .int(found) }
+        if current["exists"]?.truthy != true, !call.check, outcome.changed {
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty { _ = try await one(["op": "mkdir", "path": .string(parent)], call) }
+        }
+        if outcome.changed || current["exists"]?.truthy == true {
+            var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(outcome.text.utf8)))]
+            ownership(args, into: &op)
+            if outcome.changed, args["backup"].flatMap(PlaybookLoaderBool.read) == true { op["backup"] = true }
+            if !outcome.changed || !(call.check && current["exists"]?.truthy != true) {
+                let answer = try await one(.dict(op), call)
+                if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "write failed") }
+                if answer["changed"]?.truthy == true, !outcome.changed {
+                    result["changed"] = true
+                    result["msg"] = "ownership, perms or SE linux context changed"
+                }
+                if let backup = answer["backup_file"] { result["backup"] = backup }
+            }
+        }
+        if call.diff, outcome.changed {
+            result["diff"] = ["before": .string(text), "after": .string(outcome.text), "before_header": .string("\(path) (content)"),
+                "after_header": .string("\(path) (content)")]
+        }
+        return .dict(result)
+    }
+
+    // MARK: stat and slurp
+
+    static func stat(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        var op: Dict = ["op": "stat", "path": .string(args["path"]?.pythonString ?? "")]
+        op["follow"] = .bool(args["follow"].flatMap(PlaybookLoaderBool.read) ?? false)
+        op["checksum"] = .bool(args["get_checksum"].flatMap(PlaybookLoaderBool.read) ?? true)
+        let answer = try await one(.dict(op), call, check: false)
+        if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "stat failed") }
+        return ["changed": false, "stat": .dict(answer)]
+    }
+
+    static func slurp(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let path = args["src"]?.pythonString ?? ""
+        let answer = try await one(["op": "read", "path": .string(path)], call, check: false)
+        if answer["failed"]?.truthy == true {
+            let message = answer["msg"]?.pythonString ?? ""
+            return failure(message.contains("No such file") ? "file not found: \(path)" : message)
+        }
+        return ["changed": false, "content": answer["content"] ?? "", "encoding": "base64", "source": .string(path)]
+    }
+}

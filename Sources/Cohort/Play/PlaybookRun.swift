@@ -1,0 +1,449 @@
+import CohortCore
+import CohortInventory
+import CohortPlaybook
+import CohortSSH
+import CohortTemplate
+import Foundation
+
+/// What a playbook run reports as it goes, in ansible-playbook's order.
+public enum PlayEvent: Sendable {
+    case play(name: String)
+    case task(title: String, handler: Bool)
+    case result(host: String, outcome: TaskOutcome)
+    case noHosts
+    case recap([HostRecap])
+}
+
+/// One host's line of the PLAY RECAP.
+public struct HostRecap: Sendable, Equatable {
+    public var host: String
+    public var ok = 0
+    public var changed = 0
+    public var unreachable = 0
+    public var failed = 0
+    public var skipped = 0
+    public var rescued = 0
+    public var ignored = 0
+}
+
+/// Runs a loaded playbook on its hosts, linear strategy: every host finishes a task before
+/// any starts the next, hosts run a task at once, each through its one persistent worker.
+public struct PlaybookRun: Sendable {
+    public struct Options: Sendable {
+        public var check = false
+        public var diff = false
+        public var limit: String?
+        public var tags: [String] = []
+        public var skipTags: [String] = []
+        public var extraVars: [String: Value] = [:]
+        /// Hosts with a task in flight at once; nil: all.
+        public var forks: Int?
+        public var startAtTask: String?
+        public var forceHandlers = false
+        public init() {}
+    }
+
+    /// What `omit` renders to: an argument that comes out as this is left out.
+    public static let omit = "__omit_place_holder__cohort"
+
+    let playbook: Playbook
+    let inventory: Inventory
+    let options: Options
+    let connection: ConnectionOptions
+    let worker: WorkerBinary
+    let client: SSHClient
+
+    public init(playbook: Playbook, inventory: Inventory, options: Options, connection: ConnectionOptions, worker: WorkerBinary, client: SSHClient = SSHClient()) {
+        self.playbook = playbook
+        self.inventory = inventory
+        self.options = options
+        self.connection = connection
+        self.worker = worker
+        self.client = client
+    }
+
+    struct HostState: Sendable {
+        var name: String
+        var link: (any PlayHostLink)?
+        var session: HostSession?
+        var variables = HostVariables()
+        var notified: Set<String> = []
+        var recap: HostRecap
+        var unreachable = false
+        /// Failed in this play (no more tasks, no handlers).
+        var failed = false
+        var ended = false
+        var startFailure: String?
+    }
+
+    /// Runs every play; the recap is also the last event.
+    public func run(_ emit: @escaping @Sendable (PlayEvent) -> Void) async throws -> [HostRecap] {
+        var states: [String: HostState] = [:]
+        var order: [String] = []
+        defer {
+            let sessions = states.values.compactMap(\.session)
+            Task { for session in sessions { await session.conversation.shutdown(); await session.workers.close() } }
+        }
+        for play in playbook.plays {
+            emit(.play(name: play.name))
+            var names = try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory)
+            names = names.filter { states[$0]?.unreachable != true }
+            if names.isEmpty {
+                emit(.noHosts)
+                continue
+            }
+            try await open(names, into: &states, order: &order)
+            for name in names {
+                states[name]!.failed = false
+                states[name]!.ended = false
+                states[name]!.variables.play = Dictionary(play.vars, uniquingKeysWith: { $1 })
+                for file in play.varsFiles { for (key, value) in file { states[name]!.variables.play[key] = value } }
+            }
+            var runner = PlayRunner(play: play, hosts: names, run: self, states: states, emit: emit)
+            await runner.runPlay()
+            states = runner.states
+        }
+        let recap = order.compactMap { states[$0]?.recap }
+        emit(.recap(recap))
+        return recap
+    }
+
+    /// Connects (all at once) to the hosts not yet connected; a host that cannot be reached is
+    /// kept with its reason, reported at its first task.
+    private func open(_ names: [String], into states: inout [String: HostState], order: inout [String]) async throws {
+        let missing = names.filter { states[$0] == nil }
+        guard !missing.isEmpty else { return }
+        let hosts = try FleetHosts.resolve(missing, in: inventory, options: connection)
+        let limiter = ConnectRateLimiter(perSecond: connection.connectRate)
+        let (worker, client) = (self.worker, self.client)
+        let opened = await withTaskGroup(of: (String, Result<HostSession, any Error>).self) { group in
+            for host in hosts {
+                group.addTask {
+                    do { return (host.name, .success(try await HostSession.open(host, worker: worker, client: client, limiter: limiter))) } catch {
+                        return (host.name, .failure(error))
+                    }
+                }
+            }
+            var out: [String: Result<HostSession, any Error>] = [:]
+            for await (name, result) in group { out[name] = result }
+            return out
+        }
+        for host in hosts {
+            var state = HostState(name: host.name, recap: HostRecap(host: host.name))
+            state.variables.inventory = Dictionary(inventory.variables(of: host.name).map { ($0.0, Self.value($0.1)) }, uniquingKeysWith: { $1 })
+            state.variables.extra = options.extraVars
+            switch opened[host.name] {
+            case .success(let session)?:
+                state.session = session
+                state.link = WorkerPlayHost(session: session)
+            case .failure(let error)?:
+                state.startFailure = (error as? CohortError)?.message ?? "\(error)"
+            case nil:
+                state.startFailure = "not connected"
+            }
+            states[host.name] = state
+            order.append(host.name)
+        }
+    }
+
+    static func value(_ value: InventoryValue) -> Value {
+        switch value {
+        case .null: .none
+        case .bool(let b): .bool(b)
+        case .int(let i): .int(i)
+        case .double(let d): .float(d)
+        case .string(let s): .string(s)
+        case .list(let l): .list(l.map(Self.value))
+        case .dict(let d): .dict(Dict(strings: d.map { ($0.0, Self.value($0.1)) }))
+        }
+    }
+}
+
+/// One play's run: the per-host cursors, the linear lockstep, handlers and facts.
+struct PlayRunner {
+    let play: Play
+    let hosts: [String]
+    let run: PlaybookRun
+    var states: [String: PlaybookRun.HostState]
+    let emit: @Sendable (PlayEvent) -> Void
+    let environment: Environment
+    private var startReached: Bool
+
+    init(play: Play, hosts: [String], run: PlaybookRun, states: [String: PlaybookRun.HostState], emit: @escaping @Sendable (PlayEvent) -> Void) {
+        self.play = play
+        self.hosts = hosts
+        self.run = run
+        self.states = states
+        self.emit = emit
+        environment = PlayEnvironment.make(playbookDirectory: (run.playbook.file as NSString).deletingLastPathComponent)
+        startReached = run.options.startAtTask == nil
+    }
+
+    var active: [String] { hosts.filter { states[$0]!.isActive } }
+
+    mutating func runPlay() async {
+        if play.gatherFacts { await gatherFacts() }
+        reportUnreachable()
+        for list in [play.preTasks, play.tasks, play.postTasks] {
+            await runList(TaskProgram(list))
+            await flushHandlers()
+            if active.isEmpty { break }
+        }
+    }
+
+    /// Hosts that could not be reached: `fatal: UNREACHABLE!` at their first task.
+    private mutating func reportUnreachable() {
+        for name in hosts {
+            guard let reason = states[name]!.startFailure, !states[name]!.unreachable else { continue }
+            if !play.gatherFacts { emit(.task(title: "(connecting)", handler: false)) }
+            states[name]!.unreachable = true
+            states[name]!.recap.unreachable += 1
+            emit(.result(host: name, outcome: TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(reason)])))
+        }
+    }
+
+    private mutating func gatherFacts() async {
+        let targets = active.filter { states[$0]!.link != nil }
+        emit(.task(title: "Gathering Facts", handler: false))
+        let links = targets.map { ($0, states[$0]!.link!) }
+        let answers = await withTaskGroup(of: (String, Result<Value, any Error>).self) { group in
+            for (name, link) in links {
+                group.addTask {
+                    do { return (name, .success(try await link.fs([["op": "facts"]], check: false).first ?? .dict(Dict()))) } catch {
+                        return (name, .failure(error))
+                    }
+                }
+            }
+            var out: [(String, Result<Value, any Error>)] = []
+            for await answer in group { out.append(answer) }
+            return out
+        }
+        for (name, answer) in answers {
+            switch answer {
+            case .success(let facts):
+                states[name]!.variables.facts = facts.dict ?? Dict()
+                states[name]!.recap.ok += 1
+                emit(.result(host: name, outcome: TaskOutcome(status: .ok, result: ["changed": false])))
+            case .failure(let error):
+                markUnreachable(name, (error as? CohortError)?.message ?? "\(error)")
+            }
+        }
+    }
+
+    private mutating func markUnreachable(_ name: String, _ reason: String) {
+        states[name]!.unreachable = true
+        states[name]!.recap.unreachable += 1
+        emit(.result(host: name, outcome: TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(reason)])))
+    }
+
+    /// Whether `--tags` / `--skip-tags` let this task run.
+    func selected(_ scheduled: ScheduledTask) -> Bool {
+        let tags = Set(play.tags + scheduled.blocks.flatMap(\.tags) + scheduled.task.options.tags)
+        if !run.options.skipTags.isEmpty, !tags.isDisjoint(with: run.options.skipTags) { return false }
+        if tags.contains("never"), !run.options.tags.contains(where: tags.contains) { return false }
+        if run.options.tags.isEmpty || run.options.tags.contains("all") { return true }
+        if tags.contains("always") { return true }
+        return !tags.isDisjoint(with: run.options.tags)
+    }
+
+    /// The linear strategy over one task list: each step runs the first task (in program
+    /// order) that some host is at, on every host that is at it.
+    private mutating func runList(_ program: TaskProgram) async {
+        var cursors: [String: HostCursor] = [:]
+        var pending: [String: ScheduledTask] = [:]
+        for name in active { cursors[name] = HostCursor(program) }
+        let rescuedBefore = Dictionary(uniqueKeysWithValues: active.map { ($0, states[$0]!.recap.rescued) })
+        while true {
+            for name in active where pending[name] == nil {
+                while let next = cursors[name]?.next() {
+                    if !startReached {
+                        if next.task.name == run.options.startAtTask { startReached = true } else { continue }
+                    }
+                    if selected(next) {
+                        pending[name] = next
+                        break
+                    }
+                }
+            }
+            let waiting = active.filter { pending[$0] != nil }
+            guard let first = waiting.map({ pending[$0]!.number }).min() else { return }
+            let group = waiting.filter { pending[$0]!.number == first }
+            let scheduled = pending[group[0]]!
+            for name in group { pending[name] = nil }
+            // meta tasks print and count nothing, as in ansible-playbook.
+            let quiet = scheduled.task.module == "meta"
+            if !quiet { emit(.task(title: scheduled.task.title, handler: false)) }
+            let outcomes = await execute(scheduled, on: group, quiet: quiet)
+            var meta: String?
+            for (name, outcome) in outcomes {
+                let rescued = cursors[name]?.failureWouldBeRescued ?? false
+                if outcome.status == .failed, !outcome.ignored { cursors[name]?.fail() }
+                if !quiet || outcome.status == .failed { apply(outcome, scheduled.task, to: name, rescued: rescued) }
+                states[name]!.recap.rescued = (rescuedBefore[name] ?? 0) + (cursors[name]?.rescued ?? 0)
+                if let action = outcome.meta { meta = action }
+                if outcome.meta == "end_host" {
+                    states[name]!.ended = true
+                    cursors[name]?.end()
+                }
+            }
+            for name in group where cursors[name]?.failed == true { fail(name) }
+            switch meta {
+            case "flush_handlers": await flushHandlers()
+            case "end_play":
+                for name in active {
+                    states[name]!.ended = true
+                    cursors[name]?.end()
+                }
+            default: break
+            }
+        }
+    }
+
+    private mutating func fail(_ name: String) {
+        guard !states[name]!.failed else { return }
+        states[name]!.failed = true
+    }
+
+    /// Runs one task on `names` at once (`--forks` at most), results in completion order.
+    private func execute(_ scheduled: ScheduledTask, on names: [String], quiet: Bool = false) async -> [(String, TaskOutcome)] {
+        let allHosts = states
+        let hostvars: @Sendable () -> Value = {
+            var dict = Dict()
+            for (name, state) in allHosts {
+                var vars = Dict()
+                for (key, value) in state.variables.inventory { vars[key] = value }
+                for (key, value) in state.variables.facts.pairs { vars["ansible_" + key.pythonString] = value }
+                vars["ansible_facts"] = .dict(state.variables.facts)
+                for (key, value) in state.variables.facts_set { vars[key] = value }
+                vars["inventory_hostname"] = .string(name)
+                dict[name] = .dict(vars)
+            }
+            return .dict(dict)
+        }
+        let executors = names.map { name in
+            var variables = states[name]!.variables
+            variables.magic = magic(for: name)
+            return (name, TaskExecutor(
+                scheduled: scheduled, play: play, variables: variables, link: states[name]!.link, options: run.options, environment: environment,
+                hostvars: hostvars))
+        }
+        let limit = max(1, run.options.forks ?? executors.count)
+        let emit = self.emit
+        return await withTaskGroup(of: (String, TaskOutcome).self) { group in
+            var queue = executors[...]
+            var running = 0
+            var out: [(String, TaskOutcome)] = []
+            while running < limit, let (name, executor) = queue.popFirst() {
+                group.addTask { (name, await executor.run()) }
+                running += 1
+            }
+            for await (name, outcome) in group {
+                if !quiet || outcome.status == .failed { emit(.result(host: name, outcome: outcome)) }
+                out.append((name, outcome))
+                if let (next, executor) = queue.popFirst() { group.addTask { (next, await executor.run()) } }
+            }
+            return out
+        }
+    }
+
+    private func magic(for name: String) -> [String: Value] {
+        var magic: [String: Value] = [:]
+        magic["inventory_hostname"] = .string(name)
+        magic["inventory_hostname_short"] = .string(String(name.split(separator: ".").first ?? ""))
+        var groups = Dict()
+        for group in run.inventory.groupOrder { groups[group] = .list(run.inventory.hosts(in: group).map { .string($0) }) }
+        magic["groups"] = .dict(groups)
+        magic["group_names"] = .list(run.inventory.allGroups(of: name).filter { $0 != "all" && $0 != "ungrouped" }.sorted().map { .string($0) })
+        let playHosts = Value.list(active.map { .string($0) })
+        magic["play_hosts"] = playHosts
+        magic["ansible_play_hosts"] = playHosts
+        magic["ansible_play_batch"] = playHosts
+        magic["ansible_play_hosts_all"] = .list(hosts.map { .string($0) })
+        magic["ansible_check_mode"] = .bool(run.options.check)
+        magic["ansible_diff_mode"] = .bool(run.options.diff)
+        magic["omit"] = .string(PlaybookRun.omit)
+        magic["playbook_dir"] = .string((run.playbook.file as NSString).deletingLastPathComponent)
+        magic["ansible_play_name"] = .string(play.name)
+        return magic
+    }
+
+    /// A host's result into its state: recap counts, facts, the registered result, handlers.
+    private mutating func apply(_ outcome: TaskOutcome, _ task: PlayTask, to name: String, rescued: Bool = false) {
+        switch outcome.status {
+        case .unreachable:
+            states[name]!.unreachable = true
+            states[name]!.recap.unreachable += 1
+            return
+        case .skipped: states[name]!.recap.skipped += 1
+        case .failed:
+            if outcome.ignored {
+                states[name]!.recap.ok += 1
+                states[name]!.recap.ignored += 1
+                if outcome.result.dict?["changed"]?.truthy == true { states[name]!.recap.changed += 1 }
+            } else if !rescued {
+                states[name]!.recap.failed += 1
+            }
+        case .changed:
+            states[name]!.recap.ok += 1
+            states[name]!.recap.changed += 1
+        case .ok: states[name]!.recap.ok += 1
+        }
+        for (key, value) in outcome.facts { states[name]!.variables.facts_set[key] = value }
+        if let register = task.register { states[name]!.variables.facts_set[register] = outcome.result }
+        states[name]!.notified.formUnion(outcome.notify)
+    }
+
+    /// Handlers notified so far, in the order they are defined, each once on the hosts that
+    /// notified it (a failed host runs none unless `--force-handlers`).
+    private mutating func flushHandlers() async {
+        for (index, item) in play.handlers.enumerated() {
+            guard case .task(let handler) = item else { continue }
+            let names = Set([handler.name].compactMap { $0 } + handler.listen)
+            let due = hosts.filter { name in
+                let state = states[name]!
+                guard !state.unreachable, !state.ended, !state.failed || run.options.forceHandlers else { return false }
+                return !state.notified.isDisjoint(with: names)
+            }
+            guard !due.isEmpty else { continue }
+            for name in due { states[name]!.notified.subtract(names) }
+            let scheduled = ScheduledTask(number: index, task: handler, blocks: [])
+            emit(.task(title: handler.title, handler: true))
+            for (name, outcome) in await execute(scheduled, on: due) {
+                apply(outcome, handler, to: name)
+                if outcome.status == .failed, !outcome.ignored { fail(name) }
+            }
+        }
+    }
+}
+
+extension PlaybookRun.HostState {
+    var isActive: Bool { !unreachable && !failed && !ended && link != nil }
+}
+
+/// The template environment of a play: Ansible's `lookup('env')` and `lookup('file')`, and
+/// the filters that need Foundation (YAML, hashes).
+enum PlayEnvironment {
+    static func make(playbookDirectory: String) -> Environment {
+        var environment = Environment()
+        environment.lookups["env"] = { args, _ in
+            .list(args.map { .string(ProcessInfo.processInfo.environment[$0.pythonString] ?? "") })
+        }
+        environment.lookups["file"] = { args, _ in try fileLookup(args, playbookDirectory) }
+        return environment
+    }
+
+    /// `lookup('file', NAME)`: `files/NAME` beside the playbook, else `NAME` beside it; the
+    /// text without its trailing newlines, as Ansible gives it.
+    static func fileLookup(_ args: [Value], _ playbookDirectory: String) throws(TemplateError) -> Value {
+        var out: [Value] = []
+        for arg in args {
+            let name = arg.pythonString
+            let candidates = name.hasPrefix("/") ? [name] : [playbookDirectory + "/files/" + name, playbookDirectory + "/" + name]
+            guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
+                let data = FileManager.default.contents(atPath: path)
+            else { throw TemplateError("could not locate file in lookup: \(name)") }
+            out.append(.string(Shlex.stripEnds(String(decoding: data, as: UTF8.self))))
+        }
+        return .list(out)
+    }
+}

@@ -1,0 +1,281 @@
+import CohortCore
+import CohortPlaybook
+import CohortTemplate
+import Foundation
+
+/// How one task went on one host, for the runner to apply and the printer to show.
+public struct TaskOutcome: Sendable {
+    public enum Status: String, Sendable {
+        case ok, changed, failed, skipped, unreachable
+    }
+
+    public struct Item: Sendable {
+        public var status: Status
+        public var label: String
+        public var result: Value
+    }
+
+    public var status: Status
+    /// Failed, with `ignore_errors`.
+    public var ignored = false
+    /// The task's result as `register` keeps it and `-v` shows it.
+    public var result: Value
+    public var items: [Item] = []
+    /// `no_log`: the result is not shown.
+    public var hidden = false
+    /// The task's module (the printer shows `debug` results whole).
+    public var module = ""
+    var facts: [String: Value] = [:]
+    var notify: [String] = []
+    /// `meta:` actions, for the runner.
+    var meta: String?
+}
+
+/// Runs one task (its loop, conditions and module) on one host, with a snapshot of that
+/// host's variables; the runner applies what it returns.
+struct TaskExecutor: Sendable {
+    let scheduled: ScheduledTask
+    let play: Play
+    let variables: HostVariables
+    let link: (any PlayHostLink)?
+    let options: PlaybookRun.Options
+    let environment: Environment
+    let hostvars: @Sendable () -> Value
+
+    var task: PlayTask { scheduled.task }
+
+    /// The innermost setting of a switch that tasks, blocks and plays all have.
+    func inherited(_ pick: (TaskOptions) -> Value?, play playValue: Value?) -> Value? {
+        if let value = pick(task.options) { return value }
+        for block in scheduled.blocks.reversed() { if let value = pick(block) { return value } }
+        return playValue
+    }
+
+    func flag(_ value: Value?, _ scope: Scope, default fallback: Bool) throws(TemplateError) -> Bool {
+        guard let value else { return fallback }
+        let rendered = try scope.render(value)
+        guard let flag = PlaybookLoaderBool.read(rendered) else { throw TemplateError("expected a boolean, got \(rendered.pythonRepr)") }
+        return flag
+    }
+
+    func run() async -> TaskOutcome {
+        let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
+        let scope = variables.scope(task: layers, environment: environment, hostvars: hostvars)
+        do {
+            return try await run(in: scope)
+        } catch let error as TemplateError {
+            return TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(templateMessage(error))])
+        } catch let error as CohortError {
+            return TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(error.message)])
+        } catch {
+            return TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string("\(error)")])
+        }
+    }
+
+    func templateMessage(_ error: TemplateError) -> String {
+        "\(task.location): \(error.message)"
+    }
+
+    private func run(in scope: Scope) async throws -> TaskOutcome {
+        let ignore = try flag(inherited({ $0.ignoreErrors }, play: play.ignoreErrors), scope, default: false)
+        let check = try flag(inherited({ $0.checkMode }, play: play.checkMode), scope, default: options.check)
+        let diff = try flag(inherited({ $0.diff }, play: nil), scope, default: options.diff)
+        let hidden = try flag(inherited({ $0.noLog }, play: nil), scope, default: false)
+        var environment = Dict()
+        for value in [play.environment] + scheduled.blocks.map(\.environment) + [task.options.environment] {
+            guard let value, case .dict(let dict) = try scope.render(value) else { continue }
+            for (key, item) in dict.pairs { environment[key] = item }
+        }
+        let conditions = scheduled.blocks.flatMap(\.when) + task.options.when
+        let call = { (scope: Scope) in ModuleCall(host: link!, check: check, diff: diff, environment: environment, scope: scope) }
+        var outcome: TaskOutcome
+        if let loop = task.loop {
+            var items: [Value]
+            let rendered = try scope.render(loop)
+            switch rendered {
+            case .list(let list): items = list
+            case .dict(let dict) where task.loopIsDict:
+                items = dict.pairs.map { .dict(Dict(strings: [("key", $0.key), ("value", $0.value)])) }
+            default:
+                throw TemplateError("Invalid data passed to 'loop', it requires a list, got this instead: \(rendered.pythonString)")
+            }
+            var reports: [TaskOutcome.Item] = []
+            var results: [Value] = []
+            for (index, item) in items.enumerated() {
+                var loopVars: [String: Value] = [task.loopVar: item, "ansible_loop_var": .string(task.loopVar)]
+                if let indexVar = task.indexVar { loopVars[indexVar] = .int(index) }
+                let itemScope = scope.adding(loop: loopVars)
+                let label = try task.label.map { l throws(TemplateError) in try itemScope.text(.string(l)) } ?? item.pythonString
+                var result: Dict
+                if try !itemScope.conditions(conditions) {
+                    result = Self.skipped(conditions, itemScope)
+                } else {
+                    result = try await module(itemScope, call(itemScope)).dict ?? Dict()
+                    result = try judge(result, itemScope)
+                }
+                result[.string(task.loopVar)] = item
+                result["ansible_loop_var"] = .string(task.loopVar)
+                if let indexVar = task.indexVar { result[.string(indexVar)] = .int(index) }
+                let status = Self.status(result)
+                reports.append(TaskOutcome.Item(status: status, label: label, result: .dict(result)))
+                results.append(.dict(result))
+            }
+            var summary = Dict()
+            summary["results"] = .list(results)
+            summary["changed"] = .bool(reports.contains { $0.status == .changed })
+            summary["msg"] = "All items completed"
+            summary["skipped"] = .bool(!reports.isEmpty && reports.allSatisfy { $0.status == .skipped })
+            if reports.contains(where: { $0.status == .failed }) {
+                summary["failed"] = true
+                summary["msg"] = "One or more items failed"
+            }
+            if reports.isEmpty { summary["skipped_reason"] = "No items in the list" }
+            let status: TaskOutcome.Status = reports.isEmpty ? .skipped : Self.status(summary)
+            outcome = TaskOutcome(status: status, result: .dict(summary), items: reports)
+            for report in reports { if case .dict(let r) = report.result, case .dict(let facts)? = r["ansible_facts"] { merge(facts, into: &outcome) } }
+        } else if try !scope.conditions(conditions) {
+            outcome = TaskOutcome(status: .skipped, result: .dict(Self.skipped(conditions, scope)))
+        } else {
+            var result = try await module(scope, call(scope)).dict ?? Dict()
+            result = try judge(result, scope)
+            outcome = TaskOutcome(status: Self.status(result), result: .dict(result))
+            if case .dict(let facts)? = result["ansible_facts"] { merge(facts, into: &outcome) }
+            if task.module == "meta", outcome.status != .skipped { outcome.meta = try scope.text(task.args["_raw_params"] ?? "noop") }
+        }
+        outcome.hidden = hidden
+        outcome.module = task.module
+        if outcome.status == .failed, ignore { outcome.ignored = true }
+        if outcome.status == .changed || (outcome.status == .failed && outcome.ignored && (outcome.result.dict?["changed"]?.truthy ?? false)) {
+            outcome.notify = try task.notify.map { n throws(TemplateError) in try scope.text(.string(n)) }
+        }
+        return outcome
+    }
+
+    private func merge(_ facts: Dict, into outcome: inout TaskOutcome) {
+        for (key, value) in facts.pairs { outcome.facts[key.pythonString] = value }
+    }
+
+    static func skipped(_ conditions: [String], _ scope: Scope) -> Dict {
+        var result: Dict = ["changed": false, "skipped": true, "skip_reason": "Conditional result was False"]
+        if let failed = conditions.first(where: { (try? scope.condition($0)) != true }) { result["false_condition"] = .string(failed) }
+        return result
+    }
+
+    static func status(_ result: Dict) -> TaskOutcome.Status {
+        if result["unreachable"]?.truthy == true { return .unreachable }
+        if result["failed"]?.truthy == true { return .failed }
+        if result["skipped"]?.truthy == true { return .skipped }
+        return result["changed"]?.truthy == true ? .changed : .ok
+    }
+
+    /// `changed_when` and `failed_when`, with the result under its `register` name.
+    private func judge(_ result: Dict, _ scope: Scope) throws(TemplateError) -> Dict {
+        var out = result
+        if out["changed"] == nil { out["changed"] = false }
+        if out["skipped"]?.truthy == true { return out }
+        let judged = task.register.map { scope.adding(facts: [$0: .dict(out)]) } ?? scope
+        if let changedWhen = task.changedWhen { out["changed"] = .bool(try judged.conditions(changedWhen)) }
+        if let failedWhen = task.failedWhen {
+            let failed = try judged.conditions(failedWhen)
+            out["failed_when_result"] = .bool(failed)
+            out["failed"] = .bool(failed)
+        }
+        if out["failed"] == nil { out["failed"] = false }
+        return out
+    }
+
+    /// The module with its arguments rendered (expression arguments are left for it).
+    private func module(_ scope: Scope, _ call: ModuleCall) async throws -> Value {
+        guard link != nil || ["debug", "set_fact", "assert", "fail", "meta", "pause"].contains(task.module) else {
+            throw CohortError(.transportLost, "no connection to the host")
+        }
+        switch task.module {
+        case "debug": return try ControlModules.debug(task.args, scope)
+        case "assert": return try ControlModules.assert(task.args, scope)
+        case "meta": return ["changed": false]
+        default: break
+        }
+        let args = try render(task.args, scope)
+        switch task.module {
+        case "command", "shell", "raw": return try await CommandModule.run(task.module, args, call)
+        case "copy": return try await FileModules.copy(args, call)
+        case "template": return try await FileModules.template(args, call)
+        case "file": return try await FileModules.file(args, call)
+        case "lineinfile": return try await FileModules.lineinfile(args, call)
+        case "stat": return try await FileModules.stat(args, call)
+        case "slurp": return try await FileModules.slurp(args, call)
+        case "set_fact": return ControlModules.setFact(args)
+        case "fail": return ["failed": true, "changed": false, "msg": args["msg"] ?? "Failed as requested from task"]
+        case "pause": return try await ControlModules.pause(args)
+        default: throw TemplateError("module \(task.module) is not implemented")
+        }
+    }
+
+    /// Rendered arguments, `omit` ones dropped; then checked again now that values are known.
+    private func render(_ args: Dict, _ scope: Scope) throws(TemplateError) -> Dict {
+        var out = Dict()
+        for (key, value) in args.pairs {
+            let rendered = try scope.render(value)
+            if rendered == .string(PlaybookRun.omit) { continue }
+            out[key] = rendered
+        }
+        return out
+    }
+}
+
+/// `debug`, `assert`, `set_fact`, `pause`: run on the coordinator, as Ansible runs them.
+enum ControlModules {
+    static func debug(_ args: Dict, _ scope: Scope) throws(TemplateError) -> Value {
+        if let variable = args["var"] {
+            let name = variable.pythonString
+            let value: Value
+            do {
+                value = try Expression(name).evaluate(scope.lookup(depth: 0), in: scope.environment)
+            } catch {
+                return .dict(Dict(strings: [("changed", false), (name, "VARIABLE IS NOT DEFINED!")]))
+            }
+            if value.isUndefined { return .dict(Dict(strings: [("changed", false), (name, "VARIABLE IS NOT DEFINED!")])) }
+            return .dict(Dict([("changed", false), (.string(name), try scope.render(value))]))
+        }
+        let message = try scope.render(args["msg"] ?? "Hello world!")
+        return ["changed": false, "msg": message]
+    }
+
+    static func assert(_ args: Dict, _ scope: Scope) throws(TemplateError) -> Value {
+        var conditions: [String] = []
+        switch args["that"] {
+        case .list(let items)?: conditions = items.map(\.pythonString)
+        case let value?: conditions = [value.pythonString]
+        case nil: break
+        }
+        for condition in conditions where try !scope.condition(condition) {
+            let message = try args["fail_msg"].map { m throws(TemplateError) in try scope.render(m) } ?? "Assertion failed"
+            return ["failed": true, "changed": false, "assertion": .string(condition), "evaluated_to": false, "msg": message]
+        }
+        let message = try args["success_msg"].map { m throws(TemplateError) in try scope.render(m) } ?? "All assertions passed"
+        return ["changed": false, "msg": message]
+    }
+
+    static func setFact(_ args: Dict) -> Value {
+        var facts = Dict()
+        for (key, value) in args.pairs where key.pythonString != "cacheable" {
+            // `key=value` text arrives as strings; Ansible reads yes/no/true/false there as booleans.
+            if case .string(let s) = value, ["yes", "no", "true", "false", "True", "False"].contains(s) {
+                facts[key] = .bool(["yes", "true", "True"].contains(s))
+            } else {
+                facts[key] = value
+            }
+        }
+        return ["changed": false, "ansible_facts": .dict(facts)]
+    }
+
+    static func pause(_ args: Dict) async throws -> Value {
+        var seconds = 0
+        if let value = args["seconds"] { seconds = Int(value.pythonString) ?? 0 }
+        if let value = args["minutes"] { seconds += 60 * (Int(value.pythonString) ?? 0) }
+        let started = ContinuousClock.now
+        try await Task.sleep(for: .seconds(seconds))
+        let elapsed = ContinuousClock.now - started
+        return ["changed": false, "delta": .int(Int(elapsed.components.seconds)), "stdout": .string("Paused for \(seconds) seconds"), "user_input": ""]
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Cohort
+import CohortCore
+import CohortInventory
+import CohortPlaybook
+import CohortTemplate
+import Foundation
+
+struct PlayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "play",
+        abstract: "Run an Ansible playbook through one persistent worker per host (no Python on the hosts).",
+        discussion: """
+            cohort play -i INVENTORY PLAYBOOK.yml
+            The whole playbook is checked before any host is contacted (exit 4 with file:line:column). \\
+            Linear strategy: every host finishes a task before any starts the next. Exit codes: 0 ok, \\
+            1 a task failed on some host, 2 a host was unreachable, 3 refused for security, 4 invalid input.
+            """)
+
+    @OptionGroup var inventoryOptions: InventoryOptions
+    @OptionGroup var connection: ConnectionFlags
+    @OptionGroup var verbosity: VerbosityOptions
+
+    @Flag(name: [.customShort("C"), .long], help: "Report what would change; change nothing.")
+    var check = false
+
+    @Flag(name: [.customShort("D"), .long], help: "Show the differences in the files changed.")
+    var diff = false
+
+    @Option(name: [.customShort("t"), .long], help: "Run only tasks with these tags (comma-separated).")
+    var tags: [String] = []
+
+    @Option(name: .customLong("skip-tags"), help: "Skip tasks with these tags (comma-separated).")
+    var skipTags: [String] = []
+
+    @Option(name: [.customShort("e"), .customLong("extra-vars")], help: "Variables: key=value, @file.yml, or YAML/JSON; highest precedence.")
+    var extraVars: [String] = []
+
+    @Option(name: [.customShort("f"), .long], help: "Hosts running a task at once (default: all).")
+    var forks: Int?
+
+    @Flag(name: .customLong("list-tasks"), help: "List the tasks and exit.")
+    var listTasks = false
+
+    @Flag(name: .customLong("list-hosts"), help: "List each play's hosts and exit.")
+    var listHosts = false
+
+    @Flag(name: .customLong("syntax-check"), help: "Check the playbook and exit.")
+    var syntaxCheck = false
+
+    @Option(name: .customLong("start-at-task"), help: "Start at the task with this name.")
+    var startAtTask: String?
+
+    @Flag(name: .customLong("force-handlers"), help: "Run notified handlers even on hosts that failed.")
+    var forceHandlers = false
+
+    @Flag(help: "JSON lines instead of text: one per task result, then the recap.")
+    var json = false
+
+    @Argument(help: "The playbook.")
+    var playbook: String
+
+    func validate() throws {
+        if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
+    }
+
+    func run() async throws {
+        verbosity.bootstrap()
+        let loader = PlaybookLoader(
+            read: { try String(contentsOfFile: $0, encoding: .utf8) }, exists: { FileManager.default.fileExists(atPath: $0) })
+        let book = try loader.load(path: playbook)
+        if syntaxCheck {
+            print("\nplaybook: \(playbook)")
+            return
+        }
+        let (inventory, _) = try inventoryOptions.load()
+        var options = PlaybookRun.Options()
+        options.check = check
+        options.diff = diff
+        options.limit = inventoryOptions.limit
+        options.tags = tags.flatMap { $0.split(separator: ",").map(String.init) }
+        options.skipTags = skipTags.flatMap { $0.split(separator: ",").map(String.init) }
+        options.forks = forks
+        options.startAtTask = startAtTask
+        options.forceHandlers = forceHandlers
+        for text in extraVars {
+            for (key, value) in try ExtraVars.parse(text, read: { try String(contentsOfFile: $0, encoding: .utf8) }) { options.extraVars[key] = value }
+        }
+        if listHosts || listTasks {
+            print(try PlayListing.text(book, inventory: inventory, limit: inventoryOptions.limit, hosts: listHosts, tasks: listTasks))
+            return
+        }
+        let run = PlaybookRun(playbook: book, inventory: inventory, options: options, connection: connection.options, worker: try WorkerBinary.locate())
+        let printer = PlayPrinter(json: json, verbose: verbosity.verbose, diff: diff)
+        let recap = try await run.run { printer.handle($0) }
+        let code: CohortExitCode =
+            recap.contains { $0.unreachable > 0 } ? .unreachable : recap.contains { $0.failed > 0 } ? .commandFailed : .ok
+        if code != .ok { throw ExitCode(code.rawValue) }
+    }
+}
+
+/// `--list-hosts` and `--list-tasks`, as ansible-playbook prints them.
+enum PlayListing {
+    static func text(_ book: Playbook, inventory: Inventory, limit: String?, hosts: Bool, tasks: Bool) throws -> String {
+        var out = "\nplaybook: \(book.file)\n"
+        for (index, play) in book.plays.enumerated() {
+            out += "\n  play #\(index + 1) (\(play.hosts)): \(play.name)\tTAGS: [\(play.tags.joined(separator: ","))]\n"
+            if hosts {
+                let names = try FleetHosts.names(matching: play.hosts, limit: limit, allowEmpty: true, in: inventory)
+                out += "    pattern: ['\(play.hosts)']\n    hosts (\(names.count)):\n"
+                for name in names { out += "      \(name)\n" }
+            }
+            if tasks {
+                out += "    tasks:\n"
+                func walk(_ items: [TaskItem]) {
+                    for item in items {
+                        switch item {
+                        case .task(let task): out += "      \(task.title)\tTAGS: [\(task.options.tags.joined(separator: ","))]\n"
+                        case .block(let block): walk(block.block + block.rescue + block.always)
+                        }
+                    }
+                }
+                walk(play.preTasks + play.tasks + play.postTasks)
+            }
+        }
+        return out
+    }
+}

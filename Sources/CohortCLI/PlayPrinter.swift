@@ -1,0 +1,166 @@
+import Cohort
+import CohortTemplate
+import Foundation
+import Synchronization
+
+/// ansible-playbook's output: banners, a line per host result, the recap; or JSON lines.
+final class PlayPrinter: Sendable {
+    let json: Bool
+    let verbose: Int
+    let diff: Bool
+    private let current = Mutex<(play: String, task: String)>(("", ""))
+
+    init(json: Bool, verbose: Int, diff: Bool) {
+        self.json = json
+        self.verbose = verbose
+        self.diff = diff
+    }
+
+    static func banner(_ text: String) -> String {
+        "\n" + text + " " + String(repeating: "*", count: max(3, 79 - text.count))
+    }
+
+    func handle(_ event: PlayEvent) {
+        switch event {
+        case .play(let name):
+            current.withLock { $0.play = name }
+            if !json { Out.write(Array((Self.banner("PLAY [\(name)]") + "\n").utf8)) }
+        case .noHosts:
+            if !json { Out.write(Array("skipping: no hosts matched\n".utf8)) }
+        case .task(let title, let handler):
+            current.withLock { $0.task = title }
+            if !json { Out.write(Array((Self.banner("\(handler ? "RUNNING HANDLER" : "TASK") [\(title)]") + "\n").utf8)) }
+        case .result(let host, let outcome):
+            Out.write(Array((json ? jsonLine(host, outcome) : text(host, outcome)).utf8))
+        case .recap(let recap):
+            if json {
+                var dict = Dict()
+                for line in recap {
+                    dict[line.host] = [
+                        "ok": .int(line.ok), "changed": .int(line.changed), "unreachable": .int(line.unreachable), "failed": .int(line.failed),
+                        "skipped": .int(line.skipped), "rescued": .int(line.rescued), "ignored": .int(line.ignored),
+                    ]
+                }
+                Out.write(Array(((try? Value.dict(["recap": .dict(dict)]).json()) ?? "{}").utf8 + [10]))
+                return
+            }
+            var out = Self.banner("PLAY RECAP") + "\n"
+            for line in recap {
+                let host = line.host.padding(toLength: max(26, line.host.count), withPad: " ", startingAt: 0)
+                func field(_ name: String, _ value: Int) -> String { (name + "=" + String(value)).padding(toLength: name.count + 1 + max(4, String(value).count), withPad: " ", startingAt: 0) }
+                out += "\(host) : \(field("ok", line.ok)) \(field("changed", line.changed)) \(field("unreachable", line.unreachable)) "
+                out += "\(field("failed", line.failed)) \(field("skipped", line.skipped)) \(field("rescued", line.rescued)) \(field("ignored", line.ignored))\n"
+            }
+            Out.write(Array((out + "\n").utf8))
+        }
+    }
+
+    static func dump(_ value: Value, indent: Int? = nil) -> String {
+        (try? value.json(indent: indent, sortKeys: true)) ?? "{}"
+    }
+
+    /// The result as shown: `no_log` hides it.
+    static func shown(_ outcome: TaskOutcome, _ result: Value) -> Value {
+        guard outcome.hidden else { return result }
+        return ["censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+            "changed": result.dict?["changed"] ?? false]
+    }
+
+    private func text(_ host: String, _ outcome: TaskOutcome) -> String {
+        var out = ""
+        for item in outcome.items {
+            let word = Self.word(item.status)
+            let shown = Self.shown(outcome, item.result)
+            if item.status == .failed {
+                out += "failed: [\(host)] (item=\(item.label)) => \(Self.dump(shown))\n"
+            } else if verbose > 0 || outcome.module == "debug" {
+                out += "\(word): [\(host)] => (item=\(item.label)) => \(Self.dump(shown))\n"
+            } else {
+                out += "\(word): [\(host)] => (item=\(item.label))\n"
+            }
+        }
+        let result = Self.shown(outcome, outcome.result)
+        switch outcome.status {
+        case .unreachable:
+            out += "fatal: [\(host)]: UNREACHABLE! => \(Self.dump(result))\n"
+        case .failed:
+            var summary = result
+            if !outcome.items.isEmpty, let whole = outcome.result.dict {
+                summary = .dict(Dict(strings: [("changed", whole["changed"] ?? .bool(false)), ("msg", whole["msg"] ?? .string(""))]))
+            }
+            out += "fatal: [\(host)]: FAILED! => \(Self.dump(summary))\n"
+            if outcome.ignored { out += "...ignoring\n" }
+        default:
+            if !outcome.items.isEmpty {
+                if outcome.status == .skipped, outcome.items.allSatisfy({ $0.status == .skipped }) { out += "skipping: [\(host)]\n" }
+                break
+            }
+            let word = Self.word(outcome.status)
+            if outcome.module == "debug", outcome.status != .skipped {
+                var dict = result.dict ?? Dict()
+                dict["changed"] = nil
+                dict["failed"] = nil
+                out += "\(word): [\(host)] => \(Self.dump(.dict(dict), indent: 4))\n"
+            } else if verbose > 0, outcome.status != .skipped {
+                out += "\(word): [\(host)] => \(Self.dump(result))\n"
+            } else {
+                out += "\(word): [\(host)]\n"
+            }
+        }
+        if diff, let before = outcome.result.dict?["diff"]?.dict {
+            out += DiffText.unified(before["before"]?.pythonString ?? "", before["after"]?.pythonString ?? "", header: before["before_header"]?.pythonString ?? "")
+        }
+        return out
+    }
+
+    static func word(_ status: TaskOutcome.Status) -> String {
+        switch status {
+        case .ok: "ok"
+        case .changed: "changed"
+        case .failed: "failed"
+        case .skipped: "skipping"
+        case .unreachable: "unreachable"
+        }
+    }
+
+    private func jsonLine(_ host: String, _ outcome: TaskOutcome) -> String {
+        let (play, task) = current.withLock { ($0.play, $0.task) }
+        let line: Value = [
+            "play": .string(play), "task": .string(task), "host": .string(host), "status": .string(outcome.status.rawValue),
+            "ignored": .bool(outcome.ignored), "result": Self.shown(outcome, outcome.result),
+        ]
+        return Self.dump(line) + "\n"
+    }
+}
+
+/// A unified diff of two texts, as `--diff` prints a changed file.
+enum DiffText {
+    static func unified(_ before: String, _ after: String, header: String) -> String {
+        let a = before.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let b = after.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Longest common subsequence, enough for the files playbooks edit.
+        guard a.count * b.count <= 4_000_000 else { return "--- before: \(header)\n+++ after: \(header)\n(too large to show)\n" }
+        var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in stride(from: a.count - 1, through: 0, by: -1) {
+            for j in stride(from: b.count - 1, through: 0, by: -1) {
+                table[i][j] = a[i] == b[j] ? table[i + 1][j + 1] + 1 : max(table[i + 1][j], table[i][j + 1])
+            }
+        }
+        var out = "--- before: \(header)\n+++ after: \(header)\n"
+        var (i, j) = (0, 0)
+        while i < a.count || j < b.count {
+            if i < a.count, j < b.count, a[i] == b[j] {
+                out += " \(a[i])\n"
+                i += 1
+                j += 1
+            } else if j < b.count, i == a.count || table[i][j + 1] >= table[i + 1][j] {
+                out += "+\(b[j])\n"
+                j += 1
+            } else {
+                out += "-\(a[i])\n"
+                i += 1
+            }
+        }
+        return out + "\n"
+    }
+}

@@ -1,0 +1,86 @@
+import CohortTemplate
+
+/// The modules `cohort play` runs and the arguments each takes, checked before anything
+/// runs: an unknown module, argument or choice, or a value of the wrong type, is a load error.
+public struct ModuleSpec: Sendable {
+    public enum Kind: Sendable {
+        case string, bool, int, list, dict, raw, path
+    }
+
+    public struct Argument: Sendable {
+        var kind: Kind
+        var required = false
+        var aliases: [String] = []
+        var choices: [String] = []
+    }
+
+    /// Takes `module: free text` (`command: ls -l`), kept as `_raw_params`.
+    var freeForm = false
+    /// Takes any argument names (`set_fact`).
+    var anyArguments = false
+    var arguments: [String: Argument]
+    /// Exactly one of these must be given.
+    var oneOf: [[String]] = []
+    /// At most one of these may be given.
+    var exclusive: [[String]] = []
+
+    static func a(_ kind: Kind, required: Bool = false, aliases: [String] = [], choices: [String] = []) -> Argument {
+        Argument(kind: kind, required: required, aliases: aliases, choices: choices)
+    }
+
+    static let ownership: [String: Argument] = ["mode": a(.raw), "owner": a(.string), "group": a(.string)]
+
+    public static let all: [String: ModuleSpec] = [
+        "command": ModuleSpec(
+            freeForm: true,
+            arguments: [
+                "_raw_params": a(.string), "cmd": a(.string), "argv": a(.list), "chdir": a(.path), "creates": a(.path), "removes": a(.path),
+                "stdin": a(.string), "stdin_add_newline": a(.bool), "strip_empty_ends": a(.bool),
+            ], oneOf: [["_raw_params", "cmd", "argv"]]),
+        "shell": ModuleSpec(
+            freeForm: true,
+            arguments: [
+                "_raw_params": a(.string), "cmd": a(.string), "chdir": a(.path), "creates": a(.path), "removes": a(.path), "stdin": a(.string),
+                "stdin_add_newline": a(.bool), "executable": a(.path),
+            ], oneOf: [["_raw_params", "cmd"]]),
+        "raw": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string, required: true), "executable": a(.path)]),
+        "copy": ModuleSpec(
+            arguments: ownership.merging([
+                "src": a(.path), "content": a(.raw), "dest": a(.path, required: true), "backup": a(.bool), "force": a(.bool, aliases: ["thirsty"]),
+            ]) { $1 }, oneOf: [["src", "content"]]),
+        "template": ModuleSpec(
+            arguments: ownership.merging([
+                "src": a(.path, required: true), "dest": a(.path, required: true), "backup": a(.bool), "force": a(.bool),
+            ]) { $1 }),
+        "file": ModuleSpec(
+            arguments: ownership.merging([
+                "path": a(.path, required: true, aliases: ["dest", "name"]),
+                "state": a(.string, choices: ["file", "directory", "absent", "touch", "link", "hard"]), "recurse": a(.bool), "src": a(.path),
+                "force": a(.bool), "follow": a(.bool),
+            ]) { $1 }),
+        "lineinfile": ModuleSpec(
+            arguments: ownership.merging([
+                "path": a(.path, required: true, aliases: ["dest", "destfile", "name"]), "regexp": a(.string, aliases: ["regex"]),
+                "search_string": a(.string), "line": a(.string, aliases: ["value"]), "insertafter": a(.string), "insertbefore": a(.string),
+                "backrefs": a(.bool), "state": a(.string, choices: ["present", "absent"]), "create": a(.bool), "backup": a(.bool),
+                "firstmatch": a(.bool),
+            ]) { $1 }, exclusive: [["insertbefore", "insertafter"], ["regexp", "search_string"]]),
+        "stat": ModuleSpec(arguments: [
+            "path": a(.path, required: true, aliases: ["dest", "name"]), "follow": a(.bool), "get_checksum": a(.bool),
+            "checksum_algorithm": a(.string, choices: ["sha1"]),
+        ]),
+        "slurp": ModuleSpec(arguments: ["src": a(.path, required: true, aliases: ["path"])]),
+        "debug": ModuleSpec(arguments: ["msg": a(.raw), "var": a(.raw), "verbosity": a(.int)], exclusive: [["msg", "var"]]),
+        "set_fact": ModuleSpec(freeForm: true, anyArguments: true, arguments: ["cacheable": a(.bool)]),
+        "assert": ModuleSpec(arguments: [
+            "that": a(.list, required: true), "fail_msg": a(.raw, aliases: ["msg"]), "success_msg": a(.raw), "quiet": a(.bool),
+        ]),
+        "fail": ModuleSpec(arguments: ["msg": a(.raw)]),
+        "pause": ModuleSpec(arguments: ["seconds": a(.int), "minutes": a(.int)], oneOf: [["seconds", "minutes"]]),
+        "meta": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string, required: true)]),
+    ]
+
+    public static var names: [String] { all.keys.sorted() }
+
+    static let metaActions = ["flush_handlers", "end_play", "end_host", "noop", "clear_host_errors", "refresh_inventory", "reset_connection"]
+}

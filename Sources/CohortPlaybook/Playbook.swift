@@ -1,0 +1,97 @@
+import CohortTemplate
+
+/// Where something was written: every load error and every task report names it.
+public struct Location: Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// A playbook as loaded and checked: nothing in it is templated yet (templates are rendered
+/// per host, when a task runs), but every module, keyword and argument type is known good.
+public struct Playbook: Sendable {
+    public var file: String
+    public var plays: [Play]
+}
+
+public struct Play: Sendable {
+    public var name: String
+    /// The inventory pattern (`hosts:`), as written; a list is joined with `:`.
+    public var hosts: String
+    public var vars: [(String, Value)]
+    /// `vars_files` already read: each file's variables, in order.
+    public var varsFiles: [[(String, Value)]]
+    public var preTasks: [TaskItem]
+    public var tasks: [TaskItem]
+    public var postTasks: [TaskItem]
+    public var handlers: [TaskItem]
+    public var gatherFacts: Bool
+    public var environment: Value?
+    public var ignoreErrors: Value?
+    public var checkMode: Value?
+    public var tags: [String]
+    public var location: Location
+}
+
+public indirect enum TaskItem: Sendable {
+    case task(PlayTask)
+    case block(Block)
+
+    public var location: Location {
+        switch self {
+        case .task(let t): t.location
+        case .block(let b): b.location
+        }
+    }
+}
+
+/// What tasks and blocks share: conditions, variables, tags and the error and mode switches
+/// that blocks pass down to the tasks inside them.
+public struct TaskOptions: Sendable {
+    public var when: [String] = []
+    public var vars: [(String, Value)] = []
+    public var tags: [String] = []
+    public var ignoreErrors: Value?
+    public var checkMode: Value?
+    public var diff: Value?
+    public var environment: Value?
+    public var noLog: Value?
+}
+
+public struct Block: Sendable {
+    public var name: String?
+    public var block: [TaskItem]
+    public var rescue: [TaskItem]
+    public var always: [TaskItem]
+    public var options: TaskOptions
+    public var location: Location
+}
+
+public struct PlayTask: Sendable {
+    public var name: String?
+    /// The module's short name (`ansible.builtin.copy` is `copy`).
+    public var module: String
+    /// The module's name as written, which ansible-playbook shows for a task with no name.
+    public var moduleAsWritten: String
+    /// The module's arguments: free-form text is under `_raw_params`.
+    public var args: Dict
+    public var options: TaskOptions
+    public var loop: Value?
+    /// `with_dict` turns a dict into `{key, value}` items, as `dict2items` does.
+    public var loopIsDict = false
+    public var loopVar = "item"
+    public var indexVar: String?
+    public var label: String?
+    public var register: String?
+    public var notify: [String] = []
+    /// Handlers: the names this one also answers to (`listen:`).
+    public var listen: [String] = []
+    public var changedWhen: [String]?
+    public var failedWhen: [String]?
+    public var location: Location
+
+    /// What ansible-playbook prints in `TASK [...]`: the name, else the module as written.
+    public var title: String { name ?? moduleAsWritten }
+}

@@ -1,0 +1,407 @@
+import CohortCore
+import CohortInventory
+import CohortTemplate
+import Yams
+
+/// Reads a playbook and checks all of it before any host is contacted: YAML, plays, tasks,
+/// blocks, modules and their arguments, templates and `vars_files` that must exist, and the
+/// handlers that `notify` names. The first problem is thrown as `file:line:column: what`.
+public struct PlaybookLoader {
+    /// Reads a file's text; the tests give their own.
+    public var read: (String) throws -> String
+    /// Whether a file exists (a template's or copy's `src`).
+    public var exists: (String) -> Bool
+
+    public init(read: @escaping (String) throws -> String, exists: @escaping (String) -> Bool) {
+        self.read = read
+        self.exists = exists
+    }
+
+    static let playKeywords: Set<String> = [
+        "name", "hosts", "vars", "vars_files", "tasks", "pre_tasks", "post_tasks", "handlers", "gather_facts", "environment",
+        "ignore_errors", "check_mode", "tags",
+    ]
+    static let optionKeywords: Set<String> = ["when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log"]
+    static let taskKeywords: Set<String> = optionKeywords.union([
+        "name", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "notify", "listen", "changed_when", "failed_when",
+        "args",
+    ])
+    static let blockKeywords: Set<String> = optionKeywords.union(["name", "block", "rescue", "always"])
+
+    public func load(path: String) throws(CohortError) -> Playbook {
+        let text: String
+        do { text = try read(path) } catch { throw CohortError(.invalidInput, "cannot read the playbook: \(error)", file: path) }
+        guard let root = try YAMLValues.compose(text, file: path) else { throw CohortError(.invalidInput, "the playbook is empty", file: path) }
+        guard case .sequence(let plays) = root else {
+            throw YAMLValues.error("a playbook must be a list of plays", root, path)
+        }
+        var loaded: [Play] = []
+        for node in plays { loaded.append(try play(node, file: path)) }
+        return Playbook(file: path, plays: loaded)
+    }
+
+    var directory: (String) -> String = { path in
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return String(path[..<slash])
+    }
+
+    private func mapping(_ node: Node, _ what: String, _ file: String) throws(CohortError) -> [(String, Node)] {
+        guard case .mapping(let mapping) = node else { throw YAMLValues.error("\(what) must be a mapping", node, file) }
+        var out: [(String, Node)] = []
+        for (key, value) in mapping {
+            guard case .scalar(let scalar) = key else { throw YAMLValues.error("a key must be text", key, file) }
+            out.append((scalar.string, value))
+        }
+        return out
+    }
+
+    private func play(_ node: Node, file: String) throws(CohortError) -> Play {
+        let fields = try mapping(node, "a play", file)
+        if let (key, keyNode) = fields.first(where: { ["import_playbook", "include_playbook"].contains($0.0) }) {
+            throw YAMLValues.error("'\(key)' is not supported: run each playbook with its own cohort play", keyNode, file)
+        }
+        for (key, value) in fields where !Self.playKeywords.contains(key) {
+            let hint = key == "roles" ? " (roles are not supported yet)" : ""
+            throw YAMLValues.error(
+                "'\(key)' is not a valid attribute for a Play\(hint); supported: \(Self.playKeywords.sorted().joined(separator: ", "))", value, file)
+        }
+        let field = Dictionary(fields, uniquingKeysWith: { first, _ in first })
+        guard let hostsNode = field["hosts"] else { throw YAMLValues.error("the field 'hosts' is required but was not set", node, file) }
+        let hosts: String
+        switch try YAMLValues.value(hostsNode, file) {
+        case .string(let s): hosts = s
+        case .list(let l): hosts = l.map(\.pythonString).joined(separator: ":")
+        default: throw YAMLValues.error("hosts must be a pattern or a list of patterns", hostsNode, file)
+        }
+        var varsFiles: [[(String, Value)]] = []
+        if let filesNode = field["vars_files"] {
+            for item in try list(filesNode, file) {
+                guard case .string(let name) = try YAMLValues.value(item, file) else { throw YAMLValues.error("vars_files holds file names", item, file) }
+                guard !Template.isTemplate(name) else { throw YAMLValues.error("templated vars_files names are not supported", item, file) }
+                let path = name.hasPrefix("/") ? name : directory(file) + "/" + name
+                guard exists(path) else { throw YAMLValues.error("vars file \(name) was not found (looked for \(path))", item, file) }
+                varsFiles.append(try variablesFile(path))
+            }
+        }
+        var handlers: [TaskItem] = []
+        if let node = field["handlers"] { handlers = try items(node, file: file, handler: true) }
+        let names = Self.handlerNames(handlers)
+        var play = Play(
+            name: "", hosts: hosts, vars: try field["vars"].map { n throws(CohortError) in try variables(n, file) } ?? [], varsFiles: varsFiles,
+            preTasks: try field["pre_tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [],
+            tasks: try field["tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [],
+            postTasks: try field["post_tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [],
+            handlers: handlers, gatherFacts: true, environment: try field["environment"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
+            ignoreErrors: try field["ignore_errors"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
+            checkMode: try field["check_mode"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
+            tags: try field["tags"].map { n throws(CohortError) in try tags(n, file) } ?? [], location: YAMLValues.location(node, file))
+        play.name = try field["name"].map { n throws(CohortError) in try YAMLValues.value(n, file).pythonString } ?? hosts
+        if let gather = field["gather_facts"] {
+            guard let value = Self.boolean(try YAMLValues.value(gather, file)) else { throw YAMLValues.error("gather_facts must be a boolean", gather, file) }
+            play.gatherFacts = value
+        }
+        for item in play.preTasks + play.tasks + play.postTasks + play.handlers { try checkNotify(item, handlers: names) }
+        return play
+    }
+
+    /// A handler answers to its name and to every `listen` topic.
+    static func handlerNames(_ handlers: [TaskItem]) -> Set<String> {
+        var names = Set<String>()
+        for item in handlers {
+            if case .task(let task) = item {
+                if let name = task.name { names.insert(name) }
+                names.formUnion(task.listen)
+            }
+        }
+        return names
+    }
+
+    private func checkNotify(_ item: TaskItem, handlers: Set<String>) throws(CohortError) {
+        switch item {
+        case .task(let task):
+            for name in task.notify where !Template.isTemplate(name) && !handlers.contains(name) {
+                throw YAMLValues.error("the handler '\(name)' that this task notifies is not defined in the play's handlers", at: task.location)
+            }
+        case .block(let block):
+            for inner in block.block + block.rescue + block.always { try checkNotify(inner, handlers: handlers) }
+        }
+    }
+
+    private func variablesFile(_ path: String) throws(CohortError) -> [(String, Value)] {
+        let text: String
+        do { text = try read(path) } catch { throw CohortError(.invalidInput, "cannot read: \(error)", file: path) }
+        guard let root = try YAMLValues.compose(text, file: path) else { return [] }
+        return try variables(root, path)
+    }
+
+    private func variables(_ node: Node, _ file: String) throws(CohortError) -> [(String, Value)] {
+        var out: [(String, Value)] = []
+        for (key, value) in try mapping(node, "vars", file) {
+            guard Self.isIdentifier(key) else { throw YAMLValues.error("'\(key)' is not a valid variable name", node, file) }
+            out.append((key, try YAMLValues.value(value, file)))
+        }
+        return out
+    }
+
+    static func isIdentifier(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+    }
+
+    private func list(_ node: Node, _ file: String) throws(CohortError) -> [Node] {
+        switch node {
+        case .sequence(let sequence): return Array(sequence)
+        case .scalar: return [node]
+        default: throw YAMLValues.error("expected a list", node, file)
+        }
+    }
+
+    private func tags(_ node: Node, _ file: String) throws(CohortError) -> [String] {
+        switch try YAMLValues.value(node, file) {
+        case .list(let items): return items.map(\.pythonString)
+        case .none: return []
+        case let scalar: return scalar.pythonString.split(separator: ",").map { String($0).trimmed }
+        }
+    }
+
+    private func conditions(_ node: Node, _ file: String) throws(CohortError) -> [String] {
+        switch try YAMLValues.value(node, file) {
+        case .list(let items): return items.map(\.pythonString)
+        case .none: return []
+        case .bool(let b): return [b ? "True" : "False"]
+        case let scalar: return [scalar.pythonString]
+        }
+    }
+
+    static func boolean(_ value: Value) -> Bool? {
+        switch value {
+        case .bool(let b): return b
+        case .string(let s):
+            switch s.lowercased() {
+            case "yes", "on", "true", "1", "y", "t": return true
+            case "no", "off", "false", "0", "n", "f": return false
+            default: return nil
+            }
+        case .int(let i) where i == 0 || i == 1: return i == 1
+        default: return nil
+        }
+    }
+
+    func items(_ node: Node, file: String, handler: Bool = false) throws(CohortError) -> [TaskItem] {
+        switch node {
+        case .sequence(let sequence):
+            var out: [TaskItem] = []
+            for item in sequence { out.append(try taskItem(item, file: file, handler: handler)) }
+            return out
+        case .scalar(let scalar) where YAMLValues.convert(YAML11Scalar.resolve(scalar.string)) == .none && scalar.style == .plain:
+            return []
+        default:
+            throw YAMLValues.error("a task list must be a list", node, file)
+        }
+    }
+
+    private func options(_ field: [String: Node], _ file: String) throws(CohortError) -> TaskOptions {
+        var options = TaskOptions()
+        if let n = field["when"] { options.when = try conditions(n, file) }
+        if let n = field["vars"] { options.vars = try variables(n, file) }
+        if let n = field["tags"] { options.tags = try tags(n, file) }
+        options.ignoreErrors = try field["ignore_errors"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.checkMode = try field["check_mode"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.diff = try field["diff"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.environment = try field["environment"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.noLog = try field["no_log"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        return options
+    }
+
+    private func taskItem(_ node: Node, file: String, handler: Bool) throws(CohortError) -> TaskItem {
+        let fields = try mapping(node, "a task", file)
+        let field = Dictionary(fields, uniquingKeysWith: { first, _ in first })
+        if let blockNode = field["block"] {
+            for (key, value) in fields where !Self.blockKeywords.contains(key) {
+                throw YAMLValues.error("'\(key)' is not a valid attribute for a Block", value, file)
+            }
+            return .block(Block(
+                name: try field["name"].map { n throws(CohortError) in try YAMLValues.value(n, file).pythonString },
+                block: try items(blockNode, file: file, handler: handler),
+                rescue: try field["rescue"].map { n throws(CohortError) in try items(n, file: file, handler: handler) } ?? [],
+                always: try field["always"].map { n throws(CohortError) in try items(n, file: file, handler: handler) } ?? [],
+                options: try options(field, file), location: YAMLValues.location(node, file)))
+        }
+        var module: (written: String, name: String, node: Node)?
+        for (key, value) in fields where !Self.taskKeywords.contains(key) {
+            let short = Self.shortName(key)
+            guard ModuleSpec.all[short] != nil else {
+                if ["rescue", "always"].contains(key) { throw YAMLValues.error("'\(key)' belongs to a block: add 'block:' to this task", value, file) }
+                throw YAMLValues.error(
+                    "'\(key)' is neither a task keyword nor a supported module (supported modules: \(ModuleSpec.names.joined(separator: ", ")))",
+                    value, file)
+            }
+            if let module {
+                throw YAMLValues.error("conflicting action statements: \(module.written), \(key)", value, file)
+            }
+            module = (key, short, value)
+        }
+        guard let module else { throw YAMLValues.error("no module/action detected in task", node, file) }
+        let location = YAMLValues.location(node, file)
+        var task = PlayTask(
+            name: try field["name"].map { n throws(CohortError) in try YAMLValues.value(n, file).pythonString }, module: module.name,
+            moduleAsWritten: module.written, args: Dict(), options: try options(field, file), location: location)
+        task.args = try arguments(module.name, module.node, extra: field["args"], file: file, at: location)
+        var loops = 0
+        if let n = field["loop"] {
+            task.loop = try YAMLValues.value(n, file)
+            loops += 1
+        }
+        if let n = field["with_items"] {
+            // with_items flattens one level, as Ansible's does.
+            task.loop = try YAMLValues.value(n, file)
+            if case .list(let items) = task.loop! { task.loop = .list(items.flatMap { if case .list(let inner) = $0 { inner } else { [$0] } }) }
+            loops += 1
+        }
+        if let n = field["with_list"] {
+            task.loop = try YAMLValues.value(n, file)
+            loops += 1
+        }
+        if let n = field["with_dict"] {
+            task.loop = try YAMLValues.value(n, file)
+            task.loopIsDict = true
+            loops += 1
+        }
+        if loops > 1 { throw YAMLValues.error("a task can have only one of loop, with_items, with_list, with_dict", node, file) }
+        if let n = field["loop_control"] {
+            for (key, value) in try mapping(n, "loop_control", file) {
+                let text = try YAMLValues.value(value, file).pythonString
+                switch key {
+                case "loop_var": task.loopVar = text
+                case "index_var": task.indexVar = text
+                case "label": task.label = text
+                default: throw YAMLValues.error("loop_control: '\(key)' is not supported (supported: loop_var, index_var, label)", value, file)
+                }
+            }
+        }
+        if let n = field["register"] {
+            let name = try YAMLValues.value(n, file).pythonString
+            guard Self.isIdentifier(name) else { throw YAMLValues.error("register: '\(name)' is not a valid variable name", n, file) }
+            task.register = name
+        }
+        if let n = field["notify"] { task.notify = try tags(n, file) }
+        if let n = field["listen"] {
+            guard handler else { throw YAMLValues.error("'listen' is for handlers", n, file) }
+            task.listen = try tags(n, file)
+        }
+        if let n = field["changed_when"] { task.changedWhen = try conditions(n, file) }
+        if let n = field["failed_when"] { task.failedWhen = try conditions(n, file) }
+        if handler, task.name == nil, task.listen.isEmpty {
+            throw YAMLValues.error("a handler needs a name or listen", node, file)
+        }
+        return .task(task)
+    }
+
+    /// Modules that Ansible runs as actions on the controller, as Cohort does.
+    static let coordinatorActions: Set<String> = ["debug", "fail", "assert", "set_fact", "pause", "meta"]
+
+    static func shortName(_ name: String) -> String {
+        for prefix in ["ansible.builtin.", "ansible.legacy."] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
+        return name
+    }
+
+    /// The module's arguments from `module: …` and `args:`, aliases resolved, checked against
+    /// its spec; values holding templates are checked when they are rendered.
+    private func arguments(_ module: String, _ node: Node, extra: Node?, file: String, at location: Location) throws(CohortError) -> Dict {
+        let spec = ModuleSpec.all[module]!
+        var args = Dict()
+        if let extra {
+            guard case .dict(let given) = try YAMLValues.value(extra, file) else { throw YAMLValues.error("args must be a mapping", extra, file) }
+            args = given
+        }
+        switch try YAMLValues.value(node, file) {
+        case .none: break
+        case .dict(let given): for (key, value) in given.pairs { args[key] = value }
+        case .string(let text):
+            for (key, value) in try KeyValueArguments.parse(text, freeForm: spec.freeForm && !spec.anyArguments, known: Set(spec.arguments.keys), at: location) {
+                if key == "_raw_params", !spec.freeForm {
+                    // Words without `=`: Ansible's own actions (debug, fail…) ignore them, modules refuse them.
+                    guard Self.coordinatorActions.contains(module) else {
+                        throw YAMLValues.error("\(module) takes key=value arguments; '\(value.pythonString)' is not one", at: location)
+                    }
+                    continue
+                }
+                args[key] = value
+            }
+        case let other:
+            guard spec.freeForm else { throw YAMLValues.error("\(module): arguments must be a mapping or key=value text, not \(other.typeName)", node, file) }
+            args["_raw_params"] = .string(other.pythonString)
+        }
+        var resolved = Dict()
+        for (key, value) in args.pairs {
+            let name = key.pythonString
+            if let canonical = spec.arguments.first(where: { $0.key == name || $0.value.aliases.contains(name) })?.key {
+                resolved[canonical] = value
+            } else if spec.anyArguments {
+                guard Self.isIdentifier(name) else { throw YAMLValues.error("set_fact: '\(name)' is not a valid variable name", at: location) }
+                resolved[name] = value
+            } else {
+                throw YAMLValues.error(
+                    "Unsupported parameters for (\(module)) module: \(name). Supported parameters include: \(spec.arguments.keys.filter { $0 != "_raw_params" }.sorted().joined(separator: ", "))",
+                    at: location)
+            }
+        }
+        try Self.check(module, spec, resolved, at: location)
+        if module == "template", case .string(let src)? = resolved["src"], !Template.isTemplate(src) {
+            guard let path = find(src, in: "templates", near: file) else {
+                throw YAMLValues.error("template: could not find '\(src)' (looked in templates/ beside the playbook, then beside it)", at: location)
+            }
+            resolved["_src_path"] = .string(path)
+        }
+        if module == "copy", case .string(let src)? = resolved["src"], !Template.isTemplate(src), resolved["remote_src"].flatMap(Self.boolean) != true {
+            guard let path = find(src, in: "files", near: file) else {
+                throw YAMLValues.error("copy: could not find '\(src)' (looked in files/ beside the playbook, then beside it)", at: location)
+            }
+            resolved["_src_path"] = .string(path)
+        }
+        if module == "meta", case .string(let action)? = resolved["_raw_params"], !ModuleSpec.metaActions.contains(action) {
+            throw YAMLValues.error("meta: invalid meta action requested: \(action) (supported: \(ModuleSpec.metaActions.joined(separator: ", ")))", at: location)
+        }
+        return resolved
+    }
+
+    /// Where Ansible looks for a template's or file's `src`: `templates/` (or `files/`) beside
+    /// the playbook, then beside the playbook itself.
+    func find(_ src: String, in folder: String, near playbook: String) -> String? {
+        if src.hasPrefix("/") { return exists(src) ? src : nil }
+        let base = directory(playbook)
+        for candidate in [base + "/" + folder + "/" + src, base + "/" + src] where exists(candidate) { return candidate }
+        return nil
+    }
+
+    static func check(_ module: String, _ spec: ModuleSpec, _ args: Dict, at location: Location) throws(CohortError) {
+        for (name, argument) in spec.arguments where argument.required && args[name] == nil {
+            throw YAMLValues.error("\(module): missing required arguments: \(name)", at: location)
+        }
+        for group in spec.oneOf where !group.contains(where: { args[$0] != nil }) {
+            let names = group.filter { $0 != "_raw_params" }
+            throw YAMLValues.error("\(module): one of the following is required: \(names.joined(separator: ", "))", at: location)
+        }
+        for group in spec.exclusive where group.filter({ args[$0] != nil }).count > 1 {
+            throw YAMLValues.error("\(module): parameters are mutually exclusive: \(group.joined(separator: "|"))", at: location)
+        }
+        for (key, value) in args.pairs {
+            guard let argument = spec.arguments[key.pythonString] else { continue }
+            if case .string(let text) = value, Template.isTemplate(text) { continue }
+            if let problem = ArgumentTypes.problem(value, argument.kind) {
+                throw YAMLValues.error("\(module): argument '\(key.pythonString)' \(problem)", at: location)
+            }
+            if !argument.choices.isEmpty, !argument.choices.contains(value.pythonString) {
+                throw YAMLValues.error(
+                    "\(module): value of \(key.pythonString) must be one of: \(argument.choices.joined(separator: ", ")), got: \(value.pythonString)",
+                    at: location)
+            }
+        }
+    }
+}
+
+extension String {
+    var trimmed: String {
+        String(drop { $0 == " " || $0 == "\t" || $0 == "\n" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\n" }.reversed())
+    }
+}

@@ -1,0 +1,121 @@
+import CohortTemplate
+
+/// One host's variables, in Ansible's precedence (lowest first): inventory group and host
+/// vars, facts, play `vars`, `vars_files`, block vars, task vars, loop variables, `set_fact`
+/// and registered results, extra vars. Variables written by people (inventory, play, block,
+/// task and extra vars) are templated when used, lazily and recursively, as in Ansible;
+/// facts and registered results are data and never templated.
+public struct HostVariables: Sendable {
+    public var inventory: [String: Value] = [:]
+    public var facts = Dict()
+    public var play: [String: Value] = [:]
+    public var facts_set: [String: Value] = [:]
+    public var extra: [String: Value] = [:]
+    /// `inventory_hostname`, `groups`, `ansible_check_mode`…: set by the runner.
+    public var magic: [String: Value] = [:]
+
+    public init() {}
+
+    /// A view for one task: its blocks' and its own `vars`, innermost last, and loop variables.
+    public func scope(task layers: [[(String, Value)]] = [], loop: [String: Value] = [:], environment: Environment, hostvars: (@Sendable () -> Value)? = nil) -> Scope {
+        var templated: [String: Value] = inventory
+        for (key, value) in play { templated[key] = value }
+        for layer in layers { for (key, value) in layer { templated[key] = value } }
+        var data: [String: Value] = [:]
+        data["ansible_facts"] = .dict(facts)
+        for (key, value) in facts.pairs { data["ansible_" + key.pythonString] = value }
+        return Scope(
+            templated: templated, data: data, loop: loop, facts: facts_set, extra: extra, magic: magic, environment: environment,
+            hostvars: hostvars)
+    }
+}
+
+/// The variables one template sees; `render` resolves a value's templates with them.
+public struct Scope: Sendable {
+    let templated: [String: Value]
+    let data: [String: Value]
+    let loop: [String: Value]
+    let facts: [String: Value]
+    let extra: [String: Value]
+    let magic: [String: Value]
+    public let environment: Environment
+    let hostvars: (@Sendable () -> Value)?
+
+    static let maxDepth = 32
+
+    /// The lookup a template uses: each variable found rendered first (at `depth`).
+    public func lookup(depth: Int) -> @Sendable (String) -> Value? {
+        let scope = self
+        return { name in
+            if let value = scope.extra[name] { return scope.resolved(value, depth) }
+            if let value = scope.facts[name] { return value }
+            if let value = scope.loop[name] { return value }
+            if let value = scope.templated[name] { return scope.resolved(value, depth) }
+            if let value = scope.data[name] { return value }
+            if let value = scope.magic[name] { return value }
+            if name == "hostvars", let hostvars = scope.hostvars { return hostvars() }
+            return nil
+        }
+    }
+
+    private func resolved(_ value: Value, _ depth: Int) -> Value {
+        guard depth < Self.maxDepth else { return .undefined(why: "recursive loop detected in template") }
+        do { return try render(value, depth: depth + 1) } catch { return .undefined(why: error.message) }
+    }
+
+    /// `value` with every string in it rendered as a template (lists and dicts deeply).
+    public func render(_ value: Value, depth: Int = 0) throws(TemplateError) -> Value {
+        switch value {
+        case .string(let text):
+            guard Template.isTemplate(text) else { return value }
+            return try Template(text).render(lookup(depth: depth), in: environment)
+        case .list(let items):
+            var out: [Value] = []
+            for item in items { out.append(try render(item, depth: depth)) }
+            return .list(out)
+        case .dict(let dict):
+            var out = Dict()
+            for (key, item) in dict.pairs { out[try render(key, depth: depth)] = try render(item, depth: depth) }
+            return .dict(out)
+        default:
+            return value
+        }
+    }
+
+    /// A text argument, rendered and read as text.
+    public func text(_ value: Value) throws(TemplateError) -> String {
+        try render(value).pythonString
+    }
+
+    /// A `when:` list: all must hold (each a bare expression, braces allowed).
+    public func conditions(_ list: [String]) throws(TemplateError) -> Bool {
+        for condition in list where try !self.condition(condition) { return false }
+        return true
+    }
+
+    public func condition(_ source: String) throws(TemplateError) -> Bool {
+        var text = source.trimmed
+        // `when: "{{ x }}"` is allowed (and warned about) by Ansible: the braces go.
+        if text.hasPrefix("{{"), text.hasSuffix("}}"), !text.dropFirst(2).contains("{{") {
+            text = String(text.dropFirst(2).dropLast(2))
+        }
+        switch text {
+        case "True", "true": return true
+        case "False", "false": return false
+        default: return try Expression(text).condition(lookup(depth: 0), in: environment)
+        }
+    }
+
+    /// The scope with more loop variables (`item`, the index) or registered results.
+    public func adding(loop more: [String: Value]) -> Scope {
+        Scope(
+            templated: templated, data: data, loop: loop.merging(more) { $1 }, facts: facts, extra: extra, magic: magic, environment: environment,
+            hostvars: hostvars)
+    }
+
+    public func adding(facts more: [String: Value]) -> Scope {
+        Scope(
+            templated: templated, data: data, loop: loop, facts: facts.merging(more) { $1 }, extra: extra, magic: magic, environment: environment,
+            hostvars: hostvars)
+    }
+}

@@ -1,0 +1,297 @@
+import CohortTemplate
+import CohortWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `fs`: the host-side half of the playbook file modules. The payload is a JSON object
+/// `{"ops": [...], "check": bool}`; each op is done in order (or, in check mode, only judged)
+/// and answers a JSON object with `changed` and what it found, or `failed` and `msg`. The
+/// module logic (what a `lineinfile` makes of a file) lives on the coordinator; these are
+/// its quick local primitives, run on the worker's loop.
+struct FsKind: TaskKind {
+    func start(_ task: TaskFrame) -> TaskStart {
+        let started = Clock.now()
+        let request: Value
+        do { request = try Value(json: String(decoding: task.payload, as: UTF8.self)) } catch {
+            return .finished(FileResult.failedToStart(task, "bad fs payload: \(error)"))
+        }
+        guard case .dict(let body) = request, case .list(let ops)? = body["ops"] else {
+            return .finished(FileResult.failedToStart(task, "bad fs payload: no ops"))
+        }
+        let check = body["check"]?.truthy ?? false
+        var answers: [Value] = []
+        for op in ops {
+            guard case .dict(let args) = op, case .string(let name)? = args["op"] else {
+                answers.append(FsOps.failure("an op without a name"))
+                continue
+            }
+            answers.append(FsOps(args: args, check: check).run(name))
+        }
+        let payload = Array(((try? Value.list(answers).json()) ?? "[]").utf8)
+        return .finished(ResultFrame(
+            taskID: task.id, attempt: task.attempt, outcome: .exited, code: 0, payload: payload, durationNanos: Clock.now() - started))
+    }
+}
+
+struct FsOps {
+    let args: Dict
+    let check: Bool
+
+    static func failure(_ message: String) -> Value { ["failed": true, "msg": .string(message)] }
+
+    func string(_ key: String) -> String? { args[key]?.string }
+    var path: String { HostFiles.expand(string("path") ?? "") }
+
+    func run(_ name: String) -> Value {
+        do {
+            switch name {
+            case "stat": return stat()
+            case "read": return try read()
+            case "write": return try write()
+            case "mkdir": return try mkdir()
+            case "attrs": return try attributes(path, follow: args["follow"]?.truthy ?? true, recurse: args["recurse"]?.truthy ?? false)
+            case "symlink": return try link(hard: false)
+            case "hardlink": return try link(hard: true)
+            case "remove": return try remove()
+            case "touch": return try touch()
+            case "facts": return HostFacts.gather()
+            default: return Self.failure("no fs op named \(name)")
+            }
+        } catch {
+            return Self.failure(error.message)
+        }
+    }
+
+    /// Ansible's `stat` result, for `stat` and as the state the coordinator's modules read.
+    func stat() -> Value {
+        let follow = args["follow"]?.truthy ?? false
+        guard let info = follow ? HostFiles.info(path) : HostFiles.linkInfo(path) else { return ["exists": false, "path": .string(path)] }
+        var out = Dict()
+        out["exists"] = true
+        out["path"] = .string(path)
+        let type = info.st_mode & S_IFMT
+        out["isreg"] = .bool(type == S_IFREG)
+        out["isdir"] = .bool(type == S_IFDIR)
+        out["islnk"] = .bool(type == S_IFLNK)
+        out["mode"] = .string(Modes.octal(info.st_mode & 0o7777))
+        out["uid"] = .int(Int(info.st_uid))
+        out["gid"] = .int(Int(info.st_gid))
+        out["pw_name"] = .string(getpwuid(info.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "")
+        out["gr_name"] = .string(getgrgid(info.st_gid).map { String(cString: $0.pointee.gr_name) } ?? "")
+        out["size"] = .int(Int(info.st_size))
+        out["mtime"] = .float(Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+        out["atime"] = .float(Double(info.st_atim.tv_sec) + Double(info.st_atim.tv_nsec) / 1e9)
+        out["nlink"] = .int(Int(info.st_nlink))
+        out["inode"] = .int(Int(info.st_ino))
+        out["dev"] = .int(Int(info.st_dev))
+        if type == S_IFLNK, let target = HostFiles.readLink(path) {
+            out["lnk_target"] = .string(target)
+            out["lnk_source"] = .string(Self.realPath(path) ?? target)
+        }
+        if type == S_IFREG, args["checksum"]?.truthy ?? true, let sum = SHA1.file(path) { out["checksum"] = .string(sum) }
+        out["executable"] = .bool(OSName.withPath(path) { access($0, X_OK) } == 0)
+        out["readable"] = .bool(OSName.withPath(path) { access($0, R_OK) } == 0)
+        out["writeable"] = .bool(OSName.withPath(path) { access($0, W_OK) } == 0)
+        return .dict(out)
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = OSName.withPath(path, { realpath($0, nil) }) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// A file's bytes (base64), at most `max` of them (64 MiB unless given).
+    func read() throws(HostFiles.Failure) -> Value {
+        var limit = 64 << 20
+        if case .int(let max)? = args["max"] { limit = max }
+        let fd = OSName.withPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw HostFiles.fail("cannot read", path) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw HostFiles.fail("cannot read", path) }
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+            guard bytes.count <= limit else { throw HostFiles.Failure(message: "\(path) is larger than \(limit) bytes") }
+        }
+        return ["content": .string(Base64.encode(bytes)), "size": .int(bytes.count)]
+    }
+
+    /// Makes `path` a regular file holding `content` (base64), atomically; then mode and owner.
+    func write() throws(HostFiles.Failure) -> Value {
+        guard let encoded = string("content"), let bytes = Base64.decode(encoded) else {
+            throw HostFiles.Failure(message: "write: content is not base64")
+        }
+        let existing = HostFiles.info(path)
+        if let existing, existing.st_mode & S_IFMT == S_IFDIR { throw HostFiles.Failure(message: "\(path) is a directory") }
+        let same = existing != nil && SHA1.file(path) == SHA1.hex(bytes)
+        var out = Dict()
+        out["checksum"] = .string(SHA1.hex(bytes))
+        if same {
+            let settled = try attributes(path, follow: true)
+            out["changed"] = settled.dict?["changed"] ?? false
+            return .dict(out)
+        }
+        out["changed"] = true
+        if check { return .dict(out) }
+        if args["backup"]?.truthy == true, existing != nil {
+            let backup = path + ".\(getpid()).\(time(nil))~"
+            if OSName.withPath(path, { from in OSName.withPath(backup) { Glibc.link(from, $0) } }) == 0 { out["backup_file"] = .string(backup) }
+        }
+        let current = existing.map { $0.st_mode & 0o7777 } ?? (0o666 & ~Self.umask)
+        let mode = try Modes.resolve(args["mode"], current: current, isDirectory: false) ?? current
+        let landing = try LandingFile(destination: path, mode: mode)
+        let written = bytes.withUnsafeBytes { HostFiles.writeAll(landing.fd, $0) }
+        guard written else {
+            landing.abandon()
+            throw HostFiles.fail("cannot write", path)
+        }
+        try landing.land(owner: try owner(), mode: mode)
+        return .dict(out)
+    }
+
+    static let umask: mode_t = {
+        let mask = Glibc.umask(0o022)
+        _ = Glibc.umask(mask)
+        return mask
+    }()
+
+    func owner() throws(HostFiles.Failure) -> (uid_t, gid_t)? {
+        try HostFiles.owner(args["owner"].map(\.pythonString) ?? "", args["group"].map(\.pythonString) ?? "")
+    }
+
+    /// `mkdir -p`; every level it creates gets the mode and owner asked for, as Ansible's
+    /// `file` does.
+    func mkdir() throws(HostFiles.Failure) -> Value {
+        if let info = HostFiles.info(path) {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw HostFiles.Failure(message: "\(path) exists and is not a directory") }
+            return try attributes(path, follow: true)
+        }
+        if check { return ["changed": true] }
+        var missing: [String] = []
+        var level = path
+        while HostFiles.info(level) == nil, level != "/", !level.isEmpty {
+            missing.append(level)
+            let parent = HostFiles.split(level).directory
+            if parent == level { break }
+            level = parent
+        }
+        for directory in missing.reversed() {
+            if OSName.withPath(directory, { Glibc.mkdir($0, 0o777) }) != 0, errno != EEXIST { throw HostFiles.fail("cannot create directory", directory) }
+            _ = try attributes(directory, follow: true)
+        }
+        return ["changed": true]
+    }
+
+    /// Mode and owner where they differ (with `recurse`, on everything below a directory
+    /// too, links not followed); `changed` says whether any did.
+    func attributes(_ path: String, follow: Bool, recurse: Bool) throws(HostFiles.Failure) -> Value {
+        var changed = try attributes(path, follow: follow).dict?["changed"]?.truthy ?? false
+        guard recurse, let info = HostFiles.info(path), info.st_mode & S_IFMT == S_IFDIR else { return ["changed": .bool(changed)] }
+        var pending = [path]
+        while let directory = pending.popLast() {
+            guard let dir = OSName.withPath(directory, { opendir($0) }) else { throw HostFiles.fail("cannot open", directory) }
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in OSName.string(raw.prefix { $0 != 0 }) }
+                if name != ".", name != ".." { names.append(name) }
+            }
+            closedir(dir)
+            for name in names {
+                let child = directory + "/" + name
+                if try attributes(child, follow: false).dict?["changed"]?.truthy == true { changed = true }
+                if let entry = HostFiles.linkInfo(child), entry.st_mode & S_IFMT == S_IFDIR { pending.append(child) }
+            }
+        }
+        return ["changed": .bool(changed)]
+    }
+
+    func attributes(_ path: String, follow: Bool) throws(HostFiles.Failure) -> Value {
+        guard let info = follow ? HostFiles.info(path) : HostFiles.linkInfo(path) else { throw HostFiles.fail("cannot stat", path) }
+        var changed = false
+        let isLink = info.st_mode & S_IFMT == S_IFLNK
+        if !isLink, let mode = try Modes.resolve(args["mode"], current: info.st_mode & 0o7777, isDirectory: info.st_mode & S_IFMT == S_IFDIR),
+            mode != info.st_mode & 0o7777
+        {
+            changed = true
+            if !check, OSName.withPath(path, { chmod($0, mode) }) != 0 { throw HostFiles.fail("cannot chmod", path) }
+        }
+        if let (uid, gid) = try owner() {
+            let wantUID = uid == uid_t.max ? info.st_uid : uid, wantGID = gid == gid_t.max ? info.st_gid : gid
+            if wantUID != info.st_uid || wantGID != info.st_gid {
+                changed = true
+                let done = OSName.withPath(path) { follow ? chown($0, wantUID, wantGID) : lchown($0, wantUID, wantGID) }
+                if !check, done != 0 { throw HostFiles.fail("cannot chown", path) }
+            }
+        }
+        return ["changed": .bool(changed)]
+    }
+
+    func link(hard: Bool) throws(HostFiles.Failure) -> Value {
+        guard let source = string("src") else { throw HostFiles.Failure(message: "a link needs src") }
+        let force = args["force"]?.truthy ?? false
+        if let existing = HostFiles.linkInfo(path) {
+            let type = existing.st_mode & S_IFMT
+            if !hard, type == S_IFLNK, HostFiles.readLink(path) == source { return try attributes(path, follow: false) }
+            if hard, let target = HostFiles.info(source), existing.st_ino == target.st_ino, existing.st_dev == target.st_dev {
+                return ["changed": false]
+            }
+            guard type == S_IFLNK || force || hard && type == S_IFREG else {
+                throw HostFiles.Failure(message: "refusing to convert from \(type == S_IFDIR ? "directory" : "file") to \(hard ? "hard" : "sym")link for \(path)")
+            }
+            if check { return ["changed": true] }
+            guard type != S_IFDIR else { throw HostFiles.Failure(message: "\(path) is a directory") }
+            HostFiles.unlink(path)
+        } else if check {
+            return ["changed": true]
+        }
+        let done = OSName.withPath(source) { from in OSName.withPath(path) { hard ? Glibc.link(from, $0) : Glibc.symlink(from, $0) } }
+        guard done == 0 else { throw HostFiles.fail("cannot link", path) }
+        return ["changed": true]
+    }
+
+    func remove() throws(HostFiles.Failure) -> Value {
+        guard HostFiles.linkInfo(path) != nil else { return ["changed": false] }
+        if !check { try Self.removeTree(path) }
+        return ["changed": true]
+    }
+
+    static func removeTree(_ path: String) throws(HostFiles.Failure) {
+        guard let info = HostFiles.linkInfo(path) else { return }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            guard let dir = OSName.withPath(path, { opendir($0) }) else { throw HostFiles.fail("cannot open", path) }
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    OSName.string(raw.prefix { $0 != 0 })
+                }
+                if name != ".", name != ".." { names.append(name) }
+            }
+            closedir(dir)
+            for name in names { try removeTree(path + "/" + name) }
+            guard OSName.withPath(path, { rmdir($0) }) == 0 else { throw HostFiles.fail("cannot remove", path) }
+        } else {
+            guard OSName.withPath(path, { unlink($0) }) == 0 else { throw HostFiles.fail("cannot remove", path) }
+        }
+    }
+
+    /// Creates the file if missing, then sets its times to now: always a change, as in Ansible.
+    func touch() throws(HostFiles.Failure) -> Value {
+        if check { return ["changed": true] }
+        if HostFiles.linkInfo(path) == nil {
+            let mode = try Modes.resolve(args["mode"], current: 0o666 & ~Self.umask, isDirectory: false) ?? (0o666 & ~Self.umask)
+            let fd = OSName.withPath(path) { open($0, O_WRONLY | O_CREAT | O_CLOEXEC, mode) }
+            guard fd >= 0 else { throw HostFiles.fail("cannot create", path) }
+            close(fd)
+        }
+        guard OSName.withPath(path, { utimensat(AT_FDCWD, $0, nil, 0) }) == 0 else { throw HostFiles.fail("cannot touch", path) }
+        _ = try attributes(path, follow: true)
+        return ["changed": true]
+    }
+}

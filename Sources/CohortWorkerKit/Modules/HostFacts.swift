@@ -1,0 +1,211 @@
+import CohortTemplate
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The facts `gather_facts` gives, read by the worker itself from the kernel and /etc (no
+/// Python on the host), named as Ansible's `setup` module names them (without `ansible_`).
+enum HostFacts {
+    static func gather() -> Value {
+        var facts = Dict()
+        var names = utsname()
+        uname(&names)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let nodename = field(names.nodename)
+        facts["hostname"] = .string(String(nodename.split(separator: ".").first ?? ""))
+        facts["nodename"] = .string(nodename)
+        facts["fqdn"] = .string(fqdn(nodename))
+        facts["domain"] = .string(nodename.contains(".") ? String(nodename.drop { $0 != "." }.dropFirst()) : "")
+        facts["system"] = .string(field(names.sysname))
+        facts["kernel"] = .string(field(names.release))
+        facts["kernel_version"] = .string(field(names.version))
+        let machine = field(names.machine)
+        facts["machine"] = .string(machine)
+        facts["architecture"] = .string(machine)
+        facts["userspace_bits"] = .string(MemoryLayout<Int>.size == 8 ? "64" : "32")
+        let os = osRelease()
+        let id = os["ID"] ?? "linux"
+        let distribution = ["debian": "Debian", "ubuntu": "Ubuntu", "centos": "CentOS", "fedora": "Fedora", "rhel": "RedHat", "alpine": "Alpine", "arch": "Archlinux"][id] ?? (os["NAME"] ?? "Linux")
+        facts["distribution"] = .string(distribution)
+        var version = os["VERSION_ID"] ?? ""
+        if id == "debian", let exact = readText("/etc/debian_version")?.split(separator: "\n").first, exact.first?.isNumber == true {
+            version = String(exact)
+        }
+        facts["distribution_version"] = .string(version)
+        facts["distribution_major_version"] = .string(String(version.split(separator: ".").first ?? ""))
+        facts["distribution_release"] = .string(os["VERSION_CODENAME"] ?? "")
+        let families = ["debian": "Debian", "ubuntu": "Debian", "centos": "RedHat", "fedora": "RedHat", "rhel": "RedHat", "alpine": "Alpine", "arch": "Archlinux"]
+        facts["os_family"] = .string(families[id] ?? distribution)
+        let managers = ["Debian": "apt", "RedHat": "dnf", "Alpine": "apk", "Archlinux": "pacman"]
+        facts["pkg_mgr"] = .string(managers[families[id] ?? ""] ?? "unknown")
+        facts["service_mgr"] = .string(serviceManager())
+        let cpus = processors()
+        facts["processor_vcpus"] = .int(cpus.logical)
+        facts["processor_count"] = .int(cpus.sockets)
+        facts["processor_cores"] = .int(cpus.cores)
+        facts["processor_threads_per_core"] = .int(max(1, cpus.logical / max(1, cpus.cores * cpus.sockets)))
+        let memory = meminfo()
+        facts["memtotal_mb"] = .int((memory["MemTotal"] ?? 0) / 1024)
+        facts["memfree_mb"] = .int((memory["MemFree"] ?? 0) / 1024)
+        facts["swaptotal_mb"] = .int((memory["SwapTotal"] ?? 0) / 1024)
+        var env = Dict()
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") { env[String(text[..<eq])] = .string(String(text[text.index(after: eq)...])) }
+            pointer += 1
+        }
+        facts["env"] = .dict(env)
+        let uid = getuid()
+        facts["user_id"] = .string(getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? String(uid))
+        facts["user_uid"] = .int(Int(uid))
+        facts["user_gid"] = .int(Int(getgid()))
+        facts["user_dir"] = .string(getpwuid(uid).map { String(cString: $0.pointee.pw_dir) } ?? "")
+        facts["user_shell"] = .string(getpwuid(uid).map { String(cString: $0.pointee.pw_shell) } ?? "")
+        facts["date_time"] = dateTime()
+        let addresses = ipv4Addresses()
+        facts["all_ipv4_addresses"] = .list(addresses.filter { !$0.address.hasPrefix("127.") }.map { .string($0.address) })
+        if let route = defaultRoute(), let address = addresses.first(where: { $0.interface == route }) {
+            facts["default_ipv4"] = ["address": .string(address.address), "interface": .string(route)]
+        } else {
+            facts["default_ipv4"] = .dict(Dict())
+        }
+        return .dict(facts)
+    }
+
+    static func readText(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+            if bytes.count > 1 << 20 { break }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func osRelease() -> [String: String] {
+        var out: [String: String] = [:]
+        for line in (readText("/etc/os-release") ?? readText("/usr/lib/os-release") ?? "").split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            var value = line[line.index(after: eq)...]
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = value.dropFirst().dropLast() }
+            out[String(line[..<eq])] = String(value)
+        }
+        return out
+    }
+
+    static func fqdn(_ nodename: String) -> String {
+        // /etc/hosts only: resolving through DNS would send a query off the host.
+        for line in (readText("/etc/hosts") ?? "").split(separator: "\n") where !line.hasPrefix("#") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if words.count > 1, words.dropFirst().contains(nodename) { return words[1] }
+        }
+        return nodename
+    }
+
+    static func serviceManager() -> String {
+        if let comm = readText("/proc/1/comm")?.split(separator: "\n").first {
+            switch comm {
+            case "systemd": return "systemd"
+            case "init": return access("/sbin/openrc", X_OK) == 0 ? "openrc" : "sysvinit"
+            default: return String(comm)
+            }
+        }
+        return "service"
+    }
+
+    static func processors() -> (logical: Int, sockets: Int, cores: Int) {
+        var logical = 0
+        var sockets = Set<String>()
+        var cores = 0
+        var physical = ""
+        for line in (readText("/proc/cpuinfo") ?? "").split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingSpaces }
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "processor": logical += 1
+            case "physical id":
+                physical = parts[1]
+                sockets.insert(physical)
+            case "cpu cores": cores = Int(parts[1]) ?? cores
+            default: break
+            }
+        }
+        logical = max(logical, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        return (logical, max(1, sockets.count), max(1, cores == 0 ? logical : cores))
+    }
+
+    static func meminfo() -> [String: Int] {
+        var out: [String: Int] = [:]
+        for line in (readText("/proc/meminfo") ?? "").split(separator: "\n") {
+            let parts = line.split(whereSeparator: { $0 == ":" || $0 == " " })
+            if parts.count >= 2, let kb = Int(parts[1]) { out[String(parts[0])] = kb }
+        }
+        return out
+    }
+
+    static func dateTime() -> Value {
+        var now = time(nil)
+        var local = tm()
+        localtime_r(&now, &local)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let year = String(local.tm_year + 1900)
+        var out = Dict()
+        out["year"] = .string(year)
+        out["month"] = .string(two(local.tm_mon + 1))
+        out["day"] = .string(two(local.tm_mday))
+        out["hour"] = .string(two(local.tm_hour))
+        out["minute"] = .string(two(local.tm_min))
+        out["second"] = .string(two(local.tm_sec))
+        out["date"] = .string("\(year)-\(two(local.tm_mon + 1))-\(two(local.tm_mday))")
+        out["time"] = .string("\(two(local.tm_hour)):\(two(local.tm_min)):\(two(local.tm_sec))")
+        out["epoch"] = .string(String(now))
+        out["tz"] = .string(local.tm_zone.map { String(cString: $0) } ?? "UTC")
+        out["weekday_number"] = .string(String(local.tm_wday))
+        return .dict(out)
+    }
+
+    /// Interface addresses from the kernel (getifaddrs), no command run.
+    static func ipv4Addresses() -> [(interface: String, address: String)] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return [] }
+        defer { freeifaddrs(list) }
+        var out: [(String, String)] = []
+        var cursor = list
+        while let entry = cursor {
+            if let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
+                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+                address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
+                    var ip = inet.pointee.sin_addr
+                    _ = inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
+                }
+                out.append((String(cString: entry.pointee.ifa_name), String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
+            }
+            cursor = entry.pointee.ifa_next
+        }
+        return out
+    }
+
+    /// The interface of the default route, from /proc/net/route.
+    static func defaultRoute() -> String? {
+        for line in (readText("/proc/net/route") ?? "").split(separator: "\n").dropFirst() {
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            if fields.count > 1, fields[1] == "00000000" { return String(fields[0]) }
+        }
+        return nil
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}

@@ -1,0 +1,219 @@
+import CohortCore
+import CohortTemplate
+import Testing
+
+@testable import CohortPlaybook
+
+/// Every problem in a playbook is found before anything runs, and said as
+/// `file:line:column: what is wrong`.
+@Suite struct PlaybookLoaderTests {
+    static func load(_ text: String, files: [String: String] = [:]) throws -> Playbook {
+        var all = files
+        all["/p/site.yml"] = text
+        let loader = PlaybookLoader(
+            read: { path in
+                guard let text = all[path] else { throw CohortError(.io, "no such file") }
+                return text
+            }, exists: { all[$0] != nil })
+        return try loader.load(path: "/p/site.yml")
+    }
+
+    static func error(_ text: String, files: [String: String] = [:]) -> String {
+        do {
+            _ = try load(text, files: files)
+            return "loaded"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func aGoodPlaybookLoadsWithItsStructure() throws {
+        let book = try Self.load("""
+            - name: web
+              hosts: [web, db]
+              vars: {port: 80}
+              tasks:
+                - name: conf
+                  ansible.builtin.copy: {content: x, dest: /tmp/x}
+                  notify: restart
+                - command: ls -l chdir=/tmp
+                - block:
+                    - debug: msg=hi
+                  rescue:
+                    - fail: msg=no
+                  when: port > 1
+              handlers:
+                - name: restart
+                  debug: msg=restarted
+            """)
+        let play = try #require(book.plays.first)
+        #expect(play.hosts == "web:db")
+        #expect(play.vars.first?.0 == "port" && play.vars.first?.1 == .int(80))
+        #expect(play.tasks.count == 3)
+        guard case .task(let copy) = play.tasks[0], case .task(let command) = play.tasks[1], case .block(let block) = play.tasks[2] else {
+            Issue.record("wrong shapes")
+            return
+        }
+        #expect(copy.module == "copy" && copy.moduleAsWritten == "ansible.builtin.copy" && copy.notify == ["restart"])
+        #expect(command.args["_raw_params"] == "ls -l" && command.args["chdir"] == "/tmp")
+        #expect(block.options.when == ["port > 1"] && block.rescue.count == 1)
+        #expect(copy.location == Location(file: "/p/site.yml", line: 5, column: 7))
+    }
+
+    @Test func eachProblemIsNamedWithItsPlace() {
+        #expect(Self.error("- hosts: all\n  tasks:\n    - apt: name=x\n").hasPrefix("/p/site.yml:3:12: 'apt' is neither a task keyword nor a supported module (supported modules: assert, command"))
+        #expect(Self.error("- hosts: all\n  tasks:\n    - debug: msg=x\n      colour: red\n") == "/p/site.yml:4:15: 'colour' is neither a task keyword nor a supported module (supported modules: \(ModuleSpec.names.joined(separator: ", ")))")
+        #expect(Self.error("- hosts: all\n  serial: 2\n") .hasPrefix("/p/site.yml:2:11: 'serial' is not a valid attribute for a Play"))
+        #expect(Self.error("- tasks: []\n") == "/p/site.yml:1:3: the field 'hosts' is required but was not set")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - copy: {dest: /x}\n") == "/p/site.yml:3:7: copy: one of the following is required: src, content")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - copy: {content: x, dest: /x, backup: [1]}\n")
+            == "/p/site.yml:3:7: copy: argument 'backup' must be a boolean (yes/no, true/false), not [1]")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - file: {path: /x, state: gone}\n")
+            == "/p/site.yml:3:7: file: value of state must be one of: file, directory, absent, touch, link, hard, got: gone")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - file: {path: /x, colour: red}\n").hasPrefix("/p/site.yml:3:7: Unsupported parameters for (file) module: colour."))
+        #expect(Self.error("- hosts: all\n  tasks:\n    - template: {src: nope.j2, dest: /x}\n")
+            == "/p/site.yml:3:7: template: could not find 'nope.j2' (looked in templates/ beside the playbook, then beside it)")
+        #expect(Self.error("- hosts: all\n  vars_files: [missing.yml]\n") == "/p/site.yml:2:16: vars file missing.yml was not found (looked for /p/missing.yml)")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - debug: msg=x\n      notify: ghost\n")
+            == "/p/site.yml:3:7: the handler 'ghost' that this task notifies is not defined in the play's handlers")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - debug: msg=x\n      copy: {content: x, dest: /x}\n") == "/p/site.yml:4:13: conflicting action statements: debug, copy")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - file: path=/x oops\n") == "/p/site.yml:3:7: file takes key=value arguments; 'oops' is not one")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - meta: reboot\n").hasPrefix("/p/site.yml:3:7: meta: invalid meta action requested: reboot"))
+        #expect(Self.error("- hosts: all\n  tasks: [ {debug: {msg: x}\n").hasPrefix("/p/site.yml:3:1: YAML:"))
+        #expect(Self.error("hosts: all\n") == "/p/site.yml:1:1: a playbook must be a list of plays")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - name: x\n") == "/p/site.yml:3:7: no module/action detected in task")
+    }
+
+    @Test func templatesAndVarsFilesAreFoundBesideThePlaybook() throws {
+        let book = try Self.load(
+            "- hosts: all\n  vars_files: [vars/a.yml]\n  tasks:\n    - template: {src: t.j2, dest: /x}\n",
+            files: ["/p/templates/t.j2": "x", "/p/vars/a.yml": "answer: 42\n"])
+        #expect(book.plays[0].varsFiles.first?.first?.1 == .int(42))
+        guard case .task(let task) = book.plays[0].tasks[0] else { return }
+        #expect(task.args["_src_path"] == "/p/templates/t.j2")
+    }
+
+    @Test func keyValueArgumentsAreReadAsAnsibleReadsThem() throws {
+        let at = Location(file: "f", line: 1, column: 1)
+        let pairs = try KeyValueArguments.parse(#"dest=/tmp/x content="a b\n" mode=0644"#, freeForm: false, known: [], at: at)
+        #expect(pairs.map(\.0) == ["dest", "content", "mode"])
+        #expect(pairs[1].1 == "a b\n")
+        #expect(pairs[2].1 == "0644")
+        let free = try KeyValueArguments.parse("echo {{ a }} x=1 chdir=/tmp", freeForm: true, known: ["chdir"], at: at)
+        #expect(free.first { $0.0 == "_raw_params" }?.1 == "echo {{ a }} x=1")
+        #expect(free.first { $0.0 == "chdir" }?.1 == "/tmp")
+    }
+
+    @Test func aHostileYAMLFileIsRefusedInBoundedTime() {
+        var text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...8 { text += "l\(level): &l\(level) [" + Array(repeating: level == 1 ? "*a" : "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        text += "- hosts: all\n"
+        #expect(Self.error("- hosts: all\n  vars:\n" + text.split(separator: "\n").dropLast().map { "    " + $0 }.joined(separator: "\n") + "\n")
+            .contains("more than 1000000 values"))
+    }
+}
+
+/// The per-host cursor: block, rescue, always, and where failures go.
+@Suite struct HostCursorTests {
+    static func task(_ name: String) -> TaskItem {
+        .task(PlayTask(name: name, module: "debug", moduleAsWritten: "debug", args: Dict(), options: TaskOptions(), location: Location(file: "f", line: 1, column: 1)))
+    }
+
+    static func block(_ body: [TaskItem], rescue: [TaskItem] = [], always: [TaskItem] = []) -> TaskItem {
+        .block(Block(name: nil, block: body, rescue: rescue, always: always, options: TaskOptions(), location: Location(file: "f", line: 1, column: 1)))
+    }
+
+    /// Runs the list, failing the tasks named in `failing`; returns the names run.
+    static func walk(_ items: [TaskItem], failing: Set<String>) -> ([String], HostCursor) {
+        var cursor = HostCursor(TaskProgram(items))
+        var ran: [String] = []
+        while let next = cursor.next() {
+            ran.append(next.task.name!)
+            if failing.contains(next.task.name!) { cursor.fail() }
+        }
+        return (ran, cursor)
+    }
+
+    @Test func aFailureGoesToTheRescueThenAlways() {
+        let items = [Self.block([Self.task("a"), Self.task("b")], rescue: [Self.task("r")], always: [Self.task("z")]), Self.task("after")]
+        let (ran, cursor) = Self.walk(items, failing: ["a"])
+        #expect(ran == ["a", "r", "z", "after"])
+        #expect(!cursor.failed && cursor.rescued == 1)
+    }
+
+    @Test func aFailureInRescueRunsAlwaysAndFailsTheHost() {
+        let items = [Self.block([Self.task("a")], rescue: [Self.task("r")], always: [Self.task("z")]), Self.task("after")]
+        let (ran, cursor) = Self.walk(items, failing: ["a", "r"])
+        #expect(ran == ["a", "r", "z"])
+        #expect(cursor.failed)
+    }
+
+    @Test func anOuterRescueCatchesWhatAnInnerOneLetGo() {
+        let inner = Self.block([Self.task("a")], rescue: [Self.task("r1")], always: [Self.task("z1")])
+        let items = [Self.block([inner, Self.task("skipped")], rescue: [Self.task("r2")]), Self.task("after")]
+        var cursor = HostCursor(TaskProgram(items))
+        var ran: [String] = []
+        var rescuedFlags: [Bool] = []
+        while let next = cursor.next() {
+            ran.append(next.task.name!)
+            if ["a", "r1"].contains(next.task.name!) {
+                rescuedFlags.append(cursor.failureWouldBeRescued)
+                cursor.fail()
+            }
+        }
+        #expect(ran == ["a", "r1", "z1", "r2", "after"])
+        #expect(rescuedFlags == [true, true])
+        #expect(!cursor.failed && cursor.rescued == 2)
+    }
+
+    @Test func withoutRescueAlwaysRunsAndTheHostFails() {
+        let (ran, cursor) = Self.walk([Self.block([Self.task("a"), Self.task("b")], always: [Self.task("z")]), Self.task("after")], failing: ["a"])
+        #expect(ran == ["a", "z"])
+        #expect(cursor.failed)
+    }
+
+    @Test func tasksAreNumberedInProgramOrder() {
+        let program = TaskProgram([Self.task("a"), Self.block([Self.task("b")], rescue: [Self.task("c")], always: [Self.task("d")]), Self.task("e")])
+        var cursor = HostCursor(program)
+        var numbers: [Int] = []
+        while let next = cursor.next() { numbers.append(next.number) }
+        #expect(numbers == [0, 1, 3, 4])
+        #expect(program.count == 5)
+    }
+}
+
+/// `lineinfile`'s decisions on text, without a host.
+@Suite struct LineInFileTests {
+    static func apply(_ text: String, _ configure: (inout LineInFile.Arguments) -> Void) throws -> LineInFile.Outcome {
+        var args = LineInFile.Arguments()
+        configure(&args)
+        return try LineInFile.apply(text, args)
+    }
+
+    @Test func theLastMatchIsReplacedAndAnAbsentLineIsAppended() throws {
+        let replaced = try Self.apply("a=1\nb=2\na=3\n") { $0.regexp = "^a="; $0.line = "a=9" }
+        #expect(replaced == LineInFile.Outcome(text: "a=1\nb=2\na=9\n", changed: true, message: "line replaced", found: nil))
+        let added = try Self.apply("x\ny") { $0.line = "z" }
+        #expect(added.text == "x\ny\nz\n" && added.message == "line added")
+        let same = try Self.apply("x\nz\n") { $0.line = "z" }
+        #expect(!same.changed)
+    }
+
+    @Test func insertBeforeAndAfterUseTheLastMatchUnlessFirstmatch() throws {
+        let after = try Self.apply("[a]\n[b]\n[a]\n") { $0.line = "k=v"; $0.insertAfter = "^\\[a\\]" }
+        #expect(after.text == "[a]\n[b]\n[a]\nk=v\n")
+        let first = try Self.apply("[a]\n[b]\n[a]\n") { $0.line = "k=v"; $0.insertAfter = "^\\[a\\]"; $0.firstMatch = true }
+        #expect(first.text == "[a]\nk=v\n[b]\n[a]\n")
+        let before = try Self.apply("x\ny\n") { $0.line = "top"; $0.insertBefore = "BOF" }
+        #expect(before.text == "top\nx\ny\n")
+    }
+
+    @Test func backrefsAndAbsent() throws {
+        let back = try Self.apply("key = value\n") { $0.regexp = "^key = (\\w+)$"; $0.line = "key = \\1-x"; $0.backrefs = true }
+        #expect(back.text == "key = value-x\n")
+        let none = try Self.apply("other\n") { $0.regexp = "^key"; $0.line = "key=1"; $0.backrefs = true }
+        #expect(!none.changed)
+        let gone = try Self.apply("a\nb\na\n") { $0.line = "a"; $0.present = false }
+        #expect(gone == LineInFile.Outcome(text: "b\n", changed: true, message: "2 line(s) removed", found: 2))
+    }
+}

@@ -1,0 +1,105 @@
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// ansible-playbook is the oracle: every playbook in Tests/Playbooks runs twice with each
+/// tool on the same loopback fleet, each into its own folder, and after each run the recap
+/// per host and the end state (paths, types, modes, contents, link targets) must be the same.
+/// A playbook's `# args:` line gives the flags both runs take (`--check`, `--tags`, `-e`).
+@Suite(.serialized) struct PlaybookOracleTests {
+    static let folder = TestFleet.repositoryRoot + "/Tests/Playbooks"
+
+    static let playbooks: [String] = (try? FileManager.default.contentsOfDirectory(atPath: folder))?
+        .filter { $0.hasSuffix(".yml") }.sorted() ?? []
+
+    static func ansiblePlaybook() throws -> String {
+        if let configured = ProcessInfo.processInfo.environment["COHORT_ANSIBLE_INVENTORY"] {
+            return (configured as NSString).deletingLastPathComponent + "/ansible-playbook"
+        }
+        let local = TestFleet.repositoryRoot + "/.build-oracle/venv/bin/ansible-playbook"
+        guard FileManager.default.isExecutableFile(atPath: local) else {
+            throw FleetError("ansible-core is not installed: run `make test` (it installs it into .build-oracle/venv)")
+        }
+        return local
+    }
+
+    /// The flags of a playbook's `# args:` line.
+    static func arguments(of playbook: String) throws -> [String] {
+        let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("# args:") }) else { return [] }
+        return line.dropFirst("# args:".count).split(separator: " ").map(String.init)
+    }
+
+    /// Each host's recap counts, from ansible-playbook's text (cohort prints the same).
+    static func recap(_ output: String) -> [String: String] {
+        var out: [String: String] = [:]
+        guard let start = output.range(of: "PLAY RECAP") else { return out }
+        for line in output[start.upperBound...].split(separator: "\n") where line.contains(" : ok=") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            out[parts[0].trimmingCharacters(in: .whitespaces)] = parts[1].split(separator: " ").joined(separator: " ")
+        }
+        return out
+    }
+
+    /// Every path under `root`: type, permission bits, content (with `root` written as BASE)
+    /// and link target.
+    static func state(_ root: String) -> [String] {
+        var out: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return out }
+        while let relative = walker.nextObject() as? String {
+            let path = root + "/" + relative
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            let mode = String(info.st_mode & 0o7777, radix: 8)
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: out.append("dir \(mode) \(relative)")
+            case S_IFLNK:
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+                out.append("link \(relative) -> \(target.replacingOccurrences(of: root, with: "BASE"))")
+            default:
+                let content = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? "<unreadable>"
+                out.append("file \(mode) \(relative) links=\(info.st_nlink) \(content.replacingOccurrences(of: root, with: "BASE").debugDescription)")
+            }
+        }
+        return out.sorted()
+    }
+
+    @Test(arguments: playbooks)
+    func sameRecapAndEndStateAsAnsible(playbook: String) async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let path = Self.folder + "/" + playbook
+        let args = try Self.arguments(of: playbook)
+        let root = fleet.directory + "/play"
+        let ansibleBase = root + "/ansible", cohortBase = root + "/cohort"
+        // Check mode writes nothing: the folders exist first, for both.
+        for base in [ansibleBase, cohortBase] {
+            for host in fleet.hosts { try FileManager.default.createDirectory(atPath: base + "/" + host.name, withIntermediateDirectories: true) }
+        }
+        // A short ControlPath: a socket's path may not exceed 108 bytes. %C hashes host, port
+        // and user, and every fleet has its own ports, so no two runs share a master.
+        let environment = [
+            "ANSIBLE_SSH_ARGS":
+                "-F \(fleet.directory)/ssh_config -o UserKnownHostsFile=\(fleet.knownHosts) -o ControlMaster=auto -o ControlPersist=30s -o ControlPath=/tmp/cohort-cp-%C",
+            "ANSIBLE_PIPELINING": "True", "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3", "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_DEPRECATION_WARNINGS": "False", "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_LOCALHOST_WARNING": "False",
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+        ]
+        for round in 1...2 {
+            let theirs = try await Shell.run(
+                try Self.ansiblePlaybook(), ["-i", fleet.inventory, path, "-e", "base=\(ansibleBase)/{{ inventory_hostname }}"] + args,
+                environment: environment)
+            let ours = try await Shell.run(
+                CLIRunTests.binary, ["play", "-i", fleet.inventory, "-F", "none", path, "-e", "base=\(cohortBase)/{{ inventory_hostname }}"] + args)
+            let (expected, got) = (Self.recap(theirs.stdout), Self.recap(ours.stdout))
+            try #require(!expected.isEmpty, "ansible-playbook printed no recap (run \(round)):\n\(theirs.stdout)\n\(theirs.stderr)")
+            #expect(got == expected, "run \(round) of \(playbook): recaps differ\n--- ansible\n\(theirs.stdout)\n--- cohort\n\(ours.stdout)\n\(ours.stderr)")
+            #expect(ours.status == (theirs.status == 0 ? 0 : 1) || (theirs.status == 4 && ours.status == 2),
+                "run \(round): exit \(ours.status), ansible-playbook exit \(theirs.status)\n\(ours.stderr)")
+            for host in fleet.hosts {
+                let (a, c) = (Self.state(ansibleBase + "/" + host.name), Self.state(cohortBase + "/" + host.name))
+                #expect(a == c, "run \(round) of \(playbook) on \(host.name): end states differ\n--- ansible\n\(a.joined(separator: "\n"))\n--- cohort\n\(c.joined(separator: "\n"))")
+            }
+        }
+    }
+}
