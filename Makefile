@@ -52,7 +52,10 @@ demo: build
 	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none all -- '$(DEMO_CMD)'; \
 	.build/debug/cohort run -i $(FLEET_DIR)/inventory.ini -F none --gather all -- uname -s; \
 	.build/debug/cohort map -i $(FLEET_DIR)/inventory.ini -F none -k --tag 'echo {} | sha256sum | cut -c1-16' ::: alpha beta gamma delta; \
-	.build/debug/cohort inventory -i $(FLEET_DIR)/inventory.ini --graph
+	.build/debug/cohort inventory -i $(FLEET_DIR)/inventory.ini --graph; \
+	.build/debug/cohort play -i $(FLEET_DIR)/inventory.ini -F none playbooks/site.yml; \
+	.build/debug/cohort play -i $(FLEET_DIR)/inventory.ini -F none playbooks/facts.yml; \
+	.build/debug/cohort play -i $(FLEET_DIR)/inventory.ini -F none playbooks/fetch.yml -e dest=$(FLEET_DIR)/fetched
 
 # Benchmarks against the peers (GNU parallel, parallel-ssh, pdsh, Ansible); not part of make test.
 bench: deps

@@ -44,7 +44,11 @@ let package = Package(
         .target(name: "CohortTemplate", swiftSettings: swiftSettings),
         // Playbooks: loading and checking, the play iterator and the modules' logic; pure.
         .target(
-            name: "CohortPlaybook", dependencies: ["CohortCore", "CohortInventory", "CohortTemplate", .product(name: "Yams", package: "Yams")],
+            name: "CohortPlaybook",
+            dependencies: [
+                "CohortCore", "CohortInventory", "CohortTemplate", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings),
         // The worker links no libssh2 and no Foundation: it must start on a bare host.
         .target(name: "CohortWorkerKit", dependencies: ["CohortWire", "CohortTemplate"], swiftSettings: swiftSettings),
@@ -103,7 +107,7 @@ let package = Package(
         .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortPlaybookTests", dependencies: ["CohortPlaybook", "CohortTemplate", "CohortCore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "CohortTemplateTests", dependencies: ["CohortTemplate", "CohortTestSupport"], exclude: ["oracle_render.py"], swiftSettings: swiftSettings),
+            name: "CohortTemplateTests", dependencies: ["CohortTemplate", "CohortPlaybook", "CohortTestSupport"], exclude: ["oracle_render.py"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortWorkerKit", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortInventoryTests",

@@ -30,3 +30,10 @@ enum FileDigest {
         return hasher.finalize().hex
     }
 }
+
+/// SHA-1 hex, for Ansible's `checksum` fields (fetch compares the local copy with it).
+enum Insecure_SHA1 {
+    static func hex(_ bytes: [UInt8]) -> String {
+        Insecure.SHA1.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+}

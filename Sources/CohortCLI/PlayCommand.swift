@@ -93,8 +93,10 @@ struct PlayCommand: AsyncParsableCommand {
         let run = PlaybookRun(playbook: book, inventory: inventory, options: options, connection: connection.options, worker: try WorkerBinary.locate())
         let printer = PlayPrinter(json: json, verbose: verbosity.verbose, diff: diff)
         let recap = try await run.run { printer.handle($0) }
+        // As for cohort run: the highest of 3, 2, 1 wins.
         let code: CohortExitCode =
-            recap.contains { $0.unreachable > 0 } ? .unreachable : recap.contains { $0.failed > 0 } ? .commandFailed : .ok
+            recap.contains(where: \.refusedForSecurity) ? .securityRefused
+            : recap.contains { $0.unreachable > 0 } ? .unreachable : recap.contains { $0.failed > 0 } ? .commandFailed : .ok
         if code != .ok { throw ExitCode(code.rawValue) }
     }
 }

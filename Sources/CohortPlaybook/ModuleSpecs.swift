@@ -65,6 +65,35 @@ public struct ModuleSpec: Sendable {
                 "backrefs": a(.bool), "state": a(.string, choices: ["present", "absent"]), "create": a(.bool), "backup": a(.bool),
                 "firstmatch": a(.bool),
             ]) { $1 }, exclusive: [["insertbefore", "insertafter"], ["regexp", "search_string"]]),
+        "blockinfile": ModuleSpec(
+            arguments: ownership.merging([
+                "path": a(.path, required: true, aliases: ["dest", "destfile", "name"]), "state": a(.string, choices: ["absent", "present"]),
+                "marker": a(.string), "block": a(.string, aliases: ["content"]), "insertafter": a(.string), "insertbefore": a(.string),
+                "create": a(.bool), "backup": a(.bool), "marker_begin": a(.string), "marker_end": a(.string), "append_newline": a(.bool),
+                "prepend_newline": a(.bool),
+            ]) { $1 }, exclusive: [["insertbefore", "insertafter"]]),
+        "replace": ModuleSpec(
+            arguments: ownership.merging([
+                "path": a(.path, required: true, aliases: ["dest", "destfile", "name"]), "regexp": a(.string, required: true),
+                "replace": a(.string), "after": a(.string), "before": a(.string), "backup": a(.bool),
+            ]) { $1 }),
+        "fetch": ModuleSpec(arguments: [
+            "src": a(.path, required: true), "dest": a(.path, required: true), "flat": a(.bool), "fail_on_missing": a(.bool),
+            "validate_checksum": a(.bool),
+        ]),
+        "find": ModuleSpec(arguments: [
+            "paths": a(.list, required: true, aliases: ["name", "path"]), "patterns": a(.list, aliases: ["pattern"]), "excludes": a(.list, aliases: ["exclude"]),
+            "recurse": a(.bool), "file_type": a(.string, choices: ["any", "directory", "file", "link"]), "hidden": a(.bool),
+            "contains": a(.string), "use_regex": a(.bool), "depth": a(.int),
+        ]),
+        "wait_for": ModuleSpec(arguments: [
+            "host": a(.string), "port": a(.int), "path": a(.path), "search_regex": a(.string), "timeout": a(.int), "delay": a(.int),
+            "sleep": a(.int), "state": a(.string, choices: ["absent", "present", "started", "stopped"]), "msg": a(.string),
+        ]),
+        "script": ModuleSpec(
+            freeForm: true,
+            arguments: ["_raw_params": a(.string), "cmd": a(.string), "chdir": a(.path), "creates": a(.path), "removes": a(.path), "executable": a(.string)],
+            oneOf: [["_raw_params", "cmd"]]),
         "stat": ModuleSpec(arguments: [
             "path": a(.path, required: true, aliases: ["dest", "name"]), "follow": a(.bool), "get_checksum": a(.bool),
             "checksum_algorithm": a(.string, choices: ["sha1"]),

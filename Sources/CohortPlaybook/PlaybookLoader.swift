@@ -359,6 +359,15 @@ public struct PlaybookLoader {
             }
             resolved["_src_path"] = .string(path)
         }
+        // The script is the first word (its arguments may be templates).
+        if module == "script", case .string(let text)? = resolved["cmd"] ?? resolved["_raw_params"],
+            let first = text.split(separator: " ").first.map(String.init), !Template.isTemplate(first)
+        {
+            guard let path = find(first, in: "files", near: file) else {
+                throw YAMLValues.error("script: could not find '\(first)' (looked in files/ beside the playbook, then beside it)", at: location)
+            }
+            resolved["_src_path"] = .string(path)
+        }
         if module == "meta", case .string(let action)? = resolved["_raw_params"], !ModuleSpec.metaActions.contains(action) {
             throw YAMLValues.error("meta: invalid meta action requested: \(action) (supported: \(ModuleSpec.metaActions.joined(separator: ", ")))", at: location)
         }

@@ -61,6 +61,8 @@ enum Lexer {
                     }
                     guard i + 1 < chars.count else { throw TemplateError("unterminated comment", line: start) }
                     stripNext = i > 0 && chars[i - 1] == "-"
+                    // trim_blocks applies after a comment as after a block tag.
+                    trimNewline = !stripNext
                     i += 2
                     textLine = line
                     continue

@@ -5,7 +5,7 @@ public struct PythonRegex: @unchecked Sendable {
     // @unchecked: a compiled Regex is immutable; it is not marked Sendable by the stdlib.
     let regex: Regex<AnyRegexOutput>
 
-    public init(_ pattern: String, ignoreCase: Bool = false, multiline: Bool = false, line: Int? = nil) throws(TemplateError) {
+    public init(_ pattern: String, ignoreCase: Bool = false, multiline: Bool = false, dotAll: Bool = false, line: Int? = nil) throws(TemplateError) {
         var swift = multiline ? pattern : Self.pythonDollar(pattern)
         swift = swift.replacing("(?P<", with: "(?<")
         swift = swift.replacing(#/\(\?P=(\w+)\)/#) { "\\k<\($0.output.1)>" }
@@ -14,6 +14,7 @@ public struct PythonRegex: @unchecked Sendable {
             var regex = try Regex(swift).matchingSemantics(.unicodeScalar)
             if ignoreCase { regex = regex.ignoresCase() }
             if multiline { regex = regex.anchorsMatchLineEndings() }
+            if dotAll { regex = regex.dotMatchesNewlines() }
             self.regex = regex
         } catch {
             throw TemplateError("invalid regular expression '\(pattern)': \(error)", line: line)
@@ -48,6 +49,12 @@ public struct PythonRegex: @unchecked Sendable {
         return out
     }
 
+    /// The first match's range, and that of its named group `group` when given.
+    public func firstRange(_ text: String, group: String? = nil) -> (whole: Range<String.Index>, group: Range<String.Index>?)? {
+        guard let match = firstMatch(text) else { return nil }
+        return (match.range, group.flatMap { match.output[$0]?.range })
+    }
+
     public func firstMatch(_ text: String) -> Regex<AnyRegexOutput>.Match? {
         (try? regex.firstMatch(in: text)) ?? nil
     }
@@ -58,6 +65,11 @@ public struct PythonRegex: @unchecked Sendable {
 
     /// `re.sub`: `\1`, `\g<1>`, `\g<name>` in `replacement` are groups; `count` 0 is all.
     public func replace(_ text: String, with replacement: String, count: Int = 0, line: Int? = nil) throws(TemplateError) -> String {
+        try replaceCounting(text, with: replacement, count: count, line: line).text
+    }
+
+    /// `re.subn`: the text and how many replacements were made.
+    public func replaceCounting(_ text: String, with replacement: String, count: Int = 0, line: Int? = nil) throws(TemplateError) -> (text: String, count: Int) {
         var out = ""
         var rest = text[...]
         var done = 0
@@ -70,7 +82,7 @@ public struct PythonRegex: @unchecked Sendable {
             done += 1
         }
         rest = text[position...]
-        return out + rest
+        return (out + rest, done)
     }
 
     /// Every match: the whole match when the pattern has no group, the group when one, a list

@@ -5,16 +5,15 @@ public struct Template: Sendable {
     let nodes: [Node]
     public let source: String
 
-    /// One newline at the very end is set aside before parsing (Jinja's default) and put back
-    /// on a text result (Ansible's): `"{{ n }}\n"` is still the integer, text keeps its newline.
-    let trailingNewline: Bool
+    /// One newline at the very end is set aside before parsing (Jinja's default); a text
+    /// result then gets back as many final newlines as it lacks against the source (Ansible's
+    /// `preserve_trailing_newlines`): `"{{ n }}\n"` is still the integer 3.
+    let trailingNewlines: Int
 
-    /// `keepTrailingNewline` parses the source whole, as the `template` module does (a final
-    /// newline right after a block tag is then eaten by `trim_blocks`).
-    public init(_ source: String, keepTrailingNewline: Bool = false) throws(TemplateError) {
+    public init(_ source: String) throws(TemplateError) {
         self.source = source
-        trailingNewline = !keepTrailingNewline && source.hasSuffix("\n")
-        nodes = try Parser.parse(trailingNewline ? String(source.dropLast()) : source)
+        trailingNewlines = source.reversed().prefix { $0 == "\n" }.count
+        nodes = try Parser.parse(trailingNewlines > 0 ? String(source.dropLast()) : source)
     }
 
     /// Whether `text` holds any template syntax at all (Ansible leaves other strings alone).
@@ -32,7 +31,10 @@ public struct Template: Sendable {
         case 1: value = out.pieces[0]
         default: value = .string(out.text)
         }
-        if trailingNewline, case .string(let text) = value { return .string(text + "\n") }
+        if trailingNewlines > 0, case .string(let text) = value {
+            let have = text.reversed().prefix { $0 == "\n" }.count
+            if have < trailingNewlines { return .string(text + String(repeating: "\n", count: trailingNewlines - have)) }
+        }
         return value
     }
 

@@ -1,3 +1,4 @@
+import CohortPlaybook
 import CohortTestSupport
 import Foundation
 import Testing
@@ -84,7 +85,8 @@ import Testing
         ("template", "{{ host | regex_search('(?P<n>\\\\d+)\\\\.(\\\\w+)', '\\\\g<n>', '\\\\2') }}"), ("template", "{{ s | regex_search('xyz') }}"),
         ("template", "{{ host | regex_search('(?P<n>\\d+)\\.(\\w+)', '\\g<n>', '\\2') }}"), ("template", "{{ host | regex_search('(\\d+)', '\\1') }}"),
         ("template", "{{ host | regex_replace('^(\\w+)-(\\d+).*$', '\\2:\\1') }}"), ("template", "{{ 'a1b22' | regex_findall('\\d+') }}"),
-        ("template", "x\n\n"), ("template", "{{ n }} \n"), ("template", "{{ n }}{{ n }}\n"), ("template", "{{ host | regex_search('(?P<n>\\d+)', '\\g<x>') }}"),
+        ("template", "x\n\n"), ("template", "{% for x in l %}\n{{ x }}\n{% endfor %}\n"), ("template", "{# c #}\nx{{ n }}"),
+        ("template", "{{ n }}\n\n\n"), ("template", "{%- if t %}a{% endif -%}\n\n"), ("template", "{{ n }} \n"), ("template", "{{ n }}{{ n }}\n"), ("template", "{{ host | regex_search('(?P<n>\\d+)', '\\g<x>') }}"),
         ("template", "{{ 'a1b22c333' | regex_findall('\\\\d+') }}"), ("template", "{{ path | basename }}"), ("template", "{{ path | dirname }}"),
         ("template", "{{ s | b64encode }}"), ("template", "{{ 'SGVsbG8gV29ybGQ=' | b64decode }}"), ("template", "{{ unicode | b64encode }}"),
         ("template", "{{ quote_me | quote }}"), ("template", "{{ 'simple' | quote }}"), ("template", "{{ n | mandatory }}"),
@@ -143,14 +145,30 @@ import Testing
         return try JSONDecoder().decode([OracleResult].self, from: Data(result.stdout.utf8))
     }
 
+    /// The filters a playbook adds (YAML, hashes), against the same oracle.
+    static let playbookCases: [(String, String)] = [
+        ("template", "{{ d | to_yaml }}"), ("template", "{{ d | to_nice_yaml }}"), ("template", "{{ users | to_yaml }}"),
+        ("template", "{{ users | to_nice_yaml }}"), ("template", "{{ nested | to_yaml }}"), ("template", "{{ s | to_yaml }}"),
+        ("template", "{{ mixed | to_nice_yaml(indent=2) }}"), ("template", "{{ pkgs | to_nice_yaml }}"),
+        ("template", "{{ {'yes': 'no', 'n': '123', 'e': [], 'f': {}, 'sp': ' x', 'c': 'a: b', 'm': 'l1\nl2', 'u': unicode} | to_yaml }}"),
+        ("template", "{{ 'a: [1, 2]\nb: yes\nc: 0644' | from_yaml }}"), ("template", "{{ s | hash('sha1') }}"), ("template", "{{ s | hash('md5') }}"),
+        ("template", "{{ s | hash('sha256') }}"), ("template", "{{ (d | to_yaml | from_yaml) == d }}"),
+    ]
+
+    static var playbookEnvironment: Environment {
+        var environment = Environment()
+        PlaybookFilters.install(into: &environment)
+        return environment
+    }
+
     /// Ours, in the oracle's canonical form.
-    static func ours(_ mode: String, _ source: String, _ variables: [String: Value]) -> OracleResult {
+    static func ours(_ mode: String, _ source: String, _ variables: [String: Value], environment: Environment = Environment()) -> OracleResult {
         do {
             let value: Value
             if mode == "condition" {
-                value = .bool(try Expression(source).condition({ variables[$0] }))
+                value = .bool(try Expression(source).condition({ variables[$0] }, in: environment))
             } else {
-                value = try Template(source).render(variables)
+                value = try Template(source).render(variables, in: environment)
             }
             return OracleResult(ok: true, value: canonical(value))
         } catch {
@@ -178,18 +196,21 @@ import Testing
         return out
     }
 
-    @Test func everyCaseRendersAsAnsibleRendersIt() async throws {
-        let theirs = try await Self.oracle(Self.cases)
-        try #require(theirs.count == Self.cases.count)
+    @Test(arguments: [false, true])
+    func everyCaseRendersAsAnsibleRendersIt(playbookFilters: Bool) async throws {
+        let cases = playbookFilters ? Self.playbookCases : Self.cases
+        let environment = playbookFilters ? Self.playbookEnvironment : Environment()
+        let theirs = try await Self.oracle(cases)
+        try #require(theirs.count == cases.count)
         let variables = try Self.decodedVariables()
         var mismatches: [String] = []
-        for ((mode, source), oracle) in zip(Self.cases, theirs) {
-            let mine = Self.ours(mode, source, variables)
+        for ((mode, source), oracle) in zip(cases, theirs) {
+            let mine = Self.ours(mode, source, variables, environment: environment)
             if mine.ok != oracle.ok || (mine.ok && mine.value != oracle.value) {
                 mismatches.append("\(mode) \(source.debugDescription)\n    ansible: \(oracle.value ?? oracle.error ?? "")\n    cohort:  \(mine.value ?? mine.error ?? "")")
             }
         }
-        #expect(mismatches.isEmpty, "\(mismatches.count) of \(Self.cases.count) differ:\n\(mismatches.joined(separator: "\n"))")
+        #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ:\n\(mismatches.joined(separator: "\n"))")
     }
 }
 

@@ -27,7 +27,19 @@ import Testing
     static func arguments(of playbook: String) throws -> [String] {
         let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("# args:") }) else { return [] }
-        return line.dropFirst("# args:".count).split(separator: " ").map(String.init)
+        // `{dir}` is Tests/Playbooks, for files named in flags (`-e @{dir}/vars/x.yml`).
+        return line.dropFirst("# args:".count).split(separator: " ").map { $0.replacingOccurrences(of: "{dir}", with: folder) }
+    }
+
+    /// The fleet's inventory, plus (for a playbook with a `# unreachable-host` line) a host
+    /// that nothing answers: port 1 of 127.0.0.1, where nothing listens.
+    static func inventory(_ fleet: TestFleet, for playbook: String) throws -> String {
+        let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
+        guard text.contains("\n# unreachable-host") || text.hasPrefix("# unreachable-host") else { return fleet.inventory }
+        let path = fleet.directory + "/inventory-with-dead.ini"
+        let extra = "\n[fleet]\ndead ansible_host=127.0.0.1 ansible_port=1\n"
+        try (try String(contentsOfFile: fleet.inventory, encoding: .utf8) + extra).write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     /// Each host's recap counts, from ansible-playbook's text (cohort prints the same).
@@ -46,8 +58,11 @@ import Testing
     static func state(_ root: String) -> [String] {
         var out: [String] = []
         guard let walker = FileManager.default.enumerator(atPath: root) else { return out }
-        while let relative = walker.nextObject() as? String {
-            let path = root + "/" + relative
+        while let found = walker.nextObject() as? String {
+            let path = root + "/" + found
+            // fetch's layout repeats the host's absolute path: written as BASE too.
+            let relative = found.replacingOccurrences(of: String(root.dropFirst()), with: "BASE")
+                .replacingOccurrences(of: "play/ansible", with: "play/TOOL").replacingOccurrences(of: "play/cohort", with: "play/TOOL")
             var info = stat()
             guard lstat(path, &info) == 0 else { continue }
             let mode = String(info.st_mode & 0o7777, radix: 8)
@@ -70,6 +85,7 @@ import Testing
         defer { fleet.stop() }
         let path = Self.folder + "/" + playbook
         let args = try Self.arguments(of: playbook)
+        let inventory = try Self.inventory(fleet, for: playbook)
         let root = fleet.directory + "/play"
         let ansibleBase = root + "/ansible", cohortBase = root + "/cohort"
         // Check mode writes nothing: the folders exist first, for both.
@@ -87,10 +103,10 @@ import Testing
         ]
         for round in 1...2 {
             let theirs = try await Shell.run(
-                try Self.ansiblePlaybook(), ["-i", fleet.inventory, path, "-e", "base=\(ansibleBase)/{{ inventory_hostname }}"] + args,
+                try Self.ansiblePlaybook(), ["-i", inventory, path, "-e", "base=\(ansibleBase)/{{ inventory_hostname }}"] + args,
                 environment: environment)
             let ours = try await Shell.run(
-                CLIRunTests.binary, ["play", "-i", fleet.inventory, "-F", "none", path, "-e", "base=\(cohortBase)/{{ inventory_hostname }}"] + args)
+                CLIRunTests.binary, ["play", "-i", inventory, "-F", "none", path, "-e", "base=\(cohortBase)/{{ inventory_hostname }}"] + args)
             let (expected, got) = (Self.recap(theirs.stdout), Self.recap(ours.stdout))
             try #require(!expected.isEmpty, "ansible-playbook printed no recap (run \(round)):\n\(theirs.stdout)\n\(theirs.stderr)")
             #expect(got == expected, "run \(round) of \(playbook): recaps differ\n--- ansible\n\(theirs.stdout)\n--- cohort\n\(ours.stdout)\n\(ours.stderr)")

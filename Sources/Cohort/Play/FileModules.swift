@@ -67,7 +67,7 @@ enum FileModules {
         let rendered: Value
         do {
             let scope = call.scope.adding(loop: ["template_path": .string(src), "template_host": .string(ProcessInfo.processInfo.hostName)])
-            rendered = try Template(String(decoding: data, as: UTF8.self), keepTrailingNewline: true).render(scope.lookup(depth: 0), in: call.scope.environment)
+            rendered = try Template(String(decoding: data, as: UTF8.self)).render(scope.lookup(depth: 0), in: call.scope.environment)
         } catch {
             return failure("\(src): \(error)")
         }

@@ -17,6 +17,9 @@ public enum PlayEvent: Sendable {
 /// One host's line of the PLAY RECAP.
 public struct HostRecap: Sendable, Equatable {
     public var host: String
+    /// Refused for security at connect (unknown or changed host key, authentication): counted
+    /// as unreachable, as Ansible counts it, and exit code 3.
+    public var refusedForSecurity = false
     public var ok = 0
     public var changed = 0
     public var unreachable = 0
@@ -138,6 +141,7 @@ public struct PlaybookRun: Sendable {
                 state.link = WorkerPlayHost(session: session)
             case .failure(let error)?:
                 state.startFailure = (error as? CohortError)?.message ?? "\(error)"
+                state.recap.refusedForSecurity = (error as? CohortError)?.isSecurityRefusal ?? false
             case nil:
                 state.startFailure = "not connected"
             }
@@ -167,7 +171,8 @@ struct PlayRunner {
     var states: [String: PlaybookRun.HostState]
     let emit: @Sendable (PlayEvent) -> Void
     let environment: Environment
-    private var startReached: Bool
+    /// Hosts that have not yet met `--start-at-task`'s task.
+    private var stillSkipping: Set<String>
 
     init(play: Play, hosts: [String], run: PlaybookRun, states: [String: PlaybookRun.HostState], emit: @escaping @Sendable (PlayEvent) -> Void) {
         self.play = play
@@ -176,7 +181,7 @@ struct PlayRunner {
         self.states = states
         self.emit = emit
         environment = PlayEnvironment.make(playbookDirectory: (run.playbook.file as NSString).deletingLastPathComponent)
-        startReached = run.options.startAtTask == nil
+        stillSkipping = run.options.startAtTask == nil ? [] : Set(hosts)
     }
 
     var active: [String] { hosts.filter { states[$0]!.isActive } }
@@ -256,8 +261,8 @@ struct PlayRunner {
         while true {
             for name in active where pending[name] == nil {
                 while let next = cursors[name]?.next() {
-                    if !startReached {
-                        if next.task.name == run.options.startAtTask { startReached = true } else { continue }
+                    if stillSkipping.contains(name) {
+                        if next.task.name == run.options.startAtTask { stillSkipping.remove(name) } else { continue }
                     }
                     if selected(next) {
                         pending[name] = next
@@ -425,6 +430,7 @@ extension PlaybookRun.HostState {
 enum PlayEnvironment {
     static func make(playbookDirectory: String) -> Environment {
         var environment = Environment()
+        PlaybookFilters.install(into: &environment)
         environment.lookups["env"] = { args, _ in
             .list(args.map { .string(ProcessInfo.processInfo.environment[$0.pythonString] ?? "") })
         }

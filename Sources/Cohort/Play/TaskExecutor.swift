@@ -204,6 +204,12 @@ struct TaskExecutor: Sendable {
         case "lineinfile": return try await FileModules.lineinfile(args, call)
         case "stat": return try await FileModules.stat(args, call)
         case "slurp": return try await FileModules.slurp(args, call)
+        case "blockinfile": return try await MoreModules.blockinfile(args, call)
+        case "replace": return try await MoreModules.replace(args, call)
+        case "fetch": return try await MoreModules.fetch(args, call, host: variables.magic["inventory_hostname"]?.pythonString ?? "")
+        case "find": return try await MoreModules.find(args, call)
+        case "wait_for": return try await MoreModules.waitFor(args, call)
+        case "script": return try await MoreModules.script(args, call)
         case "set_fact": return ControlModules.setFact(args)
         case "fail": return ["failed": true, "changed": false, "msg": args["msg"] ?? "Failed as requested from task"]
         case "pause": return try await ControlModules.pause(args)

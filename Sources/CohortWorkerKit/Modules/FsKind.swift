@@ -57,6 +57,8 @@ struct FsOps {
             case "remove": return try remove()
             case "touch": return try touch()
             case "facts": return HostFacts.gather()
+            case "find": return try find()
+            case "connect": return try connect()
             default: return Self.failure("no fs op named \(name)")
             }
         } catch {

@@ -1,0 +1,246 @@
+import CohortCore
+import CohortPlaybook
+import CohortTemplate
+import Foundation
+
+/// `blockinfile`, `replace`, `fetch`, `find`, `wait_for`, `script`.
+enum MoreModules {
+    typealias Fail = FileModules
+
+    /// A file's text on the host: there, missing, or a failure result (a directory).
+    enum FileText {
+        case text(String)
+        case missing
+        case failed(Dict)
+    }
+
+    static func read(_ path: String, _ call: ModuleCall) async throws -> FileText {
+        let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+        if found["isdir"]?.truthy == true { return .failed(["failed": true, "rc": 256, "msg": .string("Path \(path) is a directory !")]) }
+        guard found["exists"]?.truthy == true else { return .missing }
+        let answer = try await FileModules.one(["op": "read", "path": .string(path)], call, check: false)
+        if answer["failed"]?.truthy == true { return .failed(["failed": true, "msg": answer["msg"] ?? .string("cannot read")]) }
+        return .text(String(decoding: Base64.decode(answer["content"]?.pythonString ?? "") ?? [], as: UTF8.self))
+    }
+
+    /// Writes `text` (when `changed`) and settles mode and owner in any case.
+    static func write(_ text: String, to path: String, changed: Bool, existed: Bool, _ args: Dict, _ call: ModuleCall, result: inout Dict) async throws {
+        if changed, !existed, !call.check {
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty { _ = try await FileModules.one(["op": "mkdir", "path": .string(parent)], call) }
+        }
+        guard changed || existed, !(call.check && !existed) else { return }
+        var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(text.utf8)))]
+        FileModules.ownership(args, into: &op)
+        if changed, args["backup"].flatMap(PlaybookLoaderBool.read) == true { op["backup"] = true }
+        let answer = try await FileModules.one(.dict(op), call)
+        if answer["failed"]?.truthy == true {
+            result["failed"] = true
+            result["msg"] = answer["msg"] ?? "write failed"
+            return
+        }
+        if answer["changed"]?.truthy == true, !changed {
+            result["changed"] = true
+            result["msg"] = "ownership, perms or SE linux context changed"
+        }
+        if let backup = answer["backup_file"] { result["backup_file"] = backup }
+    }
+
+    static func blockinfile(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let path = args["path"]?.pythonString ?? ""
+        let original: String?
+        switch try await read(path, call) {
+        case .failed(let failure): return .dict(failure)
+        case .missing: original = nil
+        case .text(let text): original = text
+        }
+        let present = (args["state"]?.pythonString ?? "present") == "present"
+        if original == nil {
+            if !present { return ["changed": false, "msg": .string("File \(path) not present")] }
+            if args["create"].flatMap(PlaybookLoaderBool.read) != true {
+                return FileModules.failure("Path \(path) does not exist !", ["rc": 257])
+            }
+        }
+        var given = BlockInFile.Arguments()
+        given.block = args["block"]?.pythonString ?? ""
+        if let marker = args["marker"]?.pythonString { given.marker = marker }
+        if let begin = args["marker_begin"]?.pythonString { given.markerBegin = begin }
+        if let end = args["marker_end"]?.pythonString { given.markerEnd = end }
+        given.insertAfter = args["insertafter"]?.pythonString
+        given.insertBefore = args["insertbefore"]?.pythonString
+        given.present = present
+        given.appendNewline = args["append_newline"].flatMap(PlaybookLoaderBool.read) ?? false
+        given.prependNewline = args["prepend_newline"].flatMap(PlaybookLoaderBool.read) ?? false
+        let outcome: (text: String, changed: Bool, message: String)
+        do { outcome = try BlockInFile.apply(original, given) } catch { return FileModules.failure(error.message) }
+        var result: Dict = ["changed": .bool(outcome.changed), "msg": .string(outcome.message)]
+        try await write(outcome.text, to: path, changed: outcome.changed, existed: original != nil, args, call, result: &result)
+        if call.diff, outcome.changed { result["diff"] = diff(original ?? "", outcome.text, path) }
+        return .dict(result)
+    }
+
+    static func replace(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let path = args["path"]?.pythonString ?? ""
+        let contents: String
+        switch try await read(path, call) {
+        case .failed(let failure): return .dict(failure)
+        case .missing: return FileModules.failure("Path \(path) does not exist !", ["rc": 257])
+        case .text(let text): contents = text
+        }
+        let outcome: (text: String, changed: Bool, message: String)
+        do {
+            outcome = try Replace.apply(
+                contents, regexp: args["regexp"]?.pythonString ?? "", replacement: args["replace"]?.pythonString ?? "",
+                after: args["after"]?.pythonString, before: args["before"]?.pythonString)
+        } catch {
+            return FileModules.failure("Unable to process replace due to error: \(error.message)")
+        }
+        var result: Dict = ["changed": .bool(outcome.changed), "msg": .string(outcome.message), "rc": 0]
+        try await write(outcome.text, to: path, changed: outcome.changed, existed: true, args, call, result: &result)
+        if call.diff, outcome.changed { result["diff"] = diff(contents, outcome.text, path) }
+        return .dict(result)
+    }
+
+    static func diff(_ before: String, _ after: String, _ path: String) -> Value {
+        ["before": .string(before), "after": .string(after), "before_header": .string(path), "after_header": .string(path)]
+    }
+
+    /// `fetch`: into `dest/HOST/SRC` (or `dest` itself with `flat`), written atomically, and
+    /// not rewritten when its SHA-1 already matches.
+    static func fetch(_ args: Dict, _ call: ModuleCall, host: String) async throws -> Value {
+        let src = args["src"]?.pythonString ?? ""
+        var dest = args["dest"]?.pythonString ?? ""
+        let flat = args["flat"].flatMap(PlaybookLoaderBool.read) ?? false
+        if flat {
+            if dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
+        } else {
+            dest = (dest.hasSuffix("/") ? dest : dest + "/") + host + (src.hasPrefix("/") ? src : "/" + src)
+        }
+        let found = try await FileModules.one(["op": "stat", "path": .string(src), "follow": true, "checksum": true], call, check: false)
+        guard found["exists"]?.truthy == true else {
+            if args["fail_on_missing"].flatMap(PlaybookLoaderBool.read) ?? true {
+                return FileModules.failure("the remote file does not exist, not transferring, ignored", ["file": .string(src)])
+            }
+            return ["changed": false, "msg": "the remote file does not exist, not transferring, ignored", "file": .string(src)]
+        }
+        if found["isdir"]?.truthy == true { return FileModules.failure("remote file is a directory, fetch cannot work on directories", ["file": .string(src)]) }
+        let remoteSum = found["checksum"]?.pythonString ?? ""
+        var result: Dict = ["changed": false, "dest": .string(dest), "checksum": .string(remoteSum), "remote_checksum": .string(remoteSum), "file": .string(src)]
+        if let local = FileManager.default.contents(atPath: dest), Insecure_SHA1.hex(Array(local)) == remoteSum { return .dict(result) }
+        result["changed"] = true
+        if call.check { return .dict(result) }
+        let answer = try await FileModules.one(["op": "read", "path": .string(src)], call, check: false)
+        guard answer["failed"]?.truthy != true, let bytes = Base64.decode(answer["content"]?.pythonString ?? "") else {
+            return FileModules.failure(answer["msg"]?.pythonString ?? "cannot read \(src)")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: dest), options: .atomic)
+        } catch {
+            return FileModules.failure("cannot write \(dest): \(error.localizedDescription)")
+        }
+        return .dict(result)
+    }
+
+    static func find(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        var op: Dict = ["op": "find"]
+        for key in ["paths", "patterns", "excludes", "recurse", "file_type", "hidden", "contains", "use_regex", "size", "age", "depth", "follow"] {
+            if let value = args[key] { op[key] = value }
+        }
+        for key in ["paths", "patterns", "excludes"] {
+            if case .string(let text)? = op[key] { op[key] = .list(text.split(separator: ",").map { .string(String($0)) }) }
+        }
+        let answer = try await FileModules.one(.dict(op), call, check: false)
+        if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "find failed") }
+        var result = answer
+        result["changed"] = false
+        result["msg"] = "All paths examined"
+        return .dict(result)
+    }
+
+    /// `wait_for`: polled from the coordinator (every `sleep` seconds until `timeout`), so that
+    /// the worker goes on answering heartbeats meanwhile.
+    static func waitFor(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let timeout = Double(args["timeout"]?.pythonString ?? "300") ?? 300
+        let delay = Double(args["delay"]?.pythonString ?? "0") ?? 0
+        let sleep = Double(args["sleep"]?.pythonString ?? "1") ?? 1
+        let path = args["path"]?.pythonString
+        let port = args["port"].flatMap { Int($0.pythonString) }
+        var state = args["state"]?.pythonString ?? "started"
+        if state == "present" { state = "started" }
+        if state == "absent" { state = "stopped" }
+        let regex = args["search_regex"]?.pythonString
+        let started = ContinuousClock.now
+        if call.check { return ["changed": false, "elapsed": 0] }
+        if delay > 0 { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+        let deadline = started + .milliseconds(Int((timeout + delay) * 1000))
+        while true {
+            var done = false
+            if let path {
+                let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+                let exists = found["exists"]?.truthy == true
+                if state == "stopped" {
+                    done = !exists
+                } else if exists, let regex {
+                    if case .text(let text) = try await read(path, call), let pattern = try? PythonRegex(regex, multiline: true) {
+                        done = pattern.firstMatch(text) != nil
+                    }
+                } else {
+                    done = exists
+                }
+            } else if let port {
+                let host = args["host"]?.pythonString ?? "127.0.0.1"
+                let answer = try await FileModules.one(["op": "connect", "host": .string(host), "port": .int(port)], call, check: false)
+                let open = answer["open"]?.truthy == true
+                done = state == "stopped" ? !open : open
+            } else {
+                // Neither: wait for the timeout, as Ansible's does.
+                done = ContinuousClock.now >= started + .milliseconds(Int(timeout * 1000))
+            }
+            let elapsed = Int((ContinuousClock.now - started).components.seconds)
+            if done { return .dict(Dict(strings: [("changed", false), ("elapsed", .int(elapsed)), ("state", .string(state))] + (path.map { [("path", Value.string($0))] } ?? []) + (port.map { [("port", Value.int($0))] } ?? []))) }
+            if ContinuousClock.now >= deadline {
+                let what = path.map { "file \($0)" } ?? port.map { "port \($0)" } ?? "nothing"
+                let message = args["msg"]?.pythonString ?? "Timeout when waiting for \(what)\(regex.map { " to contain \($0)" } ?? "")"
+                return FileModules.failure(message, ["elapsed": .int(elapsed)])
+            }
+            try await Task.sleep(for: .milliseconds(Int(sleep * 1000)))
+        }
+    }
+
+    /// `script`: the local script lands in the worker's cache, runs, and is removed.
+    static func script(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let raw = args["cmd"]?.pythonString ?? args["_raw_params"]?.pythonString ?? ""
+        let words: [String]
+        do { words = try Shlex.split(raw) } catch { return FileModules.failure("\(error)") }
+        guard let first = words.first else { return FileModules.failure("no script given") }
+        let local = args["_src_path"]?.pythonString ?? first
+        guard let data = FileManager.default.contents(atPath: local) else { return FileModules.failure("Could not find or access '\(first)'") }
+        if let creates = args["creates"]?.pythonString, try await CommandModule.exists(creates, call) {
+            return ["changed": false, "skipped": true, "msg": .string("skipped, since \(creates) exists"), "rc": 0]
+        }
+        if let removes = args["removes"]?.pythonString, !(try await CommandModule.exists(removes, call)) {
+            return ["changed": false, "skipped": true, "msg": .string("skipped, since \(removes) does not exist"), "rc": 0]
+        }
+        if call.check { return ["changed": true, "skipped": true, "msg": "Command would have run if not in check mode"] }
+        let remote = "~/.cache/cohort/script-\(UUID().uuidString)"
+        _ = try await FileModules.one(["op": "mkdir", "path": "~/.cache/cohort"], call)
+        let landed = try await FileModules.one(["op": "write", "path": .string(remote), "content": .string(Base64.encode(Array(data))), "mode": .int(0o700)], call)
+        if landed["failed"]?.truthy == true { return FileModules.failure(landed["msg"]?.pythonString ?? "cannot upload the script") }
+        let command = (args["executable"].map { ShellQuote.quote($0.pythonString) + " " } ?? "") + "~/" + String(remote.dropFirst(2)).split(separator: "/").map { ShellQuote.quote(String($0)) }.joined(separator: "/")
+            + words.dropFirst().map { " " + ShellQuote.quote($0) }.joined()
+        var script = ""
+        if let chdir = args["chdir"]?.pythonString { script += "cd \(Shlex.expandingQuote(chdir)) || exit 1; " }
+        let output = try await call.host.shell(script + command)
+        _ = try? await FileModules.one(["op": "remove", "path": .string(remote)], call)
+        var result: Dict = ["changed": true, "rc": .int(output.rc)]
+        result["stdout"] = .string(String(decoding: output.stdout, as: UTF8.self))
+        result["stderr"] = .string(String(decoding: output.stderr, as: UTF8.self))
+        result = CommandModule.lines(result)
+        if output.rc != 0 {
+            result["failed"] = true
+            result["msg"] = "non-zero return code"
+        }
+        return .dict(result)
+    }
+}

@@ -1,0 +1,190 @@
+import CohortInventory
+import CohortTemplate
+import Crypto
+
+/// The filters a playbook's templates have beyond the pure engine's: YAML (through Yams for
+/// reading, and an emitter that writes what PyYAML writes) and hashes.
+public enum PlaybookFilters {
+    public static func install(into environment: inout Environment) {
+        environment.filters["to_yaml"] = { input, args, kwargs in
+            var indent = 2
+            if case .int(let n)? = kwargs["indent"] { indent = n }
+            return .string(YAMLWriter(indent: indent, flowLeaves: true).document(input))
+        }
+        environment.filters["to_nice_yaml"] = { input, args, kwargs in
+            var indent = 4
+            if case .int(let n)? = kwargs["indent"] ?? args.first { indent = n }
+            return .string(YAMLWriter(indent: indent, flowLeaves: false).document(input))
+        }
+        environment.filters["from_yaml"] = { input, _, _ in
+            guard let root = try YAMLValues.compose(input.pythonString, file: "from_yaml") else { return .none }
+            return try YAMLValues.value(root, "from_yaml")
+        }
+        environment.filters["hash"] = { input, args, _ in
+            let bytes = Array(input.pythonString.utf8)
+            let algorithm = args.first?.pythonString ?? "sha1"
+            func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+                let digits = Array("0123456789abcdef")
+                return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
+            }
+            switch algorithm {
+            case "sha1": return .string(hex(Insecure.SHA1.hash(data: bytes)))
+            case "md5": return .string(hex(Insecure.MD5.hash(data: bytes)))
+            case "sha256": return .string(hex(SHA256.hash(data: bytes)))
+            case "sha384": return .string(hex(SHA384.hash(data: bytes)))
+            case "sha512": return .string(hex(SHA512.hash(data: bytes)))
+            default: throw TemplateError("hash: unsupported algorithm '\(algorithm)' (supported: md5, sha1, sha256, sha384, sha512)")
+            }
+        }
+    }
+}
+
+/// YAML as PyYAML's `dump` writes it for Ansible's `to_yaml` (collections of scalars only in
+/// flow style, `default_flow_style=None`) and `to_nice_yaml` (all block style): keys sorted,
+/// strings plain when they read back as the same string, else single-quoted.
+struct YAMLWriter {
+    let indent: Int
+    let flowLeaves: Bool
+
+    func document(_ value: Value) -> String {
+        switch value {
+        case .list(let l) where !l.isEmpty && !(flowLeaves && isLeaf(value)): return block(value, level: 0)
+        case .dict(let d) where !d.isEmpty && !(flowLeaves && isLeaf(value)): return block(value, level: 0)
+        default: return scalarOrFlow(value, level: 0, flow: false) + "\n"
+        }
+    }
+
+    func isLeaf(_ value: Value) -> Bool {
+        switch value {
+        case .list(let l): return l.allSatisfy { !isCollection($0) }
+        case .dict(let d): return d.values.allSatisfy { !isCollection($0) }
+        default: return true
+        }
+    }
+
+    func isCollection(_ value: Value) -> Bool {
+        switch value {
+        case .list, .dict: true
+        default: false
+        }
+    }
+
+    /// PyYAML's `sort_keys`.
+    func sortedPairs(_ dict: Dict) -> [(key: Value, value: Value)] {
+        dict.pairs.sorted { $0.key.pythonString.unicodeScalars.lexicographicallyPrecedes($1.key.pythonString.unicodeScalars) }
+    }
+
+    /// A collection in block style at `level` (its lines start at level * indent).
+    func block(_ value: Value, level: Int) -> String {
+        let pad = String(repeating: " ", count: level * indent)
+        var out = ""
+        switch value {
+        case .dict(let dict):
+            for (key, item) in sortedPairs(dict) {
+                out += pad + scalarOrFlow(key, level: level, flow: false) + ":"
+                out += nested(item, level: level, inSequence: false)
+            }
+        case .list(let items):
+            for item in items {
+                out += pad + "-"
+                out += nested(item, level: level, inSequence: true)
+            }
+        default:
+            out += pad + scalarOrFlow(value, level: level, flow: false) + "\n"
+        }
+        return out
+    }
+
+    /// What follows `key:` or `-`.
+    private func nested(_ item: Value, level: Int, inSequence: Bool) -> String {
+        let empty: Bool = {
+            switch item {
+            case .list(let l): return l.isEmpty
+            case .dict(let d): return d.isEmpty
+            default: return true
+            }
+        }()
+        if empty || (flowLeaves && isLeaf(item)) { return " " + scalarOrFlow(item, level: level + 1, flow: false) + "\n" }
+        switch item {
+        case .dict where inSequence:
+            // The first key on the dash's line, the others under it.
+            let inner = block(item, level: level + 1)
+            let lines = inner.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = String(lines[0].dropFirst((level + 1) * indent))
+            return String(repeating: " ", count: indent - 1) + first + "\n" + lines.dropFirst().joined(separator: "\n")
+        case .list where !inSequence:
+            // PyYAML does not indent a sequence under its key.
+            return "\n" + block(item, level: level)
+        case .list:
+            let inner = block(item, level: level + 1)
+            let lines = inner.split(separator: "\n", omittingEmptySubsequences: false)
+            let first = String(lines[0].dropFirst((level + 1) * indent))
+            return String(repeating: " ", count: indent - 1) + first + "\n" + lines.dropFirst().joined(separator: "\n")
+        default:
+            return "\n" + block(item, level: level + 1)
+        }
+    }
+
+    func scalarOrFlow(_ value: Value, level: Int, flow: Bool) -> String {
+        switch value {
+        case .none, .undefined: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .float(let d):
+            if d.isNaN { return ".nan" }
+            if d.isInfinite { return d < 0 ? "-.inf" : ".inf" }
+            let text = Value.float(d).pythonRepr
+            // PyYAML writes an exponent with a mantissa dot: 1e+20 is 1.0e+20.
+            if let e = text.firstIndex(of: "e"), !text[..<e].contains(".") { return text[..<e] + ".0" + text[e...] }
+            return text
+        case .string(let s): return string(s, level: level, flow: flow)
+        case .list(let items): return "[" + items.map { scalarOrFlow($0, level: level, flow: true) }.joined(separator: ", ") + "]"
+        case .dict(let dict):
+            return "{" + sortedPairs(dict).map { scalarOrFlow($0.key, level: level, flow: true) + ": " + scalarOrFlow($0.value, level: level, flow: true) }
+                .joined(separator: ", ") + "}"
+        }
+    }
+
+    func string(_ s: String, level: Int, flow: Bool) -> String {
+        if plainAllowed(s, flow: flow) { return s }
+        if s.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" || $0.value == 0x7f }) { return doubleQuoted(s) }
+        let continuation = "\n" + String(repeating: " ", count: max(level, 1) * indent)
+        let body = s.replacing("'", with: "''").split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\n" + continuation)
+        return "'" + body + "'"
+    }
+
+    func plainAllowed(_ s: String, flow: Bool) -> Bool {
+        guard let first = s.first, let last = s.last else { return false }
+        if first == " " || last == " " || s.contains("\n") || s.contains(": ") || s.contains(" #") || last == ":" { return false }
+        if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+            // `-`, `?` and `:` may start a plain scalar when a non-space follows.
+            guard "-?:".contains(first), s.count > 1, s.dropFirst().first != " " else { return false }
+        }
+        if flow, s.contains(where: { ",[]{}".contains($0) }) { return false }
+        if s == "=" || s == "<<" { return false }
+        // Anything that would read back as another type (YAML 1.1) must be quoted.
+        if case .string = YAMLValues.convert(YAML11Scalar.resolve(s)) {} else { return false }
+        return true
+    }
+
+    func doubleQuoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    let digits = Array("0123456789ABCDEF")
+                    out += "\\x" + String([digits[Int(scalar.value >> 4)], digits[Int(scalar.value & 0xf)]])
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

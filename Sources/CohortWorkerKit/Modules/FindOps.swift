@@ -1,0 +1,111 @@
+import CohortTemplate
+import CohortWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `find` and `connect` primitives of the `fs` kind (for the `find` and `wait_for`
+/// modules).
+extension FsOps {
+    /// Walks `paths` (at most `depth` levels, `recurse` or not), keeping entries whose name
+    /// matches a pattern (shell globs, or regexps with `use_regex`), is not excluded, has the
+    /// type asked for, and holds `contains` (a regexp, files only). Results are Ansible's.
+    func find() throws(HostFiles.Failure) -> Value {
+        let paths = list("paths")
+        let patterns = list("patterns")
+        let excludes = list("excludes")
+        let useRegex = args["use_regex"]?.truthy ?? false
+        let recurse = args["recurse"]?.truthy ?? false
+        let hidden = args["hidden"]?.truthy ?? false
+        let type = args["file_type"]?.string ?? "file"
+        var maxDepth = recurse ? Int.max : 1
+        if case .int(let depth)? = args["depth"] { maxDepth = depth }
+        let contains = try args["contains"]?.string.map { p throws(HostFiles.Failure) in try regex(p) }
+        let patternRegexes = try useRegex ? patterns.map { p throws(HostFiles.Failure) in try regex(p) } : []
+        let excludeRegexes = try useRegex ? excludes.map { p throws(HostFiles.Failure) in try regex(p) } : []
+        func matches(_ name: String, _ globs: [String], _ regexes: [PythonRegex]) -> Bool {
+            if useRegex { return regexes.contains { $0.firstMatch(name).map { $0.range == name.startIndex..<name.endIndex } ?? false } }
+            return globs.contains { pattern in fnmatch(pattern, name, 0) == 0 }
+        }
+        var files: [Value] = []
+        var examined = 0
+        var skipped = Dict()
+        for root in paths.map(HostFiles.expand) {
+            guard let info = HostFiles.info(root), info.st_mode & S_IFMT == S_IFDIR else {
+                skipped[root] = .string("\(root) was skipped as it does not seem to be a valid directory or it cannot be accessed")
+                continue
+            }
+            var pending: [(String, Int)] = [(root, 1)]
+            while let (directory, depth) = pending.popLast() {
+                guard let dir = OSName.withPath(directory, { opendir($0) }) else { continue }
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in OSName.string(raw.prefix { $0 != 0 }) }
+                    if name != ".", name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                for name in names.sorted() {
+                    let path = directory + "/" + name
+                    guard let info = HostFiles.linkInfo(path) else { continue }
+                    examined += 1
+                    let kind = info.st_mode & S_IFMT
+                    if kind == S_IFDIR, depth < maxDepth, hidden || !name.hasPrefix(".") { pending.append((path, depth + 1)) }
+                    if !hidden, name.hasPrefix(".") { continue }
+                    let typeOK = type == "any" || (type == "file" && kind == S_IFREG) || (type == "directory" && kind == S_IFDIR) || (type == "link" && kind == S_IFLNK)
+                    guard typeOK else { continue }
+                    if !patterns.isEmpty, !matches(name, patterns, patternRegexes) { continue }
+                    if !excludes.isEmpty, matches(name, excludes, excludeRegexes) { continue }
+                    if let contains {
+                        guard kind == S_IFREG, let text = try? FsOps(args: ["path": .string(path)], check: false).read().dict?["content"]?.string,
+                            let bytes = Base64.decode(text),
+                            String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                                .contains(where: { contains.firstMatch(String($0)) != nil })
+                        else { continue }
+                    }
+                    var entry = FsOps(args: ["path": .string(path), "checksum": false], check: false).stat().dict ?? Dict()
+                    entry["exists"] = nil
+                    files.append(.dict(entry))
+                }
+            }
+        }
+        return ["files": .list(files), "matched": .int(files.count), "examined": .int(examined), "skipped_paths": .dict(skipped)]
+    }
+
+    func list(_ key: String) -> [String] {
+        switch args[key] {
+        case .list(let items)?: return items.map(\.pythonString)
+        case .string(let s)?: return s.split(separator: ",").map(String.init)
+        default: return []
+        }
+    }
+
+    func regex(_ pattern: String) throws(HostFiles.Failure) -> PythonRegex {
+        do { return try PythonRegex(pattern) } catch { throw HostFiles.Failure(message: error.message) }
+    }
+
+    /// Whether a TCP connection to `host:port` opens within a second (numeric IPv4 only: no
+    /// name is resolved).
+    func connect() throws(HostFiles.Failure) -> Value {
+        let host = string("host") ?? "127.0.0.1"
+        guard case .int(let port)? = args["port"], (1...65535).contains(port) else { throw HostFiles.Failure(message: "connect: a port is needed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
+            throw HostFiles.Failure(message: "connect: '\(host)' is not a numeric IPv4 address")
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw HostFiles.fail("cannot open a socket for", host) }
+        defer { close(fd) }
+        let started = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        if started == 0 { return ["open": true] }
+        guard errno == EINPROGRESS else { return ["open": false] }
+        var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        guard poll(&poller, 1, 1000) == 1 else { return ["open": false] }
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+        return ["open": .bool(error == 0)]
+    }
+}

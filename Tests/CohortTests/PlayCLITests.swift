@@ -1,0 +1,100 @@
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// `cohort play` where the oracle cannot be compared step for step: a host that dies in the
+/// middle of a task, invalid playbooks (nothing contacted), and the listing flags.
+@Suite(.serialized) struct PlayCLITests {
+    static func cohort(_ arguments: [String]) async throws -> Shell.Result {
+        try #require(FileManager.default.isExecutableFile(atPath: CLIRunTests.binary), "build the CLI first (make test does)")
+        return try await Shell.run(CLIRunTests.binary, arguments)
+    }
+
+    static func write(_ text: String, in directory: String, name: String = "site.yml") throws -> String {
+        let path = directory + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The host's sshd and its sessions are killed while its task runs: it is reported
+    /// UNREACHABLE in that task, with why, and runs nothing more; the other host goes on.
+    @Test func aHostThatDiesMidPlayIsUnreachableFromThatTask() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let base = fleet.directory + "/play"
+        let book = try Self.write("""
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - file: path=\(base)/{{ inventory_hostname }} state=directory
+                - shell: touch \(base)/{{ inventory_hostname }}/started; sleep {{ 20 if inventory_hostname == 'h2' else 0 }}
+                - copy: content=after dest=\(base)/{{ inventory_hostname }}/after
+            """, in: fleet.directory)
+        let victim = fleet.hosts[1]
+        let killer = Task {
+            // Waits for the task to have started on h2 (a condition, not a fixed delay).
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !FileManager.default.fileExists(atPath: "\(base)/h2/started"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            for pid in fleet.sessionProcesses(of: victim) + [victim.sshdPID] { kill(pid, SIGKILL) }
+        }
+        let result = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", book])
+        _ = await killer.result
+        #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("fatal: [h2]: UNREACHABLE!"), "\(result.stdout)")
+        #expect(FileManager.default.fileExists(atPath: "\(base)/h1/after"))
+        #expect(!FileManager.default.fileExists(atPath: "\(base)/h2/after"))
+        #expect(result.stdout.contains("h2                         : ok=1    changed=1    unreachable=1"), "\(result.stdout)")
+    }
+
+    /// An invalid playbook exits 4 naming file:line:column, and no host is contacted.
+    @Test func anInvalidPlaybookContactsNoHost() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let before = fleet.log(of: fleet.hosts[0]).components(separatedBy: "Accepted publickey").count
+        let book = try Self.write("- hosts: all\n  tasks:\n    - apt: name=nginx\n", in: fleet.directory)
+        let result = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", book])
+        #expect(result.status == 4)
+        #expect(result.stderr.contains("\(book):3:12: 'apt' is neither a task keyword nor a supported module"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(fleet.log(of: fleet.hosts[0]).components(separatedBy: "Accepted publickey").count == before)
+    }
+
+    @Test func anUndefinedVariableFailsTheTaskNamingItAndWhere() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let book = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=\"{{ nowhere }}\"\n", in: fleet.directory)
+        let result = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", book])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("fatal: [h1]: FAILED! => {\"changed\": false, \"failed\": true, \"msg\": \"\(book):4:7: 'nowhere' is undefined\"}"), "\(result.stdout)")
+    }
+
+    @Test func listingFlagsPrintWithoutConnecting() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let book = try Self.write("- name: p\n  hosts: all\n  tasks:\n    - name: one\n      debug: msg=x\n      tags: [t]\n", in: fleet.directory)
+        let hosts = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", "--list-hosts", book])
+        #expect(hosts.status == 0 && hosts.stdout.contains("hosts (2):\n      h1\n      h2"), "\(hosts.stdout)")
+        let tasks = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", "--list-tasks", book])
+        #expect(tasks.status == 0 && tasks.stdout.contains("      one\tTAGS: [t]"), "\(tasks.stdout)")
+        let syntax = try await Self.cohort(["play", "-F", "none", "--syntax-check", book])
+        #expect(syntax.status == 0 && syntax.stdout.contains("playbook: \(book)"), "\(syntax.stdout)")
+    }
+
+    /// A host whose key is not known is refused, reported UNREACHABLE with the fingerprint's
+    /// words, and the run exits 3; the known host runs its tasks.
+    @Test func anUnknownHostKeyIsRefusedWithExitThree() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let known = try String(contentsOfFile: fleet.knownHosts, encoding: .utf8).split(separator: "\n")
+        let trimmed = fleet.directory + "/known-one"
+        try (known.filter { $0.contains(":\(fleet.hosts[0].port)") }.joined(separator: "\n") + "\n").write(toFile: trimmed, atomically: true, encoding: .utf8)
+        let book = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n", in: fleet.directory)
+        let inventory = fleet.directory + "/inventory-one-key.ini"
+        try (try String(contentsOfFile: fleet.inventory, encoding: .utf8)).replacingOccurrences(of: fleet.knownHosts, with: trimmed)
+            .write(toFile: inventory, atomically: true, encoding: .utf8)
+        let result = try await Self.cohort(["play", "-i", inventory, "-F", "none", book])
+        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("fatal: [h2]: UNREACHABLE!"), "\(result.stdout)")
+        #expect(result.stdout.contains("h1                         : ok=1    changed=1"), "\(result.stdout)")
+    }
+}

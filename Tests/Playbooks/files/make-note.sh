@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "note for $1" > "$1"
+echo made
