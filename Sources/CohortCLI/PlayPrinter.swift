@@ -136,8 +136,12 @@ final class PlayPrinter: Sendable {
 /// A unified diff of two texts, as `--diff` prints a changed file.
 enum DiffText {
     static func unified(_ before: String, _ after: String, header: String) -> String {
-        let a = before.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let b = after.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func lines(_ text: String) -> [String] {
+            var out = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if out.last == "" { out.removeLast() }
+            return out
+        }
+        let a = lines(before), b = lines(after)
         // Longest common subsequence, enough for the files playbooks edit.
         guard a.count * b.count <= 4_000_000 else { return "--- before: \(header)\n+++ after: \(header)\n(too large to show)\n" }
         var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)

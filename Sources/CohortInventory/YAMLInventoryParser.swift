@@ -4,7 +4,7 @@ import Yams
 
 /// Ansible's YAML inventory format (`all: {hosts, vars, children}`), as ansible-core's `yaml`
 /// plugin reads it.
-enum YAMLInventoryParser {
+public enum YAMLInventoryParser {
     static func parse(_ text: String, file: String, into inventory: inout Inventory) throws(CohortError) {
         let root: Node?
         do {
@@ -113,10 +113,10 @@ enum YAMLInventoryParser {
     /// The most values one YAML file may expand to once its aliases are followed
     /// (docs/inventory.md). Yams shares an aliased node rather than copying it, so a "billion
     /// laughs" file composes cheaply; walking it would not.
-    static let valueLimit = 1_000_000
+    public static let valueLimit = 1_000_000
 
     /// Counts values, aliases followed, and stops at the limit: bounded time whatever the file.
-    static func checkSize(_ root: Node, file: String) throws(CohortError) {
+    public static func checkSize(_ root: Node, file: String) throws(CohortError) {
         var count = 0
         var stack = [root]
         while let node = stack.popLast() {

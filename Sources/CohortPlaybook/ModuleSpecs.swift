@@ -47,6 +47,7 @@ public struct ModuleSpec: Sendable {
         "copy": ModuleSpec(
             arguments: ownership.merging([
                 "src": a(.path), "content": a(.raw), "dest": a(.path, required: true), "backup": a(.bool), "force": a(.bool, aliases: ["thirsty"]),
+                "directory_mode": a(.raw),
             ]) { $1 }, oneOf: [["src", "content"]]),
         "template": ModuleSpec(
             arguments: ownership.merging([
@@ -56,7 +57,8 @@ public struct ModuleSpec: Sendable {
             arguments: ownership.merging([
                 "path": a(.path, required: true, aliases: ["dest", "name"]),
                 "state": a(.string, choices: ["file", "directory", "absent", "touch", "link", "hard"]), "recurse": a(.bool), "src": a(.path),
-                "force": a(.bool), "follow": a(.bool),
+                "force": a(.bool), "follow": a(.bool), "access_time": a(.string), "modification_time": a(.string),
+                "access_time_format": a(.string), "modification_time_format": a(.string),
             ]) { $1 }),
         "lineinfile": ModuleSpec(
             arguments: ownership.merging([

@@ -5,11 +5,7 @@ import Yams
 
 /// YAML as Ansible's loader reads it (YAML 1.1 scalars: `yes` is true, `0644` is 420), with
 /// the line and column of every node kept for error messages.
-enum YAMLValues {
-    /// The most values one file may expand to once aliases are followed: a "billion laughs"
-    /// file is refused in bounded time.
-    static let valueLimit = 1_000_000
-
+public enum YAMLValues {
     static func compose(_ text: String, file: String) throws(CohortError) -> Node? {
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
@@ -17,28 +13,9 @@ enum YAMLValues {
         } catch {
             throw CohortError(.invalidInput, "YAML: \(error)", file: file)
         }
-        if let root { try checkSize(root, file: file) }
+        // A "billion laughs" file is refused in bounded time, as for inventories.
+        if let root { try YAMLInventoryParser.checkSize(root, file: file) }
         return root
-    }
-
-    static func checkSize(_ root: Node, file: String) throws(CohortError) {
-        var count = 0
-        var stack = [root]
-        while let node = stack.popLast() {
-            count += 1
-            guard count <= valueLimit else {
-                throw CohortError(.invalidInput, "YAML expands to more than \(valueLimit) values once its aliases are followed", file: file, line: 1)
-            }
-            switch node {
-            case .mapping(let mapping):
-                for (k, v) in mapping {
-                    stack.append(k)
-                    stack.append(v)
-                }
-            case .sequence(let sequence): stack.append(contentsOf: sequence)
-            default: break
-            }
-        }
     }
 
     static func yamlError(_ error: YamlError, file: String) -> CohortError {
@@ -82,7 +59,7 @@ enum YAMLValues {
         }
     }
 
-    static func convert(_ value: InventoryValue) -> Value {
+    public static func convert(_ value: InventoryValue) -> Value {
         switch value {
         case .null: .none
         case .bool(let b): .bool(b)

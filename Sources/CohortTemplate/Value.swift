@@ -50,7 +50,7 @@ public enum Value: Hashable, Sendable {
     }
 
     /// A number as Double, for arithmetic and comparisons that mix int and float.
-    var number: Double? {
+    public var number: Double? {
         switch self {
         case .int(let i): Double(i)
         case .float(let d): d

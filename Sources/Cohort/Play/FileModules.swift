@@ -52,13 +52,47 @@ enum FileModules {
             let src = args["_src_path"]?.pythonString ?? args["src"]?.pythonString ?? ""
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: src, isDirectory: &isDirectory) else { return failure("Could not find or access '\(src)'") }
-            guard !isDirectory.boolValue else { return failure("copy: a directory src is not supported yet (\(src))") }
+            if isDirectory.boolValue { return try await copyTree(src, to: dest, args, call) }
             guard let data = FileManager.default.contents(atPath: src) else { return failure("Could not read '\(src)'") }
             bytes = Array(data)
             source = src
             if dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
         }
         return try await put(bytes, to: dest, args, call, source: source)
+    }
+
+    /// A directory `src`: its contents into `dest` when it ends in `/`, else the directory
+    /// itself into `dest`, in one round trip of `fs` ops (every directory, then every file,
+    /// each written atomically and skipped when its content is already there).
+    static func copyTree(_ src: String, to dest: String, _ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let root = src.hasSuffix("/") ? dest : (dest.hasSuffix("/") ? dest : dest + "/") + (src as NSString).lastPathComponent
+        var ops: [Value] = [["op": "mkdir", "path": .string(root)]]
+        let base = URL(fileURLWithPath: src).standardizedFileURL.path
+        guard let walker = FileManager.default.enumerator(atPath: base) else { return failure("Could not read '\(src)'") }
+        var files: [(String, String)] = []
+        var directories: [String] = []
+        while let relative = walker.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: base + "/" + relative, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue { directories.append(relative) } else { files.append((relative, base + "/" + relative)) }
+        }
+        for relative in directories.sorted() {
+            var op: Dict = ["op": "mkdir", "path": .string(root + "/" + relative)]
+            if let mode = args["directory_mode"] { op["mode"] = mode }
+            ops.append(.dict(op))
+        }
+        for (relative, path) in files.sorted(by: { $0.0 < $1.0 }) {
+            guard let data = FileManager.default.contents(atPath: path) else { return failure("Could not read '\(path)'") }
+            var op: Dict = ["op": "write", "path": .string(root + "/" + relative), "content": .string(Base64.encode(Array(data)))]
+            ownership(args, into: &op)
+            ops.append(.dict(op))
+        }
+        let answers = try await call.host.fs(ops, check: call.check)
+        if let failed = answers.first(where: { $0.dict?["failed"]?.truthy == true }) {
+            return failure(failed.dict?["msg"]?.pythonString ?? "copy failed", ["dest": .string(root)])
+        }
+        let changed = answers.contains { $0.dict?["changed"]?.truthy == true }
+        return ["changed": .bool(changed), "dest": .string(dest.hasSuffix("/") ? dest : dest + "/"), "src": .string(src)]
     }
 
     static func template(_ args: Dict, _ call: ModuleCall) async throws -> Value {
@@ -125,6 +159,13 @@ enum FileModules {
         }
         var op: Dict = ["path": .string(path)]
         ownership(args, into: &op)
+        for (argument, key) in [("access_time", "atime"), ("modification_time", "mtime")] {
+            guard let given = args[argument]?.pythonString else { continue }
+            guard let time = FileTimes.parse(given, format: args[argument + "_format"]?.pythonString ?? "%Y%m%d%H%M.%S") else {
+                return failure("Error while obtaining timestamp for time \(given) using format \(args[argument + "_format"]?.pythonString ?? "%Y%m%d%H%M.%S")")
+            }
+            op[.string(key)] = time
+        }
         let answer: Dict
         switch state! {
         case "absent":
@@ -256,5 +297,31 @@ enum FileModules {
             return failure(message.contains("No such file") ? "file not found: \(path)" : message)
         }
         return ["changed": false, "content": answer["content"] ?? "", "encoding": "base64", "source": .string(path)]
+    }
+}
+
+/// `access_time` / `modification_time`: `now`, `preserve`, or a time in `format` (strftime's
+/// `%Y %y %m %d %H %M %S %b`, read in the coordinator's time zone), as seconds since the epoch.
+enum FileTimes {
+    static func parse(_ text: String, format: String) -> Value? {
+        if text == "now" || text == "preserve" { return .string(text) }
+        let fields: [Character: String] = ["Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "M": "mm", "S": "ss", "b": "MMM"]
+        var pattern = ""
+        var chars = Array(format)[...]
+        while let c = chars.popFirst() {
+            if c == "%", let next = chars.popFirst() {
+                guard let field = fields[next] else { return nil }
+                pattern += field
+            } else if c.isLetter {
+                pattern += "'\(c)'"
+            } else {
+                pattern.append(c)
+            }
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = .current
+        formatter.dateFormat = pattern
+        return formatter.date(from: text).map { .float($0.timeIntervalSince1970) }
     }
 }

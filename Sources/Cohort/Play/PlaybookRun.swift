@@ -133,7 +133,7 @@ public struct PlaybookRun: Sendable {
         }
         for host in hosts {
             var state = HostState(name: host.name, recap: HostRecap(host: host.name))
-            state.variables.inventory = Dictionary(inventory.variables(of: host.name).map { ($0.0, Self.value($0.1)) }, uniquingKeysWith: { $1 })
+            state.variables.inventory = Dictionary(inventory.variables(of: host.name).map { ($0.0, YAMLValues.convert($0.1)) }, uniquingKeysWith: { $1 })
             state.variables.extra = options.extraVars
             switch opened[host.name] {
             case .success(let session)?:
@@ -147,18 +147,6 @@ public struct PlaybookRun: Sendable {
             }
             states[host.name] = state
             order.append(host.name)
-        }
-    }
-
-    static func value(_ value: InventoryValue) -> Value {
-        switch value {
-        case .null: .none
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(i)
-        case .double(let d): .float(d)
-        case .string(let s): .string(s)
-        case .list(let l): .list(l.map(Self.value))
-        case .dict(let d): .dict(Dict(strings: d.map { ($0.0, Self.value($0.1)) }))
         }
     }
 }
@@ -278,7 +266,8 @@ struct PlayRunner {
             // meta tasks print and count nothing, as in ansible-playbook.
             let quiet = scheduled.task.module == "meta"
             if !quiet { emit(.task(title: scheduled.task.title, handler: false)) }
-            let outcomes = await execute(scheduled, on: group, quiet: quiet)
+            // pause runs once, for the first host, as Ansible's (it bypasses the host loop).
+            let outcomes = await execute(scheduled, on: scheduled.task.module == "pause" ? [group[0]] : group, quiet: quiet)
             var meta: String?
             for (name, outcome) in outcomes {
                 let rescued = cursors[name]?.failureWouldBeRescued ?? false

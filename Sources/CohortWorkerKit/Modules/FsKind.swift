@@ -51,7 +51,10 @@ struct FsOps {
             case "read": return try read()
             case "write": return try write()
             case "mkdir": return try mkdir()
-            case "attrs": return try attributes(path, follow: args["follow"]?.truthy ?? true, recurse: args["recurse"]?.truthy ?? false)
+            case "attrs":
+                var changed = try attributes(path, follow: args["follow"]?.truthy ?? true, recurse: args["recurse"]?.truthy ?? false).dict?["changed"]?.truthy ?? false
+                if args["atime"] != nil || args["mtime"] != nil, try setTimes(default: "preserve") { changed = true }
+                return ["changed": .bool(changed)]
             case "symlink": return try link(hard: false)
             case "hardlink": return try link(hard: true)
             case "remove": return try remove()
@@ -283,17 +286,48 @@ struct FsOps {
         }
     }
 
-    /// Creates the file if missing, then sets its times to now: always a change, as in Ansible.
+    /// Creates the file if missing, then sets its times (`atime`, `mtime`: "now", the
+    /// default, "preserve", or seconds since the epoch); a change unless both are preserved on
+    /// a file that was there, as in Ansible.
     func touch() throws(HostFiles.Failure) -> Value {
-        if check { return ["changed": true] }
-        if HostFiles.linkInfo(path) == nil {
+        let existed = HostFiles.linkInfo(path) != nil
+        let preserve = args["atime"]?.string == "preserve" && args["mtime"]?.string == "preserve"
+        if check { return ["changed": .bool(!(existed && preserve))] }
+        if !existed {
             let mode = try Modes.resolve(args["mode"], current: 0o666 & ~Self.umask, isDirectory: false) ?? (0o666 & ~Self.umask)
             let fd = OSName.withPath(path) { open($0, O_WRONLY | O_CREAT | O_CLOEXEC, mode) }
             guard fd >= 0 else { throw HostFiles.fail("cannot create", path) }
             close(fd)
         }
-        guard OSName.withPath(path, { utimensat(AT_FDCWD, $0, nil, 0) }) == 0 else { throw HostFiles.fail("cannot touch", path) }
-        _ = try attributes(path, follow: true)
-        return ["changed": true]
+        let timesChanged = try setTimes(default: "now")
+        let attributes = try attributes(path, follow: true).dict?["changed"]?.truthy ?? false
+        return ["changed": .bool(!existed || timesChanged || attributes || !preserve)]
     }
+
+    /// `atime`/`mtime` as asked (absent: `fallback`); whether either changed.
+    func setTimes(default fallback: String) throws(HostFiles.Failure) -> Bool {
+        guard let info = HostFiles.info(path) else { throw HostFiles.fail("cannot stat", path) }
+        func spec(_ key: String, _ current: timespec) -> (timespec, Bool) {
+            let value = args[key] ?? .string(fallback)
+            switch value {
+            case .string("preserve"): return (current, false)
+            case .string("now"):
+                var now = timespec()
+                clock_gettime(CLOCK_REALTIME, &now)
+                return (now, true)
+            default:
+                let seconds = value.number ?? Double(value.pythonString) ?? 0
+                let wanted = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+                return (wanted, wanted.tv_sec != current.tv_sec || wanted.tv_nsec != current.tv_nsec)
+            }
+        }
+        let (atime, aChanged) = spec("atime", info.st_atim)
+        let (mtime, mChanged) = spec("mtime", info.st_mtim)
+        guard aChanged || mChanged else { return false }
+        if check { return true }
+        var times = [atime, mtime]
+        guard OSName.withPath(path, { utimensat(AT_FDCWD, $0, &times, 0) }) == 0 else { throw HostFiles.fail("cannot set the times of", path) }
+        return true
+    }
+
 }

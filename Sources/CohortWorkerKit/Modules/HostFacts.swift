@@ -102,13 +102,20 @@ enum HostFacts {
         return out
     }
 
+    /// Python's `socket.getfqdn()` with /etc/hosts only (a DNS query would leave the host):
+    /// the node name's address, then the first line for that address; its first name with a
+    /// dot among the canonical name and aliases, else the canonical name.
     static func fqdn(_ nodename: String) -> String {
-        // /etc/hosts only: resolving through DNS would send a query off the host.
-        for line in (readText("/etc/hosts") ?? "").split(separator: "\n") where !line.hasPrefix("#") {
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-            if words.count > 1, words.dropFirst().contains(nodename) { return words[1] }
-        }
-        return nodename
+        let lines = (readText("/etc/hosts") ?? "").split(separator: "\n").map { line in
+            line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map {
+                $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            } ?? []
+        }.filter { $0.count > 1 }
+        guard let address = lines.first(where: { $0.dropFirst().contains(nodename) })?.first,
+            let entry = lines.first(where: { $0.first == address })
+        else { return nodename }
+        let names = Array(entry.dropFirst())
+        return names.first { $0.contains(".") } ?? names[0]
     }
 
     static func serviceManager() -> String {
