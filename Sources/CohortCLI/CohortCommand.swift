@@ -45,6 +45,7 @@ enum Main {
 
     static func main() async {
         defer { exit(0) }
+        ProcessLimits.raiseOpenFiles()
         do {
             var command = try CohortCommand.parseAsRoot(CommandLineSplit.parsed)
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -31,14 +31,17 @@ import Testing
                 - copy: content=after dest=\(base)/{{ inventory_hostname }}/after
             """, in: fleet.directory)
         let victim = fleet.hosts[1]
-        let killer = Task {
-            // Waits for the task to have started on h2 (a condition, not a fixed delay).
-            let deadline = ContinuousClock.now + .seconds(60)
-            while !FileManager.default.fileExists(atPath: "\(base)/h2/started"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            for pid in fleet.sessionProcesses(of: victim) + [victim.sshdPID] { kill(pid, SIGKILL) }
+        let child = try ChildProcess(CLIRunTests.binary, ["play", "-i", fleet.inventory, "-F", "none", book])
+        child.closeStdin()
+        // The test's own task watches (a condition, not a fixed delay); the run goes on in the child.
+        try await MapFaultTests.waitFor("the task to have started on h2", limit: .seconds(60)) {
+            FileManager.default.fileExists(atPath: "\(base)/h2/started")
         }
-        let result = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", book])
-        _ = await killer.result
+        for pid in fleet.sessionProcesses(of: victim) + [victim.sshdPID] { kill(pid, SIGKILL) }
+        let stdout = try await offPool { String(decoding: ChildProcess.readAll(child.stdoutFD), as: UTF8.self) }
+        let status = try await offPool { child.wait() }
+        let stderr = String(decoding: ChildProcess.readAll(child.stderrFD), as: UTF8.self)
+        let result = (status: status, stdout: stdout, stderr: stderr)
         #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("fatal: [h2]: UNREACHABLE!"), "\(result.stdout)")
         #expect(FileManager.default.fileExists(atPath: "\(base)/h1/after"))
