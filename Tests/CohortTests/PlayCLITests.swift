@@ -1,5 +1,6 @@
 import CohortTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// `cohort play` where the oracle cannot be compared step for step: a host that dies in the
@@ -31,15 +32,28 @@ import Testing
                 - copy: content=after dest=\(base)/{{ inventory_hostname }}/after
             """, in: fleet.directory)
         let victim = fleet.hosts[1]
+        let started = "\(base)/h2/started"
+        let sessions: @Sendable () -> [Int32] = { fleet.sessionProcesses(of: victim) + [victim.sshdPID] }
+        // The watcher is a thread of its own, not a task: under the parallel suite's load the
+        // task pool can be busy for longer than h2's task runs (seen in a clean-clone CI).
+        // It stops once the run has ended, so that it never kills a PID after its fleet is gone.
+        let ended = Mutex(false)
+        let finished = DispatchSemaphore(value: 0)
+        let watcher = Thread {
+            defer { finished.signal() }
+            while !FileManager.default.fileExists(atPath: started) {
+                if ended.withLock({ $0 }) { return }
+                usleep(10_000)
+            }
+            for pid in sessions() { kill(pid, SIGKILL) }
+        }
+        watcher.start()
         let child = try ChildProcess(CLIRunTests.binary, ["play", "-i", fleet.inventory, "-F", "none", book])
         child.closeStdin()
-        // The test's own task watches (a condition, not a fixed delay); the run goes on in the child.
-        try await MapFaultTests.waitFor("the task to have started on h2", limit: .seconds(60)) {
-            FileManager.default.fileExists(atPath: "\(base)/h2/started")
-        }
-        for pid in fleet.sessionProcesses(of: victim) + [victim.sshdPID] { kill(pid, SIGKILL) }
         let stdout = try await offPool { String(decoding: ChildProcess.readAll(child.stdoutFD), as: UTF8.self) }
         let status = try await offPool { child.wait() }
+        ended.withLock { $0 = true }
+        try await offPool { finished.wait() }
         let stderr = String(decoding: ChildProcess.readAll(child.stderrFD), as: UTF8.self)
         let result = (status: status, stdout: stdout, stderr: stderr)
         #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
