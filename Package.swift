@@ -104,7 +104,7 @@ let package = Package(
         .target(name: "CohortTestSupport", dependencies: ["CohortCore", "CohortWire"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler"], swiftSettings: swiftSettings),
+        .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortPlaybookTests", dependencies: ["CohortPlaybook", "CohortTemplate", "CohortCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortTemplateTests", dependencies: ["CohortTemplate", "CohortPlaybook", "CohortTestSupport"], exclude: ["oracle_render.py"], swiftSettings: swiftSettings),

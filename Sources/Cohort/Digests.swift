@@ -1,19 +1,11 @@
+import CohortCore
 import Crypto
 import Foundation
 
 extension SHA256.Digest {
     /// Lower-case hex, as `sha256sum` prints it: the names of worker cache folders, journal
     /// fingerprints and the checksums copy and fetch compare with the worker's.
-    var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    var hex: String { Hex.lower(self) }
 }
 
 enum FileDigest {
@@ -34,6 +26,6 @@ enum FileDigest {
 /// SHA-1 hex, for Ansible's `checksum` fields (fetch compares the local copy with it).
 enum Insecure_SHA1 {
     static func hex(_ bytes: [UInt8]) -> String {
-        Insecure.SHA1.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        Hex.lower(Insecure.SHA1.hash(data: bytes))
     }
 }

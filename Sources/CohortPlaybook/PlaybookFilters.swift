@@ -1,3 +1,4 @@
+import CohortCore
 import CohortInventory
 import CohortTemplate
 import Crypto
@@ -23,16 +24,12 @@ public enum PlaybookFilters {
         environment.filters["hash"] = { input, args, _ in
             let bytes = Array(input.pythonString.utf8)
             let algorithm = args.first?.pythonString ?? "sha1"
-            func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-                let digits = Array("0123456789abcdef")
-                return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] })
-            }
             switch algorithm {
-            case "sha1": return .string(hex(Insecure.SHA1.hash(data: bytes)))
-            case "md5": return .string(hex(Insecure.MD5.hash(data: bytes)))
-            case "sha256": return .string(hex(SHA256.hash(data: bytes)))
-            case "sha384": return .string(hex(SHA384.hash(data: bytes)))
-            case "sha512": return .string(hex(SHA512.hash(data: bytes)))
+            case "sha1": return .string(Hex.lower(Insecure.SHA1.hash(data: bytes)))
+            case "md5": return .string(Hex.lower(Insecure.MD5.hash(data: bytes)))
+            case "sha256": return .string(Hex.lower(SHA256.hash(data: bytes)))
+            case "sha384": return .string(Hex.lower(SHA384.hash(data: bytes)))
+            case "sha512": return .string(Hex.lower(SHA512.hash(data: bytes)))
             default: throw TemplateError("hash: unsupported algorithm '\(algorithm)' (supported: md5, sha1, sha256, sha384, sha512)")
             }
         }

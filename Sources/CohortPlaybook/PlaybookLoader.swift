@@ -173,7 +173,8 @@ public struct PlaybookLoader {
         }
     }
 
-    static func boolean(_ value: Value) -> Bool? {
+    /// Ansible's boolean arguments: yes/no, true/false, on/off, y/n, t/f, 1/0.
+    public static func boolean(_ value: Value) -> Bool? {
         switch value {
         case .bool(let b): return b
         case .string(let s):

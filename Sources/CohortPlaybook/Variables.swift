@@ -9,7 +9,7 @@ public struct HostVariables: Sendable {
     public var inventory: [String: Value] = [:]
     public var facts = Dict()
     public var play: [String: Value] = [:]
-    public var facts_set: [String: Value] = [:]
+    public var setFacts: [String: Value] = [:]
     public var extra: [String: Value] = [:]
     /// `inventory_hostname`, `groups`, `ansible_check_mode`…: set by the runner.
     public var magic: [String: Value] = [:]
@@ -25,7 +25,7 @@ public struct HostVariables: Sendable {
         data["ansible_facts"] = .dict(facts)
         for (key, value) in facts.pairs { data["ansible_" + key.pythonString] = value }
         return Scope(
-            templated: templated, data: data, loop: loop, facts: facts_set, extra: extra, magic: magic, environment: environment,
+            templated: templated, data: data, loop: loop, facts: setFacts, extra: extra, magic: magic, environment: environment,
             hostvars: hostvars)
     }
 }

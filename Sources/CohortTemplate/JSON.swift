@@ -70,18 +70,13 @@ enum JSON {
             case "\u{0C}": out += "\\f"
             default:
                 if scalar.value < 0x20 || (ascii && scalar.value > 0x7e) {
-                    for unit in String(scalar).utf16 { out += "\\u" + hex4(unit) }
+                    for unit in String(scalar).utf16 { out += "\\u" + hexDigits(UInt32(unit), width: 4) }
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
             }
         }
         return out + "\""
-    }
-
-    private static func hex4(_ v: UInt16) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([12, 8, 4, 0].map { digits[Int((v >> UInt16($0)) & 0xf)] })
     }
 
     static func decode(_ text: String, line: Int?) throws(TemplateError) -> Value {

@@ -45,7 +45,7 @@ extension Value {
                 if Character(scalar) == quote {
                     out += "\\" + String(quote)
                 } else if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += "\\x" + hex2(scalar.value)
+                    out += "\\x" + hexDigits(scalar.value, width: 2)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
@@ -54,9 +54,10 @@ extension Value {
         out.append(quote)
         return out
     }
+}
 
-    private static func hex2(_ v: UInt32) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(v >> 4)], digits[Int(v & 0xf)]])
-    }
+/// `v` in `width` lower-case hex digits (the escapes of repr and JSON).
+func hexDigits(_ v: UInt32, width: Int) -> String {
+    let digits = Array("0123456789abcdef")
+    return String((0..<width).reversed().map { digits[Int((v >> UInt32($0 * 4)) & 0xf)] })
 }

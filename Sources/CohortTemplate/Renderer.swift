@@ -33,7 +33,10 @@ struct Renderer {
         /// The pieces as text: None prints nothing there, as in Ansible.
         var text: String {
             var out = ""
-            for piece in pieces where piece != .none || Operators.isNumber(piece) { out += piece.pythonString }
+            for piece in pieces {
+                if case .none = piece { continue }
+                out += piece.pythonString
+            }
             return out
         }
     }

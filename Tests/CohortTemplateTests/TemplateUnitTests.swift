@@ -1,3 +1,4 @@
+import CohortTestSupport
 import Testing
 
 @testable import CohortTemplate
@@ -84,18 +85,5 @@ import Testing
             _ = try? Template(source).render(["a": 1, "b": [1, 2], "c": ["k": "v"]])
             _ = try? Expression(source).evaluate { _ in .int(1) }
         }
-    }
-}
-
-/// A seeded generator, so that a failing input can be found again.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

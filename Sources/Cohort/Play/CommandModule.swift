@@ -64,7 +64,7 @@ enum CommandModule {
         for (key, value) in call.environment.pairs { script += "export \(key.pythonString)=\(ShellQuote.quote(value.pythonString)); " }
         if let chdir = args["chdir"]?.pythonString { script += "cd \(Shlex.expandingQuote(chdir)) || exit 1; " }
         if let stdin = args["stdin"]?.pythonString {
-            let data = stdin + (args["stdin_add_newline"].flatMap(PlaybookLoaderBool.read) ?? true ? "\n" : "")
+            let data = stdin + (args["stdin_add_newline"].flatMap(PlaybookLoader.boolean) ?? true ? "\n" : "")
             script += "printf '%s' \(ShellQuote.quote(data)) | { \(line)\n}"
         } else {
             script += line
@@ -76,7 +76,7 @@ enum CommandModule {
         result["end"] = .string(Timestamps.text(ended))
         result["delta"] = .string(Timestamps.delta(ended.timeIntervalSince(started)))
         result["rc"] = .int(output.rc)
-        let strip = module != "raw" && (args["strip_empty_ends"].flatMap(PlaybookLoaderBool.read) ?? true)
+        let strip = module != "raw" && (args["strip_empty_ends"].flatMap(PlaybookLoader.boolean) ?? true)
         var stdout = String(decoding: output.stdout, as: UTF8.self)
         var stderr = String(decoding: output.stderr, as: UTF8.self)
         if strip {
@@ -111,17 +111,6 @@ enum CommandModule {
     }
 
     static func failure(_ message: String) -> Value { ["failed": true, "changed": false, "msg": .string(message), "rc": 256] }
-}
-
-enum PlaybookLoaderBool {
-    static func read(_ value: Value) -> Bool? {
-        switch value {
-        case .bool(let b): return b
-        case .string(let s): return ["yes", "on", "true", "1", "y"].contains(s.lowercased()) ? true : ["no", "off", "false", "0", "n"].contains(s.lowercased()) ? false : nil
-        case .int(let i): return i != 0
-        default: return nil
-        }
-    }
 }
 
 enum Timestamps {

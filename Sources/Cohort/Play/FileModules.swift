@@ -118,7 +118,7 @@ enum FileModules {
             guard let source else { return failure("can not use content with a dir as dest") }
             dest += (dest.hasSuffix("/") ? "" : "/") + (source as NSString).lastPathComponent
         }
-        if found["exists"]?.truthy == true, let force = args["force"].flatMap(PlaybookLoaderBool.read), !force {
+        if found["exists"]?.truthy == true, let force = args["force"].flatMap(PlaybookLoader.boolean), !force {
             return ["changed": false, "dest": .string(dest), "msg": "file already exists"]
         }
         var before = ""
@@ -129,7 +129,7 @@ enum FileModules {
         }
         var op: Dict = ["op": "write", "path": .string(dest), "content": .string(Base64.encode(bytes))]
         ownership(args, into: &op)
-        if args["backup"].flatMap(PlaybookLoaderBool.read) == true { op["backup"] = true }
+        if args["backup"].flatMap(PlaybookLoader.boolean) == true { op["backup"] = true }
         let answer = try await one(.dict(op), call)
         if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "write failed") }
         var result = Dict()
@@ -175,7 +175,7 @@ enum FileModules {
         case "directory":
             op["op"] = "mkdir"
             answer = try await one(.dict(op), call)
-            if answer["failed"]?.truthy != true, args["recurse"].flatMap(PlaybookLoaderBool.read) == true {
+            if answer["failed"]?.truthy != true, args["recurse"].flatMap(PlaybookLoader.boolean) == true {
                 var walk = op
                 walk["op"] = "attrs"
                 walk["recurse"] = true
@@ -194,13 +194,13 @@ enum FileModules {
             guard let src = args["src"]?.pythonString else { return failure("src option is required when state is '\(state!)'", ["path": .string(path)]) }
             op["op"] = state == "link" ? "symlink" : "hardlink"
             op["src"] = .string(src)
-            if args["force"].flatMap(PlaybookLoaderBool.read) == true { op["force"] = true }
+            if args["force"].flatMap(PlaybookLoader.boolean) == true { op["force"] = true }
             answer = try await one(.dict(op), call)
         default:
             guard exists else { return failure("file (\(path)) is absent, cannot continue", ["path": .string(path), "state": "absent"]) }
             if current["isdir"]?.truthy == true { return failure("\(path) is a directory, cannot continue", ["path": .string(path)]) }
             op["op"] = "attrs"
-            if let follow = args["follow"].flatMap(PlaybookLoaderBool.read) { op["follow"] = .bool(follow) }
+            if let follow = args["follow"].flatMap(PlaybookLoader.boolean) { op["follow"] = .bool(follow) }
             answer = try await one(.dict(op), call)
         }
         if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "failed", ["path": .string(path)]) }
@@ -233,8 +233,8 @@ enum FileModules {
         given.line = args["line"]?.pythonString
         given.insertAfter = args["insertafter"]?.pythonString
         given.insertBefore = args["insertbefore"]?.pythonString
-        given.backrefs = args["backrefs"].flatMap(PlaybookLoaderBool.read) ?? false
-        given.firstMatch = args["firstmatch"].flatMap(PlaybookLoaderBool.read) ?? false
+        given.backrefs = args["backrefs"].flatMap(PlaybookLoader.boolean) ?? false
+        given.firstMatch = args["firstmatch"].flatMap(PlaybookLoader.boolean) ?? false
         given.present = (args["state"]?.pythonString ?? "present") == "present"
         if given.present, given.line == nil { return failure("line is required with state=present") }
         if given.backrefs, given.regexp == nil { return failure("regexp is required with backrefs=true") }
@@ -246,7 +246,7 @@ enum FileModules {
             text = String(decoding: Base64.decode(read["content"]?.pythonString ?? "") ?? [], as: UTF8.self)
         } else if !given.present {
             return ["changed": false, "msg": "file not present"]
-        } else if args["create"].flatMap(PlaybookLoaderBool.read) != true {
+        } else if args["create"].flatMap(PlaybookLoader.boolean) != true {
             return failure("Destination \(path) does not exist !", ["rc": 257])
         }
         let outcome: LineInFile.Outcome
@@ -260,7 +260,7 @@ enum FileModules {
         if outcome.changed || current["exists"]?.truthy == true {
             var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(outcome.text.utf8)))]
             ownership(args, into: &op)
-            if outcome.changed, args["backup"].flatMap(PlaybookLoaderBool.read) == true { op["backup"] = true }
+            if outcome.changed, args["backup"].flatMap(PlaybookLoader.boolean) == true { op["backup"] = true }
             if !outcome.changed || !(call.check && current["exists"]?.truthy != true) {
                 let answer = try await one(.dict(op), call)
                 if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "write failed") }
@@ -282,8 +282,8 @@ enum FileModules {
 
     static func stat(_ args: Dict, _ call: ModuleCall) async throws -> Value {
         var op: Dict = ["op": "stat", "path": .string(args["path"]?.pythonString ?? "")]
-        op["follow"] = .bool(args["follow"].flatMap(PlaybookLoaderBool.read) ?? false)
-        op["checksum"] = .bool(args["get_checksum"].flatMap(PlaybookLoaderBool.read) ?? true)
+        op["follow"] = .bool(args["follow"].flatMap(PlaybookLoader.boolean) ?? false)
+        op["checksum"] = .bool(args["get_checksum"].flatMap(PlaybookLoader.boolean) ?? true)
         let answer = try await one(.dict(op), call, check: false)
         if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "stat failed") }
         return ["changed": false, "stat": .dict(answer)]

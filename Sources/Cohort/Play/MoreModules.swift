@@ -5,8 +5,6 @@ import Foundation
 
 /// `blockinfile`, `replace`, `fetch`, `find`, `wait_for`, `script`.
 enum MoreModules {
-    typealias Fail = FileModules
-
     /// A file's text on the host: there, missing, or a failure result (a directory).
     enum FileText {
         case text(String)
@@ -32,7 +30,7 @@ enum MoreModules {
         guard changed || existed, !(call.check && !existed) else { return }
         var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(text.utf8)))]
         FileModules.ownership(args, into: &op)
-        if changed, args["backup"].flatMap(PlaybookLoaderBool.read) == true { op["backup"] = true }
+        if changed, args["backup"].flatMap(PlaybookLoader.boolean) == true { op["backup"] = true }
         let answer = try await FileModules.one(.dict(op), call)
         if answer["failed"]?.truthy == true {
             result["failed"] = true
@@ -57,7 +55,7 @@ enum MoreModules {
         let present = (args["state"]?.pythonString ?? "present") == "present"
         if original == nil {
             if !present { return ["changed": false, "msg": .string("File \(path) not present")] }
-            if args["create"].flatMap(PlaybookLoaderBool.read) != true {
+            if args["create"].flatMap(PlaybookLoader.boolean) != true {
                 return FileModules.failure("Path \(path) does not exist !", ["rc": 257])
             }
         }
@@ -69,8 +67,8 @@ enum MoreModules {
         given.insertAfter = args["insertafter"]?.pythonString
         given.insertBefore = args["insertbefore"]?.pythonString
         given.present = present
-        given.appendNewline = args["append_newline"].flatMap(PlaybookLoaderBool.read) ?? false
-        given.prependNewline = args["prepend_newline"].flatMap(PlaybookLoaderBool.read) ?? false
+        given.appendNewline = args["append_newline"].flatMap(PlaybookLoader.boolean) ?? false
+        given.prependNewline = args["prepend_newline"].flatMap(PlaybookLoader.boolean) ?? false
         let outcome: (text: String, changed: Bool, message: String)
         do { outcome = try BlockInFile.apply(original, given) } catch { return FileModules.failure(error.message) }
         var result: Dict = ["changed": .bool(outcome.changed), "msg": .string(outcome.message)]
@@ -110,7 +108,7 @@ enum MoreModules {
     static func fetch(_ args: Dict, _ call: ModuleCall, host: String) async throws -> Value {
         let src = args["src"]?.pythonString ?? ""
         var dest = args["dest"]?.pythonString ?? ""
-        let flat = args["flat"].flatMap(PlaybookLoaderBool.read) ?? false
+        let flat = args["flat"].flatMap(PlaybookLoader.boolean) ?? false
         if flat {
             if dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
         } else {
@@ -118,7 +116,7 @@ enum MoreModules {
         }
         let found = try await FileModules.one(["op": "stat", "path": .string(src), "follow": true, "checksum": true], call, check: false)
         guard found["exists"]?.truthy == true else {
-            if args["fail_on_missing"].flatMap(PlaybookLoaderBool.read) ?? true {
+            if args["fail_on_missing"].flatMap(PlaybookLoader.boolean) ?? true {
                 return FileModules.failure("the remote file does not exist, not transferring, ignored", ["file": .string(src)])
             }
             return ["changed": false, "msg": "the remote file does not exist, not transferring, ignored", "file": .string(src)]

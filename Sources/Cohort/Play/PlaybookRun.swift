@@ -159,6 +159,8 @@ struct PlayRunner {
     var states: [String: PlaybookRun.HostState]
     let emit: @Sendable (PlayEvent) -> Void
     let environment: Environment
+    /// `groups`: the inventory's, the same for every host and task of the play.
+    let groups: Value
     /// Hosts that have not yet met `--start-at-task`'s task.
     private var stillSkipping: Set<String>
 
@@ -170,6 +172,9 @@ struct PlayRunner {
         self.emit = emit
         environment = PlayEnvironment.make(playbookDirectory: (run.playbook.file as NSString).deletingLastPathComponent)
         stillSkipping = run.options.startAtTask == nil ? [] : Set(hosts)
+        var groups = Dict()
+        for group in run.inventory.groupOrder { groups[group] = .list(run.inventory.hosts(in: group).map { .string($0) }) }
+        self.groups = .dict(groups)
     }
 
     var active: [String] { hosts.filter { states[$0]!.isActive } }
@@ -308,15 +313,16 @@ struct PlayRunner {
                 for (key, value) in state.variables.inventory { vars[key] = value }
                 for (key, value) in state.variables.facts.pairs { vars["ansible_" + key.pythonString] = value }
                 vars["ansible_facts"] = .dict(state.variables.facts)
-                for (key, value) in state.variables.facts_set { vars[key] = value }
+                for (key, value) in state.variables.setFacts { vars[key] = value }
                 vars["inventory_hostname"] = .string(name)
                 dict[name] = .dict(vars)
             }
             return .dict(dict)
         }
+        let shared = sharedMagic()
         let executors = names.map { name in
             var variables = states[name]!.variables
-            variables.magic = magic(for: name)
+            variables.magic = magic(for: name, shared: shared)
             return (name, TaskExecutor(
                 scheduled: scheduled, play: play, variables: variables, link: states[name]!.link, options: run.options, environment: environment,
                 hostvars: hostvars))
@@ -340,14 +346,10 @@ struct PlayRunner {
         }
     }
 
-    private func magic(for name: String) -> [String: Value] {
+    /// The magic variables every host of this step shares (computed once per step).
+    private func sharedMagic() -> [String: Value] {
         var magic: [String: Value] = [:]
-        magic["inventory_hostname"] = .string(name)
-        magic["inventory_hostname_short"] = .string(String(name.split(separator: ".").first ?? ""))
-        var groups = Dict()
-        for group in run.inventory.groupOrder { groups[group] = .list(run.inventory.hosts(in: group).map { .string($0) }) }
-        magic["groups"] = .dict(groups)
-        magic["group_names"] = .list(run.inventory.allGroups(of: name).filter { $0 != "all" && $0 != "ungrouped" }.sorted().map { .string($0) })
+        magic["groups"] = groups
         let playHosts = Value.list(active.map { .string($0) })
         magic["play_hosts"] = playHosts
         magic["ansible_play_hosts"] = playHosts
@@ -358,6 +360,15 @@ struct PlayRunner {
         magic["omit"] = .string(PlaybookRun.omit)
         magic["playbook_dir"] = .string((run.playbook.file as NSString).deletingLastPathComponent)
         magic["ansible_play_name"] = .string(play.name)
+        return magic
+    }
+
+    /// The shared ones with this host's own.
+    private func magic(for name: String, shared: [String: Value]) -> [String: Value] {
+        var magic = shared
+        magic["inventory_hostname"] = .string(name)
+        magic["inventory_hostname_short"] = .string(String(name.split(separator: ".").first ?? ""))
+        magic["group_names"] = .list(run.inventory.allGroups(of: name).filter { $0 != "all" && $0 != "ungrouped" }.sorted().map { .string($0) })
         return magic
     }
 
@@ -382,8 +393,8 @@ struct PlayRunner {
             states[name]!.recap.changed += 1
         case .ok: states[name]!.recap.ok += 1
         }
-        for (key, value) in outcome.facts { states[name]!.variables.facts_set[key] = value }
-        if let register = task.register { states[name]!.variables.facts_set[register] = outcome.result }
+        for (key, value) in outcome.facts { states[name]!.variables.setFacts[key] = value }
+        if let register = task.register { states[name]!.variables.setFacts[register] = outcome.result }
         states[name]!.notified.formUnion(outcome.notify)
     }
 

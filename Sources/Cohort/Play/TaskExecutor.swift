@@ -54,7 +54,7 @@ struct TaskExecutor: Sendable {
     func flag(_ value: Value?, _ scope: Scope, default fallback: Bool) throws(TemplateError) -> Bool {
         guard let value else { return fallback }
         let rendered = try scope.render(value)
-        guard let flag = PlaybookLoaderBool.read(rendered) else { throw TemplateError("expected a boolean, got \(rendered.pythonRepr)") }
+        guard let flag = PlaybookLoader.boolean(rendered) else { throw TemplateError("expected a boolean, got \(rendered.pythonRepr)") }
         return flag
     }
 
