@@ -226,16 +226,65 @@ def w5b(fleet, repeats, rounds):
     }, repeats, lambda wall: rounds / wall)
 
 
+def cpu_seconds(pids):
+    """User + system CPU of these processes and of their reaped children (sshd's per-login
+    processes are its children), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+        except OSError:
+            pass
+    return total / ticks
+
+
+def login_floor(fleet):
+    """What the same logins cost OpenSSH: `ssh -o KexAlgorithms=curve25519-sha256 HOST true` to
+    every host (the key exchange libssh2 uses), client and sshd CPU together, divided by the
+    cores: the wall time below which no tool can log in to every host on this machine."""
+    listeners = [line.split("\t")[3].strip() for line in open(f"{fleet.dir}/hosts.tsv")]
+    before_sshd = cpu_seconds(listeners)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    names = "\n".join(fleet.names) + "\n"
+    subprocess.run(["xargs", "-P", "32", "-I{}", "ssh", "-F", fleet.config, "-o", "KexAlgorithms=curve25519-sha256",
+                    "-o", "BatchMode=yes", "{}", "true"], input=names.encode(), check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    client = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    sshd = cpu_seconds(listeners) - before_sshd
+    return (client + sshd) / os.cpu_count(), client, sshd
+
+
 def w6(repeats, hosts):
+    """`true` on every host of a large fleet from one coordinator, beside the peers and beside
+    the floor (see login_floor), measured in the same run; then four coordinators at once on
+    the same hosts (far more offered load than the machine can serve): every host must answer."""
     fleet = Fleet(hosts)
     try:
         names = ",".join(fleet.names)
-        return cell({
-            "cohort": ([COHORT, "run", "-i", fleet.inventory, "-F", "none", "all", "--", "true"], None),
+        cohort = [COHORT, "run", "-i", fleet.inventory, "-F", "none", "all", "--", "true"]
+        stats = cell({
+            "cohort": (cohort, None),
             "parallel-ssh": ([f"{VENV}/bin/python", f"{BENCH}/pssh_driver.py", fleet.dir, "true"], None),
             "pdsh": (["pdsh", "-R", "ssh", "-f", str(hosts), "-w", names, "true"],
                      {"PDSH_SSH_ARGS": f"-F {fleet.config} -x -l%u %h"}),
         }, repeats, lambda wall: wall, sample=True)
+        floors = [login_floor(fleet) for _ in range(min(repeats, 3))]
+        floor = statistics.median(f[0] for f in floors)
+        print(f"    {'floor (OpenSSH logins CPU / cores)':<28} {floor:10.3f}", flush=True)
+        stats["_floor"] = {"median": floor, "runs": [f[0] for f in floors],
+                           "client_cpu_s": [f[1] for f in floors], "sshd_cpu_s": [f[2] for f in floors]}
+        start = time.perf_counter()
+        four = [subprocess.Popen(cohort, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(4)]
+        errors = [p.communicate()[1].decode(errors="replace") for p in four]
+        overload = time.perf_counter() - start
+        unreachable = sum(int(m.group(1)) for e in errors for m in re.finditer(r"unreachable (\d+)", e))
+        print(f"    {'4 coordinators at once':<28} {overload:10.3f} s, {unreachable} of {4 * hosts} unreachable", flush=True)
+        stats["_overload"] = {"wall": overload, "unreachable": unreachable, "exits": [p.returncode for p in four]}
+        if unreachable or any(p.returncode for p in four):
+            raise RuntimeError(f"4 coordinators: {unreachable} hosts reported unreachable: {errors[0][-400:]}")
+        return stats
     finally:
         fleet.down()
 
@@ -466,8 +515,14 @@ def table(results):
                 ratio = f"{ours / s['median']:.2f}×"
             else:
                 ratio = f"{s['median'] / ours:.2f}× faster"
-            extra = f" (peak {s['peak_rss_mib']:.0f} MiB, {s['peak_threads']} threads)" if workload == "W6" else ""
-            lines.append(f"| {workload} ({UNITS[workload]}) | {tool} | {s['median']:.3f}{extra} | {s['min']:.3f}–{s['max']:.3f} | {ratio} |")
+            extra = f" (peak {s['peak_rss_mib']:.0f} MiB, {s['peak_threads']} threads)" if workload.startswith("W6") else ""
+            lines.append(f"| {workload} ({UNITS[workload.split(' ')[0]] if workload.startswith('W6') else UNITS[workload]}) | {tool} | {s['median']:.3f}{extra} | {s['min']:.3f}–{s['max']:.3f} | {ratio} |")
+        if "_floor" in stats:
+            floor = stats["_floor"]["median"]
+            lines.append(f"| {workload} (wall s) | floor: OpenSSH's logins, CPU / cores | {floor:.3f} | | Cohort at {ours / floor:.2f}× the floor |")
+        if "_overload" in stats:
+            o = stats["_overload"]
+            lines.append(f"| {workload} (wall s) | cohort, 4 coordinators at once | {o['wall']:.3f} | | {o['unreachable']} hosts reported unreachable |")
     return "\n".join(lines)
 
 
@@ -543,8 +598,9 @@ def main():
         shutil.rmtree(CONTROL, ignore_errors=True)
         fleet.down()
     if want("W6"):
-        print("W6:", flush=True)
-        results["workloads"]["W6"] = guarded(lambda: w6(repeats, 64 if quick else 256))
+        for hosts in ([64] if quick else [256, 1000]):
+            print(f"W6 {hosts} hosts:", flush=True)
+            results["workloads"][f"W6 {hosts} hosts"] = guarded(lambda: w6(repeats if hosts <= 256 else min(repeats, 3), hosts))
     # The scaling plot takes minutes: part of the full run, and of --only SCALING.
     if (not quick and only is None) or (only is not None and "SCALING" in only):
         print("SCALING:", flush=True)
@@ -553,6 +609,8 @@ def main():
     if not quick and only is not None and os.path.exists(latest):
         # A full-mode run of some workloads updates those rows of the last full run.
         previous = json.load(open(latest))
+        if "W6" in only:
+            previous["workloads"].pop("W6", None)  # one fleet size before; two rows now
         previous["workloads"].update({k: v for k, v in results["workloads"].items() if k.split(" ")[0] in only})
         previous.setdefault("updated", []).append({"date": results["date"], "workloads": sorted(only)})
         results = previous

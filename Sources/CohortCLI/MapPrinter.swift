@@ -55,6 +55,9 @@ final class MapPrinter: @unchecked Sendable {
         }
     }
 
+    /// Losses through a bastion, said once per cause at the end.
+    private var bastionNotes = BastionNotes()
+
     /// Indices that will not come back (set before the run starts).
     var skipped: Set<Int> = []
 
@@ -66,11 +69,16 @@ final class MapPrinter: @unchecked Sendable {
             readyHosts[host] = slots
             progress?.slotsChanged(by: slots, hosts: readyHosts.count)
         case .hostFailed(let host, let error):
-            note("\(Printable.escaped(host)): \(notRun(error, host: host))")
+            let text = notRun(error, host: host)
+            if !bastionNotes.hold(host, text) { note("\(Printable.escaped(host)): \(text)") }
         case .slotLost(let host, _, let reason):
             slotGone(host)
-            // One line per host and reason: a frozen 64-core host is one loss, not 64 lines.
-            if reportedLosses.insert("\(host)\u{0}\(reason)").inserted {
+            // One line per host and reason: a frozen 64-core host is one loss, not 64 lines;
+            // and one per bastion: the hosts behind it are one loss too, said at the end.
+            let cause = reason.hasPrefix(host + ": ") ? String(reason.dropFirst(host.count + 2)) : reason
+            if reportedLosses.insert("\(host)\u{0}\(reason)").inserted,
+                !bastionNotes.hold(host, "LOST: \(Printable.escaped(cause)); their tasks went to other hosts")
+            {
                 note("\(Printable.escaped(host)): LOST: \(Printable.escaped(reason)); its tasks go to other hosts")
             }
         case .workerDied(let host, _, let task, let reason):
@@ -98,6 +106,7 @@ final class MapPrinter: @unchecked Sendable {
         for index in held.keys.sorted() { show(held[index]!) }
         held = [:]
         progress?.clear()
+        for line in bastionNotes.lines { Out.write(Array("cohort: \(line)\n".utf8), toStderr: true) }
         var parts = ["\(summary.succeeded) ok", "\(summary.failed) failed", "\(summary.timedOut) timed out", "\(summary.lost) lost"]
         if summary.halted > 0 { parts.append("\(summary.halted) halted") }
         if summary.skipped > 0 { parts.append("\(summary.skipped) skipped (done before)") }

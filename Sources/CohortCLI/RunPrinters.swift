@@ -121,14 +121,21 @@ final class TaggedPrinter: RunPrinter, @unchecked Sendable {
         }
     }
 
+    /// Failures through a bastion, said once per cause at the end.
+    private var bastionNotes = BastionNotes()
+
     func done(_ outcome: HostOutcome) {
         lock.lock()
         defer { lock.unlock() }
         flush(outcome.host)
-        if let text = describe(outcome) { Out.write(tag(outcome.host, "!") + Array((text + "\n").utf8), toStderr: true) }
+        guard let text = describe(outcome), !bastionNotes.hold(outcome.host, text) else { return }
+        Out.write(tag(outcome.host, "!") + Array((text + "\n").utf8), toStderr: true)
     }
 
     func finish(_ summary: RunSummary) {
+        lock.lock()
+        defer { lock.unlock() }
+        for line in bastionNotes.lines { Out.write(Array("cohort: \(line)\n".utf8), toStderr: true) }
         Out.write(Array("cohort: \(summaryLine(summary))\n".utf8), toStderr: true)
     }
 }

@@ -69,8 +69,11 @@ struct ConnectionFlags: ParsableArguments {
     @Option(name: [.customShort("F"), .customLong("ssh-config")], help: "ssh_config file ('none' for none; default ~/.ssh/config).")
     var sshConfig: String?
 
-    @Option(parsing: .unconditional, help: "New SSH connections per second.")
-    var connectRate: Double = 50
+    @Option(parsing: .unconditional, help: "Cap on new SSH connections per second (default: no cap; the handshakes in flight adapt to how fast they complete).")
+    var connectRate: Double?
+
+    @Option(name: [.customShort("J"), .customLong("jump")], help: "Bastions to reach every host through: [user@]host[:port], comma-separated (as ssh -J; 'none' for none).")
+    var jump: String?
 
     func validate() throws {
         if let connection, !["ssh", "local"].contains(connection) {
@@ -80,7 +83,7 @@ struct ConnectionFlags: ParsableArguments {
         // Keepalives go out at a sixth of the timeout, but never faster than libssh2's one-second
         // granularity: below 3 s a quiet, healthy host would be declared lost.
         if heartbeatTimeout < 3 { throw ValidationError("--heartbeat-timeout must be at least 3 seconds, not \(heartbeatTimeout)") }
-        if connectRate <= 0 { throw ValidationError("--connect-rate must be positive") }
+        if let connectRate, connectRate <= 0 { throw ValidationError("--connect-rate must be positive") }
     }
 
     var options: ConnectionOptions {
@@ -94,6 +97,7 @@ struct ConnectionFlags: ParsableArguments {
         options.connection = connection
         options.sshConfigFile = sshConfig
         options.connectRate = connectRate
+        options.jump = jump
         return options
     }
 }

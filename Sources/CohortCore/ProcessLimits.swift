@@ -18,4 +18,16 @@ public enum ProcessLimits {
         }
         return UInt64(limit.rlim_cur)
     }
+
+    /// Descriptors a run keeps for itself beyond one per host: the IO loops' wake-up pipes,
+    /// standard streams, files being copied, the journal.
+    public static let reserve: UInt64 = 64
+
+    /// Why `hosts` connections cannot all be open at once under `limit` descriptors (nil if
+    /// they can): said before anything connects, instead of hosts failing one by one.
+    public static func shortfall(hosts: Int, limit: UInt64) -> String? {
+        let needed = UInt64(hosts) + reserve
+        guard needed > limit else { return nil }
+        return "\(hosts) hosts need at least \(needed) open descriptors (one socket each, and \(reserve) for Cohort), but this process may open \(limit) (ulimit -n, already raised to its hard limit): raise the hard limit (as root `ulimit -Hn 65536`, or LimitNOFILE= for a service), or run on fewer hosts at once (--limit)"
+    }
 }

@@ -1,6 +1,11 @@
 import CohortCore
 import Foundation
 import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Opens SSH connections, all driven by a small fixed set of IO threads.
 ///
@@ -15,21 +20,32 @@ public final class SSHClient: Sendable {
 
     private let loops: IOLoopGroup
     private let logger: Logger
+    private let gate: HandshakeGate
 
     /// `logger` gets, per host, what `ssh -v` shows: at debug the address tried, the algorithms
     /// negotiated, the host key and the known_hosts line that matched, each key offered and
     /// what became of it; at trace the timings. Never a key or a passphrase.
-    public init(logger: Logger = Logger(label: "cohort.ssh")) {
+    ///
+    /// `gate` bounds the handshakes in flight; the process-wide one unless a test wants its own.
+    public init(logger: Logger = Logger(label: "cohort.ssh"), gate: HandshakeGate = .shared) {
         loops = Self.sharedLoops
         self.logger = logger
+        self.gate = gate
     }
 
-    /// Connects, verifies the host key and authenticates, all within `target.connectTimeout`.
-    /// Throws a `CohortError` whose code tells unreachable (DNS, refused, timeout, no SSH
+    /// Connects, verifies the host key and authenticates, all within `target.connectTimeout`
+    /// counted from when the attempt leaves the gate's queue (a host waiting its turn behind a
+    /// thousand others is not late). A server that closes the connection before its banner is
+    /// tried again, backing off. Throws a `CohortError` whose code tells unreachable (DNS, refused, timeout, no SSH
     /// banner) from refused (host key, authentication).
+    ///
+    /// A target with `jumps` is reached through them: the connection to its last bastion is
+    /// shared with every host behind it (made by the first that needs it), the target's own
+    /// session runs over a `direct-tcpip` tunnel of it, and an error at a bastion says which.
     public func connect(_ target: SSHTarget) async throws -> SSHConnection {
         var logger = self.logger
         logger[metadataKey: "host"] = "\(Printable.escaped(target.name))"
+        if !target.jumps.isEmpty { return try await connectThrough(target, logger: logger) }
         let started = ContinuousClock.now
         logger.debug("connecting to \(Printable.escaped(target.user))@\(Printable.escaped(target.address)) port \(target.port)")
         let addresses: [sockaddr_storage]
@@ -39,21 +55,118 @@ public final class SSHClient: Sendable {
             logger.debug("\(error.message)")
             throw error.with(host: target.name)
         }
-        let loop = loops.pick()
-        let driver = SessionDriver(loop: loop, target: target, addresses: addresses, logger: logger)
-        do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                loop.execute {
-                    driver.connectWaiter = continuation
-                    loop.register(driver)
+        let keys: [HandshakeWindow.Lane] = [.endpoint(target.endpoint)]
+        var attempt = 0
+        while true {
+            attempt += 1
+            await gate.acquire(keys)
+            let attemptStarted = ContinuousClock.now
+            let driver = SessionDriver(loop: loops.pick(), target: target, addresses: addresses, logger: logger)
+            do {
+                try await run(driver)
+                await gate.release(keys, .completed(latency: .now - attemptStarted))
+                logger.trace("connected and authenticated in \(ContinuousClock.now - started) (attempt \(attempt))")
+                return SSHConnection(driver: driver)
+            } catch {
+                let outcome = driver.attemptOutcome ?? .failed
+                await gate.release(keys, outcome)
+                if outcome == .droppedBeforeBanner, ContinuousClock.now - started < Self.busyPatience {
+                    let pause = Self.backoff(attempt: attempt)
+                    logger.debug("\(Printable.escaped("\(error)")); trying again in \(pause)")
+                    try await Task.sleep(for: pause)
+                    continue
                 }
+                logger.debug("failed after \(ContinuousClock.now - started): \(Printable.escaped("\(error)"))")
+                throw error
             }
-        } catch {
-            logger.debug("failed after \(ContinuousClock.now - started): \(Printable.escaped("\(error)"))")
-            throw error
         }
-        logger.trace("connected and authenticated in \(ContinuousClock.now - started)")
-        return SSHConnection(driver: driver)
+    }
+
+    /// The last hop of `chain`, reached through the ones before it (for `Bastions`).
+    func connectHop(_ chain: [SSHTarget]) async throws -> SSHConnection {
+        var hop = chain[chain.count - 1]
+        hop.jumps = Array(chain.dropLast())
+        return try await connect(hop)
+    }
+
+    private func connectThrough(_ target: SSHTarget, logger: Logger) async throws -> SSHConnection {
+        let bastion = target.jumps[target.jumps.count - 1].name
+        func through(_ error: any Error) -> CohortError {
+            guard var typed = error as? CohortError else {
+                return CohortError(.sshFailure, "through bastion \(bastion): \(error)", host: target.name)
+            }
+            // Said once, by the innermost hop that failed; the host is the one the user asked for.
+            if typed.host != target.name, !typed.message.hasPrefix("through bastion "), !typed.message.hasPrefix("lost through bastion ") {
+                typed.message = "through bastion \(typed.host ?? bastion): \(typed.message)"
+            }
+            typed.host = target.name
+            return typed
+        }
+        logger.debug("connecting to \(Printable.escaped(target.user))@\(Printable.escaped(target.address)) port \(target.port) through \(target.jumps.map { Printable.escaped($0.name) }.joined(separator: ", "))")
+        let lease: BastionLease
+        var budget = target.connectTimeout
+        do {
+            let made = try await Bastions.shared.lease(target.jumps, client: self)
+            lease = made.lease
+            budget -= made.spent
+        } catch {
+            throw through(error)
+        }
+        let chainKey = lease.key
+        let lanes: [HandshakeWindow.Lane] = [.endpoint(chainKey + "\u{3}" + target.endpoint), .bastion(chainKey)]
+        var attempt = 0
+        let firstAttempt = ContinuousClock.now
+        while true {
+            attempt += 1
+            await gate.acquire(lanes)
+            let started = ContinuousClock.now
+            let link = TunnelLink(bastion: bastion)
+            var driver: SessionDriver?
+            do {
+                let fd = try await lease.connection.openTunnel(host: target.address, port: target.port, link: link)
+                let session = SessionDriver(
+                    loop: loops.pick(), target: target, addresses: [], logger: logger, deadline: started + max(.zero, budget),
+                    tunnel: (fd, link))
+                driver = session
+                try await run(session)
+                await gate.release(lanes, .completed(latency: .now - started))
+                logger.trace("connected and authenticated through \(Printable.escaped(bastion)) in \(ContinuousClock.now - started)")
+                return SSHConnection(driver: session, lease: lease)
+            } catch {
+                let outcome = driver?.attemptOutcome ?? .failed
+                await gate.release(lanes, outcome)
+                if outcome == .droppedBeforeBanner, ContinuousClock.now - firstAttempt < Self.busyPatience {
+                    do { try await Task.sleep(for: Self.backoff(attempt: attempt)) } catch {
+                        await lease.release()
+                        throw error
+                    }
+                    budget = target.connectTimeout
+                    continue
+                }
+                await lease.release()
+                throw through(error)
+            }
+        }
+    }
+
+    /// How long a server that closes connections before its banner (sshd past `MaxStartups`,
+    /// which drops at random once past its start) is tried again: it is busy, not down.
+    static let busyPatience: Duration = .seconds(30)
+
+    /// 50 ms doubling to 2 s, each with ±50% jitter so that retries do not arrive together.
+    static func backoff(attempt: Int) -> Duration {
+        let base = min(2.0, 0.05 * Double(1 << min(attempt - 1, 6)))
+        return .milliseconds(Int64(base * Double.random(in: 0.5...1.5) * 1000))
+    }
+
+    private func run(_ driver: SessionDriver) async throws {
+        let loop = driver.loop
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            loop.execute {
+                driver.connectWaiter = continuation
+                loop.register(driver)
+            }
+        }
     }
 }
 
@@ -61,13 +174,42 @@ public final class SSHClient: Sendable {
 /// channel. Safe to use from any task; work is handed to the connection's IO thread.
 public final class SSHConnection: Sendable {
     private let driver: SessionDriver
+    /// The bastion this connection runs through, if any: held while it lives.
+    private let lease: BastionLease?
 
-    init(driver: SessionDriver) { self.driver = driver }
+    init(driver: SessionDriver, lease: BastionLease? = nil) {
+        self.driver = driver
+        self.lease = lease
+    }
 
     /// A connection dropped without `close()` is still torn down, in the background.
     deinit {
         let driver = self.driver
         driver.loop.execute { driver.close() }
+        if let lease { Task { await lease.release() } }
+    }
+
+    /// False once the connection failed or is closing.
+    var isUsable: Bool { driver.usable.load(ordering: .relaxed) }
+
+    /// A `direct-tcpip` tunnel to `host:port` through this connection; returns, once the
+    /// server has opened it, the socket a session to that host speaks over.
+    func openTunnel(host: String, port: Int, link: TunnelLink) async throws -> Int32 {
+        let (mine, theirs) = try Posix.socketPair()
+        let driver = self.driver
+        let tunnel = TunnelChannel(host: host, port: port, localFD: mine, link: link)
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                driver.loop.execute {
+                    tunnel.openWaiter = continuation
+                    driver.add(tunnel)
+                }
+            }
+        } catch {
+            Glibc.close(theirs)
+            throw error
+        }
+        return theirs
     }
 
     public var target: SSHTarget { driver.target }
@@ -116,6 +258,7 @@ public final class SSHConnection: Sendable {
         await withCheckedContinuation { continuation in
             driver.loop.execute { driver.close(then: continuation) }
         }
+        await lease?.release()
     }
 }
 

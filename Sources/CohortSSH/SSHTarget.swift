@@ -30,6 +30,11 @@ public struct SSHTarget: Sendable {
     public var connectTimeout: Duration
     /// A host that sends nothing for this long while work is running is declared lost.
     public var deadPeerTimeout: Duration
+    /// Bastions to go through, first hop first (ssh's `ProxyJump`). Each is a full SSH
+    /// connection of its own, with its own host key checked under its own name, user and keys;
+    /// their own `jumps` are ignored (the chain is flat). One connection to a bastion serves
+    /// every host behind it.
+    public var jumps: [SSHTarget] = []
 
     public init(
         name: String, address: String? = nil, port: Int = 22, user: String = NSUserName(),
@@ -60,6 +65,13 @@ public struct SSHTarget: Sendable {
 
     /// `host:port` as used in messages.
     public var endpoint: String { port == 22 ? address : "\(address):\(port)" }
+
+    /// Who this hop is to the pool of bastion connections: everything that makes two
+    /// connections the same one.
+    var identity: String {
+        [user, address, String(port), identityFiles.joined(separator: ","), String(identitiesOnly), agentSocket ?? "",
+         knownHostsFile, hostKeyPolicy.rawValue].joined(separator: "\u{1}")
+    }
 }
 
 /// One piece of what a remote command produced, in arrival order. Bytes are exactly as sent.

@@ -14,4 +14,11 @@ import Glibc
         #expect(limit.rlim_cur == limit.rlim_max)
         #expect(now == UInt64(limit.rlim_cur))
     }
+
+    @Test func moreHostsThanDescriptorsIsSaidOnce() {
+        #expect(ProcessLimits.shortfall(hosts: 960, limit: 1024) == nil)
+        let why = ProcessLimits.shortfall(hosts: 1000, limit: 1024)
+        #expect(why?.hasPrefix("1000 hosts need at least 1064 open descriptors") == true)
+        #expect(why?.contains("may open 1024") == true)
+    }
 }

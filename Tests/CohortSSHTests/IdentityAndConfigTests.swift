@@ -68,11 +68,34 @@ import Testing
     }
 
     @Test func optionsCohortCannotHonourAreErrorsForTheHostsTheyApplyTo() throws {
-        let config = try SSHConfig(parsing: "Host inner*\n  ProxyJump bastion\nHost *\n  User x\n", file: "cfg")
+        let config = try SSHConfig(parsing: "Host inner*\n  Ciphers aes256-ctr\nHost *\n  User x\n", file: "cfg")
         #expect(try config.resolve(host: "web").user == "x")
         let error = #expect(throws: CohortError.self) { try config.resolve(host: "inner1") }
-        #expect(error?.description.hasPrefix("cfg:2: ssh_config option 'proxyjump'") == true)
+        #expect(error?.description.hasPrefix("cfg:2: ssh_config option 'ciphers'") == true)
         #expect(error.map(CohortExitCode.init(for:)) == .invalidInput)
+    }
+
+    @Test func proxyCommandIsRefusedPointingToProxyJump() throws {
+        let config = try SSHConfig(parsing: "Host inner\n  ProxyCommand ssh -W %h:%p bastion\n", file: "cfg")
+        let error = #expect(throws: CohortError.self) { try config.resolve(host: "inner") }
+        #expect(error?.description.hasPrefix("cfg:2: ssh_config option 'ProxyCommand'") == true)
+        #expect(error?.message.contains("use ProxyJump") == true)
+    }
+
+    @Test func proxyJumpIsReadAsAChainOfHops() throws {
+        let config = try SSHConfig(
+            parsing: "Host a\n  ProxyJump ops@b1:2222,ssh://b2,[::1]:22\nHost direct\n  ProxyJump none\nHost *\n  ProxyJump far\nHost bad\n", file: "cfg")
+        #expect(try config.resolve(host: "a").proxyJump == [
+            JumpHost(user: "ops", host: "b1", port: 2222), JumpHost(host: "b2"), JumpHost(host: "::1", port: 22),
+        ])
+        #expect(try config.resolve(host: "direct").proxyJump == [], "none: no bastion, first value wins")
+        #expect(try config.resolve(host: "other").proxyJump == [JumpHost(host: "far")])
+        for text in ["b1:99999", "-oProxyCommand=x", "b1,,b2", "user@", "[::1", "a b"] {
+            let error = #expect(throws: CohortError.self, "\(text)") {
+                try SSHConfig(parsing: "Host x\n  ProxyJump \"\(text)\"\n", file: "cfg").resolve(host: "x")
+            }
+            #expect(error?.file == "cfg" && error?.line == 2, "\(text)")
+        }
     }
 
     @Test func unknownOptionsAndBadSyntaxGiveFileAndLine() {
@@ -101,7 +124,7 @@ import Testing
         let other = #expect(throws: CohortError.self) { try SSHConfig(parsing: "IgnoreUnknown Foo*\nBarBaz yes\n", file: "cfg") }
         #expect(other?.message.contains("unknown ssh_config option 'BarBaz'") == true)
         // IgnoreUnknown is for options ssh does not know; one it knows but Cohort refuses stays refused.
-        let known = try SSHConfig(parsing: "IgnoreUnknown ProxyJump\nHost a\n  ProxyJump b\n", file: "cfg")
+        let known = try SSHConfig(parsing: "IgnoreUnknown ProxyCommand\nHost a\n  ProxyCommand b\n", file: "cfg")
         #expect(throws: CohortError.self) { try known.resolve(host: "a") }
     }
 

@@ -27,10 +27,11 @@ public final class TestFleet: @unchecked Sendable {
         fatalError("cannot find the repository root from \(#filePath)")
     }()
 
-    /// `maxSessions`: sshd's MaxSessions (testfleet's 1000 unless given; OpenSSH's default is 10).
-    public static func start(hosts count: Int, maxSessions: Int? = nil) throws -> TestFleet {
+    /// `maxSessions`: sshd's MaxSessions (testfleet's 1000 unless given; OpenSSH's default is 10);
+    /// `maxStartups`: sshd's MaxStartups (testfleet's 200:30:400; OpenSSH's is 10:30:100).
+    public static func start(hosts count: Int, maxSessions: Int? = nil, maxStartups: String? = nil) throws -> TestFleet {
         let directory = NSTemporaryDirectory() + "cohort-fleet-" + UUID().uuidString.prefix(8)
-        let limit = maxSessions.map { ["--max-sessions", String($0)] } ?? []
+        let limit = (maxSessions.map { ["--max-sessions", String($0)] } ?? []) + (maxStartups.map { ["--max-startups", $0] } ?? [])
         let result = try Shell.run(repositoryRoot + "/scripts/testfleet", ["up", String(count), "--dir", directory] + limit)
         guard result.status == 0 else { throw FleetError("testfleet up failed: \(result.stderr)") }
         let table = try String(contentsOfFile: directory + "/hosts.tsv", encoding: .utf8)

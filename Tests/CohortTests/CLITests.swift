@@ -163,10 +163,26 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(Set(result.stdout.split(separator: "\n")) == ["h1 | ok", "h2 | ok"])
         let proxy = fleet.directory + "/proxy_config"
-        try "Host h1\n  ProxyJump bastion\n".write(toFile: proxy, atomically: true, encoding: .utf8)
+        try "Host h1\n  ProxyCommand ssh -W %h:%p bastion\n".write(toFile: proxy, atomically: true, encoding: .utf8)
         let refused = try await Self.cohort(["run", "-i", names, "-F", proxy, "all", "--", "true"])
         #expect(refused.status == 4)
-        #expect(refused.stderr.contains("\(proxy):2: ssh_config option 'proxyjump'"))
+        #expect(refused.stderr.contains("\(proxy):2: ssh_config option 'ProxyCommand'"))
+    }
+
+    /// Past what descriptors allow, one clear error before anything connects (here the hard
+    /// limit is 128, and 100 hosts need 164): not 36 hosts failing one by one.
+    @Test func moreHostsThanDescriptorsIsOneErrorAndNothingRuns() async throws {
+        let dir = NSTemporaryDirectory() + "cohort-nofile-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Numeric addresses where nothing listens: nothing may be contacted anyway.
+        let hosts = (1...100).map { "n\($0) ansible_host=127.0.9.\($0) ansible_port=9" }.joined(separator: "\n")
+        try "[many]\n\(hosts)\n".write(toFile: dir + "/inv.ini", atomically: true, encoding: .utf8)
+        let result = try await Shell.run(
+            "/usr/bin/prlimit", ["--nofile=128:128", "--", Self.binary, "run", "-i", dir + "/inv.ini", "-F", "none", "all", "--", "true"])
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("100 hosts need at least 164 open descriptors"), "\(result.stderr)")
+        #expect(!result.stderr.contains("UNREACHABLE"), "\(result.stderr)")
     }
 
     @Test func localConnectionRunsHereWithoutSSH() async throws {

@@ -15,7 +15,8 @@ public struct FileCopy: Sendable {
         /// Names or numeric ids; empty keeps the remote user's.
         public var owner = ""
         public var group = ""
-        public var connectRate: Double = 50
+        /// A cap on new connections per second (nil: none; the handshake window adapts).
+        public var connectRate: Double?
 
         public init() {}
     }

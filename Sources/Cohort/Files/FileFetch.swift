@@ -10,7 +10,8 @@ public struct FileFetch: Sendable {
     public struct Options: Sendable {
         public var recursive = false
         public var followLinks = false
-        public var connectRate: Double = 50
+        /// A cap on new connections per second (nil: none; the handshake window adapts).
+        public var connectRate: Double?
 
         public init() {}
     }

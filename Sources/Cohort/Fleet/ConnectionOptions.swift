@@ -16,8 +16,13 @@ public struct ConnectionOptions: Sendable {
     public var connection: String?
     /// ssh_config to read; nil means `~/.ssh/config`, "none" means none (as with `ssh -F none`).
     public var sshConfigFile: String?
-    /// New connections per second, so that fanning out to many hosts stays under sshd's MaxStartups.
-    public var connectRate: Double = 50
+    /// A cap on new connections per second; nil for none. Without it the handshakes in flight
+    /// are bounded by `HandshakeWindow`, which adapts to how fast they complete and keeps each
+    /// sshd below its `MaxStartups`; a cap is for fleets whose servers have other limits.
+    public var connectRate: Double?
+    /// `-J`: bastions for every host whose inventory names none (`[user@]host[:port]`,
+    /// comma-separated, or `none`); wins over ssh_config's `ProxyJump`.
+    public var jump: String?
 
     public init() {}
 }
@@ -38,10 +43,11 @@ public enum HostConnection: Sendable {
 extension HostConnection {
     /// Resolves a host's connection from its inventory variables (Ansible's names:
     /// `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`,
-    /// `ansible_connection`; Cohort's `cohort_known_hosts_file`), the options and ssh_config.
+    /// `ansible_connection`, `ansible_ssh_common_args`, `ansible_ssh_extra_args`; Cohort's
+    /// `cohort_known_hosts_file`), the options and ssh_config, bastions included.
     public static func resolve(
         host: String, vars: [(String, InventoryValue)], options: ConnectionOptions, sshConfig: SSHConfig
-    ) throws(CohortError) -> HostConnection {
+    ) throws -> HostConnection {
         func variable(_ key: String) -> InventoryValue? { vars.last { $0.0 == key }?.1 }
         let connection = options.connection ?? variable("ansible_connection")?.text ?? "ssh"
         switch connection {
@@ -53,7 +59,14 @@ extension HostConnection {
             throw CohortError(.invalidInput, "host \(host): ansible_connection '\(connection)' is not supported (use ssh or local)")
         }
         let address = variable("ansible_host")?.text ?? host
-        let config = try sshConfig.resolve(host: address)
+        try checkName(address, what: "ansible_host", host: host)
+        var argsConfig = SSHConfig.empty
+        for name in ["ansible_ssh_extra_args", "ansible_ssh_common_args"] {
+            if let text = variable(name)?.text, !text.isEmpty {
+                argsConfig = try SSHArguments.config(text, variable: name, host: host).prepending(argsConfig)
+            }
+        }
+        let config = try sshConfig.prepending(argsConfig).resolve(host: address)
         var target = SSHTarget(name: host, address: config.hostName ?? address)
         if let portValue = variable("ansible_port") {
             guard let port = portValue.intValue, (1...65535).contains(port) else {
@@ -64,12 +77,31 @@ extension HostConnection {
             target.port = config.port ?? 22
         }
         target.user = variable("ansible_user")?.text ?? options.user ?? config.user ?? NSUserName()
+        try checkName(target.user, what: "the user", host: host)
         if let key = variable("ansible_ssh_private_key_file")?.text ?? options.privateKey {
             target.identityFiles = [(key as NSString).expandingTildeInPath]
         } else if !config.identityFiles.isEmpty {
             target.identityFiles = config.identityFiles
         }
-        target.identitiesOnly = config.identitiesOnly ?? false
+        target.knownHostsFile = (variable("cohort_known_hosts_file")?.text ?? options.knownHostsFile
+            ?? config.userKnownHostsFile).map { ($0 as NSString).expandingTildeInPath } ?? SSHTarget.defaultKnownHostsFile
+        apply(config, options: options, to: &target)
+        // Bastions: the inventory's ssh args win over -J, which wins over ssh_config.
+        let chain: [JumpHost]
+        if let fromArgs = try argsConfig.resolve(host: address).proxyJump {
+            chain = fromArgs
+        } else if let flag = options.jump {
+            chain = try JumpHost.chain(flag)
+        } else {
+            chain = config.proxyJump ?? []
+        }
+        target.jumps = try jumps(chain, for: target, options: options, sshConfig: sshConfig)
+        return .ssh(target)
+    }
+
+    /// What a target and each of its bastions take from ssh_config alike.
+    private static func apply(_ config: SSHConfig.Resolved, options: ConnectionOptions, to target: inout SSHTarget) {
+        target.identitiesOnly = config.identitiesOnly ?? target.identitiesOnly
         switch config.identityAgent {
         case nil, "SSH_AUTH_SOCK"?: break
         case "none"?: target.agentSocket = nil
@@ -77,8 +109,6 @@ extension HostConnection {
             target.agentSocket = ProcessInfo.processInfo.environment[String(variable.dropFirst())]
         case let path?: target.agentSocket = path
         }
-        target.knownHostsFile = (variable("cohort_known_hosts_file")?.text ?? options.knownHostsFile
-            ?? config.userKnownHostsFile).map { ($0 as NSString).expandingTildeInPath } ?? SSHTarget.defaultKnownHostsFile
         switch (options.acceptNewHostKeys, config.strictHostKeyChecking) {
         case (true, _), (false, "accept-new"?), (false, "no"?), (false, "off"?):
             target.hostKeyPolicy = .acceptNew
@@ -91,7 +121,48 @@ extension HostConnection {
             target.connectTimeout = .seconds(seconds)
         }
         target.deadPeerTimeout = options.deadPeerTimeout
-        return .ssh(target)
+    }
+
+    /// OpenSSH's limit on hops is its own recursion; a chain past this is surely a loop.
+    static let maxJumps = 8
+
+    /// Each hop as ssh would reach it: its own ssh_config block (HostName, Port, User,
+    /// IdentityFile, UserKnownHostsFile, ...), and the first hop's own ProxyJump before it.
+    /// A hop whose config names no key or known_hosts file uses the target's.
+    private static func jumps(
+        _ chain: [JumpHost], for target: SSHTarget, options: ConnectionOptions, sshConfig: SSHConfig
+    ) throws -> [SSHTarget] {
+        var hops: [SSHTarget] = []
+        var pending = chain
+        var seen: Set<String> = []
+        while let hop = pending.popLast() {
+            guard hops.count < maxJumps, seen.insert(hop.description).inserted else {
+                throw CohortError(
+                    .invalidInput,
+                    "host \(target.name): ProxyJump chain through \(hop) loops or is longer than \(maxJumps) hops")
+            }
+            let config = try sshConfig.resolve(host: hop.host)
+            var jump = SSHTarget(name: hop.host, address: config.hostName ?? hop.host)
+            jump.port = hop.port ?? config.port ?? 22
+            jump.user = hop.user ?? config.user ?? NSUserName()
+            jump.identityFiles = config.identityFiles.isEmpty ? target.identityFiles : config.identityFiles
+            jump.identitiesOnly = target.identitiesOnly
+            jump.agentSocket = target.agentSocket
+            jump.knownHostsFile = config.userKnownHostsFile.map { ($0 as NSString).expandingTildeInPath } ?? target.knownHostsFile
+            apply(config, options: options, to: &jump)
+            hops.insert(jump, at: 0)
+            // Only the first hop is reached by a ProxyJump of its own, as with ssh -J.
+            if pending.isEmpty, let before = config.proxyJump, !before.isEmpty { pending = before }
+        }
+        return hops
+    }
+
+    /// A host name or user that ssh would read as an option, or one with spaces or control
+    /// characters, is refused before anything connects.
+    static func checkName(_ name: String, what: String, host: String) throws(CohortError) {
+        guard !name.isEmpty, !name.hasPrefix("-"), name.unicodeScalars.allSatisfy({ $0.value > 32 && $0.value != 127 }) else {
+            throw CohortError(.invalidInput, "host \(host): \(what) '\(Printable.escaped(name))' is not a valid name")
+        }
     }
 
     /// Loads the ssh_config named by the options (or `~/.ssh/config`).

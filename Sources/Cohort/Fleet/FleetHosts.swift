@@ -38,15 +38,22 @@ public enum FleetHosts {
         return hosts
     }
 
-    /// Resolves each named host's connection and slots.
+    /// Resolves each named host's connection and slots. More hosts than this process may hold
+    /// sockets for (its open-descriptor limit, raised to the hard one) is an error before
+    /// anything connects.
     public static func resolve(_ names: [String], in inventory: Inventory, options: ConnectionOptions) throws -> [FleetHost] {
         let sshConfig = try HostConnection.sshConfig(for: options)
-        return try names.map { name in
+        let hosts = try names.map { name in
             let vars = inventory.variables(of: name)
             return FleetHost(
                 connection: try HostConnection.resolve(host: name, vars: vars, options: options, sshConfig: sshConfig),
                 slots: try slots(of: name, vars))
         }
+        let remote = hosts.filter { if case .ssh = $0.connection { return true } else { return false } }.count
+        if let why = ProcessLimits.shortfall(hosts: remote, limit: ProcessLimits.raiseOpenFiles()) {
+            throw CohortError(.invalidInput, why)
+        }
+        return hosts
     }
 
     /// `names` and `resolve` in one step.

@@ -119,7 +119,7 @@ actor FleetPool {
 
     /// Every host at once, each result in the order of `targets`.
     private nonisolated static func connect(
-        _ targets: [(connection: HostConnection, slots: Int?)], worker: WorkerBinary, options: MapOptions, connectRate: Double,
+        _ targets: [(connection: HostConnection, slots: Int?)], worker: WorkerBinary, options: MapOptions, connectRate: Double?,
         client: SSHClient
     ) async -> [Result<HostWorkers, CohortError>] {
         let limiter = ConnectRateLimiter(perSecond: connectRate)

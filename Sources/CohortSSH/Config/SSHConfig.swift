@@ -5,7 +5,7 @@ import Foundation
 /// `ssh -G` does: the first value obtained for an option wins, `IdentityFile` accumulates.
 ///
 /// Options that change where Cohort connects or what it trusts and that it cannot honour
-/// (ProxyJump, ProxyCommand, Ciphers, ...) are an error for the hosts they apply to, never
+/// (ProxyCommand, Ciphers, ...) are an error for the hosts they apply to, never
 /// silently ignored. Options with no bearing on a non-interactive exec (ForwardX11,
 /// ControlMaster, ServerAliveInterval, ...) are accepted and have no effect.
 public struct SSHConfig: Sendable {
@@ -99,6 +99,11 @@ public struct SSHConfig: Sendable {
         self.blocks = blocks
     }
 
+    /// `first`'s options ahead of this config's: they win, as ssh's `-o` flags win over its files.
+    public func prepending(_ first: SSHConfig) -> SSHConfig {
+        SSHConfig(blocks: first.blocks + blocks)
+    }
+
     /// Loads `path`, resolving `Include` relative to `~/.ssh`. A missing default file is empty.
     public static func load(_ path: String) throws -> SSHConfig {
         guard FileManager.default.fileExists(atPath: path) else { return .empty }
@@ -142,6 +147,8 @@ public struct SSHConfig: Sendable {
         public var connectTimeout: Int?
         /// `IdentityAgent`: `none`, `SSH_AUTH_SOCK`, `$VARIABLE` or a socket path (expanded).
         public var identityAgent: String?
+        /// `ProxyJump`: the bastions, first hop first; `[]` for `none`, nil when not set.
+        public var proxyJump: [JumpHost]?
     }
 
     /// Resolves options for `host` (the name given on the command line, as ssh matches it).
@@ -150,6 +157,12 @@ public struct SSHConfig: Sendable {
         var identityFiles: [String] = []
         for block in blocks where block.patterns.map({ Self.hostMatches($0, host) }) ?? true {
             for option in block.options {
+                if option.key == "proxycommand" {
+                    throw CohortError(
+                        .invalidInput,
+                        "ssh_config option 'ProxyCommand' applies to host '\(host)', and Cohort runs no commands to connect; for a bastion use ProxyJump (Cohort connects through it itself), or -J",
+                        file: block.file, line: option.line)
+                }
                 if Self.refused.contains(option.key) {
                     throw CohortError(
                         .invalidInput,
@@ -198,6 +211,13 @@ public struct SSHConfig: Sendable {
         }
         resolved.identityFiles = identityFiles.map(expand)
         resolved.userKnownHostsFile = seen["userknownhostsfile"]?.value.first.map(expand)
+        if let entry = seen["proxyjump"] {
+            do throws(CohortError) {
+                resolved.proxyJump = try JumpHost.chain(entry.value.joined(separator: " "))
+            } catch {
+                throw CohortError(error.code, error.message, file: entry.file, line: entry.line)
+            }
+        }
         resolved.identityAgent = seen["identityagent"]?.value.first.map { $0 == "none" || $0 == "SSH_AUTH_SOCK" || $0.hasPrefix("$") ? $0 : expand($0) }
         return resolved
     }
@@ -259,7 +279,7 @@ public struct SSHConfig: Sendable {
 
     static let honoured: Set<String> = [
         "hostname", "user", "port", "identityfile", "identitiesonly", "userknownhostsfile",
-        "stricthostkeychecking", "connecttimeout", "identityagent",
+        "stricthostkeychecking", "connecttimeout", "identityagent", "proxyjump",
     ]
 
     /// Accepted, with no effect on a non-interactive exec over libssh2.
@@ -277,7 +297,7 @@ public struct SSHConfig: Sendable {
 
     /// Options that would change where Cohort connects or what it trusts; it cannot honour them.
     static let refused: Set<String> = [
-        "proxyjump", "proxycommand", "proxyusefdpass", "hostkeyalias", "certificatefile",
+        "proxycommand", "proxyusefdpass", "hostkeyalias", "certificatefile",
         "localcommand", "remotecommand", "localforward", "remoteforward", "dynamicforward",
         "canonicalizehostname", "canonicaldomains", "bindaddress", "bindinterface", "addressfamily",
         "ciphers", "macs", "kexalgorithms", "hostkeyalgorithms", "pubkeyacceptedalgorithms",

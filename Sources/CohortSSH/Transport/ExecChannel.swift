@@ -54,7 +54,8 @@ final class ExecChannel: @unchecked Sendable {
     /// session at once: a reply read for one channel while another waits makes the waiter
     /// fail ("Failed waiting for channel success", error -1), so its driver lets one channel
     /// start at a time.
-    func advance(session: OpaquePointer, buffer: inout [UInt8], mayStart: Bool = true) throws(SSHCallError) -> Bool {
+    /// `mayWrite`: false while the session's outbox is full (its socket is behind).
+    func advance(session: OpaquePointer, buffer: inout [UInt8], mayStart: Bool = true, mayWrite: Bool = true) throws(SSHCallError) -> Bool {
         switch state {
         case .opening:
             guard let opened = cohort_libssh2_channel_open_session(session) else {
@@ -77,7 +78,7 @@ final class ExecChannel: @unchecked Sendable {
             state = .running
             return true
         case .running:
-            let wrote = try write(session: session)
+            let wrote = mayWrite ? try write(session: session) : false
             return try read(session: session, buffer: &buffer) || wrote
         case .closing:
             guard try LibSSH2.check(libssh2_channel_wait_closed(channel), session, "close") != nil else { return false }

@@ -107,6 +107,27 @@ enum Posix {
         }
     }
 
+    /// sshd leaves Nagle's algorithm on for sessions without a tty, so each small reply it
+    /// sends behind an unacknowledged one waits for our ACK, which Linux may delay by up to
+    /// 40 ms: a login then took ~40 ms longer between authentication and the exec reply.
+    /// Quick ACKs are not sticky in Linux, so this is renewed whenever the socket is readable.
+    static func acknowledgeQuickly(_ fd: Int32) {
+        guard fd >= 0 else { return }
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_QUICKACK, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Two connected non-blocking stream sockets: a tunnel's two ends.
+    static func socketPair() throws(CohortError) -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw CohortError(.io, "socketpair: \(errorText(errno))")
+        }
+        setNonBlocking(fds[0])
+        setNonBlocking(fds[1])
+        return (fds[0], fds[1])
+    }
+
     static func setNonBlocking(_ fd: Int32) {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)

@@ -5,11 +5,13 @@ import Logging
 
 extension SessionDriver {
     func startSession() throws(CohortError) {
-        guard let session = cohort_libssh2_session_init(nil) else {
+        // The driver outlives its session (it frees it), so the unretained pointer is safe.
+        guard let session = cohort_libssh2_session_init(Unmanaged.passUnretained(self).toOpaque()) else {
             throw CohortError(.sshFailure, "libssh2_session_init failed")
         }
         self.session = session
         libssh2_session_set_blocking(session, 0)
+        _ = libssh2_session_callback_set(session, LIBSSH2_CALLBACK_SEND, unsafeBitCast(Self.send, to: UnsafeMutableRawPointer.self))
         // Offer the host-key algorithms known_hosts already holds for this host first, so that
         // a host with keys of several types is checked against the one we recorded.
         let known = (try? KnownHostsStore.shared.load(target.knownHostsFile))?
@@ -22,6 +24,14 @@ extension SessionDriver {
         phase = .handshaking
     }
 
+    /// libssh2's send, through the session's `Outbox` (see there why it never blocks).
+    static let send: @convention(c) (
+        libssh2_socket_t, UnsafeRawPointer?, Int, Int32, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+    ) -> Int = { fd, buffer, length, _, abstract in
+        guard let buffer, let raw = abstract?.pointee else { return -Int(EBADF) }
+        return Unmanaged<SessionDriver>.fromOpaque(raw).takeUnretainedValue().outbox.accept(fd, buffer, length)
+    }
+
     func stepHandshake(now: ContinuousClock.Instant) throws {
         guard let session else { return }
         let rc = libssh2_session_handshake(session, fd)
@@ -30,7 +40,15 @@ extension SessionDriver {
             return
         }
         if rc != 0 {
-            let banner = libssh2_session_banner_get(session) != nil
+            let banner = Self.hasBanner(session)
+            if rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV, let said = Self.notABanner(session) {
+                // sshd past MaxStartups closes at once, saying "Exceeded MaxStartups" first.
+                droppedBeforeBanner = true
+                let words = said.isEmpty ? "" : ", saying '\(Printable.escaped(said))'"
+                throw CohortError(
+                    .noSSHBanner,
+                    "\(target.endpoint) closed the connection before its SSH banner\(words) (sshd does that past its MaxStartups)")
+            }
             throw CohortError(
                 banner ? .sshFailure : .noSSHBanner,
                 "SSH handshake with \(target.endpoint) failed: \(LibSSH2.lastErrorMessage(session))")
@@ -43,6 +61,19 @@ extension SessionDriver {
         try verifyHostKey(session)
         phase = .authenticating
         try stepAuthenticate(now: now)
+    }
+
+    /// libssh2 1.10 hands out its (empty) banner buffer before any banner arrived.
+    static func hasBanner(_ session: OpaquePointer) -> Bool {
+        guard let banner = libssh2_session_banner_get(session) else { return false }
+        return banner.pointee != 0
+    }
+
+    /// What the server sent instead of a banner ("" for nothing), or nil if it sent one.
+    static func notABanner(_ session: OpaquePointer) -> String? {
+        guard let banner = libssh2_session_banner_get(session), banner.pointee != 0 else { return "" }
+        let text = String(cString: banner)
+        return text.hasPrefix("SSH-") ? nil : String(text.prefix(200))
     }
 
     /// Runs before any credential is sent: a changed key never sees a signature.

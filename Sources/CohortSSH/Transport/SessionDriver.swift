@@ -2,6 +2,7 @@ import CLibSSH2
 import CohortCore
 import Foundation
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -37,40 +38,65 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     let connectDeadline: ContinuousClock.Instant
     var auth = AuthState()
     var channels: [ExecChannel] = []
-    private var unfreedChannels: [OpaquePointer] = []
+    /// What libssh2 sent that the socket has not taken yet.
+    var outbox = Outbox()
+    /// Connections to hosts behind this one (it is their bastion).
+    var tunnels: [TunnelChannel] = []
+    /// Set when this session runs over a tunnel: its socket is the tunnel's socketpair end.
+    private let tunnelFD: Int32?
+    /// The bastion's fate, when this session runs over a tunnel.
+    let link: TunnelLink?
+    /// False once the session failed or is closing: read from any thread, by the bastion pool.
+    let usable = Atomic<Bool>(true)
+    var unfreedChannels: [OpaquePointer] = []
     private var lastHeard = ContinuousClock.now
     private var lastKeepalive = ContinuousClock.now
-    private var closing = false
+    private(set) var closing = false
     /// Reused for every channel read of this session.
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     let logger: Logger
 
-    init(loop: IOLoop, target: SSHTarget, addresses: [sockaddr_storage], logger: Logger) {
+    /// `deadline`: when the connect must be done (now plus the target's timeout unless a
+    /// chain of bastions already used some of it). `tunnel`: the socketpair end to speak SSH
+    /// over instead of connecting, and what the bastion will say if it goes.
+    init(
+        loop: IOLoop, target: SSHTarget, addresses: [sockaddr_storage], logger: Logger,
+        deadline: ContinuousClock.Instant? = nil, tunnel: (fd: Int32, link: TunnelLink)? = nil
+    ) {
         self.loop = loop
         self.target = target
         self.addresses = addresses
         self.logger = logger
-        self.connectDeadline = .now + target.connectTimeout
+        self.connectDeadline = deadline ?? .now + target.connectTimeout
+        self.tunnelFD = tunnel?.fd
+        self.link = tunnel?.link
     }
+
+    /// Whether anything runs on the session: exec channels or tunnels.
+    var hasWork: Bool { !channels.isEmpty || !tunnels.isEmpty }
+
+    /// A session that starts work counts its silence from now, not from when it went idle.
+    func markHeard() { lastHeard = .now }
 
     // MARK: LoopDriver
 
     func wantedEvents() -> Int16 {
+        let flush: Int16 = outbox.pending > 0 ? Int16(POLLOUT) : 0
         switch phase {
         case .connecting:
             return Int16(POLLOUT)
         case .handshaking, .authenticating:
-            return directions()
+            return directions() | flush
         case .ready:
-            guard !channels.isEmpty else { return 0 }
+            guard hasWork else { return flush }
             // With every channel paused by its consumer nobody reads, and a level-triggered
             // POLLIN would spin; wait only for what libssh2 needs to write.
-            if channels.allSatisfy(\.isPausedByConsumer) {
+            if tunnels.isEmpty, channels.allSatisfy(\.isPausedByConsumer) {
                 let blocked = session.map(libssh2_session_block_directions) ?? 0
-                return blocked & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 ? Int16(POLLOUT) : 0
+                return (blocked & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 ? Int16(POLLOUT) : 0) | flush
             }
-            return directions() | Int16(POLLIN)
+            return directions() | Int16(POLLIN) | flush
         case .failed:
             return 0
         }
@@ -90,7 +116,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         case .connecting, .handshaking, .authenticating:
             return connectDeadline
         case .ready:
-            guard !channels.isEmpty else { return nil }
+            guard hasWork else { return nil }
             return min(max(lastHeard, lastKeepalive) + heartbeatInterval, lastHeard + target.deadPeerTimeout)
         case .failed:
             return nil
@@ -103,8 +129,14 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     }
 
     func advance(revents: Int16, now: ContinuousClock.Instant) -> Bool {
-        if revents & Int16(POLLIN) != 0 { lastHeard = now }
+        if revents & Int16(POLLIN) != 0 {
+            lastHeard = now
+            Posix.acknowledgeQuickly(fd)
+        }
         do {
+            if outbox.pending > 0, let failed = outbox.flush(fd) {
+                throw CohortError(.transportLost, "connection lost: send: \(Posix.errorText(failed))")
+            }
             switch phase {
             case .connecting:
                 try stepConnect(revents: revents, now: now)
@@ -117,14 +149,17 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             case .failed:
                 break
             }
+            if outbox.pending > 0, let failed = outbox.flush(fd) {
+                throw CohortError(.transportLost, "connection lost: send: \(Posix.errorText(failed))")
+            }
         } catch {
             fail(error)
         }
-        if case .failed = phase, channels.isEmpty, connectWaiter == nil {
+        if case .failed = phase, !hasWork, connectWaiter == nil {
             teardown()
             return false
         }
-        if closing, channels.isEmpty {
+        if closing, !hasWork {
             teardown()
             return false
         }
@@ -142,7 +177,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         case .failed(let error):
             channel.fail(error)
         default:
-            if channels.isEmpty { lastHeard = .now }
+            if !hasWork { lastHeard = .now }
             channels.append(channel)
             loop.kick(self)
         }
@@ -162,7 +197,9 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             var starter = channels.first(where: \.isMidStart)
             for channel in channels {
                 do {
-                    if try channel.advance(session: session, buffer: &readBuffer, mayStart: starter == nil || starter === channel) {
+                    if try channel.advance(
+                        session: session, buffer: &readBuffer, mayStart: starter == nil || starter === channel, mayWrite: !outbox.isFull)
+                    {
                         progressed = true
                     }
                     if channel.isMidStart { starter = channel } else if starter === channel { starter = nil }
@@ -180,7 +217,10 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             }
         }
         // Work left over is resumed on the loop's next turn, after the other sessions.
-        if progressed || channels.contains(where: { $0.hasMoreToRead || $0.hasQueuedData }) { loop.kick(self) }
+        progressed = try stepTunnels(session: session) || progressed
+        if progressed || channels.contains(where: { $0.hasMoreToRead || $0.hasQueuedData }) || tunnels.contains(where: \.hasQueuedData) {
+            loop.kick(self)
+        }
         unfreedChannels.removeAll { libssh2_channel_free($0) != LIBSSH2_ERROR_EAGAIN }
         try heartbeat(session: session, now: now)
     }
@@ -188,9 +228,9 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     /// libssh2 keepalives only send; a peer that stops answering is noticed here, by the
     /// silence that follows them, within `deadPeerTimeout` instead of TCP's 15 minutes.
     private func heartbeat(session: OpaquePointer, now: ContinuousClock.Instant) throws(CohortError) {
-        guard !channels.isEmpty else { return }
+        guard hasWork else { return }
         // A consumer that stopped reading is not the peer's silence.
-        if channels.allSatisfy(\.isPausedByConsumer) {
+        if tunnels.isEmpty, channels.allSatisfy(\.isPausedByConsumer) {
             lastHeard = now
             return
         }
@@ -210,8 +250,16 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     // MARK: Failure and teardown
 
     func fail(_ error: any Error) {
-        let typed = (error as? CohortError)?.with(host: target.name)
+        var typed = (error as? CohortError)?.with(host: target.name)
             ?? CohortError(.sshFailure, "\(error)", host: target.name)
+        if let link, let cause = link.recordedCause {
+            // The bastion went first: that is the cause, said once per host in the same words.
+            typed = CohortError(
+                connectWaiter != nil && cause.code != .transportLost ? cause.code : .transportLost,
+                "lost through bastion \(link.bastion): \(cause.message)", host: target.name)
+        }
+        if connectWaiter != nil { attemptOutcome = outcome(of: typed) }
+        usable.store(false, ordering: .relaxed)
         if case .failed = phase {} else { phase = .failed(typed) }
         if let waiter = connectWaiter {
             connectWaiter = nil
@@ -219,6 +267,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         }
         for channel in channels { channel.fail(typed) }
         channels.removeAll()
+        failTunnels(typed)
     }
 
     /// Resumed once the session is freed and the socket closed.
@@ -233,10 +282,12 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             closeWaiters.append(waiter)
         }
         closing = true
+        usable.store(false, ordering: .relaxed)
         for channel in channels {
             channel.fail(CohortError(.transportLost, "connection closed by Cohort", host: target.name))
         }
         channels.removeAll()
+        failTunnels(CohortError(.transportLost, "connection to the bastion closed by Cohort", host: target.name))
         loop.kick(self)
     }
 
@@ -247,7 +298,10 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             auth.agent = nil
         }
         if let session {
-            if case .ready = phase { _ = cohort_libssh2_session_disconnect(session, "cohort done") }
+            if case .ready = phase {
+                _ = cohort_libssh2_session_disconnect(session, "cohort done")
+                _ = outbox.flush(fd)
+            }
             // Make any IO libssh2 still attempts fail at once, without freeing the descriptor
             // number that another connection could otherwise be given meanwhile.
             if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
@@ -270,8 +324,28 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
 
     // MARK: Connect
 
+    /// How the connection attempt ended, for the handshake window: set before the connect
+    /// waiter is resumed (so the waiter may read it), nil while it runs or once it succeeded.
+    private(set) var attemptOutcome: HandshakeWindow.Outcome?
+
+    /// Set when the server closed or reset the connection before its banner.
+    var droppedBeforeBanner = false
+
+    private func outcome(of error: CohortError) -> HandshakeWindow.Outcome {
+        switch phase {
+        case .handshaking where droppedBeforeBanner:
+            return .droppedBeforeBanner
+        case .handshaking, .authenticating:
+            return error.code == .connectTimeout || error.code == .noSSHBanner ? .timedOut : .failed
+        default:
+            return .failed
+        }
+    }
+
     private func stepConnect(revents: Int16, now: ContinuousClock.Instant) throws {
-        if fd < 0 {
+        if fd < 0, let tunnelFD {
+            fd = tunnelFD
+        } else if fd < 0 {
             guard let address = addresses.first else {
                 throw CohortError(.dnsFailure, "no address for \(target.address)")
             }
@@ -298,7 +372,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         case .connecting:
             throw CohortError(.connectTimeout, "TCP connect to \(target.endpoint) timed out after \(limit)")
         case .handshaking:
-            if let session, libssh2_session_banner_get(session) != nil {
+            if let session, Self.hasBanner(session) {
                 throw CohortError(.connectTimeout, "SSH key exchange with \(target.endpoint) did not finish within \(limit)")
             }
             throw CohortError(

@@ -48,4 +48,42 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(scheduler.unfinishedCount)
         }
     }
+
+    // docs/scale.md's ceiling, on paper: 10,000 hosts x 16 slots and 1,000,000 tasks, every
+    // result answered at once and 1% of the slots lost halfway (their tasks re-queued). The
+    // coordinator's pure decisions alone, so that a tree of gateways can be sized against them.
+    Benchmark(
+        "schedule 1,000,000 tasks over 10,000 hosts x 16 slots",
+        configuration: .init(metrics: [.wallClock, .throughput, .peakMemoryResident, .mallocCountTotal], maxDuration: .seconds(20), maxIterations: 3)
+    ) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let slots = 160_000
+            var scheduler = Scheduler(taskCount: 1_000_000)
+            var queues: [[Scheduler.Assignment]] = Array(repeating: [], count: slots)
+            var alive = [Bool](repeating: true, count: slots)
+            var now: UInt64 = 0
+            func apply(_ actions: [Scheduler.Action]) {
+                for case .assign(let slot, let tasks) in actions { queues[slot] += tasks }
+            }
+            for slot in 0..<slots { apply(scheduler.slotJoined(slot, now: now)) }
+            var answered = 0
+            while !scheduler.isFinished {
+                for slot in 0..<slots where alive[slot] && !queues[slot].isEmpty {
+                    let head = queues[slot].removeFirst()
+                    now += 100
+                    apply(scheduler.resultArrived(slot: slot, task: head.task, attempt: head.attempt, durationNanos: 50_000, now: now))
+                    answered += 1
+                    if answered == 500_000 {
+                        for lost in stride(from: 0, to: slots, by: 100) {
+                            alive[lost] = false
+                            queues[lost] = []
+                            apply(scheduler.slotLost(lost, now: now))
+                        }
+                    }
+                }
+            }
+            blackHole(scheduler.unfinishedCount)
+        }
+    }
 }
+
