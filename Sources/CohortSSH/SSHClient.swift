@@ -70,7 +70,7 @@ public final class SSHClient: Sendable {
             } catch {
                 let outcome = driver.attemptOutcome ?? .failed
                 await gate.release(keys, outcome)
-                if outcome == .droppedBeforeBanner, ContinuousClock.now - started < Self.busyPatience {
+                if outcome == .droppedBeforeBanner, await stillBusy(keys[0], since: started) {
                     let pause = Self.backoff(attempt: attempt)
                     logger.debug("\(Printable.escaped("\(error)")); trying again in \(pause)")
                     try await Task.sleep(for: pause)
@@ -120,7 +120,8 @@ public final class SSHClient: Sendable {
             attempt += 1
             await gate.acquire(lanes)
             let started = ContinuousClock.now
-            let link = TunnelLink(bastion: bastion)
+            let link = TunnelLink(
+                bastion: bastion, silence: lease.connection.silence, deadPeerTimeout: target.jumps[target.jumps.count - 1].deadPeerTimeout)
             var driver: SessionDriver?
             do {
                 let fd = try await lease.connection.openTunnel(host: target.address, port: target.port, link: link)
@@ -135,7 +136,7 @@ public final class SSHClient: Sendable {
             } catch {
                 let outcome = driver?.attemptOutcome ?? .failed
                 await gate.release(lanes, outcome)
-                if outcome == .droppedBeforeBanner, ContinuousClock.now - firstAttempt < Self.busyPatience {
+                if outcome == .droppedBeforeBanner, await stillBusy(lanes[0], since: firstAttempt) {
                     do { try await Task.sleep(for: Self.backoff(attempt: attempt)) } catch {
                         await lease.release()
                         throw error
@@ -150,8 +151,14 @@ public final class SSHClient: Sendable {
     }
 
     /// How long a server that closes connections before its banner (sshd past `MaxStartups`,
-    /// which drops at random once past its start) is tried again: it is busy, not down.
+    /// which drops at random once past its start) is tried again: it is busy, not down. Past
+    /// that, as long as it still lets other connections in (one within `busyPatience / 3`).
     static let busyPatience: Duration = .seconds(30)
+
+    private func stillBusy(_ lane: HandshakeWindow.Lane, since first: ContinuousClock.Instant) async -> Bool {
+        if ContinuousClock.now - first < Self.busyPatience { return true }
+        return await gate.admittedRecently(lane, within: Self.busyPatience / 3)
+    }
 
     /// 50 ms doubling to 2 s, each with ±50% jitter so that retries do not arrive together.
     static func backoff(attempt: Int) -> Duration {
@@ -191,6 +198,9 @@ public final class SSHConnection: Sendable {
 
     /// False once the connection failed or is closing.
     var isUsable: Bool { driver.usable.load(ordering: .relaxed) }
+
+    /// When it last heard its peer (for the sessions it carries as a bastion).
+    var silence: Silence { driver.silence }
 
     /// A `direct-tcpip` tunnel to `host:port` through this connection; returns, once the
     /// server has opened it, the socket a session to that host speaks over.

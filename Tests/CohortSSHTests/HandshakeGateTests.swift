@@ -7,21 +7,21 @@ import Testing
 
 @Suite struct HandshakeGateTests {
     /// sshd past `MaxStartups` closes new connections before its banner; that host is busy,
-    /// not down. 24 handshakes at once (a gate that lets them all through) against an sshd that
+    /// not down. 16 handshakes at once (a gate that lets them all through) against an sshd that
     /// takes 3 unauthenticated at a time: every one of them must connect, after backing off.
     @Test func aServerPastMaxStartupsIsRetriedNotUnreachable() async throws {
         let fleet = try TestFleet.start(hosts: 1, maxStartups: "3:100:3")
         defer { fleet.stop() }
         var settings = HandshakeWindow.Settings()
-        settings.perEndpoint = 24
-        settings.initial = 24
+        settings.perEndpoint = 16
+        settings.initial = 16
         let client = SSHClient(gate: HandshakeGate(settings: settings))
         let target = fleet.target(fleet.hosts[0])
         let connections = try await withThrowingTaskGroup(of: SSHConnection.self) { group in
-            for _ in 0..<24 { group.addTask { try await client.connect(target) } }
+            for _ in 0..<16 { group.addTask { try await client.connect(target) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(connections.count == 24)
+        #expect(connections.count == 16)
         for connection in connections {
             #expect(try await connection.run("true").status == .exited(0))
             await connection.close()

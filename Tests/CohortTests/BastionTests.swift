@@ -153,4 +153,31 @@ struct BastionTests {
         #expect(stderr.components(separatedBy: "lost through bastion").count == 2, "said once: \(stderr)")
         #expect(stderr.contains("120 ok, 0 failed, 0 timed out, 0 lost"), "\(stderr)")
     }
+
+    /// A bastion that stops answering (its sshd frozen, the TCP connection still up) is noticed
+    /// by the heartbeat on that hop: every host behind it is lost, through it, and said once.
+    @Test func aFrozenBastionIsNoticedByItsHeartbeat() async throws {
+        let fleet = try JumpFleet.start(targets: 2)
+        defer { fleet.stop() }
+        let child = try ChildProcess(
+            CLIRunTests.binary, ["run", "-i", fleet.inventory, "-F", fleet.sshConfig, "--heartbeat-timeout", "3", "all", "--", "echo started; sleep 600"])
+        child.closeStdin()
+        var output = ""
+        var frozen: [Int32] = []
+        while true {
+            let bytes = ChildProcess.readSome(child.stdoutFD)
+            if bytes.isEmpty { break }
+            output += String(decoding: bytes, as: UTF8.self)
+            if frozen.isEmpty, output.components(separatedBy: "started").count == 3 {
+                frozen = fleet.sessions(of: "b1").flatMap { [$0] + Processes.descendants(of: $0) }
+                for pid in frozen { kill(pid, SIGSTOP) }
+            }
+        }
+        let stderr = String(decoding: ChildProcess.readAll(child.stderrFD), as: UTF8.self)
+        let status = child.wait()
+        for pid in frozen { kill(pid, SIGCONT) }
+        #expect(!frozen.isEmpty, "both hosts started: \(stderr)")
+        #expect(status == 2, "\(stderr)")
+        #expect(stderr.contains("cohort: t[1-2]: UNREACHABLE: lost through bastion b1: host stopped answering"), "\(stderr)")
+    }
 }

@@ -7,6 +7,9 @@ public actor HandshakeGate {
     public static let shared = HandshakeGate()
 
     private var window: HandshakeWindow
+    /// When each endpoint last let a handshake through: a server that drops some connections
+    /// while it lets others in is busy, and worth waiting for.
+    private var lastCompleted: [HandshakeWindow.Lane: ContinuousClock.Instant] = [:]
     private var waiting: [(lanes: [HandshakeWindow.Lane], continuation: CheckedContinuation<Void, Never>)] = []
 
     public init(settings: HandshakeWindow.Settings = HandshakeWindow.Settings()) {
@@ -26,8 +29,18 @@ public actor HandshakeGate {
     }
 
     func release(_ lanes: [HandshakeWindow.Lane], _ outcome: HandshakeWindow.Outcome) {
-        window.finish(lanes, outcome, now: .now)
+        let now = ContinuousClock.now
+        window.finish(lanes, outcome, now: now)
+        if case .completed = outcome, let endpoint = lanes.first {
+            lastCompleted[endpoint] = now
+            if lastCompleted.count > 4096 { lastCompleted = lastCompleted.filter { now - $0.value < .seconds(60) } }
+        }
         admit()
+    }
+
+    /// Whether `lane` let a handshake through within `period`.
+    func admittedRecently(_ lane: HandshakeWindow.Lane, within period: Duration) -> Bool {
+        lastCompleted[lane].map { ContinuousClock.now - $0 < period } ?? false
     }
 
     /// What the window has learnt, for logs and benchmarks.

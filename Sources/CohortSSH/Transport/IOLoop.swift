@@ -23,13 +23,16 @@ protocol LoopDriver: AnyObject {
 /// one loop and every libssh2 call for it happens on that loop's thread. Other threads hand
 /// work over with `execute`, which wakes the loop through a pipe.
 final class IOLoop: @unchecked Sendable {
-    // @unchecked: `drivers` and `kicked` are confined to the loop thread; `inbox` is guarded
+    // @unchecked: `drivers`, `kicked` and `readBuffer` are confined to the loop thread; `inbox` is guarded
     // by its Mutex; the pipe descriptors are immutable after init.
     private let inbox = Mutex<[() -> Void]>([])
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private var drivers: [ObjectIdentifier: any LoopDriver] = [:]
     private var kicked: Set<ObjectIdentifier> = []
+    /// Every channel read of every session on this loop goes through this one buffer (loop
+    /// thread only): one per session cost 64 KiB each, 64 MB at a thousand hosts.
+    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(name: String) {
         var fds: [Int32] = [0, 0]

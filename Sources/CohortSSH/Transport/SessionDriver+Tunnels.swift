@@ -28,7 +28,7 @@ extension SessionDriver {
         for tunnel in tunnels {
             do {
                 tunnel.sessionBehind = outbox.isFull
-                if try tunnel.advance(session: session, buffer: &readBuffer, mayWrite: !outbox.isFull) { progressed = true }
+                if try tunnel.advance(session: session, buffer: &loop.readBuffer, mayWrite: !outbox.isFull) { progressed = true }
             } catch let error where error.isChannelLevel {
                 tunnel.fail(CohortError(.transportLost, "tunnel failed: \(error.message)", host: target.name))
             } catch {

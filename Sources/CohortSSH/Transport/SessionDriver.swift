@@ -48,12 +48,13 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     let link: TunnelLink?
     /// False once the session failed or is closing: read from any thread, by the bastion pool.
     let usable = Atomic<Bool>(true)
+    /// When this session last heard its peer, readable from any thread: the sessions behind a
+    /// bastion read the bastion's, to tell their own host's silence from the bastion's.
+    let silence = Silence()
     var unfreedChannels: [OpaquePointer] = []
     private var lastHeard = ContinuousClock.now
     private var lastKeepalive = ContinuousClock.now
     private(set) var closing = false
-    /// Reused for every channel read of this session.
-    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     let logger: Logger
 
@@ -77,7 +78,10 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     var hasWork: Bool { !channels.isEmpty || !tunnels.isEmpty }
 
     /// A session that starts work counts its silence from now, not from when it went idle.
-    func markHeard() { lastHeard = .now }
+    func markHeard() {
+        lastHeard = .now
+        silence.heard(lastHeard)
+    }
 
     // MARK: LoopDriver
 
@@ -131,6 +135,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     func advance(revents: Int16, now: ContinuousClock.Instant) -> Bool {
         if revents & Int16(POLLIN) != 0 {
             lastHeard = now
+            silence.heard(now)
             Posix.acknowledgeQuickly(fd)
         }
         do {
@@ -177,7 +182,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
         case .failed(let error):
             channel.fail(error)
         default:
-            if !hasWork { lastHeard = .now }
+            if !hasWork { markHeard() }
             channels.append(channel)
             loop.kick(self)
         }
@@ -198,7 +203,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             for channel in channels {
                 do {
                     if try channel.advance(
-                        session: session, buffer: &readBuffer, mayStart: starter == nil || starter === channel, mayWrite: !outbox.isFull)
+                        session: session, buffer: &loop.readBuffer, mayStart: starter == nil || starter === channel, mayWrite: !outbox.isFull)
                     {
                         progressed = true
                     }
@@ -235,16 +240,22 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             return
         }
         if now - lastHeard > target.deadPeerTimeout {
-            throw CohortError(
-                .transportLost,
-                "host stopped answering: nothing received for \(target.deadPeerTimeout) (heartbeat)",
-                host: target.name)
+            // Behind a bastion that went quiet too, the bastion is the cause: said as it would
+            // say it, so that every host behind it reports the same loss.
+            if let link, link.recordedCause == nil, link.bastionSilence.quiet(at: now) >= target.deadPeerTimeout / 2 {
+                link.recordCause(Self.silenceError(after: link.bastionDeadPeerTimeout))
+            }
+            throw Self.silenceError(after: target.deadPeerTimeout).with(host: target.name)
         }
         if now - lastHeard >= heartbeatInterval, now - lastKeepalive >= heartbeatInterval {
             var next: Int32 = 0
             _ = libssh2_keepalive_send(session, &next)
             lastKeepalive = now
         }
+    }
+
+    static func silenceError(after timeout: Duration) -> CohortError {
+        CohortError(.transportLost, "host stopped answering: nothing received for \(timeout) (heartbeat)")
     }
 
     // MARK: Failure and teardown

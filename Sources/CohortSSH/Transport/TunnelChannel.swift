@@ -191,9 +191,16 @@ final class TunnelChannel: @unchecked Sendable {
 /// What the session behind a tunnel learns of the bastion's fate, across threads.
 final class TunnelLink: Sendable {
     let bastion: String
+    /// The bastion session's, to tell its silence from the target's.
+    let bastionSilence: Silence
+    let bastionDeadPeerTimeout: Duration
     private let cause = Mutex<CohortError?>(nil)
 
-    init(bastion: String) { self.bastion = bastion }
+    init(bastion: String, silence: Silence, deadPeerTimeout: Duration) {
+        self.bastion = bastion
+        self.bastionSilence = silence
+        self.bastionDeadPeerTimeout = deadPeerTimeout
+    }
 
     func recordCause(_ error: CohortError) {
         cause.withLock { if $0 == nil { $0 = error } }
@@ -224,3 +231,26 @@ final class TunnelWatcher: LoopDriver, @unchecked Sendable {
         return true
     }
 }
+
+/// When a session last heard its peer, shared across threads.
+final class Silence: Sendable {
+    private static let origin = ContinuousClock.now
+    private let heardAt = Atomic<Int64>(0)
+
+    init() { heard(.now) }
+
+    func heard(_ now: ContinuousClock.Instant) {
+        heardAt.store(Self.nanos(now), ordering: .relaxed)
+    }
+
+    /// How long it has been quiet at `now`.
+    func quiet(at now: ContinuousClock.Instant) -> Duration {
+        .nanoseconds(max(0, Self.nanos(now) - heardAt.load(ordering: .relaxed)))
+    }
+
+    private static func nanos(_ instant: ContinuousClock.Instant) -> Int64 {
+        let elapsed = instant - origin
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+    }
+}
+
