@@ -47,6 +47,11 @@ struct BastionTests {
         let map = try await Self.cohort(["map", "-i", fleet.inventory, "-F", fleet.sshConfig, "echo {}", ":::"] + (1...50).map(String.init))
         #expect(map.status == 0, "\(map.stderr)")
         #expect(map.stdout.split(separator: "\n").sorted() == (1...50).map { "\($0)" }.sorted())
+        let payload = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 * 31) })
+        #expect(FileManager.default.createFile(atPath: fleet.directory + "/payload", contents: payload))
+        let copy = try await Self.cohort(["copy", "-i", fleet.inventory, "-F", fleet.sshConfig, "all", fleet.directory + "/payload", "~/payload"])
+        #expect(copy.status == 0, "\(copy.stderr)")
+        for index in 1...2 { #expect(FileManager.default.contents(atPath: fleet.directory + "/t\(index)/home/payload") == payload) }
         // The same chain given with -J (as ssh -J), over a config that names no ProxyJump.
         let plain = fleet.directory + "/plain_config"
         let config = try String(contentsOfFile: fleet.sshConfig, encoding: .utf8)
