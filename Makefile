@@ -7,7 +7,7 @@ ORACLE_VENV := .build-oracle/venv
 FLEET_DIR := $(CURDIR)/.fleet-demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps oracle build static test demo bench bench-quick bench-micro clean
+.PHONY: deps oracle build static test demo bench bench-quick bench-micro fuzz clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -67,6 +67,12 @@ bench-quick: deps
 # Frames/s of the codec and decisions/s of the scheduler (ordo-one/benchmark, bench/micro).
 bench-micro: deps
 	cd bench/micro && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+# libFuzzer over every parser of untrusted input (fuzz/run): FUZZ_SECONDS per target (60), the
+# corpora in fuzz/corpus grow and are kept in git; a crash fails it and leaves its input in fuzz/crashes.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	fuzz/run $(FUZZ_SECONDS)
 
 clean:
 	rm -rf .build .build-static .build-oracle .fleet*

@@ -55,29 +55,44 @@ public final class SSHClient: Sendable {
             logger.debug("\(error.message)")
             throw error.with(host: target.name)
         }
-        let keys: [HandshakeWindow.Lane] = [.endpoint(target.endpoint)]
+        do {
+            let driver = try await attempts([.endpoint(target.endpoint)], logger: logger) { _ in
+                SessionDriver(loop: loops.pick(), target: target, addresses: addresses, logger: logger)
+            }
+            logger.trace("connected and authenticated in \(ContinuousClock.now - started)")
+            return SSHConnection(driver: driver)
+        } catch {
+            logger.debug("failed after \(ContinuousClock.now - started): \(Printable.escaped("\(error)"))")
+            throw error
+        }
+    }
+
+    /// Attempts a connection until one is made or one fails for good: each through the gate,
+    /// each driver from `make` (given when its attempt left the queue), run to authenticated. A
+    /// server that closes before its banner is tried again, backing off, while `stillBusy`.
+    private func attempts(
+        _ lanes: [HandshakeWindow.Lane], logger: Logger, make: (ContinuousClock.Instant) async throws -> SessionDriver
+    ) async throws -> SessionDriver {
+        let first = ContinuousClock.now
         var attempt = 0
         while true {
             attempt += 1
-            await gate.acquire(keys)
-            let attemptStarted = ContinuousClock.now
-            let driver = SessionDriver(loop: loops.pick(), target: target, addresses: addresses, logger: logger)
+            await gate.acquire(lanes)
+            let started = ContinuousClock.now
+            var driver: SessionDriver?
             do {
-                try await run(driver)
-                await gate.release(keys, .completed(latency: .now - attemptStarted))
-                logger.trace("connected and authenticated in \(ContinuousClock.now - started) (attempt \(attempt))")
-                return SSHConnection(driver: driver)
+                let made = try await make(started)
+                driver = made
+                try await run(made)
+                await gate.release(lanes, .completed(latency: .now - started))
+                return made
             } catch {
-                let outcome = driver.attemptOutcome ?? .failed
-                await gate.release(keys, outcome)
-                if outcome == .droppedBeforeBanner, await stillBusy(keys[0], since: started) {
-                    let pause = Self.backoff(attempt: attempt)
-                    logger.debug("\(Printable.escaped("\(error)")); trying again in \(pause)")
-                    try await Task.sleep(for: pause)
-                    continue
-                }
-                logger.debug("failed after \(ContinuousClock.now - started): \(Printable.escaped("\(error)"))")
-                throw error
+                let outcome = driver?.attemptOutcome ?? .failed
+                await gate.release(lanes, outcome)
+                guard outcome == .droppedBeforeBanner, await stillBusy(lanes[0], since: first) else { throw error }
+                let pause = Self.backoff(attempt: attempt)
+                logger.debug("\(Printable.escaped("\(error)")); trying again in \(pause)")
+                try await Task.sleep(for: pause)
             }
         }
     }
@@ -114,39 +129,25 @@ public final class SSHClient: Sendable {
         }
         let chainKey = lease.key
         let lanes: [HandshakeWindow.Lane] = [.endpoint(chainKey + "\u{3}" + target.endpoint), .bastion(chainKey)]
-        var attempt = 0
-        let firstAttempt = ContinuousClock.now
-        while true {
-            attempt += 1
-            await gate.acquire(lanes)
-            let started = ContinuousClock.now
-            let link = TunnelLink(
-                bastion: bastion, silence: lease.connection.silence, deadPeerTimeout: target.jumps[target.jumps.count - 1].deadPeerTimeout)
-            var driver: SessionDriver?
-            do {
+        let last = target.jumps[target.jumps.count - 1]
+        do {
+            let driver = try await attempts(lanes, logger: logger) { started in
+                let link = TunnelLink(bastion: bastion, silence: lease.connection.silence, deadPeerTimeout: last.deadPeerTimeout)
                 let fd = try await lease.connection.openTunnel(host: target.address, port: target.port, link: link)
-                let session = SessionDriver(
+                // The first attempt's budget is what the bastion's connect left; a retry's is whole.
+                defer { budget = target.connectTimeout }
+                return SessionDriver(
                     loop: loops.pick(), target: target, addresses: [], logger: logger, deadline: started + max(.zero, budget),
                     tunnel: (fd, link))
-                driver = session
-                try await run(session)
-                await gate.release(lanes, .completed(latency: .now - started))
-                logger.trace("connected and authenticated through \(Printable.escaped(bastion)) in \(ContinuousClock.now - started)")
-                return SSHConnection(driver: session, lease: lease)
-            } catch {
-                let outcome = driver?.attemptOutcome ?? .failed
-                await gate.release(lanes, outcome)
-                if outcome == .droppedBeforeBanner, await stillBusy(lanes[0], since: firstAttempt) {
-                    do { try await Task.sleep(for: Self.backoff(attempt: attempt)) } catch {
-                        await lease.release()
-                        throw error
-                    }
-                    budget = target.connectTimeout
-                    continue
-                }
-                await lease.release()
-                throw through(error)
             }
+            logger.trace("connected and authenticated through \(Printable.escaped(bastion))")
+            return SSHConnection(driver: driver, lease: lease)
+        } catch is CancellationError {
+            await lease.release()
+            throw CancellationError()
+        } catch {
+            await lease.release()
+            throw through(error)
         }
     }
 

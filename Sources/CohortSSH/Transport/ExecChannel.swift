@@ -11,6 +11,8 @@ final class ExecChannel: @unchecked Sendable {
     private var state = State.opening
     /// The exec request is out and its reply not yet in (see `advance`'s `mayStart`).
     private(set) var isMidStart = false
+    /// The channel-open request is out and its reply not yet in (see `advance`'s `mayOpen`).
+    private(set) var isMidOpen = false
     private var channel: OpaquePointer?
     private let command: String
     /// Bytes queued for the remote stdin, written as the window allows.
@@ -55,13 +57,22 @@ final class ExecChannel: @unchecked Sendable {
     /// fail ("Failed waiting for channel success", error -1), so its driver lets one channel
     /// start at a time.
     /// `mayWrite`: false while the session's outbox is full (its socket is behind).
-    func advance(session: OpaquePointer, buffer: inout [UInt8], mayStart: Bool = true, mayWrite: Bool = true) throws(SSHCallError) -> Bool {
+    /// `mayOpen`: whether it may send its channel-open request now. libssh2 keeps one open in
+    /// progress per session, whatever the call's arguments: a second open while one waits
+    /// would be handed the first one's channel.
+    func advance(
+        session: OpaquePointer, buffer: inout [UInt8], mayStart: Bool = true, mayWrite: Bool = true, mayOpen: Bool = true
+    ) throws(SSHCallError) -> Bool {
         switch state {
         case .opening:
+            guard isMidOpen || mayOpen else { return false }
+            isMidOpen = true
             guard let opened = cohort_libssh2_channel_open_session(session) else {
                 if LibSSH2.lastErrno(session) == LIBSSH2_ERROR_EAGAIN { return false }
+                isMidOpen = false
                 throw SSHCallError(code: LibSSH2.lastErrno(session), message: "open channel: \(LibSSH2.lastErrorMessage(session))")
             }
+            isMidOpen = false
             channel = opened
             state = .starting
             return true
@@ -181,6 +192,7 @@ final class ExecChannel: @unchecked Sendable {
     func fail(_ error: CohortError) {
         state = .done
         isMidStart = false
+        isMidOpen = false
         output.finish(.failure(error))
     }
 

@@ -24,16 +24,22 @@ extension SessionDriver {
     /// Returns whether any tunnel moved bytes; a failure of the session itself is thrown.
     func stepTunnels(session: OpaquePointer) throws(CohortError) -> Bool {
         guard !tunnels.isEmpty else { return false }
+        refreshOpener()
         var progressed = false
         for tunnel in tunnels {
             do {
                 tunnel.sessionBehind = outbox.isFull
-                if try tunnel.advance(session: session, buffer: &loop.readBuffer, mayWrite: !outbox.isFull) { progressed = true }
+                if try tunnel.advance(session: session, buffer: &loop.readBuffer, mayWrite: !outbox.isFull, mayOpen: opener == nil || opener === tunnel) {
+                    progressed = true
+                }
+                if tunnel.isMidOpen { opener = tunnel } else if opener === tunnel { opener = nil }
             } catch let error where error.isChannelLevel {
+                if opener === tunnel { opener = nil }
                 tunnel.fail(CohortError(.transportLost, "tunnel failed: \(error.message)", host: target.name))
             } catch {
                 throw CohortError(.transportLost, "connection lost: \(error.message)", host: target.name)
             }
+            if tunnel.isDone, opener === tunnel { opener = nil }
         }
         let finished = tunnels.filter(\.isDone)
         if !finished.isEmpty {

@@ -40,6 +40,13 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     var channels: [ExecChannel] = []
     /// What libssh2 sent that the socket has not taken yet.
     var outbox = Outbox()
+    /// The exec channel or tunnel whose open request is out: libssh2 has one per session.
+    /// Found afresh each turn (a channel can end without advancing), kept up to date within it.
+    var opener: AnyObject?
+
+    func refreshOpener() {
+        opener = channels.first(where: \.isMidOpen) ?? tunnels.first(where: \.isMidOpen).map { $0 as AnyObject }
+    }
     /// Connections to hosts behind this one (it is their bastion).
     var tunnels: [TunnelChannel] = []
     /// Set when this session runs over a tunnel: its socket is the tunnel's socketpair end.
@@ -200,17 +207,21 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
             // The one channel whose exec request is out, if any: found once a round, then kept
             // up to date as channels advance (this loop runs on every wake-up).
             var starter = channels.first(where: \.isMidStart)
+            refreshOpener()
             for channel in channels {
                 do {
                     if try channel.advance(
-                        session: session, buffer: &loop.readBuffer, mayStart: starter == nil || starter === channel, mayWrite: !outbox.isFull)
+                        session: session, buffer: &loop.readBuffer, mayStart: starter == nil || starter === channel, mayWrite: !outbox.isFull,
+                        mayOpen: opener == nil || opener === channel)
                     {
                         progressed = true
                     }
                     if channel.isMidStart { starter = channel } else if starter === channel { starter = nil }
+                    if channel.isMidOpen { opener = channel } else if opener === channel { opener = nil }
                 } catch let error where error.isChannelLevel {
                     channel.fail(CohortError(.noExitStatus, "channel failed: \(error.message)", host: target.name))
                     if starter === channel { starter = nil }
+                    if opener === channel { opener = nil }
                 } catch {
                     throw CohortError(.transportLost, "connection lost: \(error.message)", host: target.name)
                 }

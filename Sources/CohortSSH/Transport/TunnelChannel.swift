@@ -42,6 +42,8 @@ final class TunnelChannel: @unchecked Sendable {
     }
 
     var isDone: Bool { state == .done }
+    /// The channel-open request is out and its reply not yet in (see `advance`'s `mayOpen`).
+    private(set) var isMidOpen = false
 
     /// poll(2) events for the local end.
     var localEvents: Int16 {
@@ -55,18 +57,25 @@ final class TunnelChannel: @unchecked Sendable {
     /// Bytes moved per turn and direction, so that one busy tunnel cannot starve the others.
     static let budget = 256 * 1024
 
-    /// `mayWrite`: false while the bastion session's outbox is full.
-    func advance(session: OpaquePointer, buffer: inout [UInt8], mayWrite: Bool) throws(SSHCallError) -> Bool {
+    /// `mayWrite`: false while the bastion session's outbox is full. `mayOpen`: whether it may
+    /// send its open request now: libssh2 keeps one open in progress per session and completes
+    /// it for whichever call comes next, so two tunnels opening at once could each get the
+    /// other's host (seen as a changed host key, one run in a few under load).
+    func advance(session: OpaquePointer, buffer: inout [UInt8], mayWrite: Bool, mayOpen: Bool) throws(SSHCallError) -> Bool {
         switch state {
         case .opening:
+            guard isMidOpen || mayOpen else { return false }
+            isMidOpen = true
             guard let opened = libssh2_channel_direct_tcpip_ex(session, host, Int32(port), "127.0.0.1", 0) else {
                 let code = LibSSH2.lastErrno(session)
                 if code == LIBSSH2_ERROR_EAGAIN { return false }
+                isMidOpen = false
                 let why = LibSSH2.lastErrorMessage(session)
                 fail(CohortError(.connectionRefused, "the bastion could not open a connection to \(host):\(port) (\(why))"))
                 if code == LIBSSH2_ERROR_CHANNEL_FAILURE || code == LIBSSH2_ERROR_CHANNEL_REQUEST_DENIED { return true }
                 throw SSHCallError(code: code, message: "open tunnel: \(why)")
             }
+            isMidOpen = false
             channel = opened
             state = .open
             openWaiter?.resume()
@@ -165,6 +174,7 @@ final class TunnelChannel: @unchecked Sendable {
     /// failure) is what that session will report as the cause.
     func fail(_ error: CohortError) {
         guard state != .done else { return }
+        isMidOpen = false
         link.recordCause(error)
         if let waiter = openWaiter {
             openWaiter = nil

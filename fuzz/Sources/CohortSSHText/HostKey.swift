@@ -1,0 +1,1 @@
+../../../Sources/CohortSSH/Trust/HostKey.swift

@@ -1,0 +1,1 @@
+../../../Sources/CohortSSH/Config/JumpHost.swift
