@@ -165,7 +165,7 @@ struct BastionTests {
         let fleet = try JumpFleet.start(targets: 2)
         defer { fleet.stop() }
         let child = try ChildProcess(
-            CLIRunTests.binary, ["run", "-i", fleet.inventory, "-F", fleet.sshConfig, "--heartbeat-timeout", "3", "all", "--", "echo started; sleep 600"])
+            CLIRunTests.binary, ["run", "-i", fleet.inventory, "-F", fleet.sshConfig, "--heartbeat-timeout", "3", "all", "--", "echo started; while sleep 1; do echo . || exit; done"])
         child.closeStdin()
         var output = ""
         var frozen: [Int32] = []
