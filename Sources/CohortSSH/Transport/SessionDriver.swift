@@ -59,7 +59,10 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     /// bastion read the bastion's, to tell their own host's silence from the bastion's.
     let silence = Silence()
     var unfreedChannels: [OpaquePointer] = []
-    private var lastHeard = ContinuousClock.now
+    /// Mirrored into `silence` on every change, so that the two never disagree.
+    private var lastHeard = ContinuousClock.now {
+        didSet { silence.heard(lastHeard) }
+    }
     private var lastKeepalive = ContinuousClock.now
     private(set) var closing = false
 
@@ -85,10 +88,7 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     var hasWork: Bool { !channels.isEmpty || !tunnels.isEmpty }
 
     /// A session that starts work counts its silence from now, not from when it went idle.
-    func markHeard() {
-        lastHeard = .now
-        silence.heard(lastHeard)
-    }
+    func markHeard() { lastHeard = .now }
 
     // MARK: LoopDriver
 
@@ -142,7 +142,6 @@ final class SessionDriver: LoopDriver, @unchecked Sendable {
     func advance(revents: Int16, now: ContinuousClock.Instant) -> Bool {
         if revents & Int16(POLLIN) != 0 {
             lastHeard = now
-            silence.heard(now)
             Posix.acknowledgeQuickly(fd)
         }
         do {
