@@ -121,6 +121,9 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
     case unknownMessageType(UInt8)
     case truncated
     case malformed(String)
+    /// Well-formed frames that the conversation does not allow (a result for a task never
+    /// given to that worker): the peer is not trusted further.
+    case protocolViolation(String)
 
     public var description: String {
         switch self {
@@ -129,6 +132,7 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
         case .unknownMessageType(let t): return "corrupt stream: unknown message type \(t)"
         case .truncated: return "corrupt stream: a field runs past the end of its frame"
         case .malformed(let what): return "corrupt stream: \(what)"
+        case .protocolViolation(let what): return "protocol violation: \(what)"
         }
     }
 }

@@ -150,7 +150,7 @@ actor FleetPool {
         }
     }
 
-    private func received(_ message: WireMessage, channel index: Int) async {
+    private func received(_ message: WireMessage, channel index: Int) async throws(WireError) {
         guard var channel = channels[index] else { return }
         if !channel.ready {
             if let refusal = WorkerChannel.answer(message, with: &channel.handshake, on: channel.link) {
@@ -163,7 +163,7 @@ actor FleetPool {
             settle()
             return
         }
-        if let slot = channel.slot, let engine { await engine.received(message, from: slot) }
+        if let slot = channel.slot, let engine { try await engine.received(message, from: slot) }
     }
 
     private func ended(channel index: Int, reason: String, exited: Bool) async {
@@ -179,7 +179,7 @@ actor FleetPool {
     /// Decodes one worker channel for its whole life, routing frames to the map now running.
     private func read(_ events: some AsyncSequence<ProcessEvent, any Error>, channel index: Int) async {
         guard let link = channels[index]?.link else { return }
-        let (reason, exited) = await WorkerChannel.decode(events, link: link) { await received($0, channel: index) }
+        let (reason, exited) = await WorkerChannel.decode(events, link: link) { try await received($0, channel: index) }
         await ended(channel: index, reason: reason, exited: exited)
     }
 }

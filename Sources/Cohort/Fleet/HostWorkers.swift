@@ -30,12 +30,12 @@ struct WorkerChannel: Sendable {
     }
 
     /// Decodes the worker's frames into `onMessage` until the channel ends, and says why it
-    /// ended: the worker's exit status with the last of its stderr, a corrupt frame (the
-    /// channel is then closed), or the transport's error. `exited`: the worker process itself
+    /// ended: the worker's exit status with the last of its stderr, a corrupt frame or one
+    /// `onMessage` refused (the channel is then closed), or the transport's error. `exited`: the worker process itself
     /// ended, as opposed to the connection going.
     static func decode(
         _ events: some AsyncSequence<ProcessEvent, any Error>, link: any WorkerLink, isolation: isolated (any Actor)? = #isolation,
-        onMessage: (WireMessage) async -> Void
+        onMessage: (WireMessage) async throws -> Void
     ) async -> (reason: String, exited: Bool) {
         var decoder = FrameDecoder()
         var errors: [UInt8] = []
@@ -46,7 +46,7 @@ struct WorkerChannel: Sendable {
                 switch event {
                 case .stdout(let bytes):
                     decoder.feed(bytes)
-                    while let message = try decoder.next() { await onMessage(message) }
+                    while let message = try decoder.next() { try await onMessage(message) }
                 case .stderr(let bytes):
                     errors = Array((errors + bytes).suffix(2048))
                 case .exit(let status):

@@ -91,7 +91,7 @@ actor WorkerConversation {
         switch event {
         case .stdout(let bytes):
             decoder.feed(bytes)
-            while let message = try decoder.next() { route(message) }
+            while let message = try decoder.next() { try route(message) }
         case .stderr(let bytes):
             errors = Array((errors + bytes).suffix(2048))
         case .exit(let status):
@@ -100,7 +100,9 @@ actor WorkerConversation {
         }
     }
 
-    private func route(_ message: WireMessage) {
+    /// A result for a task that is not open (never sent, or already answered) is a worker that
+    /// cannot be trusted: the channel ends with it.
+    private func route(_ message: WireMessage) throws(WireError) {
         if !isReady {
             switch handshake.receive(message) {
             case .accept(_, let reply):
@@ -117,8 +119,11 @@ actor WorkerConversation {
         }
         switch message {
         case .result(let result):
-            inboxes[result.taskID]?.yield(message)
-            inboxes.removeValue(forKey: result.taskID)?.finish()
+            guard let inbox = inboxes.removeValue(forKey: result.taskID) else {
+                throw .protocolViolation("a result for task \(result.taskID), which this worker was not running")
+            }
+            inbox.yield(message)
+            inbox.finish()
         case .data(let id, _), .credit(let id, _), .output(let id, _, _):
             inboxes[id]?.yield(message)
         default:

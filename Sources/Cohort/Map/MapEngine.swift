@@ -116,9 +116,15 @@ actor MapEngine {
         hostSettled()
     }
 
-    /// This map's task for a frame id, nil for a task of another map.
-    private func task(_ frameID: UInt64) -> Int? {
-        guard frameID >= idBase, frameID - idBase < UInt64(taskCount) else { return nil }
+    /// This map's task for a frame id, nil for a task of an earlier map on the same worker
+    /// (answered late, after that map moved on: dropped). Frames for a task this slot was
+    /// never given, or already answered, are a worker that cannot be trusted: its channel is
+    /// closed and its tasks go elsewhere (`WireError.protocolViolation`).
+    private func task(_ frameID: UInt64, of slot: SlotState, _ what: String) throws(WireError) -> Int? {
+        guard frameID >= idBase else { return nil }
+        guard frameID - idBase < UInt64(taskCount), slot.started[frameID] != nil else {
+            throw .protocolViolation("\(what) for task \(frameID), which this worker was not running")
+        }
         return Int(frameID - idBase)
     }
 
@@ -155,7 +161,7 @@ actor MapEngine {
 
     // MARK: Events from workers
 
-    func received(_ message: WireMessage, from id: Int) {
+    func received(_ message: WireMessage, from id: Int) throws(WireError) {
         guard var slot = slots[id] else { return }
         if !slot.ready {
             if let refusal = WorkerChannel.answer(message, with: &slot.handshake, on: slot.process) {
@@ -171,12 +177,12 @@ actor MapEngine {
         }
         switch message {
         case .output(let task, let stream, let bytes):
-            guard self.task(task) != nil else { return }
+            guard try self.task(task, of: slot, "output") != nil else { return }
             let pair = slot.outputs[task] ?? (CapturedOutput(), CapturedOutput())
             if slot.outputs[task] == nil { slots[id]!.outputs[task] = pair }
             (stream == 1 ? pair.0 : pair.1).append(bytes)
         case .result(let frame):
-            guard let task = self.task(frame.taskID) else { return }
+            guard let task = try self.task(frame.taskID, of: slot, "a result") else { return }
             let pair = slots[id]!.outputs.removeValue(forKey: frame.taskID) ?? (CapturedOutput(), CapturedOutput())
             let started = slots[id]!.started.removeValue(forKey: frame.taskID)
             if Int(frame.attempt) == (attempts[task] ?? 0) {

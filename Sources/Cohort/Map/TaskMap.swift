@@ -172,7 +172,7 @@ public struct TaskMap: Sendable {
     private static func read(
         _ events: some AsyncSequence<ProcessEvent, any Error>, link: any WorkerLink, slot: Int, engine: MapEngine
     ) async {
-        let (reason, exited) = await WorkerChannel.decode(events, link: link) { await engine.received($0, from: slot) }
+        let (reason, exited) = await WorkerChannel.decode(events, link: link) { try await engine.received($0, from: slot) }
         await engine.lost(slot, reason: reason, workerExited: exited)
     }
 }
