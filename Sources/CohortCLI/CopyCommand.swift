@@ -11,9 +11,9 @@ struct CopyCommand: AsyncParsableCommand {
         abstract: "Copy local files (directories with -r) to every matching host at once.",
         discussion: """
             cohort copy -i INVENTORY PATTERN SRC... DEST
-            Each file lands atomically (a reader never sees half a file; a failed copy leaves the \\
-            old one); a file whose SHA-256 on the host already matches is not sent. DEST is a \\
-            directory when it is one on the host, when several sources are given, or when it \\
+            Each file lands atomically (a reader never sees half a file; a failed copy leaves the \
+            old one); a file whose SHA-256 on the host already matches is not sent. DEST is a \
+            directory when it is one on the host, when several sources are given, or when it \
             ends in /.
             """)
 

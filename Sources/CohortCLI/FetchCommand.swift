@@ -9,7 +9,7 @@ struct FetchCommand: AsyncParsableCommand {
         abstract: "Bring files (directories with -r) from every matching host into LOCALDIR/HOST/<remote path>.",
         discussion: """
             cohort fetch -i INVENTORY PATTERN REMOTE... LOCALDIR
-            Ansible fetch's layout. Each file is written atomically; a file already the same here \\
+            Ansible fetch's layout. Each file is written atomically; a file already the same here \
             is not sent. Nothing a host sends can write outside LOCALDIR/HOST.
             """)
 

@@ -12,8 +12,8 @@ struct PlayCommand: AsyncParsableCommand {
         abstract: "Run an Ansible playbook through one persistent worker per host (no Python on the hosts).",
         discussion: """
             cohort play -i INVENTORY PLAYBOOK.yml
-            The whole playbook is checked before any host is contacted (exit 4 with file:line:column). \\
-            Linear strategy: every host finishes a task before any starts the next. Exit codes: 0 ok, \\
+            The whole playbook is checked before any host is contacted (exit 4 with file:line:column). \
+            Linear strategy: every host finishes a task before any starts the next. Exit codes: 0 ok, \
             1 a task failed on some host, 2 a host was unreachable, 3 refused for security, 4 invalid input.
             """)
 
