@@ -7,7 +7,7 @@ ORACLE_VENV := .build-oracle/venv
 FLEET_DIR := $(CURDIR)/.fleet-demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps oracle build static test demo bench bench-quick bench-micro fuzz clean
+.PHONY: deps oracle build static test demo bench bench-quick bench-micro fuzz faults clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -73,6 +73,11 @@ bench-micro: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	fuzz/run $(FUZZ_SECONDS)
+
+# The fault suite's scorecard (faults/run; root: network namespaces): real hosts cut off,
+# slowed, reset and corrupted one at a time; last line `faults: N passed, M failed`.
+faults: build
+	faults/run
 
 clean:
 	rm -rf .build .build-static .build-oracle .fleet*

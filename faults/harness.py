@@ -51,6 +51,11 @@ class Fleet:
     def fault(self, host, *what):
         subprocess.run([self.script, "fault", host, *map(str, what), "--dir", self.dir], check=True, stdout=subprocess.DEVNULL)
 
+    def fault_reply(self, host, what):
+        """A proxy command's answer after its "ok" (count, bytes)."""
+        out = subprocess.run([self.script, "fault", host, what, "--dir", self.dir], check=True, capture_output=True, text=True)
+        return out.stdout.split()[-1]
+
     def heal(self):
         for host in self.names:
             self.fault(host, "heal")
