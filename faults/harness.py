@@ -73,6 +73,19 @@ class Fleet:
     def home(self, host):
         return os.path.join(self.dir, host, "home")
 
+    @property
+    def disk(self):
+        """One path, a disk of its own on each host (seen through enter, not from here)."""
+        return os.path.join(self.dir, "disk")
+
+    def listing(self, host, directory):
+        return self.enter(host, f"ls -A '{directory}'").stdout.split()
+
+    def sha(self, host, path):
+        """The SHA-256 of a file as the host sees it, or None where it has none."""
+        out = self.enter(host, f"sha256sum '{path}'")
+        return out.stdout.split()[0] if out.returncode == 0 else None
+
     def cohort_args(self):
         return ["-i", self.inventory, "-F", "none", "--known-hosts", self.known_hosts]
 

@@ -132,4 +132,28 @@ import Testing
         #expect(try await Self.sha256(placed.path) == digest)
         #expect(placed.path.contains("/\(digest)/"))
     }
+
+    /// A cache that cannot be written fails that host's upload in the shell's own words; the
+    /// host is named, the run exits 2 and the host's share runs on the other one. (An earlier upload script ended in
+    /// `; true` for its pruning and so reported such a failure as a good upload, then tried
+    /// to run a worker that was not there.)
+    @Test func aCacheThatCannotBeWrittenIsNamedWithItsReason() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try MapCLITests.inventory(fleet, slots: 2)
+        let home = fleet.directory + "/\(fleet.hosts[0].name)/home"
+        try FileManager.default.createDirectory(atPath: home + "/.cache", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: home + "/.cache/cohort", contents: Data("not a folder\n".utf8)))
+        let inputs = (1...40).map(String.init)
+        let result = try await offPool {
+            try Shell.run(CLIRunTests.binary, ["map", "-i", inventory, "-F", "none", "--json", "echo {}", ":::"] + inputs)
+        }
+        #expect(result.status == 2, "exit 2: a host could not be used (README): \(result.stderr)")
+        let lines = try MapCLITests.jsonLines(result.stdout)
+        #expect(lines.compactMap { $0["stdout"] as? String }.sorted() == inputs.map { $0 + "\n" }.sorted())
+        #expect(lines.allSatisfy { $0["host"] as? String == fleet.hosts[1].name }, "\(lines.prefix(3))")
+        let said = result.stderr.split(separator: "\n").filter { $0.hasPrefix("cohort: \(fleet.hosts[0].name): ") }
+        #expect(said.contains { $0.contains("cannot upload the worker") && $0.hasSuffix("Not a directory") }, "\(result.stderr)")
+        #expect(!result.stderr.contains("No such file"), "no attempt to run a worker that is not there: \(result.stderr)")
+    }
 }

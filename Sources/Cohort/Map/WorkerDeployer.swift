@@ -38,7 +38,8 @@ struct WorkerDeployer: Sendable {
     }
 
     /// Writes the upload to a temporary name and renames it into place only once it is known
-    /// whole. The stream ending is not success (`cat` exits 0 on EOF when the coordinator dies
+    /// whole; a cache that cannot be written (read-only, full, not a folder) fails the upload
+    /// with the shell's own words, and only the pruning after a good upload may fail quietly. The stream ending is not success (`cat` exits 0 on EOF when the coordinator dies
     /// mid-upload), so the file's own SHA-256, computed after the last byte, must equal its
     /// name, or, on a host without sha256sum, its size must be right (and it is not marked
     /// verified). Anything else is removed and the upload fails.
@@ -69,7 +70,7 @@ struct WorkerDeployer: Sendable {
         let older = WorkerCache.walk(
             #"[ "$p" = "$mine" ] || continue; k=$((k + 1)); [ $k -gt \#(Self.keptPrevious) ] && rm -rf "./$o""#, skipping: binary.sha256)
         return """
-            mine=\(program) && printf '%s\\n' "$mine" > "$d/.program" && k=0 && \(older); true
+            { mine=\(program) && printf '%s\\n' "$mine" > "$d/.program" && k=0 && \(older); true; }
             """
     }
 
@@ -77,7 +78,7 @@ struct WorkerDeployer: Sendable {
         let probe = try await connection.run(probeScript)
         let facts = String(decoding: probe.stdout, as: UTF8.self).split(separator: "\n").map(String.init)
         guard probe.status.isSuccess, facts.count >= 3 else {
-            throw CohortError(.sshFailure, "cannot probe the host: \(String(decoding: probe.stderr, as: UTF8.self))", host: host)
+            throw CohortError(.sshFailure, "cannot probe the host: \(String(decoding: probe.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))", host: host)
         }
         guard facts[0] == binary.os, facts[1] == binary.arch else {
             throw CohortError(
@@ -91,7 +92,7 @@ struct WorkerDeployer: Sendable {
         if facts.last != "cached" {
             let upload = try await connection.run(uploadScript, stdin: binary.bytes)
             guard upload.status.isSuccess else {
-                throw CohortError(.sshFailure, "cannot upload the worker: \(String(decoding: upload.stderr, as: UTF8.self))", host: host)
+                throw CohortError(.sshFailure, "cannot upload the worker: \(String(decoding: upload.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))", host: host)
             }
             uploaded = true
         }
