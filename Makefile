@@ -34,6 +34,7 @@ static: deps
 
 # Tests start their own sshd fleets under TEST_TMP; whatever an interrupted run left there is
 # stopped afterwards (testfleet stops only processes whose command line names their directory).
+# Then, as root, the whole fault suite (faults/run, about 3 minutes): its scorecard is printed.
 TEST_TMP := $(CURDIR)/.build-test-tmp
 test: deps oracle static
 	$(SWIFT) build
@@ -42,6 +43,8 @@ test: deps oracle static
 	TMPDIR=$(TEST_TMP)/ COHORT_ANSIBLE_INVENTORY=$(CURDIR)/$(ORACLE_VENV)/bin/ansible-inventory COHORT_BIN=$(CURDIR)/.build/debug/cohort \
 	  $(SWIFT) test --parallel || status=$$?; \
 	for d in $(TEST_TMP)/cohort-fleet-*; do [ -f "$$d/pids" ] && scripts/testfleet down --dir "$$d" 2>/dev/null; done; \
+	if [ "$$(id -u)" = 0 ]; then COHORT_BIN=$(CURDIR)/.build/debug/cohort faults/run || status=1; \
+	else echo "make test: the fault suite (faults/run) needs root for network namespaces; not run"; fi; \
 	exit $$status
 
 DEMO_CMD := echo "$$(uname -sm), sshd on port $${SSH_CONNECTION\#\#* }"
