@@ -83,4 +83,4 @@ faults: build
 	faults/run
 
 clean:
-	rm -rf .build .build-static .build-oracle .fleet*
+	rm -rf .build .build-static .build-oracle .build-faults .fleet*

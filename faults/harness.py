@@ -1,6 +1,7 @@
 """What the fault scenarios stand on: the fleets, a running cohort watched line by line, the
 checks, and the scorecard. Waits are for conditions (a line seen, a process gone), each with a
 generous limit so that a loaded machine makes a scenario slower, not red."""
+import hashlib
 import json
 import os
 import shutil
@@ -13,7 +14,20 @@ import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COHORT = os.environ.get("COHORT_BIN", os.path.join(ROOT, ".build/debug/cohort"))
-WORK = os.path.join(os.environ.get("COHORT_FAULTS_DIR", os.path.join(ROOT, ".build-faults")))
+
+
+def work_directory():
+    """The suite's files. Not under /tmp: each fault host has a /tmp of its own, which would
+    hide them from it (a checkout under /tmp puts them in /var/tmp, named after the checkout)."""
+    if os.environ.get("COHORT_FAULTS_DIR"):
+        return os.path.abspath(os.environ["COHORT_FAULTS_DIR"])
+    here = os.path.join(ROOT, ".build-faults")
+    if not (here + "/").startswith("/tmp/"):
+        return here
+    return "/var/tmp/cohort-faults-" + hashlib.sha256(ROOT.encode()).hexdigest()[:10]
+
+
+WORK = work_directory()
 HOSTS = 4
 
 
@@ -234,7 +248,10 @@ class Suite:
         failed = sum(1 for r in self.rows if not r[3]) + (len(self.scenarios) - len(self.rows))
         passed = sum(1 for r in self.rows if r[3])
         print(f"faults: {passed} passed, {failed} failed")
-        return 0 if failed == 0 and stop["signal"] is None else 1
+        ok = failed == 0 and stop["signal"] is None
+        if ok and not WORK.startswith(ROOT + "/"):  # kept for a look only when inside the checkout
+            shutil.rmtree(WORK, ignore_errors=True)
+        return 0 if ok else 1
 
     @staticmethod
     def settle(fleet):

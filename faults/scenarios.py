@@ -3,6 +3,7 @@ returns what it observed or raises Failed. See faults/run."""
 import hashlib
 import os
 import pwd
+import shutil
 import subprocess
 import time
 
@@ -455,7 +456,8 @@ def secrets_key(fleet, scratch):
 
 def misbehave(fleet, scratch, behaviour, reason):
     os.makedirs(scratch, exist_ok=True)
-    real = os.path.join(os.path.dirname(COHORT), "cohort-worker")
+    real = os.path.join(scratch, "cohort-worker")  # where the hosts see it (not under their own /tmp)
+    shutil.copy2(os.path.join(os.path.dirname(COHORT), "cohort-worker"), real)
     script = os.path.join(scratch, "worker.sh")
     with open(script, "w") as f:
         f.write(f"#!/bin/sh\nreal={real}\ncase \"$HOME\" in */f2/home) {behaviour} ;; esac\nexec \"$real\" \"$@\"\n")
