@@ -373,7 +373,7 @@ def injection_inputs(fleet, scratch):
     return f"{len(hostile)} hostile inputs printed byte for byte, nothing ran"
 
 
-@scenario("injection-ansible-host", "ansible_host=-oProxyCommand=...: file:line error, exit 4, nothing contacted", quick=True)
+@scenario("injection-ansible-host", "ansible_host=-oProxyCommand=...: refused (host named), exit 4, nothing contacted", quick=True)
 def injection_host(fleet, scratch):
     os.makedirs(scratch, exist_ok=True)
     marker = os.path.join(scratch, "ran")
