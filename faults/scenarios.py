@@ -459,8 +459,15 @@ def misbehave(fleet, scratch, behaviour, reason):
     real = os.path.join(scratch, "cohort-worker")  # where the hosts see it (not under their own /tmp)
     shutil.copy2(os.path.join(os.path.dirname(COHORT), "cohort-worker"), real)
     script = os.path.join(scratch, "worker.sh")
+    # f2 misbehaves until the coordinator closes it, then leaves a mark; the other hosts'
+    # workers start after that mark, else a loaded machine may let them finish every task
+    # before f2 has done anything wrong, or before it is read.
+    mark = os.path.join(scratch, "f2-dropped")
     with open(script, "w") as f:
-        f.write(f"#!/bin/sh\nreal={real}\ncase \"$HOME\" in */f2/home) {behaviour} ;; esac\nexec \"$real\" \"$@\"\n")
+        f.write(f"#!/bin/sh\nreal={real}\ncase \"$HOME\" in\n"
+                f"  */f2/home) {{ {behaviour} ; }} ; touch {mark}; exit 0 ;;\n"
+                f"  *) n=0; while [ ! -e {mark} ] && [ $n -lt 3000 ]; do sleep 0.05; n=$((n+1)); done ;;\n"
+                f"esac\nexec \"$real\" \"$@\"\n")
     os.chmod(script, 0o755)
     inputs = [str(i) for i in range(1, 201)]
     run = Run(["map", *fleet.cohort_args(), "--json", "echo {}", ":::", *inputs],
@@ -475,7 +482,7 @@ def misbehave(fleet, scratch, behaviour, reason):
 
 @scenario("worker-garbage", "f2's worker sends garbage: dropped, named, tasks once elsewhere", quick=True)
 def worker_garbage(fleet, scratch):
-    return misbehave(fleet, scratch, "head -c 4096 /dev/urandom; exec cat >/dev/null", "corrupt stream")
+    return misbehave(fleet, scratch, "head -c 4096 /dev/urandom; cat >/dev/null", "corrupt stream")
 
 
 @scenario("worker-stranger-result", "f2's worker answers a task it was never given: dropped, named")
@@ -487,7 +494,7 @@ def worker_stranger(fleet, scratch):
     os.makedirs(scratch, exist_ok=True)
     with open(path, "w") as f:
         f.write(filter_)
-    return misbehave(fleet, scratch, f'"$real" "$@" | python3 {path}; exit 0', "protocol violation")
+    return misbehave(fleet, scratch, f'"$real" "$@" | python3 {path}', "protocol violation")
 
 
 @scenario("maxstartups-100-hosts", "100 hosts on one sshd taking 3 handshakes: none falsely unreachable", quick=True)

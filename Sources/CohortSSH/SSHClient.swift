@@ -153,11 +153,14 @@ public final class SSHClient: Sendable {
 
     /// How long a server that closes connections before its banner (sshd past `MaxStartups`,
     /// which drops at random once past its start) is tried again: it is busy, not down. Past
-    /// that, as long as it still lets other connections in (one within `busyPatience / 3`).
+    /// that, as long as it still lets other connections in (one within `busyPatience / 3`), or
+    /// other handshakes of ours to it are under way (on a loaded machine each may take longer
+    /// than any period chosen here; each ends within its own connect timeout).
     static let busyPatience: Duration = .seconds(30)
 
     private func stillBusy(_ lane: HandshakeWindow.Lane, since first: ContinuousClock.Instant) async -> Bool {
         if ContinuousClock.now - first < Self.busyPatience { return true }
+        if await gate.handshaking(lane) { return true }
         return await gate.admittedRecently(lane, within: Self.busyPatience / 3)
     }
 

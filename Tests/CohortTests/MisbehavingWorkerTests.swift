@@ -6,12 +6,12 @@ import Testing
 /// frame of a type that does not exist, a result for a task it was not running) is dropped: its tasks run on the other host, each
 /// once, the run goes on, and the host that misbehaved is named.
 @Suite struct MisbehavingWorkerTests {
-    /// Name, what h2's worker does instead of `exec WORKER "$@"`, and the start of the reason
+    /// Name, what h2's worker does instead of `exec WORKER "$@"` (until its input ends), and the start of the reason
     /// the coordinator gives.
     static let behaviours: [(String, String, String)] = [
-        ("garbage", "head -c 4096 /dev/urandom; exec cat >/dev/null", "corrupt stream: "),
-        ("oversized frame", "printf '\\177\\377\\377\\377'; head -c 65536 /dev/zero; exec cat >/dev/null", "corrupt stream: "),
-        ("unknown frame type", "printf '\\000\\000\\000\\001\\356'; exec cat >/dev/null", "corrupt stream: "),
+        ("garbage", "head -c 4096 /dev/urandom; cat >/dev/null", "corrupt stream: "),
+        ("oversized frame", "printf '\\177\\377\\377\\377'; head -c 65536 /dev/zero; cat >/dev/null", "corrupt stream: "),
+        ("unknown frame type", "printf '\\000\\000\\000\\001\\356'; cat >/dev/null", "corrupt stream: "),
         // The real worker, its frames passed through; after its first result, a forged copy.
         ("a result for a task never given", forge("id + 1_000_000_000"), "protocol violation: a result for task 1000000"),
         ("the same result twice", forge("id"), "protocol violation: a result for task "),
@@ -33,7 +33,7 @@ import Testing
                     forged, id = True, struct.unpack(">Q", body[1:9])[0]
                     o.write(head + body[:1] + struct.pack(">Q", \(newID)) + body[9:]); o.flush()
             """
-        return "\"$real\" \"$@\" | python3 -c '\(filter)'; exit 0"
+        return "\"$real\" \"$@\" | python3 -c '\(filter)'"
     }
 
     @Test(arguments: 0..<behaviours.count)
@@ -42,13 +42,18 @@ import Testing
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let real = (CLIRunTests.binary as NSString).deletingLastPathComponent + "/cohort-worker"
-        // The same worker file goes to both hosts; on h2 (told apart by the port sshd serves) it misbehaves.
+        // The same worker file goes to both hosts; on h2 (told apart by the port sshd serves) it
+        // misbehaves, and once the coordinator has closed it (which it does on deciding to drop
+        // it) leaves a mark. h1's workers start only after that mark: else a loaded machine may
+        // let h1 finish every task before h2 has done anything wrong, or before it is read.
         let script = fleet.directory + "/worker.sh"
+        let dropped = fleet.directory + "/h2-dropped"
         try """
             #!/bin/sh
             real=\(real)
             case "$SSH_CONNECTION" in
-              *" \(fleet.hosts[1].port)") \(misbehave) ;;
+              *" \(fleet.hosts[1].port)") { \(misbehave) ; } ; touch \(dropped); exit 0 ;;
+              *" \(fleet.hosts[0].port)") n=0; while [ ! -e \(dropped) ] && [ $n -lt 3000 ]; do sleep 0.05; n=$((n+1)); done ;;
             esac
             exec "$real" "$@"
 

@@ -43,6 +43,10 @@ public actor HandshakeGate {
         lastCompleted[lane].map { ContinuousClock.now - $0 < period } ?? false
     }
 
+    /// Whether handshakes of this process to `lane` are under way: a drop while they are is
+    /// explained by them, however long a loaded machine makes them take.
+    func handshaking(_ lane: HandshakeWindow.Lane) -> Bool { window.inFlight(lane) > 0 }
+
     /// What the window has learnt, for logs and benchmarks.
     public var snapshot: (limit: Double, inFlight: Int, baseline: Duration?) {
         (window.limit, window.inFlight, window.baseline)

@@ -84,6 +84,9 @@ public struct HandshakeWindow: Sendable {
         }
     }
 
+    /// Attempts through `lane` started and not yet finished.
+    public func inFlight(_ lane: Lane) -> Int { endpoints[lane]?.inFlight ?? 0 }
+
     public mutating func start(_ lanes: [Lane]) {
         inFlight += 1
         for lane in lanes {
