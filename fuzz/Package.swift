@@ -21,9 +21,12 @@ let package = Package(
             path: "Sources/CohortPlaybook"),
         // ssh_config, ProxyJump and known_hosts: the text side of CohortSSH, without libssh2.
         .target(name: "CohortSSHText", dependencies: ["CohortCore", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/CohortSSHText"),
+        // GNU parallel's argument syntax, its input product and replacement strings: the pure
+        // part of the Cohort module's map.
+        .target(name: "CohortParallelText", dependencies: ["CohortCore"], path: "Sources/CohortParallelText"),
         .executableTarget(
             name: "CohortFuzz",
-            dependencies: ["CohortCore", "CohortWire", "CohortTemplate", "CohortInventory", "CohortPlaybook", "CohortSSHText"],
+            dependencies: ["CohortCore", "CohortWire", "CohortTemplate", "CohortInventory", "CohortPlaybook", "CohortSSHText", "CohortParallelText"],
             path: "Harness",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ]

@@ -2,6 +2,7 @@ import CohortCore
 import Foundation
 
 @testable import CohortInventory
+@testable import CohortParallelText
 @testable import CohortPlaybook
 @testable import CohortSSHText
 @testable import CohortTemplate
@@ -25,7 +26,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     case "knownhosts": knownHosts(text)
     case "template": template(text)
     case "playbook": playbook(text)
-    default: fatalError("COHORT_FUZZ_TARGET must be one of: frame ini yaml toml sshconfig knownhosts template playbook")
+    case "parallel": parallel(text)
+    default: fatalError("COHORT_FUZZ_TARGET must be one of: frame ini yaml toml sshconfig knownhosts template playbook parallel")
     }
     return 0
 }
@@ -67,6 +69,23 @@ func template(_ text: String) {
 func playbook(_ text: String) {
     let loader = PlaybookLoader(read: { _ in text }, exists: { _ in false })
     _ = try? loader.load(path: "site.yml")
+}
+
+/// `cohort map`'s words, one per line: the `:::` / `::::` split, the input product (file
+/// sources are not opened; stdin gives two lines) and the first tasks' commands rendered.
+func parallel(_ text: String) {
+    let words = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    guard let syntax = try? ParallelSyntax(arguments: words) else { return }
+    let command = CommandTemplate(syntax.command)
+    guard !syntax.sources.contains(where: { if case .file = $0 { return true } else { return false } }),
+        let inputs = try? syntax.inputs(stdin: { ParallelSyntax.lines("a b\nc.d/e\n") })
+    else {
+        _ = command.render(inputs: ["x"], sequence: 1, slot: 1)
+        return
+    }
+    for index in inputs.indices.prefix(8) {
+        _ = command.render(inputs: inputs[index], sequence: index + 1, slot: index % 3 + 1)
+    }
 }
 
 /// `COHORT_FUZZ_WRITE_SEEDS=DIR`: writes one encoded frame of each kind there (the frame

@@ -1,0 +1,1 @@
+../../../Sources/Cohort/Map/MapInputs.swift
