@@ -160,8 +160,7 @@ public final class SSHClient: Sendable {
 
     private func stillBusy(_ lane: HandshakeWindow.Lane, since first: ContinuousClock.Instant) async -> Bool {
         if ContinuousClock.now - first < Self.busyPatience { return true }
-        if await gate.handshaking(lane) { return true }
-        return await gate.admittedRecently(lane, within: Self.busyPatience / 3)
+        return await gate.servingOthers(lane, within: Self.busyPatience / 3)
     }
 
     /// 50 ms doubling to 2 s, each with ±50% jitter so that retries do not arrive together.

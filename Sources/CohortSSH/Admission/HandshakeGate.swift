@@ -38,14 +38,13 @@ public actor HandshakeGate {
         admit()
     }
 
-    /// Whether `lane` let a handshake through within `period`.
-    func admittedRecently(_ lane: HandshakeWindow.Lane, within period: Duration) -> Bool {
-        lastCompleted[lane].map { ContinuousClock.now - $0 < period } ?? false
+    /// Whether `lane` is busy serving others rather than down: it let a handshake through
+    /// within `period`, or handshakes of this process to it are under way (a drop while they
+    /// are is explained by them, however long a loaded machine makes them take).
+    func servingOthers(_ lane: HandshakeWindow.Lane, within period: Duration) -> Bool {
+        if window.inFlight(lane) > 0 { return true }
+        return lastCompleted[lane].map { ContinuousClock.now - $0 < period } ?? false
     }
-
-    /// Whether handshakes of this process to `lane` are under way: a drop while they are is
-    /// explained by them, however long a loaded machine makes them take.
-    func handshaking(_ lane: HandshakeWindow.Lane) -> Bool { window.inFlight(lane) > 0 }
 
     /// What the window has learnt, for logs and benchmarks.
     public var snapshot: (limit: Double, inFlight: Int, baseline: Duration?) {
