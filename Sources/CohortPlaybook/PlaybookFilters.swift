@@ -7,14 +7,19 @@ import Crypto
 /// reading, and an emitter that writes what PyYAML writes) and hashes.
 public enum PlaybookFilters {
     public static func install(into environment: inout Environment) {
+        // PyYAML takes an indent only between 2 and 9 and writes with 2 otherwise; the text is
+        // bounded like every text a template builds.
+        let maxSize = environment.maxSize
         environment.filters["to_yaml"] = { input, args, kwargs in
             var indent = 2
-            if case .int(let n)? = kwargs["indent"] { indent = n }
+            if case .int(let n)? = kwargs["indent"] { indent = try YAMLWriter.indent(n, otherwise: 2) }
+            try YAMLWriter.checkSize(input, maxSize)
             return .string(YAMLWriter(indent: indent, flowLeaves: true).document(input))
         }
         environment.filters["to_nice_yaml"] = { input, args, kwargs in
             var indent = 4
-            if case .int(let n)? = kwargs["indent"] ?? args.first { indent = n }
+            if case .int(let n)? = kwargs["indent"] ?? args.first { indent = try YAMLWriter.indent(n, otherwise: 2) }
+            try YAMLWriter.checkSize(input, maxSize)
             return .string(YAMLWriter(indent: indent, flowLeaves: false).document(input))
         }
         environment.filters["from_yaml"] = { input, _, _ in
@@ -41,6 +46,18 @@ public enum PlaybookFilters {
 /// strings plain when they read back as the same string, else single-quoted.
 struct YAMLWriter {
     let indent: Int
+
+    /// PyYAML's indent: 2 to 9 as given, any other C int gives 2, past a C int an error.
+    static func indent(_ n: Int, otherwise: Int) throws(TemplateError) -> Int {
+        guard Int32(exactly: n) != nil else { throw TemplateError("value too large to convert to int") }
+        return (2...9).contains(n) ? n : otherwise
+    }
+
+    /// Refuses a value whose text would be over `maxSize` bytes, before writing it (with
+    /// room for indentation: a deep value writes more than its repr).
+    static func checkSize(_ value: Value, _ maxSize: Int) throws(TemplateError) {
+        guard value.reprSize(limit: maxSize / 8) <= maxSize / 8 else { throw TemplateError("to_yaml: a text over \(maxSize) bytes") }
+    }
     let flowLeaves: Bool
 
     func document(_ value: Value) -> String {

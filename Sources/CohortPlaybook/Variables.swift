@@ -24,6 +24,9 @@ public struct HostVariables: Sendable {
         var data: [String: Value] = [:]
         data["ansible_facts"] = .dict(facts)
         for (key, value) in facts.pairs { data["ansible_" + key.pythonString] = value }
+        // One budget for everything this task evaluates, its loop items and nested variables too.
+        var environment = environment
+        environment.sharedFuel = Fuel(environment.fuel)
         return Scope(
             templated: templated, data: data, loop: loop, facts: setFacts, extra: extra, magic: magic, environment: environment,
             hostvars: hostvars)
@@ -41,16 +44,24 @@ public struct Scope: Sendable {
     public let environment: Environment
     let hostvars: (@Sendable () -> Value)?
 
+    /// How deep variables may use variables (Ansible's bound is Python's recursion limit).
     static let maxDepth = 32
 
     /// The lookup a template uses: each variable found rendered first (at `depth`).
     public func lookup(depth: Int) -> @Sendable (String) -> Value? {
+        lookup(resolving: [])
+    }
+
+    /// `resolving` holds the variables whose values are being rendered, outermost first: one
+    /// met again is a recursive loop, an error of the whole evaluation as in Ansible (never a
+    /// value that `default` could replace).
+    func lookup(resolving: [String]) -> @Sendable (String) -> Value? {
         let scope = self
         return { name in
-            if let value = scope.extra[name] { return scope.resolved(value, depth) }
+            if let value = scope.extra[name] { return scope.resolved(name, value, resolving) }
             if let value = scope.facts[name] { return value }
             if let value = scope.loop[name] { return value }
-            if let value = scope.templated[name] { return scope.resolved(value, depth) }
+            if let value = scope.templated[name] { return scope.resolved(name, value, resolving) }
             if let value = scope.data[name] { return value }
             if let value = scope.magic[name] { return value }
             if name == "hostvars", let hostvars = scope.hostvars { return hostvars() }
@@ -58,24 +69,43 @@ public struct Scope: Sendable {
         }
     }
 
-    private func resolved(_ value: Value, _ depth: Int) -> Value {
-        guard depth < Self.maxDepth else { return .undefined(why: "recursive loop detected in template") }
-        do { return try render(value, depth: depth + 1) } catch { return .undefined(why: error.message) }
+    private func resolved(_ name: String, _ value: Value, _ resolving: [String]) -> Value {
+        guard Self.holdsTemplate(value) else { return value }
+        if resolving.contains(name) || resolving.count >= Self.maxDepth {
+            let chain = (resolving + [name]).joined(separator: " -> ")
+            let message = resolving.contains(name) ? "Recursive loop detected in template: \(chain)" : "variables nested more than \(Self.maxDepth) deep: \(chain)"
+            environment.sharedFuel?.fail(TemplateError(message))
+            return .undefined(why: message)
+        }
+        do { return try render(value, resolving: resolving + [name]) } catch { return .undefined(why: error.message) }
+    }
+
+    static func holdsTemplate(_ value: Value) -> Bool {
+        switch value {
+        case .string(let text): Template.isTemplate(text)
+        case .list(let items): items.contains(where: holdsTemplate)
+        case .dict(let dict): dict.keys.contains(where: holdsTemplate) || dict.values.contains(where: holdsTemplate)
+        default: false
+        }
     }
 
     /// `value` with every string in it rendered as a template (lists and dicts deeply).
-    public func render(_ value: Value, depth: Int = 0) throws(TemplateError) -> Value {
+    public func render(_ value: Value) throws(TemplateError) -> Value {
+        try render(value, resolving: [])
+    }
+
+    func render(_ value: Value, resolving: [String]) throws(TemplateError) -> Value {
         switch value {
         case .string(let text):
             guard Template.isTemplate(text) else { return value }
-            return try Template(text).render(lookup(depth: depth), in: environment)
+            return try Template(text).render(lookup(resolving: resolving), in: environment)
         case .list(let items):
             var out: [Value] = []
-            for item in items { out.append(try render(item, depth: depth)) }
+            for item in items { out.append(try render(item, resolving: resolving)) }
             return .list(out)
         case .dict(let dict):
             var out = Dict()
-            for (key, item) in dict.pairs { out[try render(key, depth: depth)] = try render(item, depth: depth) }
+            for (key, item) in dict.pairs { out[try render(key, resolving: resolving)] = try render(item, resolving: resolving) }
             return .dict(out)
         default:
             return value

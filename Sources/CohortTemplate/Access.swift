@@ -71,7 +71,9 @@ enum Access {
             let end = clamp(try int(stop), stride > 0 ? n : -1)
             while stride > 0 ? i < end : i > end {
                 out.append(items[i])
-                i += stride
+                // A step past Int's range has left the sequence anyway.
+                guard let next = Checked.sum(i, stride) else { break }
+                i = next
             }
             return out
         }

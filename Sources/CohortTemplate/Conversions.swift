@@ -1,10 +1,12 @@
 /// The `int`, `float` and `bool` filters, as Jinja and Ansible convert.
 enum Conversions {
-    static func int(_ value: Value, default fallback: Value, base: Value?) -> Value {
+    /// Jinja's `int`: what Python's `int()` cannot read gives the default; a float past
+    /// Int's range (Python's big integer) and infinity are errors, never a trap.
+    static func int(_ value: Value, default fallback: Value, base: Value?, line: Int) throws(TemplateError) -> Value {
         switch value {
         case .int: return value
         case .bool(let b): return .int(b ? 1 : 0)
-        case .float(let d): return d.isFinite ? .int(Int(d.rounded(.towardZero))) : fallback
+        case .float(let d): return d.isNaN ? fallback : try whole(d, line: line)
         case .string(let raw):
             let s = Strings.strip(raw, nil, leading: true, trailing: true).replacing("_", with: "")
             var radix = 10
@@ -15,16 +17,37 @@ enum Conversions {
                 negative = digits.first == "-"
                 digits = digits.dropFirst()
             }
-            if radix != 10 {
-                let prefixes = [16: "0x", 8: "0o", 2: "0b"]
-                if let prefix = prefixes[radix], digits.lowercased().hasPrefix(prefix) { digits = digits.dropFirst(2) }
+            let prefixes = [16: "0x", 8: "0o", 2: "0b"]
+            if radix == 0 {
+                // Python's base 0: the prefix says.
+                radix = prefixes.first { digits.lowercased().hasPrefix($0.value) }?.key ?? 10
             }
-            if let i = Int(digits, radix: radix) { return .int(negative ? -i : i) }
-            // Jinja's int also reads "3.7" as 3.
-            if radix == 10, let d = Double(s), d.isFinite { return .int(Int(d.rounded(.towardZero))) }
+            if (2...36).contains(radix) {
+                if let prefix = prefixes[radix], digits.lowercased().hasPrefix(prefix) { digits = digits.dropFirst(2) }
+                if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }), let magnitude = UInt(digits, radix: radix) {
+                    if negative, magnitude == Int.min.magnitude { return .int(.min) }
+                    guard let i = Int(exactly: magnitude) else { throw TemplateError("integer \(raw) is out of range", line: line) }
+                    return .int(negative ? -i : i)
+                }
+            }
+            // Jinja's int falls back to int(float(value)): "3.7" is 3, whatever the base.
+            if let d = pythonDouble(s), !d.isNaN { return try whole(d, line: line) }
             return fallback
         default: return fallback
         }
+    }
+
+    /// Python's `float(text)` for decimal text: Swift's reader also takes hex floats, Python's not.
+    static func pythonDouble(_ text: String) -> Double? {
+        guard !text.contains(where: { $0 == "x" || $0 == "X" || $0 == "p" || $0 == "P" }) else { return nil }
+        return Double(text)
+    }
+
+    /// `int(d)` for a finite double inside Int's range.
+    static func whole(_ d: Double, line: Int?) throws(TemplateError) -> Value {
+        if d.isInfinite { throw TemplateError("cannot convert float infinity to integer", line: line) }
+        guard let i = Int(exactly: d.rounded(.towardZero)) else { throw TemplateError("integer \(Value.pythonFloat(d)) is out of range", line: line) }
+        return .int(i)
     }
 
     static func float(_ value: Value, default fallback: Value) -> Value {
@@ -38,7 +61,7 @@ enum Conversions {
             case "inf", "+inf", "infinity": return .float(.infinity)
             case "-inf", "-infinity": return .float(-.infinity)
             case "nan": return .float(.nan)
-            default: return Double(trimmed).map { .float($0) } ?? fallback
+            default: return pythonDouble(trimmed).map { .float($0) } ?? fallback
             }
         default: return fallback
         }

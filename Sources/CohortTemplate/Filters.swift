@@ -16,6 +16,8 @@ enum Filters {
             guard case .string(let s)? = v else { throw TemplateError("\(name): \(what) must be a string", line: line) }
             return s
         }
+        /// `str(v)`, bounded: a list may reference one big string a million times.
+        func str(_ v: Value) throws(TemplateError) -> String { try v.boundedString(maxSize, line: line) }
         func list() throws(TemplateError) -> [Value] {
             if case .undefined(let why) = input { throw TemplateError(why, line: line) }
             return try input.elements()
@@ -39,7 +41,16 @@ enum Filters {
         case "join":
             var items = try list()
             if let attribute = kwargs["attribute"]?.string { items = try items.map { v throws(TemplateError) in try Access.path(v, attribute, line: line) } }
-            return .string(items.map(\.pythonString).joined(separator: arg(0, "d")?.pythonString ?? ""))
+            let separator = try str(arg(0, "d") ?? .string(""))
+            var pieces: [String] = []
+            var size = 0
+            for item in items {
+                let piece = try str(item)
+                size += piece.utf8.count + separator.utf8.count
+                guard size <= maxSize + separator.utf8.count else { throw TemplateError("join: a string over \(maxSize) bytes", line: line) }
+                pieces.append(piece)
+            }
+            return .string(pieces.joined(separator: separator))
         case "length", "count":
             switch input {
             case .string(let s): return .int(s.unicodeScalars.count)
@@ -47,20 +58,21 @@ enum Filters {
             case .dict(let d): return .int(d.count)
             default: throw TemplateError("object of type '\(input.typeName)' has no len()", line: line)
             }
-        case "lower": return .string(input.pythonString.lowercased())
-        case "upper": return .string(input.pythonString.uppercased())
-        case "capitalize": return .string(Strings.capitalize(input.pythonString))
-        case "title": return .string(Strings.title(input.pythonString))
+        case "lower": return .string(try str(input).lowercased())
+        case "upper": return .string(try str(input).uppercased())
+        case "capitalize": return .string(Strings.capitalize(try str(input)))
+        case "title": return .string(Strings.title(try str(input)))
         case "trim":
-            if let chars = arg(0, "chars")?.string { return .string(Strings.strip(input.pythonString, Set(chars), leading: true, trailing: true)) }
-            return .string(Strings.strip(input.pythonString, nil, leading: true, trailing: true))
+            if let chars = arg(0, "chars")?.string { return .string(Strings.strip(try str(input), Set(chars), leading: true, trailing: true)) }
+            return .string(Strings.strip(try str(input), nil, leading: true, trailing: true))
         case "replace":
             var count = -1
             if case .int(let n)? = arg(2, "count") { count = n }
-            return .string(Strings.replace(input.pythonString, try text(arg(0, "old"), "old"), arg(1, "new")?.pythonString ?? "", count: count))
-        case "int": return Conversions.int(input, default: arg(0, "default") ?? .int(0), base: arg(1, "base"))
+            let old = try text(arg(0, "old"), "old"), new = try str(arg(1, "new") ?? .string(""))
+            return .string(try Strings.replace(try str(input), old, new, count: count, maxSize: maxSize, line: line))
+        case "int": return try Conversions.int(input, default: arg(0, "default") ?? .int(0), base: arg(1, "base"), line: line)
         case "float": return Conversions.float(input, default: arg(0, "default") ?? .float(0))
-        case "string": return .string(input.pythonString)
+        case "string": return .string(try str(input))
         case "bool": return Conversions.bool(input)
         case "list": return .list(try list())
         case "items":
@@ -159,9 +171,10 @@ enum Filters {
             return .list(out)
         case "flatten":
             var levels: Int?
-            if case .int(let n)? = arg(0, "levels") { levels = n }
+            // Ansible flattens nothing at levels below 1.
+            if case .int(let n)? = arg(0, "levels") { levels = max(0, n) }
             let skipNulls = kwargs["skip_nulls"]?.truthy ?? true
-            return .list(flatten(try list(), levels: levels, skipNulls: skipNulls))
+            return .list(try flatten(try list(), levels: levels, skipNulls: skipNulls, maxSize: maxSize, line: line))
         case "zip":
             var columns = [try list()]
             for other in args { columns.append(try other.elements()) }
@@ -173,20 +186,26 @@ enum Filters {
         case "to_json":
             var indent: Int?
             if case .int(let n)? = kwargs["indent"] { indent = n }
-            return .string(try JSON.encode(input, indent: indent, sortKeys: kwargs["sort_keys"]?.truthy ?? false, asciiOnly: kwargs["ensure_ascii"]?.truthy ?? true, line: line))
+            return .string(
+                try JSON.encode(
+                    input, indent: indent, sortKeys: kwargs["sort_keys"]?.truthy ?? false, asciiOnly: kwargs["ensure_ascii"]?.truthy ?? true, maxSize: maxSize,
+                    line: line))
         case "to_nice_json":
             var indent = 4
             if case .int(let n)? = arg(0, "indent") { indent = n }
-            return .string(try JSON.encode(input, indent: indent, sortKeys: kwargs["sort_keys"]?.truthy ?? true, asciiOnly: kwargs["ensure_ascii"]?.truthy ?? true, line: line))
+            return .string(
+                try JSON.encode(
+                    input, indent: indent, sortKeys: kwargs["sort_keys"]?.truthy ?? true, asciiOnly: kwargs["ensure_ascii"]?.truthy ?? true, maxSize: maxSize,
+                    line: line))
         case "from_json":
-            return try JSON.decode(input.pythonString, line: line)
+            return try JSON.decode(try str(input), line: line)
         case "regex_replace":
             let regex = try PythonRegex(
                 try text(arg(0, "pattern") ?? .string(""), "pattern"), ignoreCase: kwargs["ignorecase"]?.truthy ?? false,
                 multiline: kwargs["multiline"]?.truthy ?? false, line: line)
             var count = 0
             if case .int(let n)? = kwargs["count"] { count = n }
-            return .string(try regex.replace(input.pythonString, with: arg(1, "replacement")?.pythonString ?? "", count: count, line: line))
+            return .string(try regex.replace(try str(input), with: arg(1, "replacement")?.pythonString ?? "", count: count, line: line))
         case "regex_search":
             let regex = try PythonRegex(
                 try text(args.first, "pattern"), ignoreCase: kwargs["ignorecase"]?.truthy ?? false, multiline: kwargs["multiline"]?.truthy ?? false,
@@ -206,7 +225,7 @@ enum Filters {
                     throw TemplateError("regex_search: bad group reference '\(reference)'", line: line)
                 }
             }
-            guard let match = regex.firstMatch(input.pythonString) else { return .none }
+            guard let match = regex.firstMatch(try str(input)) else { return .none }
             if keys.isEmpty { return .string(String(match.output[0].substring ?? "")) }
             var values: [Value] = []
             for key in keys {
@@ -218,53 +237,55 @@ enum Filters {
             let regex = try PythonRegex(
                 try text(args.first, "pattern"), ignoreCase: kwargs["ignorecase"]?.truthy ?? false, multiline: kwargs["multiline"]?.truthy ?? false,
                 line: line)
-            return .list(regex.findAll(input.pythonString))
-        case "basename": return .string(Paths.basename(input.pythonString))
-        case "dirname": return .string(Paths.dirname(input.pythonString))
+            return .list(regex.findAll(try str(input)))
+        case "basename": return .string(Paths.basename(try str(input)))
+        case "dirname": return .string(Paths.dirname(try str(input)))
         case "splitext":
-            let (root, ext) = Paths.splitext(input.pythonString)
+            let (root, ext) = Paths.splitext(try str(input))
             return .list([.string(root), .string(ext)])
-        case "b64encode": return .string(Base64.encode(Array(input.pythonString.utf8)))
+        case "b64encode": return .string(Base64.encode(Array(try str(input).utf8)))
         case "b64decode":
-            guard let bytes = Base64.decode(input.pythonString) else { throw TemplateError("b64decode: not valid base64", line: line) }
+            guard let bytes = Base64.decode(try str(input)) else { throw TemplateError("b64decode: not valid base64", line: line) }
             return .string(String(decoding: bytes, as: UTF8.self))
-        case "quote": return .string(Paths.shellQuote(input.pythonString))
+        case "quote": return .string(Paths.shellQuote(try str(input)))
         case "indent":
             var width = 4
             if case .int(let n)? = arg(0, "width") { width = n }
-            let prefix: String = if case .string(let s)? = arg(0, "width") { s } else { String(repeating: " ", count: width) }
+            // Python's " " * width: nothing for a negative width.
+            let prefix: String =
+                if case .string(let s)? = arg(0, "width") { s } else { String(repeating: " ", count: try Checked.size(width, maxSize, "indent: a width", line: line)) }
             let first = arg(1, "first")?.truthy ?? false, blank = arg(2, "blank")?.truthy ?? false
-            var lines = input.pythonString.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            for i in lines.indices where (i > 0 || first) && (blank || !lines[i].isEmpty) { lines[i] = prefix + lines[i] }
+            let text = try str(input)
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let indented = lines.indices.filter { ($0 > 0 || first) && (blank || !lines[$0].isEmpty) }
+            _ = try Checked.size(Checked.sum(text.utf8.count, Checked.product(indented.count, prefix.utf8.count) ?? .max), maxSize, "indent: a string", line: line)
+            for i in indented { lines[i] = prefix + lines[i] }
             return .string(lines.joined(separator: "\n"))
         case "abs":
             switch input {
-            case .int(let i): return .int(abs(i))
+            case .int(let i):
+                guard i != .min else { throw TemplateError("integer result too large", line: line) }
+                return .int(abs(i))
             case .float(let d): return .float(abs(d))
             default: throw TemplateError("bad operand type for abs(): '\(input.typeName)'", line: line)
             }
         case "round":
             var precision = 0
             if case .int(let n)? = arg(0, "precision") { precision = n }
-            let method = arg(1, "method")?.pythonString ?? "common"
-            guard let number = input.number else { throw TemplateError("round needs a number", line: line) }
-            var scale = 1.0
-            for _ in 0..<precision { scale *= 10 }
-            // Python's round(): half to even.
-            let rule: FloatingPointRoundingRule = method == "ceil" ? .up : method == "floor" ? .down : .toNearestOrEven
-            return .float((number * scale).rounded(rule) / scale)
+            return try Rounding.round(input, precision: precision, method: arg(1, "method")?.pythonString ?? "common", line: line)
         case "split":
             var limit: Int?
-            if case .int(let n)? = arg(1, "maxsplit") { limit = n }
+            // Python: a negative maxsplit splits at every separator.
+            if case .int(let n)? = arg(1, "maxsplit"), n >= 0 { limit = n }
             let separator = arg(0, "sep")?.string
-            var parts = Strings.split(input.pythonString, separator: separator, limit: limit, fromRight: false)
+            var parts = Strings.split(try str(input), separator: separator, limit: limit, fromRight: false)
             if separator == nil { parts = parts.filter { !$0.isEmpty } }
             return .list(parts.map { .string($0) })
         case "type_debug": return .string(input.typeName)
         case "format":
-            return .string(try Operators.printf(input.pythonString, .list(args), line: line))
+            return .string(try PythonFormat.printf(try str(input), .list(args), maxSize: maxSize, line: line))
         case "wordcount":
-            return .int(input.pythonString.split(whereSeparator: { $0.isWhitespace }).count)
+            return .int(try str(input).split(whereSeparator: { $0.isWhitespace }).count)
         case "dictsort":
             guard case .dict(let d) = input else { throw TemplateError("dictsort expects a dictionary", line: line) }
             let byValue = arg(1, "by")?.string == "value"
@@ -274,22 +295,32 @@ enum Filters {
             }
             return .list(pairs.map { .list([$0.key, $0.value]) })
         case "batch":
-            guard case .int(let size)? = arg(0, "linecount"), size > 0 else { throw TemplateError("batch needs a positive size", line: line) }
-            let items = try list()
+            guard case .int(let size)? = arg(0, "linecount") else { throw TemplateError("batch needs an integer size", line: line) }
+            // Jinja's loop as written: a size of 0 gives an empty first batch, a negative one
+            // a single batch; only the padding of the last batch builds anything of `size`.
             var out: [Value] = []
-            var start = 0
-            while start < items.count {
-                var chunk = Array(items[start..<min(items.count, start + size)])
-                if let fill = arg(1, "fill_with") { while chunk.count < size { chunk.append(fill) } }
+            var chunk: [Value] = []
+            for item in try list() {
+                if chunk.count == size {
+                    out.append(.list(chunk))
+                    chunk = []
+                }
+                chunk.append(item)
+            }
+            if !chunk.isEmpty {
+                if let fill = arg(1, "fill_with"), fill != .none, chunk.count < size {
+                    _ = try Checked.size(size, maxSize, "batch: a batch", line: line)
+                    chunk += Array(repeating: fill, count: size - chunk.count)
+                }
                 out.append(.list(chunk))
-                start += size
             }
             return .list(out)
         case "center":
             var width = 80
             if case .int(let n)? = arg(0, "width") { width = n }
-            let s = input.pythonString
-            let pad = max(0, width - s.count)
+            let s = try str(input)
+            guard width > s.count else { return .string(s) }
+            let pad = try Checked.size(width - s.count, maxSize, "center: a string", line: line)
             let left = pad / 2 + (pad % 2 == 1 && width % 2 == 1 ? 1 : 0)
             return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: pad - left))
         default:
@@ -310,18 +341,24 @@ enum Filters {
         return out
     }
 
-    static func flatten(_ items: [Value], levels: Int?, skipNulls: Bool) -> [Value] {
+    /// Ansible's `flatten`: nulls (None, and the strings 'None' and 'null') are skipped;
+    /// the result is bounded like any list a template builds.
+    static func flatten(_ items: [Value], levels: Int?, skipNulls: Bool, maxSize: Int, line: Int) throws(TemplateError) -> [Value] {
         var out: [Value] = []
-        for item in items {
-            switch item {
-            case .list(let inner) where levels != 0:
-                out += flatten(inner, levels: levels.map { $0 - 1 }, skipNulls: skipNulls)
-            case .none where skipNulls:
-                continue
-            default:
-                out.append(item)
+        func add(_ items: [Value], _ levels: Int?) throws(TemplateError) {
+            for item in items {
+                switch item {
+                case .none where skipNulls, .string("None") where skipNulls, .string("null") where skipNulls:
+                    continue
+                case .list(let inner) where levels != 0:
+                    try add(inner, levels.map { $0 - 1 })
+                default:
+                    guard out.count < maxSize else { throw TemplateError("flatten: a list over \(maxSize) items", line: line) }
+                    out.append(item)
+                }
             }
         }
+        try add(items, levels)
         return out
     }
 }

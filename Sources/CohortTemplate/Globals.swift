@@ -7,9 +7,18 @@ enum Globals {
             guard ints.count == args.count, (1...3).contains(ints.count) else { throw TemplateError("range() takes 1 to 3 integers", line: line) }
             let (start, stop, step) = ints.count == 1 ? (0, ints[0], 1) : (ints[0], ints[1], ints.count == 3 ? ints[2] : 1)
             guard step != 0 else { throw TemplateError("range() arg 3 must not be zero", line: line) }
-            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-            guard count <= environment.maxSize else { throw TemplateError("range() of \(count) items is over the limit of \(environment.maxSize)", line: line) }
-            return .list(Swift.stride(from: start, to: stop, by: step).map { .int($0) })
+            // The distance fits a UInt whatever the ends; the count is checked before the list is built.
+            let distance: UInt = step > 0 ? (stop > start ? UInt(bitPattern: stop &- start) : 0) : (start > stop ? UInt(bitPattern: start &- stop) : 0)
+            let count = distance == 0 ? 0 : (distance - 1) / step.magnitude + 1
+            guard count <= UInt(environment.maxSize) else { throw TemplateError("range() of \(count) items is over the limit of \(environment.maxSize)", line: line) }
+            var items: [Value] = []
+            items.reserveCapacity(Int(count))
+            var value = start
+            for index in 0..<Int(count) {
+                if index > 0 { value = value &+ step }
+                items.append(.int(value))
+            }
+            return .list(items)
         case "lookup", "query", "q":
             guard case .string(let plugin)? = args.first else { throw TemplateError("\(name)() needs a lookup name", line: line) }
             guard let lookup = environment.lookups[plugin] else {

@@ -1,34 +1,44 @@
 /// JSON as Python's `json` writes and reads it: `to_json` is `json.dumps` (`", "` and `": "`
 /// separators, non-ASCII escaped), `to_nice_json` adds `indent=4, sort_keys=True`.
 enum JSON {
-    static func encode(_ value: Value, indent: Int? = nil, sortKeys: Bool = false, asciiOnly: Bool = true, line: Int?) throws(TemplateError) -> String {
+    /// A negative indent is Python's `" " * indent`: newlines, no spaces. The text is
+    /// refused once it passes `maxSize` bytes (an indent or a shared value can make it huge).
+    static func encode(
+        _ value: Value, indent: Int? = nil, sortKeys: Bool = false, asciiOnly: Bool = true, maxSize: Int = Environment().maxSize, line: Int?
+    ) throws(TemplateError) -> String {
         var out = ""
-        try write(value, into: &out, indent: indent, level: 0, sortKeys: sortKeys, ascii: asciiOnly, line: line)
+        try write(value, into: &out, indent: indent.map { max(0, $0) }, level: 0, sortKeys: sortKeys, ascii: asciiOnly, maxSize: maxSize, line: line)
         return out
     }
 
-    private static func write(_ value: Value, into out: inout String, indent: Int?, level: Int, sortKeys: Bool, ascii: Bool, line: Int?) throws(TemplateError) {
+    private static func write(
+        _ value: Value, into out: inout String, indent: Int?, level: Int, sortKeys: Bool, ascii: Bool, maxSize: Int, line: Int?
+    ) throws(TemplateError) {
         let itemSeparator = indent == nil ? ", " : ","
-        func newline(_ depth: Int) {
+        func newline(_ depth: Int) throws(TemplateError) {
             guard let indent else { return }
-            out += "\n" + String(repeating: " ", count: indent * depth)
+            let width = try Checked.size(Checked.product(indent, depth), maxSize - out.utf8.count, "to_json: a text", line: line)
+            out += "\n" + String(repeating: " ", count: width)
         }
+        guard out.utf8.count <= maxSize else { throw TemplateError("to_json: a text over \(maxSize) bytes", line: line) }
         switch value {
         case .none: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
         case .float(let d):
             out += d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : Value.pythonFloat(d)
-        case .string(let s): out += quote(s, ascii: ascii)
+        case .string(let s):
+            guard out.utf8.count + s.utf8.count <= maxSize else { throw TemplateError("to_json: a text over \(maxSize) bytes", line: line) }
+            out += quote(s, ascii: ascii)
         case .list(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += itemSeparator }
-                newline(level + 1)
-                try write(item, into: &out, indent: indent, level: level + 1, sortKeys: sortKeys, ascii: ascii, line: line)
+                try newline(level + 1)
+                try write(item, into: &out, indent: indent, level: level + 1, sortKeys: sortKeys, ascii: ascii, maxSize: maxSize, line: line)
             }
-            newline(level)
+            try newline(level)
             out += "]"
         case .dict(let dict):
             if dict.isEmpty { out += "{}"; return }
@@ -47,11 +57,11 @@ enum JSON {
             out += "{"
             for (i, (key, item)) in pairs.enumerated() {
                 if i > 0 { out += itemSeparator }
-                newline(level + 1)
+                try newline(level + 1)
                 out += quote(key, ascii: ascii) + ": "
-                try write(item, into: &out, indent: indent, level: level + 1, sortKeys: sortKeys, ascii: ascii, line: line)
+                try write(item, into: &out, indent: indent, level: level + 1, sortKeys: sortKeys, ascii: ascii, maxSize: maxSize, line: line)
             }
-            newline(level)
+            try newline(level)
             out += "}"
         case .undefined(let why): throw TemplateError(why, line: line)
         }

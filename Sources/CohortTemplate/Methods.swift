@@ -1,6 +1,6 @@
 /// The Python methods people call in templates: `x.split(',')`, `d.get('k', 0)`, `d.items()`.
 enum Methods {
-    static func call(_ object: Value, _ name: String, _ args: [Value], _ kwargs: [String: Value], line: Int) throws(TemplateError) -> Value {
+    static func call(_ object: Value, _ name: String, _ args: [Value], _ kwargs: [String: Value], maxSize: Int, line: Int) throws(TemplateError) -> Value {
         func arg(_ i: Int) -> Value? { i < args.count ? args[i] : nil }
         func text(_ i: Int, _ what: String) throws(TemplateError) -> String {
             guard case .string(let s)? = arg(i) else { throw TemplateError("\(name)() argument \(i + 1) must be str (\(what))", line: line) }
@@ -31,14 +31,22 @@ enum Methods {
             let old = try text(0, "old"), new = try text(1, "new")
             var count = -1
             if case .int(let n)? = arg(2) { count = n }
-            return .string(Strings.replace(s, old, new, count: count))
+            return .string(try Strings.replace(s, old, new, count: count, maxSize: maxSize, line: line))
         case (.string(let s), "lower"): return .string(s.lowercased())
         case (.string(let s), "upper"): return .string(s.uppercased())
         case (.string(let s), "capitalize"): return .string(Strings.capitalize(s))
         case (.string(let s), "title"): return .string(Strings.title(s))
         case (.string(let s), "join"):
             guard let items = try arg(0)?.elements() else { throw TemplateError("join() takes exactly one argument", line: line) }
-            return .string(items.map(\.pythonString).joined(separator: s))
+            var size = 0
+            var pieces: [String] = []
+            for item in items {
+                guard case .string(let piece) = item else { throw TemplateError("sequence item: expected str instance, \(item.typeName) found", line: line) }
+                size += piece.utf8.count + s.utf8.count
+                guard size <= maxSize + s.utf8.count else { throw TemplateError("join: a string over \(maxSize) bytes", line: line) }
+                pieces.append(piece)
+            }
+            return .string(pieces.joined(separator: s))
         case (.string(let s), "find"):
             let needle = try text(0, "sub")
             guard let range = s.firstRange(of: needle) else { return .int(-1) }
@@ -55,7 +63,8 @@ enum Methods {
             while let c = chars.popFirst() {
                 if c == "{", chars.first == "}" {
                     chars.removeFirst()
-                    out += rest.popFirst()?.pythonString ?? ""
+                    out += try rest.popFirst()?.boundedString(maxSize, line: line) ?? ""
+                    guard out.utf8.count <= maxSize else { throw TemplateError("format: a string over \(maxSize) bytes", line: line) }
                 } else {
                     out.append(c)
                 }
@@ -83,7 +92,7 @@ enum Strings {
     static func split(_ s: String, separator: String?, limit: Int?, fromRight: Bool) -> [String] {
         guard let separator else {
             let words = s.split(whereSeparator: { $0.isWhitespace }).map(String.init)
-            guard let limit, words.count > limit + 1 else { return words }
+            guard let limit, words.count - 1 > limit else { return words }
             // Python keeps the rest of the string, whitespace inside it included.
             if fromRight {
                 return [words.dropLast(limit).joined(separator: " ")] + words.suffix(limit)
@@ -98,7 +107,7 @@ enum Strings {
             return out + [String(rest)]
         }
         var parts = s.components(separatedBy: separator)
-        if let limit, parts.count > limit + 1 {
+        if let limit, parts.count - 1 > limit {
             if fromRight {
                 let head = parts.dropLast(limit).joined(separator: separator)
                 parts = [head] + parts.suffix(limit)
@@ -126,14 +135,18 @@ enum Strings {
         return String(sub)
     }
 
-    static func replace(_ s: String, _ old: String, _ new: String, count: Int) -> String {
+    /// Python's `str.replace`: a negative count replaces all; the result is bounded before
+    /// it is built (a short string can become a long one).
+    static func replace(_ s: String, _ old: String, _ new: String, count: Int, maxSize: Int, line: Int) throws(TemplateError) -> String {
         if old.isEmpty { return s }
         var parts = s.components(separatedBy: old)
-        if count >= 0, parts.count > count + 1 {
+        if count >= 0, parts.count - 1 > count {
             let tail = parts.dropFirst(count + 1).joined(separator: old)
             parts = Array(parts.prefix(count + 1))
             parts[parts.count - 1] += old + tail
         }
+        let size = Checked.sum(s.utf8.count, Checked.product(parts.count - 1, new.utf8.count) ?? .max)
+        _ = try Checked.size(size, maxSize, "replace: a string", line: line)
         return parts.joined(separator: new)
     }
 

@@ -7,7 +7,7 @@ import Glibc
 enum Operators {
     static func unary(_ op: String, _ value: Value, line: Int) throws(TemplateError) -> Value {
         switch (op, value) {
-        case ("-", .int(let i)): return .int(-i)
+        case ("-", .int(let i)): return try checked((0).subtractingReportingOverflow(i), line)
         case ("-", .float(let d)): return .float(-d)
         case ("-", .bool(let b)): return .int(b ? -1 : 0)
         case ("+", .int), ("+", .float): return value
@@ -20,9 +20,9 @@ enum Operators {
         if case .undefined(let why) = left { throw TemplateError(why, line: line) }
         if case .undefined(let why) = right { throw TemplateError(why, line: line) }
         if op == "~" {
-            let text = left.pythonString + right.pythonString
-            guard text.utf8.count <= maxSize else { throw TemplateError("a string over \(maxSize) bytes", line: line) }
-            return .string(text)
+            let a = try left.boundedString(maxSize, line: line), b = try right.boundedString(maxSize, line: line)
+            guard a.utf8.count + b.utf8.count <= maxSize else { throw TemplateError("a string over \(maxSize) bytes", line: line) }
+            return .string(a + b)
         }
         switch (op, left, right) {
         case ("+", .string(let a), .string(let b)):
@@ -32,17 +32,20 @@ enum Operators {
             guard a.count + b.count <= maxSize else { throw TemplateError("a list over \(maxSize) items", line: line) }
             return .list(a + b)
         case ("*", .string(let s), .int(let n)), ("*", .int(let n), .string(let s)):
-            guard n <= 0 || s.utf8.count.multipliedReportingOverflow(by: n).partialValue <= maxSize else {
-                throw TemplateError("a string over \(maxSize) bytes", line: line)
-            }
-            return .string(n <= 0 ? "" : String(repeating: s, count: n))
+            // Python: nothing repeated any number of times is nothing; a count at or below
+            // zero gives nothing.
+            if n <= 0 || s.isEmpty { return .string("") }
+            guard let size = Checked.product(s.utf8.count, n), size <= maxSize else { throw TemplateError("a string over \(maxSize) bytes", line: line) }
+            return .string(String(repeating: s, count: n))
         case ("*", .list(let l), .int(let n)), ("*", .int(let n), .list(let l)):
-            guard n <= 0 || l.count.multipliedReportingOverflow(by: n).partialValue <= maxSize else {
-                throw TemplateError("a list over \(maxSize) items", line: line)
-            }
-            return .list(n <= 0 ? [] : Array([[Value]](repeating: l, count: n).joined()))
+            if n <= 0 || l.isEmpty { return .list([]) }
+            guard let size = Checked.product(l.count, n), size <= maxSize else { throw TemplateError("a list over \(maxSize) items", line: line) }
+            var out: [Value] = []
+            out.reserveCapacity(size)
+            for _ in 0..<n { out += l }
+            return .list(out)
         case ("%", .string(let format), _):
-            return .string(try printf(format, right, line: line))
+            return .string(try PythonFormat.printf(format, right, maxSize: maxSize, line: line))
         default: break
         }
         guard isNumber(left), isNumber(right) else {
@@ -58,19 +61,16 @@ enum Operators {
                 return .float(Double(a) / Double(b))
             case "//":
                 guard b != 0 else { throw TemplateError("integer division or modulo by zero", line: line) }
+                // Int.min // -1 is one past Int.max: Swift's division would trap.
+                if b == -1 { return try checked((0).subtractingReportingOverflow(a), line) }
                 return .int(floorDiv(a, b))
             case "%":
                 guard b != 0 else { throw TemplateError("integer division or modulo by zero", line: line) }
+                if b == -1 { return .int(0) }
                 return .int(a - floorDiv(a, b) * b)
             case "**":
                 if b < 0 { return .float(pow(Double(a), Double(b))) }
-                var result = 1
-                for _ in 0..<b {
-                    let (next, overflow) = result.multipliedReportingOverflow(by: a)
-                    if overflow { throw TemplateError("integer result too large", line: line) }
-                    result = next
-                }
-                return .int(result)
+                return try power(a, b, line: line)
             default: break
             }
         }
@@ -161,71 +161,31 @@ enum Operators {
         return .int(result.partialValue)
     }
 
+    /// `a ** b` for b >= 0 by squaring: `1 ** 9223372036854775807` is one step, not 2^63.
+    static func power(_ a: Int, _ b: Int, line: Int) throws(TemplateError) -> Value {
+        switch a {
+        case 0: return .int(b == 0 ? 1 : 0)
+        case 1: return .int(1)
+        case -1: return .int(b % 2 == 0 ? 1 : -1)
+        default: break
+        }
+        var result = 1, base = a, exponent = b
+        while exponent > 0 {
+            if exponent & 1 == 1 {
+                guard let next = Checked.product(result, base) else { throw TemplateError("integer result too large", line: line) }
+                result = next
+            }
+            exponent >>= 1
+            if exponent > 0 {
+                guard let squared = Checked.product(base, base) else { throw TemplateError("integer result too large", line: line) }
+                base = squared
+            }
+        }
+        return .int(result)
+    }
+
     static func floorDiv(_ a: Int, _ b: Int) -> Int {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
-
-    /// Python's `'%s' % x` for the conversions templates use: `%s %d %i %r %%`, `%f` and `%.Nf`.
-    static func printf(_ format: String, _ argument: Value, line: Int) throws(TemplateError) -> String {
-        var args: [Value]
-        if case .list(let l) = argument { args = l } else { args = [argument] }
-        var out = ""
-        var chars = Array(format)[...]
-        while let c = chars.popFirst() {
-            guard c == "%" else {
-                out.append(c)
-                continue
-            }
-            var precision: Int?
-            if chars.first == "." {
-                chars.removeFirst()
-                var digits = ""
-                while let d = chars.first, d.isNumber {
-                    digits.append(d)
-                    chars.removeFirst()
-                }
-                precision = Int(digits)
-            }
-            guard let conversion = chars.popFirst() else { throw TemplateError("incomplete format", line: line) }
-            if conversion == "%" {
-                out += "%"
-                continue
-            }
-            guard !args.isEmpty else { throw TemplateError("not enough arguments for format string", line: line) }
-            let arg = args.removeFirst()
-            switch conversion {
-            case "s": out += arg.pythonString
-            case "r": out += arg.pythonRepr
-            case "d", "i":
-                guard let n = arg.number else { throw TemplateError("%d format: a real number is required, not \(arg.typeName)", line: line) }
-                out += String(Int(n.rounded(.towardZero)))
-            case "f":
-                guard let n = arg.number else { throw TemplateError("must be real number, not \(arg.typeName)", line: line) }
-                out += fixed(n, precision ?? 6)
-            default: throw TemplateError("unsupported format character '\(conversion)'", line: line)
-            }
-        }
-        guard args.isEmpty else { throw TemplateError("not all arguments converted during string formatting", line: line) }
-        return out
-    }
-
-    /// `n` with `digits` decimals, rounded half to even on the binary value as Python does.
-    static func fixed(_ n: Double, _ digits: Int) -> String {
-        if n.isNaN { return "nan" }
-        if n.isInfinite { return n < 0 ? "-inf" : "inf" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = (abs(n) * scale).rounded(.toNearestOrEven)
-        var whole = String(Int(scaled / scale))
-        var fraction = ""
-        if digits > 0 {
-            let remainder = Int(scaled.truncatingRemainder(dividingBy: scale))
-            fraction = String(remainder)
-            while fraction.count < digits { fraction = "0" + fraction }
-            fraction = "." + fraction
-        }
-        if n < 0 && scaled != 0 { whole = "-" + whole }
-        return whole + fraction
     }
 }

@@ -4,24 +4,28 @@ struct Renderer {
     let environment: Environment
     let globals: @Sendable (String) -> Value?
     private var scopes: [[String: Value]] = [[:]]
-    private var fuel: Int
+    /// The evaluation's budget: the caller's when it shares one across renders.
+    private let fuel: Fuel
 
     init(environment: Environment, globals: @escaping @Sendable (String) -> Value?) {
         self.environment = environment
         self.globals = globals
-        fuel = environment.fuel
+        fuel = environment.sharedFuel ?? Fuel(environment.fuel)
     }
 
-    mutating func burn(_ line: Int?) throws(TemplateError) {
-        fuel -= 1
-        if fuel < 0 { throw TemplateError("the template took more than \(environment.fuel) steps", line: line) }
+    func burn(_ line: Int?) throws(TemplateError) {
+        try fuel.burn(line)
     }
 
-    func lookup(_ name: String) -> Value {
+    /// A variable; a render inside the caller's lookup that failed for good (fuel gone, a
+    /// recursive variable) fails this one too, though the lookup itself saw only undefined.
+    func lookup(_ name: String, line: Int? = nil) throws(TemplateError) -> Value {
         for scope in scopes.reversed() {
             if let value = scope[name] { return value }
         }
-        return globals(name) ?? .undefined(why: "'\(name)' is undefined")
+        let value = globals(name)
+        if let failure = fuel.failure { throw failure }
+        return value ?? .undefined(why: "'\(name)' is undefined")
     }
 
     /// What a render printed: each piece as it came, so that a template whose only piece is
@@ -48,11 +52,13 @@ struct Renderer {
             case .text(let text):
                 out.pieces.append(.string(text))
                 out.size += text.utf8.count
+                if out.size > environment.maxSize { throw TemplateError("the template's output is over \(environment.maxSize) bytes") }
             case .output(let expr):
                 let value = try evaluate(expr)
                 if case .undefined(let why) = value { throw TemplateError(why, line: line(of: expr)) }
                 out.pieces.append(value)
-                out.size += value.string?.utf8.count ?? 8
+                // What printing it builds, not what it references.
+                out.size += value.reprSize(limit: environment.maxSize)
                 if out.size > environment.maxSize { throw TemplateError("the template's output is over \(environment.maxSize) bytes") }
             case .ifChain(let branches, let otherwise):
                 var taken = false
@@ -148,7 +154,7 @@ struct Renderer {
         try burn(line(of: expr))
         switch expr {
         case .literal(let value): return value
-        case .name(let name, _): return lookup(name)
+        case .name(let name, let line): return try lookup(name, line: line)
         case .list(let items), .tuple(let items):
             var values: [Value] = []
             for item in items { values.append(try evaluate(item)) }
@@ -170,7 +176,7 @@ struct Renderer {
             if case .attribute(let base, let name, _) = callee {
                 let object = try evaluate(base)
                 if case .undefined(let why) = object { throw TemplateError(why, line: line) }
-                return try Methods.call(object, name, positional, named, line: line)
+                return try Methods.call(object, name, positional, named, maxSize: environment.maxSize, line: line)
             }
             guard case .name(let name, _) = callee else { throw TemplateError("this value cannot be called", line: line) }
             return try Globals.call(name, positional, named, environment: environment, line: line)

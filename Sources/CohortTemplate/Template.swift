@@ -84,6 +84,9 @@ public struct Environment: Sendable {
     public var lookups: [String: Lookup] = [:]
     /// Evaluation steps one render may take: a hostile template cannot spin forever.
     public var fuel = 5_000_000
+    /// A budget shared by every render that uses this environment (one task's whole
+    /// evaluation); nil gives each render `fuel` steps of its own.
+    public var sharedFuel: Fuel?
     /// The longest list or string one operation may build.
     public var maxSize = 10_000_000
 

@@ -60,7 +60,7 @@ enum TestFunctions {
         case "ge", ">=": return try Operators.compare(">=", value, try arg(0), line: line)
         case "divisibleby":
             guard case .int(let n) = value, case .int(let d) = try arg(0), d != 0 else { throw TemplateError("divisibleby needs integers", line: line) }
-            return n % d == 0
+            return d == -1 || n % d == 0
         case "even", "odd":
             guard case .int(let n) = value else { throw TemplateError("\(name) needs an integer", line: line) }
             return (n % 2 == 0) == (name == "even")

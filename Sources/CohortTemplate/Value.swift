@@ -94,13 +94,6 @@ public enum Value: Hashable, Sendable {
         default: hasher.combine(number ?? 0)
         }
     }
-
-    private var isText: Bool {
-        switch self {
-        case .string, .list, .dict, .none, .undefined: true
-        default: false
-        }
-    }
 }
 
 /// A dict that keeps insertion order, as Python's does.

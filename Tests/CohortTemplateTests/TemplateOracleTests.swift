@@ -153,6 +153,65 @@ import Testing
         ("template", "{{ {'yes': 'no', 'n': '123', 'e': [], 'f': {}, 'sp': ' x', 'c': 'a: b', 'm': 'l1\nl2', 'u': unicode} | to_yaml }}"),
         ("template", "{{ 'a: [1, 2]\nb: yes\nc: 0644' | from_yaml }}"), ("template", "{{ s | hash('sha1') }}"), ("template", "{{ s | hash('md5') }}"),
         ("template", "{{ s | hash('sha256') }}"), ("template", "{{ (d | to_yaml | from_yaml) == d }}"),
+        ("template", "{{ {'a': [1]} | to_nice_yaml(indent=-1) }}"), ("template", "{{ {'a': [1]} | to_nice_yaml(indent=9223372036854775807) }}"),
+        ("template", "{{ {'a': {'b': 1}} | to_yaml(indent=1) }}"),
+    ]
+
+    /// Integers at and past Int's ends, negative counts and huge widths for every argument
+    /// that takes one (issue 21): each crashed or hung the coordinator once. Where Python
+    /// gives a value Int can hold, ours must be the same.
+    static let hostileCases: [(String, String)] = [
+        ("template", "{{ 1234 | round(-2) }}"), ("template", "{{ 1234.5 | round(-1) }}"), ("template", "{{ 2 | round }}"),
+        ("template", "{{ 1.5 | round(1000000000000) }}"), ("template", "{{ 1.5 | round(400) }}"), ("template", "{{ 1.25 | round(1) }}"),
+        ("template", "{{ 2.675 | round(2) }}"), ("template", "{{ 1.5 | round(-400) }}"), ("template", "{{ 12345 | round(-20) }}"),
+        ("template", "{{ 1234 | round(-2, 'ceil') }}"), ("template", "{{ 1.5 | round(0, 'floor') }}"), ("template", "{{ 15 | round(-1) }}"),
+        ("template", "{{ 25 | round(-1) }}"), ("template", "{{ -25 | round(-1) }}"), ("template", "{{ 'a' | round }}"),
+        ("template", "{{ 'a,b,c' | split(',', -1) }}"), ("template", "{{ 'a,b,c' | split(',', 9223372036854775807) }}"),
+        ("template", "{{ 'a b  c' | split(none, 9223372036854775807) }}"), ("template", "{{ 'a,b'.split(',', -1) }}"),
+        ("template", "{{ 'a b' | indent(-1) }}"), ("template", "{{ 'a\nb' | indent(-1, true) }}"),
+        ("template", "{{ (-9223372036854775807 - 1) % -1 }}"), ("template", "{{ 5 % -1 }}"), ("template", "{{ 5 // -1 }}"),
+        ("template", "{{ 'abc'[1::9223372036854775807] }}"), ("template", "{{ 'abc'[::-9223372036854775807] }}"),
+        ("template", "{{ [1, 2, 3][-9223372036854775807:9223372036854775807] }}"), ("template", "{{ 'abc'[9223372036854775807] }}"),
+        ("template", "{{ 'aaa' | replace('a', 'b', 9223372036854775807) }}"), ("template", "{{ 'aaa'.replace('a', 'b', 9223372036854775807) }}"),
+        ("template", "{{ 'aaa' | replace('a', 'b', -5) }}"), ("template", "{{ 'aaa' | replace('a', 'b', 1) }}"),
+        ("template", "{{ {'a': [1]} | to_json(indent=-1) }}"), ("template", "{{ {'a': 1} | to_nice_json(indent=-1) }}"),
+        ("template", "{{ 'x' | center(-5) }}"), ("template", "{{ 'x' | center(-9223372036854775807 - 1) }}"), ("template", "{{ 'ab' | center(7) }}"),
+        ("template", "{{ [1, 2, 3] | batch(0) | list }}"), ("template", "{{ [1, 2, 3] | batch(-1) | list }}"),
+        ("template", "{{ [1, 2, 3] | batch(2, 'x') | list }}"), ("template", "{{ [1, 2, 3] | batch(9223372036854775807) | list }}"),
+        ("template", "{{ 1 ** 9223372036854775807 }}"), ("template", "{{ (-1) ** 9223372036854775807 }}"), ("template", "{{ 0 ** 9223372036854775807 }}"),
+        ("template", "{{ 3 ** 39 }}"), ("template", "{{ (-2) ** 63 }}"), ("template", "{{ 'x' * -3 }}"), ("template", "{{ [] * 9223372036854775807 }}"),
+        ("template", "{{ '' * 9223372036854775807 }}"), ("template", "{{ range(-5) | list }}"), ("template", "{{ range(0, 10, 9223372036854775807) | list }}"),
+        ("template", "{{ range(9223372036854775807, -9223372036854775807, -9223372036854775807) | list }}"),
+        ("template", "{{ range(-9223372036854775807 - 1, 9223372036854775807, 9223372036854775807) | list }}"),
+        ("template", "{{ '%d' % 1e300 }}"), ("template", "{{ '%d' % -1.5e300 }}"), ("template", "{{ '%.400f' % 1.5 }}"), ("template", "{{ '%d' % 9.3e18 }}"),
+        ("template", "{{ '%5d|%-5d|%05d|%+d|% d|%.3d' % (3, 3, 3, 3, 3, 3) }}"), ("template", "{{ '%x %X %o %#x %#o %x' % (255, 255, 8, 255, 8, -255) }}"),
+        ("template", "{{ '%.1e %g %10.3f %-8.2f| %E' % (3.0, 0.0001, 3.14159, 2.5, 12345.678) }}"),
+        ("template", "{{ '%s|%10s|%-4s|%.2s|%r|%c|%5.1f%%' % ('a', 'b', 'c', 'xyz', 'q', 65, 99.44) }}"), ("template", "{{ '%x' % 1.5 }}"),
+        ("template", "{{ '%d' % 'x' }}"), ("template", "{{ '%d' % (1e308 * 10) }}"), ("template", "{{ '%*d' % (5, 42) }}"),
+        ("template", "{{ 'inf' | float | int }}"), ("template", "{{ 'nan' | float | int }}"), ("template", "{{ '12.5' | int(base=16) }}"),
+        ("template", "{{ '10' | int(base=99) }}"), ("template", "{{ '0x1A' | int }}"), ("template", "{{ '0x1A' | float }}"), ("template", "{{ '0b101' | int(base=0) }}"),
+        ("template", "{{ (1e308 * 10) | int }}"), ("template", "{{ -9223372036854775807 - 1 }}"),
+        ("template", "{{ [1, 2, 3] | flatten(levels=-1) }}"), ("template", "{{ [1, [2, [3]]] | flatten(levels=-9223372036854775807 - 1) }}"),
+        ("template", "{{ [1, none, 'None', [2, 'null']] | flatten }}"), ("template", "{{ 9 is divisibleby(-1) }}"),
+        ("template", "{{ (-9223372036854775807 - 1) is divisibleby(-1) }}"),
+    ]
+
+    /// Where Python gives an integer past Int's range (or runs out of memory), ours must give
+    /// an error; where it gives a value Int can hold, the same value.
+    static let boundedCases: [(String, String)] = [
+        ("template", "{{ 'xxxx' * 4611686018427387904 }}"), ("template", "{{ [1, 2, 3, 4] * 4611686018427387904 }}"),
+        ("template", "{{ 'abc' * 9223372036854775807 }}"), ("template", "{{ range(9223372036854775807) | length }}"),
+        ("template", "{{ (-9223372036854775807 - 1) | abs }}"), ("template", "{{ -(-9223372036854775807 - 1) }}"),
+        ("template", "{{ (-9223372036854775807 - 1) // -1 }}"), ("template", "{{ 1e300 | int }}"), ("template", "{{ '1e300' | int }}"),
+        ("template", "{{ 1e300 | round | int }}"), ("template", "{{ 9223372036854775807 | float | int }}"), ("template", "{{ 1e19 | int }}"),
+        ("template", "{{ '99999999999999999999' | int }}"), ("template", "{{ 'x' | center(10000000000) }}"),
+        ("template", "{{ [1, 2, 3] | batch(10000000000, 'x') | list | length }}"), ("template", "{{ 2 ** 64 }}"), ("template", "{{ 2 ** 62 * 4 }}"),
+        ("template", "{{ 9223372036854775807 * -1 - 2 }}"), ("template", "{{ 'x' | indent(10000000000) }}"), ("template", "{{ 'x' | indent(10000000000, true) }}"),
+        ("template", "{{ 9223372036854775807 | round(-1) }}"), ("template", "{{ 1.5 | round(1000, 'ceil') }}"),
+        ("template", "{{ '%10000000000d' % 1 }}"), ("template", "{{ '%.10000000000f' % 1 }}"),
+        ("template", "{{ {'a': 1} | to_json(indent=10000000000) }}"), ("template", "{{ ['x' * 1000000] * 100 }}"),
+        ("template", "{{ (['x' * 1000000] * 100) | join }}"), ("template", "{{ (['x' * 1000000] * 100) | string }}"),
+        ("template", "{{ 'y' ~ (['x' * 1000000] * 100) }}"), ("template", "{{ 'ab' | replace('a', 'x' * 9000000) | replace('b', 'x' * 9000000) }}"),
     ]
 
     static var playbookEnvironment: Environment {
@@ -196,9 +255,10 @@ import Testing
         return out
     }
 
-    @Test(arguments: [false, true])
-    func everyCaseRendersAsAnsibleRendersIt(playbookFilters: Bool) async throws {
-        let cases = playbookFilters ? Self.playbookCases : Self.cases
+    @Test(arguments: [0, 1, 2])
+    func everyCaseRendersAsAnsibleRendersIt(set: Int) async throws {
+        let playbookFilters = set == 1
+        let cases = [Self.cases, Self.playbookCases, Self.hostileCases][set]
         let environment = playbookFilters ? Self.playbookEnvironment : Environment()
         let theirs = try await Self.oracle(cases)
         try #require(theirs.count == cases.count)
@@ -211,6 +271,22 @@ import Testing
             }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) of \(cases.count) differ:\n\(mismatches.joined(separator: "\n"))")
+    }
+}
+
+extension TemplateOracleTests {
+    @Test func pastIntsRangeOursIsAnErrorWhereAnsibleGivesABigValue() async throws {
+        let theirs = try await Self.oracle(Self.boundedCases)
+        try #require(theirs.count == Self.boundedCases.count)
+        let variables = try Self.decodedVariables()
+        var mismatches: [String] = []
+        for ((mode, source), oracle) in zip(Self.boundedCases, theirs) {
+            let mine = Self.ours(mode, source, variables)
+            if mine.ok && (!oracle.ok || mine.value != oracle.value) {
+                mismatches.append("\(source.debugDescription)\n    ansible: \(oracle.value ?? oracle.error ?? "")\n    cohort:  \(mine.value ?? "")")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) of \(Self.boundedCases.count) differ:\n\(mismatches.joined(separator: "\n"))")
     }
 }
 

@@ -47,6 +47,36 @@ import Testing
         #expect(throws: TemplateError.self) { try Self.render("{{ 9223372036854775807 + 1 }}") }
     }
 
+    /// The output bound counts what printing builds: a list of a million items is not 8 bytes.
+    @Test func printingABigValueManyTimesIsBounded() throws {
+        let source = "{% set l = range(1000000) | list %}" + String(repeating: "{{ l }}", count: 400)
+        #expect(throws: TemplateError("the template's output is over 10000000 bytes")) { try Self.render(source) }
+        let shared = "{% set big = ['x' * 1000000] * 1000 %}{{ big | length }}"
+        #expect(try Self.render(shared) == .int(1000))
+        #expect(throws: TemplateError.self) { try Self.render("{% set big = ['x' * 1000000] * 1000 %}{{ big }}") }
+        #expect(throws: TemplateError.self) { try Self.render("{{ [[['x'] * 5000000] * 5000000] | flatten | length }}") }
+        #expect(throws: TemplateError.self) { try Self.render("{{ (['x' * 1000000] * 100) | to_json }}") }
+    }
+
+    /// One budget for a whole evaluation: renders nested inside a variable's lookup draw from
+    /// it, and once it is gone every render of that evaluation fails.
+    @Test func aSharedBudgetBoundsNestedRenders() throws {
+        var environment = Environment()
+        environment.fuel = 1000
+        environment.sharedFuel = Fuel(1000)
+        let inner = try Template("{% for i in range(100) %}{{ i }}{% endfor %}")
+        let env = environment
+        let lookup: @Sendable (String) -> Value? = { name in
+            // Each lookup renders a template of ~300 steps; errors become undefined as a
+            // variable's lookup does, but the budget stays spent.
+            name == "v" ? ((try? inner.render([:], in: env)) ?? .undefined(why: "failed")) : nil
+        }
+        let error = #expect(throws: TemplateError.self) { try Template("{{ v }}{{ v }}{{ v }}{{ v }}{{ v }}").render(lookup, in: environment) }
+        #expect(error?.message == "the template took more than 1000 steps")
+        // Without the shared budget each render has its own and all five succeed.
+        #expect(try Template("{{ v }}{{ v }}{{ v }}{{ v }}{{ v }}").render({ $0 == "v" ? try? inner.render([:]) : nil }).string?.count == 5 * 190)
+    }
+
     @Test func nestingTooDeepIsAnErrorNotACrash() throws {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: TemplateError.self) { try Self.render("{{ \(deep) }}") }

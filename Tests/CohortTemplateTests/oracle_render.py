@@ -2,6 +2,7 @@
 # per case, the result in a canonical typed form or the error. Input (stdin): JSON
 # {"vars": {...}, "cases": [{"mode": "template"|"condition", "source": "..."}]}.
 import json
+import resource
 import sys
 
 from ansible.parsing.dataloader import DataLoader
@@ -26,6 +27,9 @@ def canon(v):
     return "?" + type(v).__name__
 
 
+# Hostile cases ask Python for gigabytes: a bounded address space makes that a MemoryError
+# at once instead of minutes of swapping.
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 request = json.load(sys.stdin)
 templar = Templar(loader=DataLoader(), variables=request["vars"])
 out = []
