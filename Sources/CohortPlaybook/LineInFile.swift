@@ -30,14 +30,15 @@ public enum LineInFile {
         let regex = try args.regexp.map { p throws(TemplateError) in try PythonRegex(p) }
         if !args.present {
             var found = 0
-            lines = lines.filter { current in
+            var kept: [String] = []
+            for current in lines {
                 let hit: Bool
-                if let regex { hit = regex.firstMatch(current) != nil } else if let s = args.searchString { hit = current.contains(s) } else {
+                if let regex { hit = try regex.firstMatch(current) != nil } else if let s = args.searchString { hit = current.contains(s) } else {
                     hit = strip(current) == (args.line ?? "")
                 }
-                if hit { found += 1 }
-                return !hit
+                if hit { found += 1 } else { kept.append(current) }
             }
+            lines = kept
             return Outcome(text: lines.joined(), changed: found > 0, message: found > 0 ? "\(found) line(s) removed" : "", found: found)
         }
         let line = args.line ?? ""
@@ -49,11 +50,11 @@ public enum LineInFile {
         }
         var matchIndex = -1
         var insertIndex = -1
-        var match: Regex<AnyRegexOutput>.Match?
+        var match: PythonRegex.Match?
         var matched = false
         if let regex {
             for (number, current) in lines.enumerated() {
-                if let found = regex.firstMatch(current) {
+                if let found = try regex.firstMatch(current) {
                     matchIndex = number
                     match = found
                     matched = true
@@ -72,7 +73,7 @@ public enum LineInFile {
             for (number, current) in lines.enumerated() {
                 if strip(current) == line {
                     matchIndex = number
-                } else if let insertPattern, insertPattern.firstMatch(current) != nil {
+                } else if let insertPattern, try insertPattern.firstMatch(current) != nil {
                     if args.insertAfter != nil {
                         insertIndex = number + 1
                         if args.firstMatch { break }

@@ -51,7 +51,7 @@ public enum BlockInFile {
             }
         } else if let pattern {
             var found: Int?
-            for (i, line) in lines.enumerated() where pattern.firstMatch(line) != nil { found = i }
+            for (i, line) in lines.enumerated() where try pattern.firstMatch(line) != nil { found = i }
             if let found { at = insertAfter != nil ? found + 1 : found } else { at = lines.count }
         } else if args.insertBefore != nil {
             at = 0

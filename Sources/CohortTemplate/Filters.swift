@@ -225,8 +225,8 @@ enum Filters {
                     throw TemplateError("regex_search: bad group reference '\(reference)'", line: line)
                 }
             }
-            guard let match = regex.firstMatch(try str(input)) else { return .none }
-            if keys.isEmpty { return .string(String(match.output[0].substring ?? "")) }
+            guard let match = try regex.firstMatch(try str(input), line: line) else { return .none }
+            if keys.isEmpty { return .string(String(match.group(0) ?? "")) }
             var values: [Value] = []
             for key in keys {
                 guard let group = PythonRegex.group(match, key) else { throw TemplateError("regex_search: no such group \(key)", line: line) }
@@ -237,7 +237,7 @@ enum Filters {
             let regex = try PythonRegex(
                 try text(args.first, "pattern"), ignoreCase: kwargs["ignorecase"]?.truthy ?? false, multiline: kwargs["multiline"]?.truthy ?? false,
                 line: line)
-            return .list(regex.findAll(try str(input)))
+            return .list(try regex.findAll(try str(input), line: line))
         case "basename": return .string(Paths.basename(try str(input)))
         case "dirname": return .string(Paths.dirname(try str(input)))
         case "splitext":

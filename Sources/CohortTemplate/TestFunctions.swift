@@ -41,7 +41,7 @@ enum TestFunctions {
                 throw TemplateError("\(name) test needs a string and a pattern", line: line)
             }
             let regex = try PythonRegex(pattern, ignoreCase: args.count > 1 && args[1].truthy, line: line)
-            return name == "match" ? regex.matchesStart(text) : regex.firstMatch(text) != nil
+            return name == "match" ? try regex.matchesStart(text, line: line) : try regex.firstMatch(text, line: line) != nil
         case "in": return try Operators.contains(try arg(0), value, line: line)
         case "contains": return try Operators.contains(value, try arg(0), line: line)
         case "version", "version_compare":

@@ -77,6 +77,21 @@ import Testing
         #expect(try Template("{{ v }}{{ v }}{{ v }}{{ v }}{{ v }}").render({ $0 == "v" ? try? inner.render([:]) : nil }).string?.count == 5 * 190)
     }
 
+    /// Catastrophic backtracking (Python would run for hours) stops on the step budget; a
+    /// simple pattern over a large text is never refused.
+    @Test func aRegexThatBacktracksForeverRunsOutOfSteps() throws {
+        let error = #expect(throws: TemplateError.self) { try Self.render("{{ ('a' * 34 + '!') | regex_search('(a+)+$') }}") }
+        #expect(error?.message.contains("catastrophic backtracking") == true, "\(String(describing: error))")
+        #expect(throws: TemplateError.self) { try Self.render("{{ ('a' * 40) | regex_replace('(a|aa)*b', 'x') }}") }
+        #expect(throws: TemplateError.self) { try Self.render("{{ ('a' * 30) is match('(a*)*b') }}") }
+        let big = String(repeating: "word ", count: 200_000) + "needle"
+        #expect(try Self.render("{{ t | regex_search('need\\w+') }}", ["t": .string(big)]) == "needle")
+        #expect(try Self.render("{{ t | regex_findall('o') | length }}", ["t": .string(big)]) == .int(200_000))
+        #expect(throws: TemplateError.self) { try PythonRegex("(" + String(repeating: "a{65535}", count: 3) + ")") }
+        #expect(throws: TemplateError.self) { try PythonRegex(String(repeating: "(", count: 200) + String(repeating: ")", count: 200)) }
+        #expect(throws: TemplateError.self) { try PythonRegex("a{99999999999999999999}") }
+    }
+
     @Test func nestingTooDeepIsAnErrorNotACrash() throws {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: TemplateError.self) { try Self.render("{{ \(deep) }}") }

@@ -181,7 +181,7 @@ enum MoreModules {
                     done = !exists
                 } else if exists, let regex {
                     if case .text(let text) = try await read(path, call), let pattern = try? PythonRegex(regex, multiline: true) {
-                        done = pattern.firstMatch(text) != nil
+                        done = try pattern.firstMatch(text) != nil
                     }
                 } else {
                     done = exists

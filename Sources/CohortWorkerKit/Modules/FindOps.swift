@@ -24,8 +24,15 @@ extension FsOps {
         let contains = try args["contains"]?.string.map { p throws(HostFiles.Failure) in try regex(p) }
         let patternRegexes = try useRegex ? patterns.map { p throws(HostFiles.Failure) in try regex(p) } : []
         let excludeRegexes = try useRegex ? excludes.map { p throws(HostFiles.Failure) in try regex(p) } : []
-        func matches(_ name: String, _ globs: [String], _ regexes: [PythonRegex]) -> Bool {
-            if useRegex { return regexes.contains { $0.firstMatch(name).map { $0.range == name.startIndex..<name.endIndex } ?? false } }
+        func matches(_ name: String, _ globs: [String], _ regexes: [PythonRegex]) throws(HostFiles.Failure) -> Bool {
+            if useRegex {
+                for regex in regexes {
+                    let found: PythonRegex.Match?
+                    do { found = try regex.firstMatch(name) } catch { throw HostFiles.Failure(message: error.message) }
+                    if let found, found.range == name.startIndex..<name.endIndex { return true }
+                }
+                return false
+            }
             return globs.contains { pattern in fnmatch(pattern, name, 0) == 0 }
         }
         var files: [Value] = []
@@ -54,14 +61,18 @@ extension FsOps {
                     if !hidden, name.hasPrefix(".") { continue }
                     let typeOK = type == "any" || (type == "file" && kind == S_IFREG) || (type == "directory" && kind == S_IFDIR) || (type == "link" && kind == S_IFLNK)
                     guard typeOK else { continue }
-                    if !patterns.isEmpty, !matches(name, patterns, patternRegexes) { continue }
-                    if !excludes.isEmpty, matches(name, excludes, excludeRegexes) { continue }
+                    if !patterns.isEmpty, try !matches(name, patterns, patternRegexes) { continue }
+                    if !excludes.isEmpty, try matches(name, excludes, excludeRegexes) { continue }
                     if let contains {
                         guard kind == S_IFREG, let text = try? FsOps(args: ["path": .string(path)], check: false).read().dict?["content"]?.string,
-                            let bytes = Base64.decode(text),
-                            String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                                .contains(where: { contains.firstMatch(String($0)) != nil })
+                            let bytes = Base64.decode(text)
                         else { continue }
+                        var hit = false
+                        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+                            do { hit = try contains.firstMatch(String(line)) != nil } catch { throw HostFiles.Failure(message: error.message) }
+                            if hit { break }
+                        }
+                        guard hit else { continue }
                     }
                     var entry = FsOps(args: ["path": .string(path), "checksum": false], check: false).stat().dict ?? Dict()
                     entry["exists"] = nil
