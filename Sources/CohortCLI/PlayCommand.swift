@@ -83,6 +83,7 @@ struct PlayCommand: AsyncParsableCommand {
         options.forks = forks
         options.startAtTask = startAtTask
         options.forceHandlers = forceHandlers
+        options.verbosity = verbosity.verbose
         for text in extraVars {
             for (key, value) in try ExtraVars.parse(text, read: { try String(contentsOfFile: $0, encoding: .utf8) }) { options.extraVars[key] = value }
         }
@@ -93,6 +94,8 @@ struct PlayCommand: AsyncParsableCommand {
         let run = PlaybookRun(playbook: book, inventory: inventory, options: options, connection: connection.options, worker: try WorkerBinary.locate())
         let printer = PlayPrinter(json: json, verbose: verbosity.verbose, diff: diff)
         let recap = try await run.run { printer.handle($0) }
+        // Output that could not be written (a full disk, a closed pipe) is a failure.
+        try Out.check()
         // As for cohort run: the highest of 3, 2, 1 wins.
         let code: CohortExitCode =
             recap.contains(where: \.refusedForSecurity) ? .securityRefused

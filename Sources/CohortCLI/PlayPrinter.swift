@@ -31,7 +31,8 @@ final class PlayPrinter: Sendable {
             current.withLock { $0.task = title }
             if !json { Out.write(Array((Self.banner("\(handler ? "RUNNING HANDLER" : "TASK") [\(title)]") + "\n").utf8)) }
         case .result(let host, let outcome):
-            Out.write(Array((json ? jsonLine(host, outcome) : text(host, outcome)).utf8))
+            let shown = Self.censored(outcome)
+            Out.write(Array((json ? jsonLine(host, shown) : text(host, shown)).utf8))
         case .recap(let recap):
             if json {
                 var dict = Dict()
@@ -59,10 +60,24 @@ final class PlayPrinter: Sendable {
         (try? value.json(indent: indent, sortKeys: true)) ?? "{}"
     }
 
-    /// The result as shown: `no_log` hides it.
-    static func shown(_ outcome: TaskOutcome, _ result: Value) -> Value {
-        guard outcome.hidden else { return result }
-        return ["censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
+    /// The one censoring step every output path (text, JSON, diffs, items, errors) goes
+    /// through: under `no_log` each result becomes Ansible's notice, each item's label
+    /// `None`, and no diff is left to print.
+    static func censored(_ outcome: TaskOutcome) -> TaskOutcome {
+        guard outcome.hidden else { return outcome }
+        var out = outcome
+        out.result = notice(outcome.result)
+        out.items = outcome.items.map { item in
+            var hidden = item
+            hidden.label = "None"
+            hidden.result = notice(item.result)
+            return hidden
+        }
+        return out
+    }
+
+    static func notice(_ result: Value) -> Value {
+        ["censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
             "changed": result.dict?["changed"] ?? false]
     }
 
@@ -70,7 +85,7 @@ final class PlayPrinter: Sendable {
         var out = ""
         for item in outcome.items {
             let word = Self.word(item.status)
-            let shown = Self.shown(outcome, item.result)
+            let shown = item.result
             if item.status == .failed {
                 out += "failed: [\(host)] (item=\(item.label)) => \(Self.dump(shown))\n"
             } else if verbose > 0 || outcome.module == "debug" {
@@ -79,13 +94,13 @@ final class PlayPrinter: Sendable {
                 out += "\(word): [\(host)] => (item=\(item.label))\n"
             }
         }
-        let result = Self.shown(outcome, outcome.result)
+        let result = outcome.result
         switch outcome.status {
         case .unreachable:
             out += "fatal: [\(host)]: UNREACHABLE! => \(Self.dump(result))\n"
         case .failed:
             var summary = result
-            if !outcome.items.isEmpty, let whole = outcome.result.dict {
+            if !outcome.items.isEmpty, !outcome.hidden, let whole = outcome.result.dict {
                 summary = .dict(Dict(strings: [("changed", whole["changed"] ?? .bool(false)), ("msg", whole["msg"] ?? .string(""))]))
             }
             out += "fatal: [\(host)]: FAILED! => \(Self.dump(summary))\n"
@@ -127,7 +142,7 @@ final class PlayPrinter: Sendable {
         let (play, task) = current.withLock { ($0.play, $0.task) }
         let line: Value = [
             "play": .string(play), "task": .string(task), "host": .string(host), "status": .string(outcome.status.rawValue),
-            "ignored": .bool(outcome.ignored), "result": Self.shown(outcome, outcome.result),
+            "ignored": .bool(outcome.ignored), "result": outcome.result,
         ]
         return Self.dump(line) + "\n"
     }

@@ -113,5 +113,31 @@ public struct ModuleSpec: Sendable {
 
     public static var names: [String] { all.keys.sorted() }
 
+    /// Arguments that are data written or matched, not paths, names or command lines: a NUL
+    /// byte there is content (Python writes it); anywhere else Python refuses it ("embedded
+    /// null byte") and a C call on the host would cut the text at it (`keep\0.tmp` is `keep`).
+    static let dataArguments: Set<String> = [
+        "content", "line", "block", "replace", "msg", "fail_msg", "success_msg", "that", "marker", "marker_begin", "marker_end",
+        "stdin", "regexp", "search_string", "insertafter", "insertbefore", "after", "before", "search_regex", "contains", "var",
+    ]
+
+    /// The first argument of `module` whose value holds a NUL byte where none may be.
+    public static func argumentWithNUL(_ module: String, _ args: Dict) -> String? {
+        guard let spec = all[module], !spec.anyArguments, !["debug", "assert", "fail"].contains(module) else { return nil }
+        for (key, value) in args.pairs where !dataArguments.contains(key.pythonString) && holdsNUL(value) {
+            return key.pythonString == "_raw_params" ? "the command" : key.pythonString
+        }
+        return nil
+    }
+
+    public static func holdsNUL(_ value: Value) -> Bool {
+        switch value {
+        case .string(let s): s.utf8.contains(0)
+        case .list(let items): items.contains(where: holdsNUL)
+        case .dict(let dict): dict.keys.contains(where: holdsNUL) || dict.values.contains(where: holdsNUL)
+        default: false
+        }
+    }
+
     static let metaActions = ["flush_handlers", "end_play", "end_host", "noop", "clear_host_errors", "refresh_inventory", "reset_connection"]
 }

@@ -4,7 +4,7 @@ enum JSON {
     /// A negative indent is Python's `" " * indent`: newlines, no spaces. The text is
     /// refused once it passes `maxSize` bytes (an indent or a shared value can make it huge).
     static func encode(
-        _ value: Value, indent: Int? = nil, sortKeys: Bool = false, asciiOnly: Bool = true, maxSize: Int = Environment().maxSize, line: Int?
+        _ value: Value, indent: Int? = nil, sortKeys: Bool = false, asciiOnly: Bool = true, maxSize: Int, line: Int?
     ) throws(TemplateError) -> String {
         var out = ""
         try write(value, into: &out, indent: indent.map { max(0, $0) }, level: 0, sortKeys: sortKeys, ascii: asciiOnly, maxSize: maxSize, line: line)
@@ -241,8 +241,9 @@ extension Value {
     }
 
     /// `json.dumps(value)`, or with `indent` and sorted keys as `to_nice_json` writes it;
-    /// `asciiOnly` false keeps non-ASCII characters as they are.
+    /// `asciiOnly` false keeps non-ASCII characters as they are. Not bounded: this is the
+    /// coordinator's own encoding (wire requests, printed results), not a template's.
     public func json(indent: Int? = nil, sortKeys: Bool = false, asciiOnly: Bool = false) throws(TemplateError) -> String {
-        try JSON.encode(self, indent: indent, sortKeys: sortKeys, asciiOnly: asciiOnly, line: nil)
+        try JSON.encode(self, indent: indent, sortKeys: sortKeys, asciiOnly: asciiOnly, maxSize: .max, line: nil)
     }
 }

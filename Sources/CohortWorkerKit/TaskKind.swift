@@ -70,12 +70,43 @@ public struct RunningTask {
     }
 }
 
-/// `shell`: the payload is a command line for `/bin/sh -c`.
+/// `shell`: the payload is a command line for `/bin/sh -c`, whose stdin is /dev/null.
+/// `shell.stdin`: the payload is the command line's length (4 bytes, big-endian), the line,
+/// then the bytes its stdin reads. They go to the process through an anonymous memory file,
+/// never its command line, which every local user can read in /proc/PID/cmdline.
 public struct ShellKind: TaskKind {
-    public init() {}
+    let withStdin: Bool
+
+    public init(withStdin: Bool = false) {
+        self.withStdin = withStdin
+    }
+
+    /// The payload of a `shell.stdin` task.
+    public static func payload(command: String, stdin: [UInt8]) -> [UInt8] {
+        let line = Array(command.utf8)
+        let count = UInt32(line.count)
+        return [UInt8(count >> 24), UInt8(count >> 16 & 0xff), UInt8(count >> 8 & 0xff), UInt8(count & 0xff)] + line + stdin
+    }
 
     public func start(_ task: TaskFrame) -> TaskStart {
-        let command = String(decoding: task.payload, as: UTF8.self)
+        var command = String(decoding: task.payload, as: UTF8.self)
+        var input: Int32 = -1
+        if withStdin {
+            let bytes = task.payload
+            guard bytes.count >= 4 else { return failed(task, "shell.stdin: a payload of \(bytes.count) bytes") }
+            let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
+            guard length <= bytes.count - 4 else { return failed(task, "shell.stdin: a command of \(length) bytes in a payload of \(bytes.count)") }
+            command = String(decoding: bytes[4..<(4 + length)], as: UTF8.self)
+            input = Self.anonymousFile()
+            guard input >= 0 else { return failed(task, "memfd_create: \(String(cString: strerror(errno)))") }
+            let data = bytes[(4 + length)...]
+            let written = data.withUnsafeBytes { raw in Self.writeAll(input, raw) }
+            guard written, lseek(input, 0, SEEK_SET) == 0 else {
+                close(input)
+                return failed(task, "cannot hold the command's stdin: \(String(cString: strerror(errno)))")
+            }
+        }
+        defer { if input >= 0 { close(input) } }
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
         // Close-on-exec on every end (the worker is single-threaded, so no spawn can come
@@ -87,7 +118,11 @@ public struct ShellKind: TaskKind {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if input >= 0 {
+            posix_spawn_file_actions_adddup2(&actions, input, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         var attributes = posix_spawnattr_t()
@@ -118,6 +153,28 @@ public struct ShellKind: TaskKind {
         }
         for fd in [out[0], err[0]] { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         return .started(RunningTask(pid: pid, attempt: task.attempt, pipes: [out[0], err[0]], started: Clock.now()))
+    }
+
+    /// `memfd_create` (looked up at run time: Glibc's module does not import it), else an
+    /// unnamed file in /tmp; close-on-exec either way, readable by nobody else.
+    static func anonymousFile() -> Int32 {
+        typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
+        if let symbol = dlsym(nil, "memfd_create") {
+            let fd = unsafeBitCast(symbol, to: MemfdCreate.self)("cohort-stdin", 1)  // MFD_CLOEXEC
+            if fd >= 0 { return fd }
+        }
+        return open("/tmp", HostFiles.openTemporary | O_RDWR | O_CLOEXEC, 0o600)
+    }
+
+    private static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
     }
 
     private func failed(_ task: TaskFrame, _ message: String) -> TaskStart {

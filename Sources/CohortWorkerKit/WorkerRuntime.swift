@@ -51,7 +51,7 @@ public final class WorkerRuntime {
     /// The task kinds every worker serves, `cohort-worker` and a library program alike.
     public static var standardKinds: [String: any TaskKind] {
         [
-            "shell": ShellKind(), "file.put": PutFileKind(), "file.check": PutFileKind(checkOnly: true), "file.get": GetFileKind(),
+            "shell": ShellKind(), "shell.stdin": ShellKind(withStdin: true), "file.put": PutFileKind(), "file.check": PutFileKind(checkOnly: true), "file.get": GetFileKind(),
             "file.list": ListFilesKind(), "fs": FsKind(),
         ]
     }

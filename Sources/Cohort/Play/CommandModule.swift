@@ -35,14 +35,15 @@ enum CommandModule {
         }
         if module != "raw" {
             let shoulda = call.check ? "Would" : "Did"
-            if let creates = args["creates"]?.pythonString, try await exists(creates, call) {
+            let chdir = args["chdir"]?.pythonString
+            if let creates = args["creates"]?.pythonString, try await exists(creates, call, chdir: chdir) {
                 result["msg"] = .string("\(shoulda) not run command since '\(creates)' exists")
                 result["stdout"] = .string("skipped, since \(creates) exists")
                 result["rc"] = 0
                 result["changed"] = false
                 return .dict(lines(result))
             }
-            if let removes = args["removes"]?.pythonString, !(try await exists(removes, call)) {
+            if let removes = args["removes"]?.pythonString, !(try await exists(removes, call, chdir: chdir)) {
                 result["msg"] = .string("\(shoulda) not run command since '\(removes)' does not exist")
                 result["stdout"] = .string("skipped, since \(removes) does not exist")
                 result["rc"] = 0
@@ -60,17 +61,13 @@ enum CommandModule {
             }
             return .dict(result)
         }
-        var script = ""
-        for (key, value) in call.environment.pairs { script += "export \(key.pythonString)=\(ShellQuote.quote(value.pythonString)); " }
+        var script = try exports(call.environment)
         if let chdir = args["chdir"]?.pythonString { script += "cd \(Shlex.expandingQuote(chdir)) || exit 1; " }
-        if let stdin = args["stdin"]?.pythonString {
-            let data = stdin + (args["stdin_add_newline"].flatMap(PlaybookLoader.boolean) ?? true ? "\n" : "")
-            script += "printf '%s' \(ShellQuote.quote(data)) | { \(line)\n}"
-        } else {
-            script += line
-        }
+        script += line
+        // stdin travels on the task's own stdin, not in a command line others can read.
+        let stdin = args["stdin"].map { Array(($0.pythonString + (args["stdin_add_newline"].flatMap(PlaybookLoader.boolean) ?? true ? "\n" : "")).utf8) }
         let started = Date()
-        let output = try await call.host.shell(script)
+        let output = try await call.host.shell(script, stdin: stdin)
         let ended = Date()
         result["start"] = .string(Timestamps.text(started))
         result["end"] = .string(Timestamps.text(ended))
@@ -85,7 +82,10 @@ enum CommandModule {
         }
         result["stdout"] = .string(stdout)
         result["stderr"] = .string(stderr)
-        if output.rc != 0 {
+        if let overflow = output.overflow {
+            result["msg"] = .string(overflow)
+            result["failed"] = true
+        } else if output.rc != 0 {
             result["msg"] = "non-zero return code"
             result["failed"] = true
         } else if module == "raw" {
@@ -94,7 +94,33 @@ enum CommandModule {
         return .dict(lines(result))
     }
 
-    static func exists(_ path: String, _ call: ModuleCall) async throws -> Bool {
+    /// `export NAME='value'; ` for each variable of the task's `environment:`: a name that is
+    /// not a shell variable name (`a;id`) is refused, as it would otherwise run as code.
+    static func exports(_ environment: Dict) throws(TemplateError) -> String {
+        var script = ""
+        for (key, value) in environment.pairs {
+            let name = key.pythonString
+            guard !ModuleSpec.holdsNUL(value) else { throw TemplateError("environment: '\(name)': embedded null byte") }
+            guard isVariableName(name) else {
+                throw TemplateError("environment: '\(name)' is not a valid variable name (letters, digits and _, not starting with a digit)")
+            }
+            script += "export \(name)=\(ShellQuote.quote(value.pythonString)); "
+        }
+        return script
+    }
+
+    static func isVariableName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return name.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+
+    /// Whether `path` (a glob pattern since Ansible 2.0) names anything on the host.
+    static func exists(_ path: String, _ call: ModuleCall, chdir: String? = nil) async throws -> Bool {
+        if path.contains(where: { "*?[".contains($0) }) || chdir != nil {
+            var script = chdir.map { "cd \(Shlex.expandingQuote($0)) || exit 2; " } ?? ""
+            script += "for f in \(Shlex.globQuote(path)); do [ -e \"$f\" ] || [ -L \"$f\" ] && exit 0; done; exit 1"
+            return try await call.host.shell(script).rc == 0
+        }
         let answer = try await call.host.fs([["op": "stat", "path": .string(path), "checksum": false]], check: false)
         return answer.first?.dict?["exists"]?.truthy ?? false
     }
@@ -178,7 +204,9 @@ enum Shlex {
     }
 
     /// One word for `sh`, literal except `$NAME`, `${NAME}` and a leading `~`, which the shell
-    /// expands as Python's `expandvars` and `expanduser` would; nothing else is run or split.
+    /// expands as Python's `expandvars` and `expanduser` would: a variable that is set gives
+    /// its value, one that is not stays as written (`$1`, `$éa` and `${x-y}` are text); nothing
+    /// else is run or split.
     static func expandingQuote(_ word: String) -> String {
         var out = ""
         var chars = Array(word)[...]
@@ -193,22 +221,23 @@ enum Shlex {
         }
         while let c = chars.popFirst() {
             if c == "$", let next = chars.first {
-                if next == "{", let close = chars.firstIndex(of: "}"), chars[chars.index(after: chars.startIndex)..<close].allSatisfy(isName),
-                    close > chars.index(after: chars.startIndex)
-                {
-                    flush()
-                    out += "\"$" + String(chars[chars.startIndex...close]) + "\""
-                    chars = chars[chars.index(after: close)...]
-                    continue
+                if next == "{", let close = chars.firstIndex(of: "}"), close > chars.index(after: chars.startIndex) {
+                    let name = String(chars[chars.index(after: chars.startIndex)..<close])
+                    if isShellName(name) {
+                        flush()
+                        out += "\"${\(name)-\\${\(name)\\}}\""
+                        chars = chars[chars.index(after: close)...]
+                        continue
+                    }
                 }
-                if next == "_" || next.isLetter {
+                if next == "_" || (next.isASCII && next.isLetter) {
                     flush()
                     var name = ""
                     while let n = chars.first, isName(n) {
                         name.append(n)
                         chars.removeFirst()
                     }
-                    out += "\"${" + name + "}\""
+                    out += "\"${\(name)-\\$\(name)}\""
                     continue
                 }
             }
@@ -219,6 +248,21 @@ enum Shlex {
     }
 
     private static func isName(_ c: Character) -> Bool { c == "_" || (c.isASCII && (c.isLetter || c.isNumber)) }
+
+    private static func isShellName(_ name: String) -> Bool {
+        guard let first = name.first, first == "_" || (first.isASCII && first.isLetter) else { return false }
+        return name.allSatisfy(isName)
+    }
+
+    /// A `creates`/`removes` pattern for `sh`: `*`, `?` and `[…]` glob as Python's `glob`
+    /// does (hidden names only when the pattern names them), everything else is literal.
+    static func globQuote(_ pattern: String) -> String {
+        var out = ""
+        for c in pattern {
+            if "*?[]".contains(c) { out.append(c) } else { out += ShellQuote.quote(String(c)) }
+        }
+        return out
+    }
 
     /// Python's `rstrip("\r\n")`.
     static func stripEnds(_ text: String) -> String {

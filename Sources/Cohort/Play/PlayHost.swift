@@ -1,6 +1,7 @@
 import CohortCore
 import CohortTemplate
 import CohortWire
+import CohortWorkerKit
 import Foundation
 
 /// A playbook's view of one host: its worker's `fs` primitives and shell commands, over the
@@ -10,7 +11,12 @@ protocol PlayHostLink: Sendable {
     /// Runs `ops` in order on the host; one answer each.
     func fs(_ ops: [Value], check: Bool) async throws -> [Value]
     /// `/bin/sh -c line`: exit status and both outputs, each at most `outputLimit` bytes.
-    func shell(_ line: String) async throws -> CommandOutput
+    /// `stdin` reaches the command on its standard input, never on a command line.
+    func shell(_ line: String, stdin: [UInt8]?) async throws -> CommandOutput
+}
+
+extension PlayHostLink {
+    func shell(_ line: String) async throws -> CommandOutput { try await shell(line, stdin: nil) }
 }
 
 struct CommandOutput: Sendable {
@@ -19,6 +25,9 @@ struct CommandOutput: Sendable {
     var stderr: [UInt8]
     /// Set when the command was killed by a signal.
     var signal: Int32?
+    /// Set when it printed more than the bound and was stopped: the task fails, the host
+    /// stays reachable.
+    var overflow: String?
 }
 
 /// The link through a `HostSession`'s worker conversation.
@@ -39,21 +48,33 @@ struct WorkerPlayHost: PlayHostLink {
         return answers
     }
 
-    func shell(_ line: String) async throws -> CommandOutput {
-        let (_, frames) = await session.conversation.open(kind: "shell", payload: Array(line.utf8))
+    func shell(_ line: String, stdin: [UInt8]?) async throws -> CommandOutput {
+        let (id, frames) =
+            if let stdin {
+                await session.conversation.open(kind: "shell.stdin", payload: ShellKind.payload(command: line, stdin: stdin))
+            } else {
+                await session.conversation.open(kind: "shell", payload: Array(line.utf8))
+            }
         var out: [UInt8] = []
         var err: [UInt8] = []
+        var overflow: String?
         for await frame in frames {
             switch frame {
             case .output(_, let stream, let bytes):
+                // Past the bound the command is stopped and the rest of its output dropped
+                // until its result: that task fails, the host goes on.
+                guard overflow == nil else { continue }
                 if stream == 2 { err += bytes } else { out += bytes }
                 if out.count > Self.outputLimit || err.count > Self.outputLimit {
-                    throw CohortError(.io, "the command printed more than \(Self.outputLimit) bytes", host: name)
+                    overflow = "the command printed more than \(Self.outputLimit) bytes on its \(stream == 2 ? "stderr" : "stdout"): it was stopped"
+                    out = Array(out.prefix(Self.outputLimit))
+                    err = Array(err.prefix(Self.outputLimit))
+                    await session.conversation.send(.cancel(taskID: id, graceMillis: 1000))
                 }
             case .result(let result):
                 switch result.outcome {
-                case .exited: return CommandOutput(rc: Int(result.code), stdout: out, stderr: err)
-                case .signaled: return CommandOutput(rc: -Int(result.code), stdout: out, stderr: err, signal: result.code)
+                case .exited: return CommandOutput(rc: Int(result.code), stdout: out, stderr: err, overflow: overflow)
+                case .signaled: return CommandOutput(rc: -Int(result.code), stdout: out, stderr: err, signal: result.code, overflow: overflow)
                 default: throw CohortError(.io, "the command could not start: \(result.message)", host: name)
                 }
             default: continue

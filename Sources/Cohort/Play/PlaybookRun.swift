@@ -43,6 +43,8 @@ public struct PlaybookRun: Sendable {
         public var forks: Int?
         public var startAtTask: String?
         public var forceHandlers = false
+        /// `-v` counted: `debug` with a higher `verbosity` is skipped.
+        public var verbosity = 0
         public init() {}
     }
 

@@ -61,15 +61,26 @@ struct TaskExecutor: Sendable {
     func run() async -> TaskOutcome {
         let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
         let scope = variables.scope(task: layers, environment: environment, hostvars: hostvars)
+        // `no_log` covers the task's errors too (a loop's data in "Invalid data passed to
+        // 'loop'", a template's values); one that cannot be read hides everything.
+        let hidden = (try? flag(inherited({ $0.noLog }, play: nil), scope, default: false)) ?? true
+        var outcome: TaskOutcome
         do {
             return try await run(in: scope)
         } catch let error as TemplateError {
-            return TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(templateMessage(error))])
+            outcome = TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(templateMessage(error))])
         } catch let error as CohortError {
-            return TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(error.message)])
+            outcome = TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(error.message)])
         } catch {
-            return TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string("\(error)")])
+            outcome = TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string("\(error)")])
         }
+        outcome.hidden = hidden
+        outcome.module = task.module
+        // ignore_errors covers a task whose arguments could not even be rendered, as in Ansible.
+        if outcome.status == .failed, (try? flag(inherited({ $0.ignoreErrors }, play: play.ignoreErrors), scope, default: false)) == true {
+            outcome.ignored = true
+        }
+        return outcome
     }
 
     func templateMessage(_ error: TemplateError) -> String {
@@ -190,12 +201,15 @@ struct TaskExecutor: Sendable {
             throw CohortError(.transportLost, "no connection to the host")
         }
         switch task.module {
-        case "debug": return try ControlModules.debug(task.args, scope)
+        case "debug": return try ControlModules.debug(task.args, scope, verbosity: options.verbosity)
         case "assert": return try ControlModules.assert(task.args, scope)
         case "meta": return ["changed": false]
         default: break
         }
         let args = try render(task.args, scope)
+        if let argument = ModuleSpec.argumentWithNUL(task.module, args) {
+            return ["failed": true, "changed": false, "msg": .string("\(argument): embedded null byte (a path, name or command cannot hold one)")]
+        }
         switch task.module {
         case "command", "shell", "raw": return try await CommandModule.run(task.module, args, call)
         case "copy": return try await FileModules.copy(args, call)
@@ -231,7 +245,11 @@ struct TaskExecutor: Sendable {
 
 /// `debug`, `assert`, `set_fact`, `pause`: run on the coordinator, as Ansible runs them.
 enum ControlModules {
-    static func debug(_ args: Dict, _ scope: Scope) throws(TemplateError) -> Value {
+    static func debug(_ args: Dict, _ scope: Scope, verbosity: Int) throws(TemplateError) -> Value {
+        if let threshold = args["verbosity"] {
+            guard case .int(let level) = try scope.render(threshold) else { throw TemplateError("debug: verbosity must be an integer") }
+            if level > verbosity { return ["changed": false, "skipped": true, "skipped_reason": "Verbosity threshold not met."] }
+        }
         if let variable = args["var"] {
             let name = variable.pythonString
             let value: Value

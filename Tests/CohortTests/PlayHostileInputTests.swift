@@ -1,0 +1,147 @@
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// `cohort play` under hostile input (issue 21): NUL bytes in paths (from the playbook or a
+/// host's output), shell code in `environment:` names, stdin kept off command lines, secrets
+/// under `no_log` on every output path, `debug` verbosity, output over the bound, and a
+/// full standard output. Each failed before its fix.
+@Suite(.serialized) struct PlayHostileInputTests {
+    static func play(_ fleet: TestFleet, _ text: String, _ extra: [String] = []) async throws -> (Shell.Result, String) {
+        let book = try PlayCLITests.write(text, in: fleet.directory, name: "hostile-\(UUID().uuidString.prefix(8)).yml")
+        return (try await PlayCLITests.cohort(["play", "-i", fleet.inventory, "-F", "none"] + extra + [book]), book)
+    }
+
+    @Test func nulBytesAndShellNamesAreRefusedAndNothingWrongIsTouched() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let dir = fleet.directory + "/nul"
+        let (result, _) = try await Self.play(
+            fleet,
+            """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - shell: mkdir -p \(dir) && touch \(dir)/keep \(dir)/keep2 && echo data > \(dir)/target
+                - file:
+                    path: "\(dir)/keep\\0.tmp"
+                    state: absent
+                  ignore_errors: true
+                - shell: printf '\(dir)/keep2\\000'
+                  register: out
+                - file:
+                    path: "{{ out.stdout }}.bak"
+                    state: absent
+                  ignore_errors: true
+                - copy:
+                    content: new
+                    dest: "\(dir)/target\\0.new"
+                  ignore_errors: true
+                - shell: touch \(dir)/ran
+                  environment:
+                    "a;touch \(dir)/pwned;b": x
+                  ignore_errors: true
+            """)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.components(separatedBy: "embedded null byte").count - 1 == 3, "\(result.stdout)")
+        #expect(result.stdout.contains("is not a valid variable name"), "\(result.stdout)")
+        for name in ["keep", "keep2", "target"] { #expect(FileManager.default.fileExists(atPath: dir + "/" + name), "\(name) is gone") }
+        #expect(try String(contentsOfFile: dir + "/target", encoding: .utf8) == "data\n")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/pwned"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/ran"))
+    }
+
+    /// stdin reaches the command on its standard input: its command line (readable by every
+    /// local user in /proc/PID/cmdline) does not hold it.
+    @Test func stdinIsNotOnTheCommandLine() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let out = fleet.directory + "/stdin-out"
+        let (result, _) = try await Self.play(
+            fleet,
+            """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - shell: "tr '\\\\000' ' ' < /proc/$$/cmdline; echo; cat"
+                  args:
+                    stdin: s3cret-value
+                  register: r
+                - copy:
+                    content: "{{ r.stdout }}"
+                    dest: \(out)
+            """)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 2 && lines[0].contains("/proc/") && !lines[0].contains("s3cret") && lines[1] == "s3cret-value", "\(lines)")
+    }
+
+    /// `no_log` hides results, loop labels, errors and diffs on every output path, text and
+    /// JSON; `debug` with a verbosity above -v's is skipped.
+    @Test func noLogHidesTheSecretEverywhere() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let book = """
+            - hosts: all
+              gather_facts: false
+              vars:
+                secret: hunter2-s3cret
+              tasks:
+                - debug: msg="{{ item }}"
+                  loop: ["{{ secret }}"]
+                  no_log: true
+                - debug: msg="{{ secret }}"
+                  loop: "{{ secret }}"
+                  no_log: true
+                  ignore_errors: true
+                - copy:
+                    content: "{{ secret }}"
+                    dest: \(fleet.directory)/secret-file
+                  no_log: true
+                - debug:
+                    msg: only at -vv
+                    verbosity: 2
+            """
+        for extra in [["--diff"], ["--diff", "-v"], ["--json"]] {
+            let (result, _) = try await Self.play(fleet, book, extra)
+            #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+            #expect(!result.stdout.contains("hunter2") && !result.stderr.contains("hunter2"), "\(extra): \(result.stdout)")
+            #expect(!result.stdout.contains("only at -vv"), "\(extra): \(result.stdout)")
+            if extra == ["--diff"] { #expect(result.stdout.contains("(item=None)"), "\(result.stdout)") }
+        }
+        let (loud, _) = try await Self.play(fleet, book, ["-vv"])
+        #expect(loud.stdout.contains("only at -vv") && !loud.stdout.contains("hunter2"), "\(loud.stdout)")
+    }
+
+    /// A command printing past the 64 MiB bound fails that task; the host stays reachable and
+    /// runs the next one.
+    @Test func outputPastTheBoundFailsTheTaskNotTheHost() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let (result, _) = try await Self.play(
+            fleet,
+            """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - shell: head -c 70000000 /dev/zero; sleep 30
+                  ignore_errors: true
+                  register: big
+                  no_log: true
+                - debug: msg="{{ big.msg }}, {{ big.stdout | length }} bytes kept"
+                - command: echo next
+            """)
+        #expect(result.status == 0, "\(result.stdout.suffix(2000))\(result.stderr)")
+        #expect(result.stdout.contains("printed more than 67108864 bytes on its stdout"), "\(result.stdout.suffix(2000))")
+        #expect(result.stdout.contains("67108864 bytes kept") && result.stdout.contains("ok=3") && result.stdout.contains("unreachable=0"), "\(result.stdout.suffix(2000))")
+    }
+
+    @Test func aFullStandardOutputIsAFailure() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let book = try PlayCLITests.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=hi\n", in: fleet.directory, name: "full.yml")
+        let result = try await Shell.run("/bin/sh", ["-c", "exec \"$0\" play -i \"$1\" -F none \"$2\" > /dev/full", CLIRunTests.binary, fleet.inventory, book])
+        #expect(result.status != 0, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot write standard output"), "\(result.stderr)")
+    }
+}
