@@ -44,6 +44,9 @@ public enum YAMLValues {
             if scalar.tag.description == "!vault" {
                 throw error("a !vault value: Ansible Vault is not supported", node, file)
             }
+            // Data that must never be templated: kept as a template that gives back exactly
+            // its text.
+            if scalar.tag.description == "!unsafe" { return .string(inert(scalar.string)) }
             guard scalar.style == .plain, scalar.tag.description != Tag.Name.str.rawValue else { return .string(scalar.string) }
             return convert(YAML11Scalar.resolve(scalar.string))
         case .sequence(let sequence):
@@ -57,6 +60,14 @@ public enum YAMLValues {
         case .alias:
             throw error("a YAML alias could not be resolved", node, file)
         }
+    }
+
+    /// A template whose rendering is exactly `text`, whatever it holds: every `{` (the only
+    /// character that can open template syntax) is printed by an expression, so no tag,
+    /// expression or comment can begin in it. Text with no template syntax stays as it is.
+    public static func inert(_ text: String) -> String {
+        guard Template.isTemplate(text) else { return text }
+        return text.split(separator: "{", omittingEmptySubsequences: false).joined(separator: "{{ '%c' % 123 }}")
     }
 
     public static func convert(_ value: InventoryValue) -> Value {

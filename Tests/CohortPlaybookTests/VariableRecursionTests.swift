@@ -49,3 +49,24 @@ import Testing
         #expect(try scope.render("{{ x | default('d') }}") == "d")
     }
 }
+
+/// `!unsafe` values (in a playbook, `vars_files`, `-e @file`) are data: never templated.
+@Suite struct UnsafeValueTests {
+    @Test func anUnsafeValueIsItsTextAndNeverATemplate() throws {
+        let yaml = """
+            secret: !unsafe "{{ lookup('env', 'HOME') }}"
+            nested: {list: [!unsafe "{% for x in y %}{#", "{{ 1 + 1 }}"]}
+            edge: !unsafe "{{{{ '{' }}\\n{"
+            plain: !unsafe no braces
+            """
+        let vars = try ExtraVars.parse("@vars.yml", read: { _ in yaml })
+        var variables = HostVariables()
+        for (key, value) in vars { variables.extra[key] = value }
+        let scope = variables.scope(environment: Environment())
+        #expect(try scope.render("{{ secret }}") == "{{ lookup('env', 'HOME') }}")
+        #expect(try scope.render("{{ nested.list }}") == ["{% for x in y %}{#", 2])
+        #expect(try scope.render("{{ edge }}") == "{{{{ '{' }}\n{")
+        #expect(try scope.render("{{ plain }}") == "no braces")
+        #expect(try scope.render("{{ secret | length }}") == .int(27))
+    }
+}
