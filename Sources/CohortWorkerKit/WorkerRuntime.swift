@@ -298,7 +298,13 @@ public final class WorkerRuntime {
     }
 
     private func send(_ message: WireMessage) {
-        let frame = Wire.encode(message)
+        var frame = Wire.encode(message)
+        // A result the coordinator could not take (it would end the channel) fails its task.
+        if frame.count > Wire.maxFrameSize, case .result(let result) = message {
+            let why = "the task's result is \(frame.count) bytes, over the \(Wire.maxFrameSize)-byte frame limit"
+            frame = Wire.encode(
+                .result(ResultFrame(taskID: result.taskID, attempt: result.attempt, outcome: .failed, code: 0, message: why, durationNanos: result.durationNanos)))
+        }
         var offset = 0
         while offset < frame.count {
             let n = frame[offset...].withUnsafeBytes { write(output, $0.baseAddress, $0.count) }

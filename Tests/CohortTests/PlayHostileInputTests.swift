@@ -144,4 +144,50 @@ import Testing
         #expect(result.status != 0, "\(result.stderr)")
         #expect(result.stderr.contains("cannot write standard output"), "\(result.stderr)")
     }
+
+    /// FIFOs as sources and destinations, a file past the frame limit each way, a 10 GB
+    /// sparse file, a `..` in fetch's src: each fails its task at once with why; nothing
+    /// hangs, and the host stays reachable for the next task.
+    @Test func awkwardFilesFailTheirTaskNotTheHost() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let d = fleet.directory + "/awkward"
+        try FileManager.default.createDirectory(atPath: d + "/local", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: d + "/local/big", contents: Data(count: 20 << 20))
+        let (result, _) = try await Self.play(
+            fleet,
+            """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - shell: mkfifo \(d)/fifo && head -c 20000000 /dev/zero > \(d)/big && truncate -s 10G \(d)/sparse
+                - copy: content=x dest=\(d)/fifo
+                  ignore_errors: true
+                - lineinfile: path=\(d)/fifo line=x
+                  ignore_errors: true
+                - slurp: src=\(d)/fifo
+                  ignore_errors: true
+                - fetch: src=\(d)/fifo dest=\(d)/out
+                  ignore_errors: true
+                - slurp: src=\(d)/big
+                  ignore_errors: true
+                - fetch: src=\(d)/sparse dest=\(d)/out
+                  ignore_errors: true
+                - fetch: src=\(d)/x/../../../../etc/hostname dest=\(d)/out
+                  ignore_errors: true
+                - copy: src=\(d)/local/big dest=\(d)/copied
+                  ignore_errors: true
+                - command: echo still-here
+            """)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let out = result.stdout
+        #expect(out.contains("exists and is not a regular file"), "\(out)")
+        #expect(out.components(separatedBy: "is not a regular file (a FIFO)").count - 1 >= 2, "\(out)")
+        #expect(out.contains("remote file \(d)/fifo is not a regular file"), "\(out)")
+        #expect(out.contains("over the 16777216-byte frame limit"), "\(out)")
+        #expect(out.contains("over the 67108864-byte limit of the fetch module"), "\(out)")
+        #expect(out.contains("holds a '..' segment"), "\(out)")
+        #expect(out.contains("ok=10   changed=2    unreachable=0    failed=0") && out.contains("ignored=8"), "\(out)")
+        #expect(!FileManager.default.fileExists(atPath: d + "/out"))
+    }
 }

@@ -39,11 +39,17 @@ actor WorkerConversation {
         let id = nextID
         nextID += 1
         let (stream, continuation) = AsyncStream<WireMessage>.makeStream()
+        let frame = Wire.encode(.task(TaskFrame(id: id, attempt: 0, kind: kind, payload: payload)))
         if ended != nil {
+            continuation.finish()
+        } else if frame.count > Wire.maxFrameSize {
+            // The worker would drop the whole channel for it: this task fails, the host goes on.
+            let why = "a \(kind) request of \(frame.count) bytes is over the \(Wire.maxFrameSize)-byte frame limit"
+            continuation.yield(.result(ResultFrame(taskID: id, attempt: 0, outcome: .failed, code: 0, message: why, durationNanos: 0)))
             continuation.finish()
         } else {
             inboxes[id] = continuation
-            link.send(Wire.encode(.task(TaskFrame(id: id, attempt: 0, kind: kind, payload: payload))))
+            link.send(frame)
         }
         return (id, stream)
     }

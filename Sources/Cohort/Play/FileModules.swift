@@ -24,6 +24,10 @@ enum FileModules {
         return .dict(out)
     }
 
+    /// The most a module reads of one file on a host (slurp, fetch, the file a text edit
+    /// changes): the worker refuses more, from the file's size, before reading.
+    static let readLimit = 64 << 20
+
     static func one(_ op: Value, _ call: ModuleCall, check: Bool? = nil) async throws -> Dict {
         let answer = try await call.host.fs([op], check: check ?? call.check)
         return answer.first?.dict ?? Dict()
@@ -117,6 +121,9 @@ enum FileModules {
         if found["isdir"]?.truthy == true {
             guard let source else { return failure("can not use content with a dir as dest") }
             dest += (dest.hasSuffix("/") ? "" : "/") + (source as NSString).lastPathComponent
+        }
+        if found["exists"]?.truthy == true, found["isreg"]?.truthy != true, found["isdir"]?.truthy != true {
+            return failure("dest \(dest) exists and is not a regular file: refusing to replace it")
         }
         if found["exists"]?.truthy == true, let force = args["force"].flatMap(PlaybookLoader.boolean), !force {
             return ["changed": false, "dest": .string(dest), "msg": "file already exists"]

@@ -109,10 +109,22 @@ enum MoreModules {
         let src = args["src"]?.pythonString ?? ""
         var dest = args["dest"]?.pythonString ?? ""
         let flat = args["flat"].flatMap(PlaybookLoader.boolean) ?? false
+        // ansible-core would write outside dest; cohort fetch refuses, and so does this.
+        if src.split(separator: "/").contains("..") {
+            return FileModules.failure("src '\(src)' holds a '..' segment: refused, it could write outside dest", ["file": .string(src)])
+        }
         if flat {
             if dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
         } else {
             dest = (dest.hasSuffix("/") ? dest : dest + "/") + host + (src.hasPrefix("/") ? src : "/" + src)
+        }
+        // What it is and how big, before anything reads it: no hashing a 10 GB file or a FIFO.
+        let kind = try await FileModules.one(["op": "stat", "path": .string(src), "follow": true, "checksum": false], call, check: false)
+        if kind["exists"]?.truthy == true, kind["isdir"]?.truthy != true {
+            guard kind["isreg"]?.truthy == true else { return FileModules.failure("remote file \(src) is not a regular file", ["file": .string(src)]) }
+            if case .int(let size)? = kind["size"], size > FileModules.readLimit {
+                return FileModules.failure("remote file \(src) is \(size) bytes, over the \(FileModules.readLimit)-byte limit of the fetch module (use cohort fetch)", ["file": .string(src)])
+            }
         }
         let found = try await FileModules.one(["op": "stat", "path": .string(src), "follow": true, "checksum": true], call, check: false)
         guard found["exists"]?.truthy == true else {

@@ -39,6 +39,10 @@ struct WorkerPlayHost: PlayHostLink {
     func fs(_ ops: [Value], check: Bool) async throws -> [Value] {
         let request: Value = ["ops": .list(ops), "check": .bool(check)]
         let result = try await session.conversation.call(kind: "fs", payload: Array(try request.json().utf8))
+        // Too big to travel (either way): each op fails, with why; the host goes on.
+        if result.outcome == .failed {
+            return ops.map { _ in ["failed": true, "changed": false, "msg": .string(result.message)] }
+        }
         guard result.outcome == .exited else {
             throw CohortError(.io, "the worker could not run fs: \(result.message)", host: name)
         }

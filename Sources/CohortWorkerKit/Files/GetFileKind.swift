@@ -35,8 +35,10 @@ final class GetFileTask: StreamingTask {
     }
 
     func start() -> [WireMessage] {
-        let flags = O_RDONLY | O_CLOEXEC | (request.followLinks ? 0 : O_NOFOLLOW)
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (request.followLinks ? 0 : O_NOFOLLOW)
         fd = OSName.withPath(path) { open($0, flags) }
+        // Non-blocking until it is known to be a regular file: a FIFO must not stop the worker.
+        if fd >= 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
         guard fd >= 0 else {
             let code = errno
             let why = code == ELOOP ? "\(path) is a symlink (give -L to follow it)" : "cannot read \(path): \(HostFiles.errorText(code))"

@@ -12,6 +12,38 @@ enum HostFiles {
 
     static func errorText(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 
+    /// Opens a regular file for reading, or fails saying what it is instead: opened with
+    /// O_NONBLOCK first, so that a FIFO with no writer (or a device) cannot block the worker,
+    /// which must go on answering heartbeats; blocking again once it is known to be a file.
+    static func openRegular(_ path: String, follow: Bool = true) throws(Failure) -> Int32 {
+        let fd = OSName.withPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW)) }
+        guard fd >= 0 else { throw fail("cannot read", path) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw fail("cannot read", path, code)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw Failure(message: "\(path) is not a regular file (\(kindName(info.st_mode)))")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
+    static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFLNK: "a symlink"
+        default: "not a file"
+        }
+    }
+
     static func fail(_ what: String, _ path: String, _ code: Int32 = errno) -> Failure {
         Failure(message: "\(what) \(path): \(errorText(code))")
     }
@@ -63,8 +95,7 @@ enum HostFiles {
 
     /// The hex SHA-256 of a regular file's content; nil if it cannot be read.
     static func sha256(of path: String) -> String? {
-        let fd = OSName.withPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return nil }
+        guard let fd = try? openRegular(path) else { return nil }
         defer { close(fd) }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 18)

@@ -112,9 +112,11 @@ struct FsOps {
     func read() throws(HostFiles.Failure) -> Value {
         var limit = 64 << 20
         if case .int(let max)? = args["max"] { limit = max }
-        let fd = OSName.withPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { throw HostFiles.fail("cannot read", path) }
+        let fd = try HostFiles.openRegular(path)
         defer { close(fd) }
+        // The size first: a 10 GB file is refused before a byte of it is read.
+        var info = Glibc.stat()
+        if fstat(fd, &info) == 0, Int(info.st_size) > limit { throw HostFiles.Failure(message: "\(path) is larger than \(limit) bytes") }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {

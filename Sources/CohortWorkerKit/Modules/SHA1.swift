@@ -71,8 +71,7 @@ struct SHA1 {
 
     /// A regular file's SHA-1; nil if it cannot be read.
     static func file(_ path: String) -> String? {
-        let fd = OSName.withPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else { return nil }
+        guard let fd = try? HostFiles.openRegular(path) else { return nil }
         defer { close(fd) }
         var hasher = SHA1()
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
