@@ -69,6 +69,8 @@ public final class WorkerRuntime {
     /// Runs until the coordinator says shutdown or stdin closes; returns the exit status.
     public func run() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        WorkerPulse.hook = { [unowned self] in self.pulse() }
+        defer { WorkerPulse.hook = nil }
         if let resumed {
             decoder.feed(resumed)
         } else {
@@ -295,6 +297,26 @@ public final class WorkerRuntime {
         for id in running.keys { running[id]?.terminate(graceMillis: graceMillis) }
         // A half-written file is removed now: the channel is gone, no more data will come.
         for (id, task) in streaming { sendStreaming(id, task.cancel()) }
+    }
+
+    private var lastPulse = Clock.now()
+
+    /// Called between chunks of long work on the loop: a heartbeat when due; and if stdin
+    /// has hung up, the coordinator is gone, so the tasks are stopped and the worker exits.
+    private func pulse() {
+        let now = Clock.now()
+        guard now - lastPulse > 100_000_000 else { return }
+        lastPulse = now
+        if now - lastSent > 5_000_000_000 {
+            heartbeat += 1
+            send(.heartbeat(sequence: heartbeat))
+        }
+        // POLLRDHUP (0x2000, not imported): a socket's peer shut down; POLLHUP: a pipe's.
+        var fd = pollfd(fd: input, events: Int16(0x2000), revents: 0)
+        if poll(&fd, 1, 0) > 0, Int32(fd.revents) & (Int32(POLLHUP) | Int32(POLLERR) | 0x2000) != 0 {
+            for (_, task) in running { kill(-task.pid, SIGKILL) }
+            exit(0)
+        }
     }
 
     private func send(_ message: WireMessage) {

@@ -190,4 +190,68 @@ import Testing
         #expect(out.contains("ok=10   changed=2    unreachable=0    failed=0") && out.contains("ignored=8"), "\(out)")
         #expect(!FileManager.default.fileExists(atPath: d + "/out"))
     }
+
+    /// A coordinator killed while its worker hashes a 1 TB (sparse) file: the worker notices its
+    /// channel is gone between chunks and exits, instead of hashing on for minutes.
+    @Test func aWorkerWhoseCoordinatorIsKilledStopsItsLongWork() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let sparse = fleet.directory + "/sparse"
+        #expect(FileManager.default.createFile(atPath: sparse, contents: nil) && truncate(sparse, 1 << 40) == 0)
+        let book = try PlayCLITests.write(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - stat: path=\(sparse)\n", in: fleet.directory, name: "hash.yml")
+        let cohort = try ChildProcess(CLIRunTests.binary, ["play", "-i", fleet.inventory, "-F", "none", book])
+        // The worker under the host's sshd, once it has read 50 MB of the file.
+        func hashingWorker() -> Int32? {
+            Processes.descendants(of: fleet.hosts[0].sshdPID).first { pid in
+                guard (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("cohort-worker") == true,
+                    let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
+                    let line = io.split(separator: "\n").first(where: { $0.hasPrefix("rchar:") }),
+                    let read = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces))
+                else { return false }
+                return read > 50_000_000
+            }
+        }
+        var worker: Int32?
+        for _ in 0..<6000 where worker == nil {
+            worker = hashingWorker()
+            if worker == nil { usleep(20_000) }
+        }
+        let busy = try #require(worker, "the worker never started hashing")
+        kill(cohort.pid, SIGKILL)
+        _ = cohort.wait()
+        // Gone within its next chunks; the limit only turns a regression into a failure.
+        var gone = false
+        for _ in 0..<3000 where !gone {
+            gone = kill(busy, 0) != 0
+            if !gone { usleep(20_000) }
+        }
+        #expect(gone, "the worker (pid \(busy)) went on after its coordinator was killed")
+    }
+
+    /// A worker that says nothing, not even its heartbeat, while a task waits on it (stuck in
+    /// a read that never returns, say, though its SSH connection answers keepalives): the host
+    /// is UNREACHABLE within the bound, and the play ends.
+    @Test func aSilentWorkerIsUnreachableWithinTheBound() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let real = (CLIRunTests.binary as NSString).deletingLastPathComponent + "/cohort-worker"
+        let script = fleet.directory + "/silent-worker.sh"
+        // Passes the worker's hello through, then nothing: its results and heartbeats are dropped.
+        let filter = """
+            import struct, sys
+            i, o = sys.stdin.buffer, sys.stdout.buffer
+            head = i.read(4)
+            o.write(head + i.read(struct.unpack(">I", head)[0])); o.flush()
+            while i.read(65536): pass
+            """
+        try "#!/bin/sh\n\"\(real)\" \"$@\" | python3 -c '\(filter)'\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let book = try PlayCLITests.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: echo hi\n", in: fleet.directory, name: "silent.yml")
+        let result = try await Shell.run(
+            CLIRunTests.binary, ["play", "-i", fleet.inventory, "-F", "none", "--heartbeat-timeout", "5", book],
+            environment: ProcessInfo.processInfo.environment.merging(["COHORT_WORKER": script]) { $1 })
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("UNREACHABLE!") && result.stdout.contains("not even its heartbeat: it is stuck"), "\(result.stdout)")
+    }
 }

@@ -25,7 +25,9 @@ final class HostSession: Sendable {
     static func open(_ host: FleetHost, worker: WorkerBinary, client: SSHClient, limiter: ConnectRateLimiter) async throws -> HostSession {
         let workers = try await HostWorkers.open(host, worker: worker, slots: 1, sessionsPerConnection: 1, client: client, limiter: limiter)
         guard let channel = workers.channels.first else { throw CohortError(.io, "no worker channel", host: host.name) }
-        let conversation = WorkerConversation(host: host.name, channel: channel, binary: worker)
+        var bound = Duration.seconds(30)
+        if case .ssh(let target) = host.connection { bound = target.deadPeerTimeout }
+        let conversation = WorkerConversation(host: host.name, channel: channel, binary: worker, silenceBound: bound)
         do { try await conversation.start() } catch {
             await workers.close()
             throw error

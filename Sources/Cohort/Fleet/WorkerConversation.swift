@@ -17,13 +17,34 @@ actor WorkerConversation {
     private var nextID: UInt64 = 1
     /// Set once the channel has ended: every open task, and every later one, fails with it.
     private var ended: CohortError?
+    /// When the worker last sent anything (it sends a heartbeat after 5 s of saying nothing).
+    private var lastHeard = ContinuousClock.now
+    /// How long a worker with open tasks may say nothing: past it the worker is stuck (in a
+    /// read that never returns, say) even though its SSH connection still answers keepalives.
+    let silenceBound: Duration
 
-    init(host: String, channel: WorkerChannel, binary: WorkerBinary) {
+    /// The silence bound is the connection's heartbeat bound, and never under three of the
+    /// worker's own heartbeat periods.
+    init(host: String, channel: WorkerChannel, binary: WorkerBinary, silenceBound: Duration = .seconds(30)) {
         self.host = host
         link = channel.link
         handshake = CoordinatorHandshake(expectedOS: binary.os, expectedArch: binary.arch)
+        self.silenceBound = max(silenceBound, .seconds(15))
         let events = channel.events
         Task { await self.pump(events) }
+        Task { await self.watch() }
+    }
+
+    /// Ends the conversation when the worker has said nothing for `silenceBound` while a
+    /// task waits on it; wakes once a second until the channel ends.
+    private func watch() async {
+        while ended == nil {
+            try? await Task.sleep(for: .seconds(1))
+            if !inboxes.isEmpty, ContinuousClock.now - lastHeard > silenceBound {
+                link.closeInput()
+                end(CohortError(.transportLost, "the worker sent nothing for \(silenceBound), not even its heartbeat: it is stuck", host: host))
+            }
+        }
     }
 
     /// Waits for the worker's hello and accepts it (or throws why it was refused).
@@ -48,6 +69,8 @@ actor WorkerConversation {
             continuation.yield(.result(ResultFrame(taskID: id, attempt: 0, outcome: .failed, code: 0, message: why, durationNanos: 0)))
             continuation.finish()
         } else {
+            // A task's wait counts from when it was sent, not from the worker's last word.
+            if inboxes.isEmpty { lastHeard = .now }
             inboxes[id] = continuation
             link.send(frame)
         }
@@ -96,6 +119,7 @@ actor WorkerConversation {
     private func receive(_ event: ProcessEvent, _ decoder: inout FrameDecoder, _ errors: inout [UInt8], _ reason: inout String) throws {
         switch event {
         case .stdout(let bytes):
+            lastHeard = .now
             decoder.feed(bytes)
             while let message = try decoder.next() { try route(message) }
         case .stderr(let bytes):

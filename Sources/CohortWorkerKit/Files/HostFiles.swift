@@ -104,6 +104,7 @@ enum HostFiles {
             if n < 0, errno == EINTR { continue }
             guard n >= 0 else { return nil }
             if n == 0 { return hasher.finalize() }
+            WorkerPulse.beat()
             buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
     }

@@ -53,6 +53,7 @@ extension FsOps {
                 }
                 closedir(dir)
                 for name in names.sorted() {
+                    WorkerPulse.beat()
                     let path = directory + "/" + name
                     guard let info = HostFiles.linkInfo(path) else { continue }
                     examined += 1

@@ -125,6 +125,7 @@ struct FsOps {
             guard n >= 0 else { throw HostFiles.fail("cannot read", path) }
             if n == 0 { break }
             bytes += buffer[0..<n]
+            WorkerPulse.beat()
             guard bytes.count <= limit else { throw HostFiles.Failure(message: "\(path) is larger than \(limit) bytes") }
         }
         return ["content": .string(Base64.encode(bytes)), "size": .int(bytes.count)]

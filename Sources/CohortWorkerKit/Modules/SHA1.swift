@@ -81,6 +81,7 @@ struct SHA1 {
             guard n >= 0 else { return nil }
             if n == 0 { return hasher.finalize() }
             hasher.update(buffer[0..<n])
+            WorkerPulse.beat()
         }
     }
 }
