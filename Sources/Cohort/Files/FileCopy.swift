@@ -154,14 +154,20 @@ public struct FileCopy: Sendable {
         return reports.sorted { (order[$0.host] ?? 0) < (order[$1.host] ?? 0) }
     }
 
-    private func request(for item: LocalItem, at path: String, sha256: String = "") -> PutRequest {
-        var entry = FileEntry(components: [], kind: item.kind, mode: item.mode, size: item.size, linkTarget: item.linkTarget)
+    private func request(for item: LocalItem, at path: String, inside: [String], sha256: String = "") -> PutRequest {
+        var entry = FileEntry(components: inside, kind: item.kind, mode: item.mode, size: item.size, linkTarget: item.linkTarget)
         if item.kind == .file, let mode = options.mode { entry.mode = mode }
         return PutRequest(path: path, entry: entry, sha256: sha256, owner: options.owner, group: options.group)
     }
 
     private func remotePath(_ item: LocalItem, _ source: String, _ session: HostSession) -> String {
         CopyPlacement.remotePath(
+            for: item, source: source, sources: sources.count, destination: destination,
+            destinationIsDirectory: session.destinationIsDirectory)
+    }
+
+    private func inside(_ item: LocalItem, _ source: String, _ session: HostSession) -> [String] {
+        CopyPlacement.namesInside(
             for: item, source: source, sources: sources.count, destination: destination,
             destinationIsDirectory: session.destinationIsDirectory)
     }
@@ -182,7 +188,7 @@ public struct FileCopy: Sendable {
                 let path = remotePath(item, source, session)
                 let kind = content == nil ? "file.put" : "file.check"
                 let (_, frames) = await session.conversation.open(
-                    kind: kind, payload: request(for: item, at: path, sha256: hashes[offset] ?? "").encoded())
+                    kind: kind, payload: request(for: item, at: path, inside: inside(item, source, session), sha256: hashes[offset] ?? "").encoded())
                 checks.append((offset, path, frames))
             }
             var differ: [(String, UInt64, AsyncStream<WireMessage>)] = []
@@ -194,7 +200,7 @@ public struct FileCopy: Sendable {
                     onProgress(UInt64(content?.count ?? 0))
                     continue
                 }
-                var put = request(for: batch[offset].0, at: path, sha256: hashes[offset] ?? "")
+                var put = request(for: batch[offset].0, at: path, inside: inside(batch[offset].0, source, session), sha256: hashes[offset] ?? "")
                 put.inline = content
                 let (_, frames) = await session.conversation.open(kind: "file.put", payload: put.encoded())
                 differ.append((path, UInt64(content.count), frames))
@@ -229,7 +235,7 @@ public struct FileCopy: Sendable {
         let feeder = ChunkFeeder(path: item.path, hosts: alive.map(\.name))
         await forEach(alive) { session in
             let path = remotePath(item, source, session)
-            let (id, frames) = await session.conversation.open(kind: "file.put", payload: request(for: item, at: path, sha256: hash).encoded())
+            let (id, frames) = await session.conversation.open(kind: "file.put", payload: request(for: item, at: path, inside: inside(item, source, session), sha256: hash).encoded())
             var credit: UInt64 = 0
             var next = 0
             var sent: UInt64 = 0

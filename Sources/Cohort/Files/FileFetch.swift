@@ -209,7 +209,7 @@ public struct FileFetch: Sendable {
             // An empty file sends no data: its landing is made now.
             let file: LocalLanding
             if let landing { file = landing } else { file = try folder.landing(name) }
-            try file.land(mode: entry?.mode ?? 0o644)
+            try file.land(mode: LocalLanding.fetchedMode(entry?.mode ?? 0o644))
         } else {
             landing?.abandon()
         }

@@ -121,6 +121,13 @@ struct LocalLanding {
         }
     }
 
+    /// The mode a fetched file gets here, as scp gives it: the host's permission bits less
+    /// this process's umask; setuid, setgid and sticky never (a host's 6755 file must not
+    /// become a root-owned 6755 file on the coordinator).
+    static func fetchedMode(_ remote: UInt32) -> UInt32 {
+        remote & 0o777 & ~UInt32(ProcessUmask.current)
+    }
+
     func land(mode: UInt32) throws(CohortError) {
         fchmod(fd, mode_t(mode & 0o7777))
         guard fsync(fd) == 0 else {

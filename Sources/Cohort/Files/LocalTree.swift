@@ -105,6 +105,15 @@ public enum CopyPlacement {
         return ([root] + item.components).joined(separator: "/")
     }
 
+    /// The names of `item`'s path that lie inside DEST (the source's own name when it goes into
+    /// DEST, then the item's path below it): the worker never follows a link planted there.
+    public static func namesInside(
+        for item: LocalItem, source: String, sources: Int, destination: String, destinationIsDirectory: Bool
+    ) -> [String] {
+        let intoDirectory = destinationIsDirectory || sources > 1 || destination.hasSuffix("/")
+        return (intoDirectory ? [LocalTree.baseName(source)] : []) + item.components
+    }
+
     /// Whether DEST must be a directory whatever is there now.
     public static func needsDirectory(sources: Int, destination: String) -> Bool {
         sources > 1 || destination.hasSuffix("/")

@@ -32,6 +32,19 @@ enum HostFiles {
         return fd
     }
 
+    /// The last `lastLevels` directories of `path` (itself included): a symlink there is
+    /// removed and a directory made in its place, so nothing is written through it.
+    static func replaceLinks(in path: String, lastLevels: Int) throws(Failure) {
+        guard lastLevels > 0 else { return }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        for end in max(1, parts.count - lastLevels)..<parts.count {
+            let prefix = parts[0...end].joined(separator: "/")
+            guard let info = linkInfo(prefix), info.st_mode & S_IFMT == S_IFLNK else { continue }
+            guard OSName.withPath(prefix, { Glibc.unlink($0) }) == 0 else { throw fail("cannot replace the link", prefix) }
+            guard OSName.withPath(prefix, { mkdir($0, 0o755) }) == 0 else { throw fail("cannot create", prefix) }
+        }
+    }
+
     static func kindName(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFDIR: "a directory"
