@@ -53,8 +53,8 @@ import Testing
         return out
     }
 
-    /// Every path under `root`: type, permission bits, content (with `root` written as BASE)
-    /// and link target.
+    /// Every path under `root`: type, permission bits, owner and group, content (with `root`
+    /// written as BASE) and link target.
     static func state(_ root: String) -> [String] {
         var out: [String] = []
         guard let walker = FileManager.default.enumerator(atPath: root) else { return out }
@@ -65,7 +65,7 @@ import Testing
                 .replacingOccurrences(of: "play/ansible", with: "play/TOOL").replacingOccurrences(of: "play/cohort", with: "play/TOOL")
             var info = stat()
             guard lstat(path, &info) == 0 else { continue }
-            let mode = String(info.st_mode & 0o7777, radix: 8)
+            let mode = String(info.st_mode & 0o7777, radix: 8) + " \(info.st_uid):\(info.st_gid)"
             switch info.st_mode & S_IFMT {
             case S_IFDIR: out.append("dir \(mode) \(relative)")
             case S_IFLNK:

@@ -265,7 +265,8 @@ enum FileModules {
             if !parent.isEmpty { _ = try await one(["op": "mkdir", "path": .string(parent)], call) }
         }
         if outcome.changed || current["exists"]?.truthy == true {
-            var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(outcome.text.utf8)))]
+            // As Ansible's atomic_move onto realpath(dest): a link's target is edited, the link stays.
+            var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(outcome.text.utf8))), "follow": true]
             ownership(args, into: &op)
             if outcome.changed, args["backup"].flatMap(PlaybookLoader.boolean) == true { op["backup"] = true }
             if !outcome.changed || !(call.check && current["exists"]?.truthy != true) {

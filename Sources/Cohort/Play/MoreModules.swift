@@ -28,7 +28,8 @@ enum MoreModules {
             if !parent.isEmpty { _ = try await FileModules.one(["op": "mkdir", "path": .string(parent)], call) }
         }
         guard changed || existed, !(call.check && !existed) else { return }
-        var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(text.utf8)))]
+        // As Ansible's atomic_move onto realpath(dest): a link's target is edited, the link stays.
+        var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(text.utf8))), "follow": true]
         FileModules.ownership(args, into: &op)
         if changed, args["backup"].flatMap(PlaybookLoader.boolean) == true { op["backup"] = true }
         let answer = try await FileModules.one(.dict(op), call)

@@ -132,9 +132,15 @@ struct FsOps {
     }
 
     /// Makes `path` a regular file holding `content` (base64), atomically; then mode and owner.
+    /// A file it replaces keeps its mode, owner and group unless others are asked for (as
+    /// Ansible's atomic_move); with `follow`, a link's target is written, the link kept.
     func write() throws(HostFiles.Failure) -> Value {
         guard let encoded = string("content"), let bytes = Base64.decode(encoded) else {
             throw HostFiles.Failure(message: "write: content is not base64")
+        }
+        var path = self.path
+        if args["follow"]?.truthy == true, let link = HostFiles.linkInfo(path), link.st_mode & S_IFMT == S_IFLNK, let target = Self.realPath(path) {
+            path = target
         }
         let existing = HostFiles.info(path)
         if let existing, existing.st_mode & S_IFMT == S_IFDIR { throw HostFiles.Failure(message: "\(path) is a directory") }
@@ -160,7 +166,12 @@ struct FsOps {
             landing.abandon()
             throw HostFiles.fail("cannot write", path)
         }
-        try landing.land(owner: try owner(), mode: mode)
+        var owner = try owner()
+        if let existing {
+            let (uid, gid) = owner ?? (uid_t.max, gid_t.max)
+            owner = (uid == uid_t.max ? existing.st_uid : uid, gid == gid_t.max ? existing.st_gid : gid)
+        }
+        try landing.land(owner: owner, mode: mode)
         return .dict(out)
     }
 
