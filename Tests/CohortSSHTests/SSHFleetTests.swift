@@ -216,14 +216,13 @@ import Testing
         }
         // The first filler fills the queue (backlog 0 holds one); the others' SYNs are dropped.
         #expect(waitConnected(fillers[0]))
-        let start = ContinuousClock.now
         let error = await #expect(throws: CohortError.self) {
             _ = try await SSHClient().connect(target(port: listener.port, timeout: .seconds(1)))
         }
-        #expect(error?.code == .connectTimeout || error?.code == .noSSHBanner)
-        // TCP alone would retry SYNs for about two minutes. The bound is loose because the full
-        // suite on 2 cores (uploads, builds, 4 fleets) has stretched this 1 s deadline to 20 s.
-        #expect(ContinuousClock.now - start < .seconds(60))
+        // Our deadline fired, not TCP's own (about two minutes of SYN retries, which says "TCP
+        // connect timed out"): told apart by the words, not by the time taken, which load on 2
+        // cores has stretched from 1 s past a minute.
+        #expect(error?.code == .noSSHBanner || (error?.code == .connectTimeout && error?.message.contains("timed out after") == true), "\(String(describing: error))")
     }
 }
 
