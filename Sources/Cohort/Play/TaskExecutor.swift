@@ -206,10 +206,11 @@ struct TaskExecutor: Sendable {
         case "meta": return ["changed": false]
         default: break
         }
-        let args = try render(task.args, scope)
+        var args = try render(task.args, scope)
         if let argument = ModuleSpec.argumentWithNUL(task.module, args) {
             return ["failed": true, "changed": false, "msg": .string("\(argument): embedded null byte (a path, name or command cannot hold one)")]
         }
+        if let failure = resolveSource(&args) { return failure }
         switch task.module {
         case "command", "shell", "raw": return try await CommandModule.run(task.module, args, call)
         case "copy": return try await FileModules.copy(args, call)
@@ -229,6 +230,26 @@ struct TaskExecutor: Sendable {
         case "pause": return try await ControlModules.pause(args)
         default: throw TemplateError("module \(task.module) is not implemented")
         }
+    }
+
+    /// A `src` known only once rendered (`"{{ name }}.j2"`) is looked for where the loader
+    /// looks for a literal one: `templates/` (or `files/`) beside the playbook, then beside it;
+    /// never the coordinator's current directory.
+    private func resolveSource(_ args: inout Dict) -> Value? {
+        let folder: String
+        switch task.module {
+        case "template": folder = "templates"
+        case "copy" where args["remote_src"].flatMap(PlaybookLoader.boolean) != true: folder = "files"
+        default: return nil
+        }
+        guard args["_src_path"] == nil, let src = args["src"]?.pythonString else { return nil }
+        let base = (task.location.file as NSString).deletingLastPathComponent
+        let candidates = src.hasPrefix("/") ? [src] : [base + "/" + folder + "/" + src, base + "/" + src]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return ["failed": true, "changed": false, "msg": .string("\(task.module): could not find '\(src)' (looked in \(folder)/ beside the playbook, then beside it)")]
+        }
+        args["_src_path"] = .string(found)
+        return nil
     }
 
     /// Rendered arguments, `omit` ones dropped; then checked again now that values are known.
