@@ -254,4 +254,39 @@ import Testing
         #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("UNREACHABLE!") && result.stdout.contains("not even its heartbeat: it is stuck"), "\(result.stdout)")
     }
+
+    /// A script left in the cache by a worker that is gone (its coordinator killed mid-task)
+    /// is removed by the next script task; one of a live worker is left alone. Numbers that
+    /// are not numbers are not wait cycles: a hostile `wait_for` or `pause` is an error.
+    @Test func staleScriptsAreSweptAndHostileWaitsRefused() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let cache = CopyFetchTests.home(fleet, fleet.hosts[0]) + "/.cache/cohort"
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let stale = cache + "/script-999999999-1E2D", old = cache + "/script-5F0C2B7A-9A1B", live = cache + "/script-\(getpid())-ABCD"
+        for path in [stale, old, live] { FileManager.default.createFile(atPath: path, contents: Data("#!/bin/sh\n".utf8)) }
+        let scripts = fleet.directory + "/files"
+        try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
+        try "#!/bin/sh\necho ran \"$@\"\n".write(toFile: scripts + "/hello.sh", atomically: true, encoding: .utf8)
+        let (result, _) = try await Self.play(
+            fleet,
+            """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - script: hello.sh one
+                - wait_for: path=/ timeout="{{ 1e300 }}"
+                  ignore_errors: true
+                - wait_for: path=/ delay="{{ 'nan' | float }}"
+                  ignore_errors: true
+                - pause: minutes="{{ 999999999999999999 }}"
+                  ignore_errors: true
+            """)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stale) && !FileManager.default.fileExists(atPath: old))
+        #expect(FileManager.default.fileExists(atPath: live))
+        #expect(result.stdout.components(separatedBy: "must be a number of seconds").count - 1 == 3, "\(result.stdout)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasPrefix("script-") }
+        #expect(left == ["script-\(getpid())-ABCD"], "the task's own script is removed after it ran: \(left)")
+    }
 }

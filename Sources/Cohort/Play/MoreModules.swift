@@ -172,9 +172,9 @@ enum MoreModules {
     /// `wait_for`: polled from the coordinator (every `sleep` seconds until `timeout`), so that
     /// the worker goes on answering heartbeats meanwhile.
     static func waitFor(_ args: Dict, _ call: ModuleCall) async throws -> Value {
-        let timeout = Double(args["timeout"]?.pythonString ?? "300") ?? 300
-        let delay = Double(args["delay"]?.pythonString ?? "0") ?? 0
-        let sleep = Double(args["sleep"]?.pythonString ?? "1") ?? 1
+        let timeout = try ModuleSeconds.parse(args["timeout"], "wait_for: timeout", default: 300)
+        let delay = try ModuleSeconds.parse(args["delay"], "wait_for: delay", default: 0)
+        let sleep = try ModuleSeconds.parse(args["sleep"], "wait_for: sleep", default: 1)
         let path = args["path"]?.pythonString
         let port = args["port"].flatMap { Int($0.pythonString) }
         var state = args["state"]?.pythonString ?? "started"
@@ -183,8 +183,8 @@ enum MoreModules {
         let regex = args["search_regex"]?.pythonString
         let started = ContinuousClock.now
         if call.check { return ["changed": false, "elapsed": 0] }
-        if delay > 0 { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
-        let deadline = started + .milliseconds(Int((timeout + delay) * 1000))
+        if delay > 0 { try await Task.sleep(for: ModuleSeconds.duration(delay)) }
+        let deadline = started + ModuleSeconds.duration(timeout + delay)
         while true {
             var done = false
             if let path {
@@ -206,7 +206,7 @@ enum MoreModules {
                 done = state == "stopped" ? !open : open
             } else {
                 // Neither: wait for the timeout, as Ansible's does.
-                done = ContinuousClock.now >= started + .milliseconds(Int(timeout * 1000))
+                done = ContinuousClock.now >= started + ModuleSeconds.duration(timeout)
             }
             let elapsed = Int((ContinuousClock.now - started).components.seconds)
             if done { return .dict(Dict(strings: [("changed", false), ("elapsed", .int(elapsed)), ("state", .string(state))] + (path.map { [("path", Value.string($0))] } ?? []) + (port.map { [("port", Value.int($0))] } ?? []))) }
@@ -215,7 +215,7 @@ enum MoreModules {
                 let message = args["msg"]?.pythonString ?? "Timeout when waiting for \(what)\(regex.map { " to contain \($0)" } ?? "")"
                 return FileModules.failure(message, ["elapsed": .int(elapsed)])
             }
-            try await Task.sleep(for: .milliseconds(Int(sleep * 1000)))
+            try await Task.sleep(for: ModuleSeconds.duration(sleep))
         }
     }
 
@@ -234,8 +234,16 @@ enum MoreModules {
             return ["changed": false, "skipped": true, "msg": .string("skipped, since \(removes) does not exist"), "rc": 0]
         }
         if call.check { return ["changed": true, "skipped": true, "msg": "Command would have run if not in check mode"] }
-        let remote = "~/.cache/cohort/script-\(UUID().uuidString)"
-        _ = try await FileModules.one(["op": "mkdir", "path": "~/.cache/cohort"], call)
+        // Named for the worker that runs it (the shell's parent): a script left by a worker that
+        // is gone (its coordinator was killed mid-task) is removed here, by the next run.
+        let sweep = "mkdir -p ~/.cache/cohort && for f in ~/.cache/cohort/script-*; do [ -e \"$f\" ] || continue; "
+            + "p=${f##*/script-}; p=${p%%-*}; case $p in ''|*[!0-9]*) rm -f \"$f\"; continue;; esac; kill -0 \"$p\" 2>/dev/null || rm -f \"$f\"; done; echo $PPID"
+        let owner = try await call.host.shell(sweep)
+        let worker = String(decoding: owner.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard owner.rc == 0, !worker.isEmpty, worker.allSatisfy(\.isNumber) else {
+            return FileModules.failure("cannot prepare ~/.cache/cohort for the script: \(String(decoding: owner.stderr, as: UTF8.self))")
+        }
+        let remote = "~/.cache/cohort/script-\(worker)-\(UUID().uuidString)"
         let landed = try await FileModules.one(["op": "write", "path": .string(remote), "content": .string(Base64.encode(Array(data))), "mode": .int(0o700)], call)
         if landed["failed"]?.truthy == true { return FileModules.failure(landed["msg"]?.pythonString ?? "cannot upload the script") }
         let command = (args["executable"].map { ShellQuote.quote($0.pythonString) + " " } ?? "") + "~/" + String(remote.dropFirst(2)).split(separator: "/").map { ShellQuote.quote(String($0)) }.joined(separator: "/")

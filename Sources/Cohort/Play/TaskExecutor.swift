@@ -315,9 +315,7 @@ enum ControlModules {
     }
 
     static func pause(_ args: Dict) async throws -> Value {
-        var seconds = 0
-        if let value = args["seconds"] { seconds = Int(value.pythonString) ?? 0 }
-        if let value = args["minutes"] { seconds += 60 * (Int(value.pythonString) ?? 0) }
+        let seconds = Int(try ModuleSeconds.parse(args["seconds"], "pause: seconds", default: 0) + ModuleSeconds.parse(args["minutes"], "pause: minutes", default: 0, scale: 60))
         let started = ContinuousClock.now
         try await Task.sleep(for: .seconds(seconds))
         let elapsed = ContinuousClock.now - started
