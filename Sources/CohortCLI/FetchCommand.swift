@@ -40,6 +40,7 @@ struct FetchCommand: AsyncParsableCommand {
         let fetch = try FileFetch(
             hosts: hosts, remotes: Array(paths.dropLast()), localDirectory: paths.last!, options: options, worker: try WorkerBinary.locate())
         let printer = FilePrinter(json: transfer.json, verb: "fetched")
+        PartialFiles.removeOnSignals(what: "fetch")
         let reports = await fetch.run(onFile: printer.file)
         let code = printer.finish(reports)
         try Out.check()

@@ -52,4 +52,32 @@ import Testing
         }
         #expect(modes == ["suid": 0o755, "open": 0o644, "sticky": 0o755], "\(modes)")
     }
+
+    /// SIGTERM or SIGINT mid-fetch: the partial file is removed, the interruption said, and
+    /// the exit status is 128 + the signal.
+    @Test(arguments: [SIGTERM, SIGINT])
+    func anInterruptedFetchLeavesNoPartialFile(signal: Int32) async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let home = CopyFetchTests.home(fleet, fleet.hosts[0])
+        #expect(try await Shell.run("/bin/sh", ["-c", "truncate -s 4G '\(home)/big'"]).status == 0)
+        let local = fleet.directory + "/fetched"
+        let cohort = try ChildProcess(CLIRunTests.binary, ["fetch", "-i", fleet.inventory, "-F", "none", "all", "~/big", local])
+        func partial() -> [String] {
+            ((try? FileManager.default.subpathsOfDirectory(atPath: local)) ?? []).filter { ($0 as NSString).lastPathComponent.hasPrefix(".") }
+        }
+        // Once the landing exists (a condition, polled), the signal.
+        var seen = false
+        for _ in 0..<6000 where !seen {
+            seen = !partial().isEmpty
+            if !seen { usleep(10_000) }
+        }
+        try #require(seen, "no partial file appeared")
+        kill(cohort.pid, signal)
+        let status = cohort.wait()
+        let stderr = String(decoding: ChildProcess.readAll(cohort.stderrFD), as: UTF8.self)
+        #expect(status == 128 + signal, "\(stderr)")
+        #expect(stderr.contains("fetch interrupted by SIG") && stderr.contains("1 partial file removed"), "\(stderr)")
+        #expect(partial().isEmpty, "\(partial())")
+    }
 }

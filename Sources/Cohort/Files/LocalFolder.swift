@@ -77,7 +77,10 @@ struct LocalFolder {
         for attempt in 0..<100 {
             let temporary = ".\(name).cohort-\(getpid())-\(attempt)"
             let file = OSName.withPath(temporary) { openat(fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-            if file >= 0 { return LocalLanding(folder: self, name: name, temporary: temporary, fd: file) }
+            if file >= 0 {
+                PartialFiles.add(path + "/" + temporary)
+                return LocalLanding(folder: self, name: name, temporary: temporary, fd: file)
+            }
             guard errno == EEXIST else { throw CohortError(.io, "cannot write in \(path): \(String(cString: strerror(errno)))") }
         }
         throw CohortError(.io, "cannot make a temporary file in \(path)")
@@ -136,6 +139,7 @@ struct LocalLanding {
             throw CohortError(.io, "cannot write \(folder.path)/\(name): \(reason)")
         }
         Glibc.close(fd)
+        defer { PartialFiles.remove(folder.path + "/" + temporary) }
         guard folder.rename(temporary, to: name) == 0 else {
             let reason = String(cString: strerror(errno))
             folder.unlink(temporary)
@@ -146,5 +150,6 @@ struct LocalLanding {
     func abandon() {
         Glibc.close(fd)
         folder.unlink(temporary)
+        PartialFiles.remove(folder.path + "/" + temporary)
     }
 }
