@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// What a module needs of the run: the host, the task's mode switches and environment, and
@@ -22,6 +23,62 @@ enum FileModules {
         out["changed"] = false
         out["msg"] = .string(message)
         return .dict(out)
+    }
+
+    /// Above this a file's bytes travel through the streaming `file.put` kind, or are read in
+    /// pieces, rather than inside one fs request or answer (a frame holds at most 16 MiB,
+    /// base64 included).
+    static let inlineLimit = 8 << 20
+
+    /// A big `copy`/`template`: streamed with flow control, landed atomically by the worker
+    /// (fsync, rename), skipped when the SHA-256 already matches. The file it replaces keeps
+    /// its mode, owner and group unless others are asked for; an octal mode only, no backup.
+    static func putStreamed(_ bytes: [UInt8], to dest: String, found: Dict, _ args: Dict, _ call: ModuleCall, source: String?) async throws -> Value {
+        let checksum = Insecure_SHA1.hex(bytes)
+        var result: Dict = ["dest": .string(dest), "checksum": .string(checksum), "size": .int(bytes.count)]
+        if let source { result["src"] = .string(source) }
+        if args["backup"].flatMap(PlaybookLoader.boolean) == true {
+            return failure("backup is not supported for a file over \(inlineLimit) bytes")
+        }
+        let existed = found["exists"]?.truthy == true
+        var mode: UInt32 = existed ? UInt32(found["mode"]?.pythonString ?? "", radix: 8) ?? 0o644 : 0o644
+        switch args["mode"] {
+        case nil, .none?: break
+        case .int(let n)? where (0...0o7777).contains(n): mode = UInt32(n)
+        case .string(let text)? where text.allSatisfy({ ("0"..."7").contains($0) }) && UInt32(text, radix: 8).map({ $0 <= 0o7777 }) == true:
+            mode = UInt32(text, radix: 8)!
+        default: return failure("mode: only an octal mode is supported for a file over \(inlineLimit) bytes")
+        }
+        let owner = args["owner"]?.pythonString ?? (existed ? found["uid"]?.pythonString ?? "" : "")
+        let group = args["group"]?.pythonString ?? (existed ? found["gid"]?.pythonString ?? "" : "")
+        if call.check {
+            let current = existed ? try await one(["op": "stat", "path": .string(dest), "follow": true], call, check: false) : Dict()
+            result["changed"] = .bool(current["checksum"]?.pythonString != checksum)
+            return .dict(result)
+        }
+        let request = PutRequest(
+            path: dest, entry: FileEntry(components: [], kind: .file, mode: mode, size: UInt64(bytes.count)), sha256: FileDigest.sha256(of: bytes),
+            owner: owner, group: group)
+        let answer = try await call.host.put(request, bytes)
+        guard answer.outcome == .exited, let outcome = FileAnswer(decoding: answer.payload)?.outcome else {
+            return failure(answer.message.isEmpty ? "cannot write \(dest)" : answer.message)
+        }
+        result["changed"] = .bool(outcome == .changed)
+        return .dict(result)
+    }
+
+    /// A file's bytes from the host, in pieces each under the frame limit: nil and why when
+    /// it cannot be read.
+    static func readWhole(_ path: String, _ call: ModuleCall) async throws -> (bytes: [UInt8]?, failure: String?) {
+        var bytes: [UInt8] = []
+        while true {
+            let answer = try await one(["op": "read", "path": .string(path), "offset": .int(bytes.count), "length": .int(inlineLimit)], call, check: false)
+            if answer["failed"]?.truthy == true { return (nil, answer["msg"]?.pythonString ?? "cannot read \(path)") }
+            guard let piece = Base64.decode(answer["content"]?.pythonString ?? "") else { return (nil, "cannot read \(path): a corrupt answer") }
+            bytes += piece
+            if piece.count < inlineLimit { return (bytes, nil) }
+            guard bytes.count <= readLimit else { return (nil, "\(path) is larger than \(readLimit) bytes") }
+        }
     }
 
     /// The most a module reads of one file on a host (slurp, fetch, the file a text edit
@@ -128,6 +185,7 @@ enum FileModules {
         if found["exists"]?.truthy == true, let force = args["force"].flatMap(PlaybookLoader.boolean), !force {
             return ["changed": false, "dest": .string(dest), "msg": "file already exists"]
         }
+        if bytes.count > inlineLimit { return try await putStreamed(bytes, to: dest, found: found, args, call, source: source) }
         var before = ""
         if call.diff, found["isreg"]?.truthy == true, let old = try? await one(["op": "read", "path": .string(dest)], call, check: false),
             let content = old["content"]?.string, let raw = Base64.decode(content)
@@ -299,12 +357,12 @@ enum FileModules {
 
     static func slurp(_ args: Dict, _ call: ModuleCall) async throws -> Value {
         let path = args["src"]?.pythonString ?? ""
-        let answer = try await one(["op": "read", "path": .string(path)], call, check: false)
-        if answer["failed"]?.truthy == true {
-            let message = answer["msg"]?.pythonString ?? ""
+        let (bytes, why) = try await readWhole(path, call)
+        guard let bytes else {
+            let message = why ?? ""
             return failure(message.contains("No such file") ? "file not found: \(path)" : message)
         }
-        return ["changed": false, "content": answer["content"] ?? "", "encoding": "base64", "source": .string(path)]
+        return ["changed": false, "content": .string(Base64.encode(bytes)), "encoding": "base64", "source": .string(path)]
     }
 }
 

@@ -16,9 +16,9 @@ enum MoreModules {
         let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
         if found["isdir"]?.truthy == true { return .failed(["failed": true, "rc": 256, "msg": .string("Path \(path) is a directory !")]) }
         guard found["exists"]?.truthy == true else { return .missing }
-        let answer = try await FileModules.one(["op": "read", "path": .string(path)], call, check: false)
-        if answer["failed"]?.truthy == true { return .failed(["failed": true, "msg": answer["msg"] ?? .string("cannot read")]) }
-        return .text(String(decoding: Base64.decode(answer["content"]?.pythonString ?? "") ?? [], as: UTF8.self))
+        let (bytes, why) = try await FileModules.readWhole(path, call)
+        guard let bytes else { return .failed(["failed": true, "msg": .string(why ?? "cannot read")]) }
+        return .text(String(decoding: bytes, as: UTF8.self))
     }
 
     /// Writes `text` (when `changed`) and settles mode and owner in any case.
@@ -140,10 +140,8 @@ enum MoreModules {
         if let local = FileManager.default.contents(atPath: dest), Insecure_SHA1.hex(Array(local)) == remoteSum { return .dict(result) }
         result["changed"] = true
         if call.check { return .dict(result) }
-        let answer = try await FileModules.one(["op": "read", "path": .string(src)], call, check: false)
-        guard answer["failed"]?.truthy != true, let bytes = Base64.decode(answer["content"]?.pythonString ?? "") else {
-            return FileModules.failure(answer["msg"]?.pythonString ?? "cannot read \(src)")
-        }
+        let (read, why) = try await FileModules.readWhole(src, call)
+        guard let bytes = read else { return FileModules.failure(why ?? "cannot read \(src)") }
         do {
             try FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try Data(bytes).write(to: URL(fileURLWithPath: dest), options: .atomic)

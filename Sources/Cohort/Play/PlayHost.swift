@@ -13,6 +13,9 @@ protocol PlayHostLink: Sendable {
     /// `/bin/sh -c line`: exit status and both outputs, each at most `outputLimit` bytes.
     /// `stdin` reaches the command on its standard input, never on a command line.
     func shell(_ line: String, stdin: [UInt8]?) async throws -> CommandOutput
+    /// Makes `request.path` hold `bytes` through the streaming `file.put` kind (flow
+    /// controlled, any size): what a single fs request could not carry.
+    func put(_ request: PutRequest, _ bytes: [UInt8]) async throws -> ResultFrame
 }
 
 extension PlayHostLink {
@@ -50,6 +53,36 @@ struct WorkerPlayHost: PlayHostLink {
             throw CohortError(.io, "the worker's fs answer does not decode", host: name)
         }
         return answers
+    }
+
+    func put(_ request: PutRequest, _ bytes: [UInt8]) async throws -> ResultFrame {
+        let (id, frames) = await session.conversation.open(kind: "file.put", payload: request.encoded())
+        var credit: UInt64 = 0
+        var offset = 0
+        var finished = false
+        for await frame in frames {
+            switch frame {
+            case .credit(_, let granted):
+                credit += UInt64(granted)
+                while !finished {
+                    if offset == bytes.count {
+                        await session.conversation.send(.data(taskID: id, bytes: []))
+                        finished = true
+                        break
+                    }
+                    let size = min(Wire.maxOutputChunk, bytes.count - offset)
+                    guard UInt64(size) <= credit else { break }
+                    await session.conversation.send(.data(taskID: id, bytes: Array(bytes[offset..<(offset + size)])))
+                    credit -= UInt64(size)
+                    offset += size
+                }
+            case .result(let result):
+                return result
+            default:
+                continue
+            }
+        }
+        throw await session.conversation.failure
     }
 
     func shell(_ line: String, stdin: [UInt8]?) async throws -> CommandOutput {

@@ -108,19 +108,26 @@ struct FsOps {
         return String(cString: resolved)
     }
 
-    /// A file's bytes (base64), at most `max` of them (64 MiB unless given).
+    /// A file's bytes (base64), at most `max` of them (64 MiB unless given); with `offset`
+    /// and `length`, that piece of it only (a big file is read in pieces that each fit a frame).
     func read() throws(HostFiles.Failure) -> Value {
         var limit = 64 << 20
         if case .int(let max)? = args["max"] { limit = max }
+        var offset = 0, length = Int.max
+        if case .int(let n)? = args["offset"] { offset = n }
+        if case .int(let n)? = args["length"] { length = n }
+        guard offset >= 0, length > 0 else { throw HostFiles.Failure(message: "read: a negative offset or an empty length") }
         let fd = try HostFiles.openRegular(path)
         defer { close(fd) }
         // The size first: a 10 GB file is refused before a byte of it is read.
         var info = Glibc.stat()
         if fstat(fd, &info) == 0, Int(info.st_size) > limit { throw HostFiles.Failure(message: "\(path) is larger than \(limit) bytes") }
+        if offset > 0, lseek(fd, off_t(offset), SEEK_SET) < 0 { throw HostFiles.fail("cannot read", path) }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        while bytes.count < length {
+            let want = min(buffer.count, length - bytes.count)
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, want) }
             if n < 0, errno == EINTR { continue }
             guard n >= 0 else { throw HostFiles.fail("cannot read", path) }
             if n == 0 { break }
