@@ -119,13 +119,17 @@ public struct GetRequest: Sendable, Equatable {
     public var window: UInt32
     public var recursive: Bool
     public var followLinks: Bool
+    /// `file.list`: entries of the walk to leave out, those earlier pages gave. A listing
+    /// comes in pages that each fit a frame; a result with code 1 says more follow.
+    public var skip: UInt64
 
-    public init(path: String, sha256: String = "", window: UInt32 = 0, recursive: Bool = false, followLinks: Bool = false) {
+    public init(path: String, sha256: String = "", window: UInt32 = 0, recursive: Bool = false, followLinks: Bool = false, skip: UInt64 = 0) {
         self.path = path
         self.sha256 = sha256
         self.window = window
         self.recursive = recursive
         self.followLinks = followLinks
+        self.skip = skip
     }
 
     public func encoded() -> [UInt8] {
@@ -134,6 +138,7 @@ public struct GetRequest: Sendable, Equatable {
         w.string(sha256)
         w.u32(window)
         w.u8((recursive ? 1 : 0) | (followLinks ? 2 : 0))
+        w.u64(skip)
         return w.buffer
     }
 
@@ -145,6 +150,7 @@ public struct GetRequest: Sendable, Equatable {
         let flags = try r.u8()
         recursive = flags & 1 != 0
         followLinks = flags & 2 != 0
+        skip = try r.u64()
     }
 }
 

@@ -300,4 +300,30 @@ import Testing
         let left = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasPrefix("script-") }
         #expect(left == ["script-\(getpid())-ABCD"], "the task's own script is removed after it ran: \(left)")
     }
+
+    /// `find` past one answer's frame comes in pages: every file once (issue 21: 50,000
+    /// files made a reachable host UNREACHABLE).
+    @Test func aBigFindComesInPages() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let long = String(repeating: "f", count: 200)
+        let tree = fleet.directory + "/many/" + long
+        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+        for i in 0..<13_000 { FileManager.default.createFile(atPath: tree + "/\(long)-\(i)", contents: nil) }
+        let out = fleet.directory + "/found"
+        let (result, _) = try await Self.play(
+            fleet,
+            """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - find: paths=\(fleet.directory)/many recurse=yes
+                  register: found
+                - copy:
+                    content: "{{ found.matched }} {{ found.files | map(attribute='path') | unique | length }} {{ found.examined }}"
+                    dest: \(out)
+            """)
+        #expect(result.status == 0, "\(result.stdout.suffix(3000))\(result.stderr)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8) == "13000 13000 13001")
+    }
 }

@@ -123,6 +123,34 @@ import Testing
         _ = worker.exitStatus()
     }
 
+    /// A listing past one page (8 MiB of entries) comes in pages, each within a frame: together
+    /// every entry once, in the walk's order (issue 21: 60,000 files ended the channel).
+    @Test func aBigListingComesInPages() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let long = String(repeating: "n", count: 200)
+        let tree = dir + "/t/" + long + "1/" + long + "2"
+        try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
+        let count = 14_000
+        for i in 0..<count { FileManager.default.createFile(atPath: tree + "/\(long)-\(i)", contents: nil) }
+        let worker = try Self.started()
+        var entries: [FileEntry] = []
+        var pages = 0
+        while true {
+            let request = GetRequest(path: dir + "/t", recursive: true, skip: UInt64(entries.count))
+            let (listed, _, _) = try Self.run(worker, id: UInt64(100 + pages), kind: "file.list", payload: request.encoded())
+            #expect(listed.outcome == .exited && listed.payload.count < Wire.maxFrameSize)
+            entries += try FileEntry.decode(listed.payload)
+            pages += 1
+            if listed.code != 1 || pages > 10 { break }
+        }
+        #expect(pages >= 2, "\(pages) pages")
+        #expect(entries.count == count + 3, "every entry: the root, two directories, the files")
+        #expect(Set(entries.map { $0.components.joined(separator: "/") }).count == entries.count, "none twice")
+        worker.send(.shutdown(reason: "done"))
+        _ = worker.exitStatus()
+    }
+
     @Test func aGetNeverSendsMoreThanItsCredit() throws {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -102,16 +102,27 @@ public struct FileFetch: Sendable {
                 session.record(path: remote, failure: error.message, onFile: onFile)
                 continue
             }
-            let listing: ResultFrame
-            do {
-                listing = try await session.conversation.call(
-                    kind: "file.list", payload: GetRequest(path: remote, recursive: options.recursive, followLinks: options.followLinks).encoded())
-            } catch {
-                session.fail(error)
-                return
+            // The listing in pages, each within a frame (code 1: more follow).
+            var entries: [FileEntry] = []
+            var listed: String?
+            while true {
+                let listing: ResultFrame
+                do {
+                    let request = GetRequest(path: remote, recursive: options.recursive, followLinks: options.followLinks, skip: UInt64(entries.count))
+                    listing = try await session.conversation.call(kind: "file.list", payload: request.encoded())
+                } catch {
+                    session.fail(error)
+                    return
+                }
+                guard listing.outcome == .exited, let page = try? FileEntry.decode(listing.payload), !page.isEmpty else {
+                    listed = listing.message.isEmpty ? "cannot list \(remote)" : listing.message
+                    break
+                }
+                entries += page
+                if listing.code != 1 { break }
             }
-            guard listing.outcome == .exited, let entries = try? FileEntry.decode(listing.payload), let top = entries.first else {
-                session.record(path: remote, failure: listing.message.isEmpty ? "cannot list \(remote)" : listing.message, onFile: onFile)
+            guard listed == nil, let top = entries.first else {
+                session.record(path: remote, failure: listed ?? "cannot list \(remote)", onFile: onFile)
                 continue
             }
             if top.kind == .directory, !options.recursive {

@@ -159,9 +159,20 @@ enum MoreModules {
         for key in ["paths", "patterns", "excludes"] {
             if case .string(let text)? = op[key] { op[key] = .list(text.split(separator: ",").map { .string(String($0)) }) }
         }
-        let answer = try await FileModules.one(.dict(op), call, check: false)
-        if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "find failed") }
+        // In pages that each fit a frame: the worker says `more` until the last.
+        var files: [Value] = []
+        var answer = Dict()
+        repeat {
+            op["skip"] = .int(files.count)
+            answer = try await FileModules.one(.dict(op), call, check: false)
+            if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "find failed") }
+            guard case .list(let page)? = answer["files"], !page.isEmpty || answer["more"]?.truthy != true else { break }
+            files += page
+        } while answer["more"]?.truthy == true
         var result = answer
+        result["more"] = nil
+        result["files"] = .list(files)
+        result["matched"] = .int(files.count)
         result["changed"] = false
         result["msg"] = "All paths examined"
         return .dict(result)

@@ -103,6 +103,8 @@ final class GetFileTask: StreamingTask {
 struct ListFilesKind: TaskKind {
     /// Entries one listing may hold; a bigger tree is refused rather than held whole.
     static let limit = 1_000_000
+    /// Bytes of encoded entries one page holds, well under a frame's 16 MiB.
+    static let pageBytes = 8 << 20
 
     func start(_ task: TaskFrame) -> TaskStart {
         let started = Clock.now()
@@ -113,20 +115,35 @@ struct ListFilesKind: TaskKind {
         let root = HostFiles.expand(request.path)
         var entries: [FileEntry] = []
         var failure: String?
+        // The walk is sorted, so each page's walk meets the entries in the same order: it
+        // leaves out the first `skip` and stops once a page is full.
+        var seen: UInt64 = 0
+        var pageSize = 0
+        var more = false
         func visit(_ path: String, _ components: [String]) {
-            guard failure == nil else { return }
-            guard entries.count < Self.limit else {
+            guard failure == nil, !more else { return }
+            guard seen < UInt64(Self.limit) else {
                 failure = "more than \(Self.limit) entries under \(root)"
                 return
             }
+            WorkerPulse.beat()
             let found = request.followLinks ? HostFiles.info(path) : HostFiles.linkInfo(path)
             guard let info = found, let kind = HostFiles.kind(info) else {
                 if components.isEmpty { failure = found == nil ? "cannot read \(path): \(HostFiles.errorText())" : "\(path) is not a file, directory or link" }
                 return
             }
-            entries.append(FileEntry(
-                components: components, kind: kind, mode: UInt32(info.st_mode & 0o7777), size: kind == .file ? UInt64(info.st_size) : 0,
-                linkTarget: kind == .symlink ? HostFiles.readLink(path) ?? "" : ""))
+            seen += 1
+            if seen > request.skip {
+                let entry = FileEntry(
+                    components: components, kind: kind, mode: UInt32(info.st_mode & 0o7777), size: kind == .file ? UInt64(info.st_size) : 0,
+                    linkTarget: kind == .symlink ? HostFiles.readLink(path) ?? "" : "")
+                pageSize += 64 + components.reduce(0) { $0 + $1.utf8.count + 8 } + entry.linkTarget.utf8.count
+                if pageSize > Self.pageBytes, !entries.isEmpty {
+                    more = true
+                    return
+                }
+                entries.append(entry)
+            }
             guard kind == .directory, request.recursive else { return }
             guard let dir = OSName.withPath(path, { opendir($0) }) else {
                 failure = "cannot list \(path): \(HostFiles.errorText())"
@@ -143,7 +160,7 @@ struct ListFilesKind: TaskKind {
         visit(root, [])
         if let failure { return .finished(FileResult.failedFrame(task, failure, started: started)) }
         return .finished(ResultFrame(
-            taskID: task.id, attempt: task.attempt, outcome: .exited, code: 0, payload: FileEntry.encode(entries),
+            taskID: task.id, attempt: task.attempt, outcome: .exited, code: more ? 1 : 0, payload: FileEntry.encode(entries),
             durationNanos: Clock.now() - started))
     }
 }

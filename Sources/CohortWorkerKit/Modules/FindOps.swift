@@ -11,6 +11,10 @@ extension FsOps {
     /// Walks `paths` (at most `depth` levels, `recurse` or not), keeping entries whose name
     /// matches a pattern (shell globs, or regexps with `use_regex`), is not excluded, has the
     /// type asked for, and holds `contains` (a regexp, files only). Results are Ansible's.
+    /// Bytes of results one `find` answer holds (estimated), well under a frame's 16 MiB: a
+    /// bigger result comes in pages (`skip`, `more`).
+    static let pageLimit = 6 << 20
+
     func find() throws(HostFiles.Failure) -> Value {
         let paths = list("paths")
         let patterns = list("patterns")
@@ -36,9 +40,14 @@ extension FsOps {
             return globs.contains { pattern in fnmatch(pattern, name, 0) == 0 }
         }
         var files: [Value] = []
+        var skip = 0
+        if case .int(let n)? = args["skip"] { skip = n }
+        var matched = 0
+        var pageBytes = 0
+        var more = false
         var examined = 0
         var skipped = Dict()
-        for root in paths.map(HostFiles.expand) {
+        walk: for root in paths.map(HostFiles.expand) {
             guard let info = HostFiles.info(root), info.st_mode & S_IFMT == S_IFDIR else {
                 skipped[root] = .string("\(root) was skipped as it does not seem to be a valid directory or it cannot be accessed")
                 continue
@@ -75,13 +84,22 @@ extension FsOps {
                         }
                         guard hit else { continue }
                     }
+                    // Pages: the walk is sorted, so the matches before `skip` are those earlier
+                    // pages gave; past a page's bytes the rest is for the next page.
+                    matched += 1
+                    guard matched > skip else { continue }
+                    pageBytes += 600 + path.utf8.count
+                    if pageBytes > Self.pageLimit, !files.isEmpty {
+                        more = true
+                        break walk
+                    }
                     var entry = FsOps(args: ["path": .string(path), "checksum": false], check: false).stat().dict ?? Dict()
                     entry["exists"] = nil
                     files.append(.dict(entry))
                 }
             }
         }
-        return ["files": .list(files), "matched": .int(files.count), "examined": .int(examined), "skipped_paths": .dict(skipped)]
+        return ["files": .list(files), "matched": .int(files.count), "examined": .int(examined), "skipped_paths": .dict(skipped), "more": .bool(more)]
     }
 
     func list(_ key: String) -> [String] {
