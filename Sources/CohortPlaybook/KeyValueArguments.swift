@@ -9,10 +9,10 @@ enum KeyValueArguments {
     static func parse(_ text: String, freeForm: Bool, known: Set<String>, at location: Location) throws(CohortError) -> [(String, Value)] {
         var pairs: [(String, Value)] = []
         var raw: [String] = []
-        for word in try words(text, at: location) {
+        for word in try splitArgs(text, at: location) {
             let decoded = decodeEscapes(word)
             // The first `=` not escaped with a backslash ends the key.
-            var chars = Array(decoded)
+            let chars = Array(decoded)
             var split: Int?
             var index = 1
             while index < chars.count {
@@ -23,8 +23,8 @@ enum KeyValueArguments {
                 index += 1
             }
             guard let split else {
-                if chars.contains("=") { chars = Array(decoded.replacing("\\=", with: "=")) }
-                raw.append(freeForm ? word : String(chars))
+                // Only escaped `=`: the word, unescaped, is free text; with no `=`, as written.
+                raw.append(chars.contains("=") ? decoded.replacing("\\=", with: "=") : word)
                 continue
             }
             let key = String(chars[..<split]).trimmed
@@ -34,8 +34,18 @@ enum KeyValueArguments {
             }
             pairs.append((key, .string(unquote(String(chars[(split + 1)...]).trimmed))))
         }
-        if !raw.isEmpty { pairs.append(("_raw_params", .string(raw.joined(separator: " ")))) }
+        if !raw.isEmpty { pairs.append(("_raw_params", .string(joinArgs(raw)))) }
         return pairs
+    }
+
+    /// Ansible's `join_args`: the free text as written, its newlines and runs of spaces kept
+    /// (`shell: |` gives the shell every line).
+    static func joinArgs(_ words: [String]) -> String {
+        var out = ""
+        for word in words {
+            if out.isEmpty || out.hasSuffix("\n") { out += word } else { out += " " + word }
+        }
+        return out
     }
 
     /// Python's escapes in `key=value` words (`\n`, `\t`, `\\`, `\'`, `\"`, `\xNN`,
@@ -65,46 +75,88 @@ enum KeyValueArguments {
         return out
     }
 
-    /// Splits on spaces, keeping quoted parts and `{{ … }}` / `{% … %}` whole.
-    static func words(_ text: String, at location: Location) throws(CohortError) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var quote: Character?
-        var depth = 0
-        var chars = Array(text)[...]
-        while let c = chars.popFirst() {
-            if let q = quote {
-                current.append(c)
-                if c == "\\", let next = chars.popFirst() {
-                    current.append(next)
-                } else if c == q {
-                    quote = nil
-                }
-                continue
-            }
-            if c == "{", let next = chars.first, next == "{" || next == "%" {
-                depth += 1
-                current.append(c)
-                current.append(chars.removeFirst())
-                continue
-            }
-            if depth > 0, c == "}" || c == "%", chars.first == "}" {
-                depth -= 1
-                current.append(c)
-                current.append(chars.removeFirst())
-                continue
-            }
-            if depth == 0, c == " " || c == "\t" || c == "\n" {
-                if !current.isEmpty { words.append(current) }
-                current = ""
-                continue
-            }
-            if depth == 0, c == "'" || c == "\"" { quote = c }
-            current.append(c)
+    /// Ansible's `split_args`: splits on spaces and newlines, keeping quoted parts and
+    /// `{{ }}`, `{% %}`, `{# #}` whole, and remembering which whitespace it split on (a run
+    /// of spaces, a newline) so that `joinArgs` gives the text back as written. A backslash
+    /// alone at the end of a line joins it to the next.
+    static func splitArgs(_ args: String, at location: Location) throws(CohortError) -> [String] {
+        if args.isEmpty { return [] }
+        var params: [String] = []
+        let items = args.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var quoteChar: Character?
+        var insideQuotes = false
+        var printDepth = 0, blockDepth = 0, commentDepth = 0
+        func appendToLast(_ text: String) {
+            if params.isEmpty { params.append("") }
+            params[params.count - 1] += text
         }
-        if quote != nil { throw YAMLValues.error("unbalanced quotes in: \(text)", at: location) }
-        if !current.isEmpty { words.append(current) }
-        return words
+        for (itemIndex, item) in items.enumerated() {
+            let tokens = item.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            var lineContinuation = false
+            for (index, token) in tokens.enumerated() {
+                if token.isEmpty, index != 0 {
+                    appendToLast(" ")
+                    continue
+                }
+                if token == "\\", !insideQuotes {
+                    lineContinuation = true
+                    continue
+                }
+                let wasInsideQuotes = insideQuotes
+                quoteChar = quoteState(token, quoteChar)
+                insideQuotes = quoteChar != nil
+                var appended = false
+                let inBlock = printDepth > 0 || blockDepth > 0 || commentDepth > 0
+                if insideQuotes, !wasInsideQuotes, !inBlock {
+                    params.append(token)
+                    appended = true
+                } else if inBlock || insideQuotes || wasInsideQuotes {
+                    appendToLast((index == 0 && wasInsideQuotes) || index == 0 ? token : " " + token)
+                    appended = true
+                }
+                for (open, close, depth) in [("{{", "}}", 0), ("{%", "%}", 1), ("{#", "#}", 2)] {
+                    let before = [printDepth, blockDepth, commentDepth][depth]
+                    let after = count(token, open) == count(token, close) ? before : max(0, before + count(token, open) - count(token, close))
+                    switch depth {
+                    case 0: printDepth = after
+                    case 1: blockDepth = after
+                    default: commentDepth = after
+                    }
+                    if after != before, !appended {
+                        params.append(token)
+                        appended = true
+                    }
+                }
+                if printDepth == 0, blockDepth == 0, commentDepth == 0, !insideQuotes, !appended, !token.isEmpty { params.append(token) }
+            }
+            if items.count > 1, itemIndex != items.count - 1, !lineContinuation { appendToLast("\n") }
+        }
+        if printDepth > 0 || blockDepth > 0 || commentDepth > 0 || insideQuotes {
+            throw YAMLValues.error("failed at splitting arguments, either an unbalanced jinja2 block or quotes: \(args)", at: location)
+        }
+        return params
+    }
+
+    /// The quote a token leaves open (nil: none), from the one open before it.
+    private static func quoteState(_ token: String, _ open: Character?) -> Character? {
+        var quote = open
+        var previous: Character?
+        for c in token {
+            if c == "\"" || c == "'", previous != "\\" {
+                if let q = quote {
+                    if c == q { quote = nil }
+                } else {
+                    quote = c
+                }
+            }
+            previous = c
+        }
+        return quote
+    }
+
+    /// Python's `str.count`: non-overlapping occurrences.
+    private static func count(_ text: String, _ needle: String) -> Int {
+        text.split(separator: needle, omittingEmptySubsequences: false).count - 1
     }
 
     static func unquote(_ value: String) -> String {
