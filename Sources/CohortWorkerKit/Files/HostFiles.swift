@@ -32,12 +32,16 @@ enum HostFiles {
         return fd
     }
 
-    /// The last `lastLevels` directories of `path` (itself included): a symlink there is
-    /// removed and a directory made in its place, so nothing is written through it.
-    static func replaceLinks(in path: String, lastLevels: Int) throws(Failure) {
-        guard lastLevels > 0 else { return }
+    /// The directories of `path` that lie inside DEST, `inside` being how many of its last
+    /// names do (the entry's own name among them; it counts as a directory only when
+    /// `isDirectory`): a symlink there is removed and a directory made in its place, so
+    /// nothing is written through it. A file's or link's own name is replaced by its rename.
+    static func replaceLinks(in path: String, inside: Int, isDirectory: Bool) throws(Failure) {
+        guard inside > 0 else { return }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        for end in max(1, parts.count - lastLevels)..<parts.count {
+        let first = max(1, parts.count - inside), last = isDirectory ? parts.count : parts.count - 1
+        guard first < last else { return }
+        for end in first..<last {
             let prefix = parts[0...end].joined(separator: "/")
             guard let info = linkInfo(prefix), info.st_mode & S_IFMT == S_IFLNK else { continue }
             guard OSName.withPath(prefix, { Glibc.unlink($0) }) == 0 else { throw fail("cannot replace the link", prefix) }

@@ -72,8 +72,7 @@ final class PutFileTask: StreamingTask {
             // Inside DEST every level must be a real directory: a link planted there is replaced
             // (as rsync does), never written through. A file's or link's own name is replaced by
             // its rename; a directory's own name is checked too.
-            let levels = request.entry.components.count - (request.entry.kind == .directory ? 0 : 1)
-            try HostFiles.replaceLinks(in: path, lastLevels: levels)
+            try HostFiles.replaceLinks(in: path, inside: request.entry.components.count, isDirectory: request.entry.kind == .directory)
             switch request.entry.kind {
             case .directory: return [try directory()]
             case .symlink: return [try symlink()]
