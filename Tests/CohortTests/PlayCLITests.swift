@@ -114,4 +114,23 @@ import Testing
         #expect(result.stdout.contains("fatal: [h2]: UNREACHABLE!"), "\(result.stdout)")
         #expect(result.stdout.contains("h1                         : ok=1    changed=1"), "\(result.stdout)")
     }
+
+    /// `playbook_dir` is the playbook folder's absolute path whatever the playbook was called
+    /// by (issue 22: `site.yml` gave "", so `{{ playbook_dir }}/reports` was `/reports`).
+    @Test func playbookDirIsAbsolute() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let folder = fleet.directory + "/project/sub"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: content=\"{{ playbook_dir }}\" dest=\"{{ playbook_dir }}/seen\"\n", in: folder)
+        for (cwd, name) in [(folder, "site.yml"), (folder, "./site.yml"), (fleet.directory + "/project", "sub/../sub/site.yml")] {
+            try? FileManager.default.removeItem(atPath: folder + "/seen")
+            let result = try await Shell.run(
+                "/bin/sh", ["-c", "cd \"$1\" && exec \"$0\" play -i \"$2\" -F none \"$3\"", CLIRunTests.binary, cwd, fleet.inventory, name])
+            #expect(result.status == 0, "\(name): \(result.stdout)\(result.stderr)")
+            let seen = try String(contentsOfFile: folder + "/seen", encoding: .utf8)
+            let real = URL(fileURLWithPath: folder).standardizedFileURL.path
+            #expect(seen == real, "\(name): \(seen)")
+        }
+    }
 }
