@@ -81,6 +81,9 @@ public struct PlayTask: Sendable {
     public var loop: Value?
     /// `with_dict` turns a dict into `{key, value}` items, as `dict2items` does.
     public var loopIsDict = false
+    /// `with_items`: the rendered value flattened one level; a value that is not a list is
+    /// one item (`with_items: a_list`, a bare name, loops once over the text, as in 2.19).
+    public var loopFlattensOnce = false
     public var loopVar = "item"
     public var indexVar: String?
     public var label: String?

@@ -254,9 +254,9 @@ public struct PlaybookLoader {
             loops += 1
         }
         if let n = field["with_items"] {
-            // with_items flattens one level, as Ansible's does.
+            // with_items flattens one level once rendered, as Ansible's `items` lookup does.
             task.loop = try YAMLValues.value(n, file)
-            if case .list(let items) = task.loop! { task.loop = .list(items.flatMap { if case .list(let inner) = $0 { inner } else { [$0] } }) }
+            task.loopFlattensOnce = true
             loops += 1
         }
         if let n = field["with_list"] {

@@ -104,7 +104,9 @@ struct TaskExecutor: Sendable {
             var items: [Value]
             let rendered = try scope.render(loop)
             switch rendered {
+            case .list(let list) where task.loopFlattensOnce: items = list.flatMap { if case .list(let inner) = $0 { inner } else { [$0] } }
             case .list(let list): items = list
+            case _ where task.loopFlattensOnce: items = [rendered]
             case .dict(let dict) where task.loopIsDict:
                 items = dict.pairs.map { .dict(Dict(strings: [("key", $0.key), ("value", $0.value)])) }
             default:
