@@ -308,8 +308,17 @@ struct PlayRunner {
     /// Runs one task on `names` at once (`--forks` at most), results in completion order.
     private func execute(_ scheduled: ScheduledTask, on names: [String], quiet: Bool = false) async -> [(String, TaskOutcome)] {
         let allHosts = states
+        let inventory = run.inventory
+        // Every inventory host, as in Ansible: those outside --limit or this play with their
+        // inventory variables (they have no facts).
         let hostvars: @Sendable () -> Value = {
             var dict = Dict()
+            for name in inventory.hosts(in: "all") {
+                var vars = Dict()
+                for (key, value) in inventory.variables(of: name) { vars[key] = YAMLValues.convert(value) }
+                vars["inventory_hostname"] = .string(name)
+                dict[name] = .dict(vars)
+            }
             for (name, state) in allHosts {
                 var vars = Dict()
                 for (key, value) in state.variables.inventory { vars[key] = value }
