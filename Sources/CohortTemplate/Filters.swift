@@ -42,15 +42,7 @@ enum Filters {
             var items = try list()
             if let attribute = kwargs["attribute"]?.string { items = try items.map { v throws(TemplateError) in try Access.path(v, attribute, line: line) } }
             let separator = try str(arg(0, "d") ?? .string(""))
-            var pieces: [String] = []
-            var size = 0
-            for item in items {
-                let piece = try str(item)
-                size += piece.utf8.count + separator.utf8.count
-                guard size <= maxSize + separator.utf8.count else { throw TemplateError("join: a string over \(maxSize) bytes", line: line) }
-                pieces.append(piece)
-            }
-            return .string(pieces.joined(separator: separator))
+            return .string(try Strings.join(items, separator: separator, maxSize: maxSize, line: line, text: str))
         case "length", "count":
             switch input {
             case .string(let s): return .int(s.unicodeScalars.count)

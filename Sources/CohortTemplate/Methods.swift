@@ -38,15 +38,11 @@ enum Methods {
         case (.string(let s), "title"): return .string(Strings.title(s))
         case (.string(let s), "join"):
             guard let items = try arg(0)?.elements() else { throw TemplateError("join() takes exactly one argument", line: line) }
-            var size = 0
-            var pieces: [String] = []
-            for item in items {
-                guard case .string(let piece) = item else { throw TemplateError("sequence item: expected str instance, \(item.typeName) found", line: line) }
-                size += piece.utf8.count + s.utf8.count
-                guard size <= maxSize + s.utf8.count else { throw TemplateError("join: a string over \(maxSize) bytes", line: line) }
-                pieces.append(piece)
-            }
-            return .string(pieces.joined(separator: s))
+            return .string(
+                try Strings.join(items, separator: s, maxSize: maxSize, line: line) { item throws(TemplateError) in
+                    guard case .string(let piece) = item else { throw TemplateError("sequence item: expected str instance, \(item.typeName) found", line: line) }
+                    return piece
+                })
         case (.string(let s), "find"):
             let needle = try text(0, "sub")
             guard let range = s.firstRange(of: needle) else { return .int(-1) }
@@ -133,6 +129,22 @@ enum Strings {
             while let last = sub.last, drop(last) { sub = sub.dropLast() }
         }
         return String(sub)
+    }
+
+    /// `separator.join(text(item) for item in items)`, refused as soon as it is known to be
+    /// over `maxSize` (each piece is made and counted before the next).
+    static func join(
+        _ items: [Value], separator: String, maxSize: Int, line: Int, text: (Value) throws(TemplateError) -> String
+    ) throws(TemplateError) -> String {
+        var size = 0
+        var pieces: [String] = []
+        for item in items {
+            let piece = try text(item)
+            size += piece.utf8.count + separator.utf8.count
+            guard size <= maxSize + separator.utf8.count else { throw TemplateError("join: a string over \(maxSize) bytes", line: line) }
+            pieces.append(piece)
+        }
+        return pieces.joined(separator: separator)
     }
 
     /// Python's `str.replace`: a negative count replaces all; the result is bounded before
