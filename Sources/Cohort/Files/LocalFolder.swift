@@ -76,12 +76,13 @@ struct LocalFolder {
         guard FileEntry.isSafe(name) else { throw CohortError(.invalidInput, "refused a name from the host: '\(Printable.escaped(name))'") }
         for attempt in 0..<100 {
             let temporary = ".\(name).cohort-\(getpid())-\(attempt)"
-            let file = OSName.withPath(temporary) { openat(fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+            let (file, error) = PartialFiles.create(path + "/" + temporary) {
+                OSName.withPath(temporary) { openat(fd, $0, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+            }
             if file >= 0 {
-                PartialFiles.add(path + "/" + temporary)
                 return LocalLanding(folder: self, name: name, temporary: temporary, fd: file)
             }
-            guard errno == EEXIST else { throw CohortError(.io, "cannot write in \(path): \(String(cString: strerror(errno)))") }
+            guard error == EEXIST else { throw CohortError(.io, "cannot write in \(path): \(String(cString: strerror(error)))") }
         }
         throw CohortError(.io, "cannot make a temporary file in \(path)")
     }
@@ -139,9 +140,9 @@ struct LocalLanding {
             throw CohortError(.io, "cannot write \(folder.path)/\(name): \(reason)")
         }
         Glibc.close(fd)
-        defer { PartialFiles.remove(folder.path + "/" + temporary) }
-        guard folder.rename(temporary, to: name) == 0 else {
-            let reason = String(cString: strerror(errno))
+        let failure = PartialFiles.finish(folder.path + "/" + temporary) { folder.rename(temporary, to: name) == 0 ? 0 : errno }
+        guard failure == 0 else {
+            let reason = String(cString: strerror(failure))
             folder.unlink(temporary)
             throw CohortError(.io, "cannot replace \(folder.path)/\(name): \(reason)")
         }
@@ -149,7 +150,6 @@ struct LocalLanding {
 
     func abandon() {
         Glibc.close(fd)
-        folder.unlink(temporary)
-        PartialFiles.remove(folder.path + "/" + temporary)
+        PartialFiles.finish(folder.path + "/" + temporary) { folder.unlink(temporary) }
     }
 }
