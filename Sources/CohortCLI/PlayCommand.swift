@@ -73,7 +73,8 @@ struct PlayCommand: AsyncParsableCommand {
             print("\nplaybook: \(playbook)")
             return
         }
-        let (inventory, _) = try inventoryOptions.load()
+        var (inventory, _) = try inventoryOptions.load()
+        try inventory.loadPlaybookVars(directory: PlaybookPaths.absoluteDirectory(of: playbook))
         var options = PlaybookRun.Options()
         options.check = check
         options.diff = diff

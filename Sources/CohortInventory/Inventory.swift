@@ -11,6 +11,8 @@ public struct Inventory: Sendable {
         public var vars: [(String, InventoryValue)] = []
         /// Vars from `group_vars/` files beside the inventory; they win over `vars`.
         public var fileVars: [(String, InventoryValue)] = []
+        /// Vars from `group_vars/` beside the playbook (`cohort play`); they win over `fileVars`.
+        public var playbookVars: [(String, InventoryValue)] = []
         public var hosts: [String] = []
         public var children: [String] = []
         public var parents: [String] = []
@@ -22,6 +24,7 @@ public struct Inventory: Sendable {
         public var name: String
         public var vars: [(String, InventoryValue)] = []
         public var fileVars: [(String, InventoryValue)] = []
+        public var playbookVars: [(String, InventoryValue)] = []
         /// Direct groups, in the order the host joined them.
         public var groups: [String] = []
     }
@@ -104,12 +107,14 @@ public struct Inventory: Sendable {
         Self.set(&hosts[host]!.vars, key, value)
     }
 
-    mutating func setFileVars(group: String, _ vars: [(String, InventoryValue)]) {
-        for (k, v) in vars { Self.set(&groups[group]!.fileVars, k, v) }
+    mutating func setFileVars(group: String, _ vars: [(String, InventoryValue)], playbook: Bool = false) {
+        for (k, v) in vars where playbook { Self.set(&groups[group]!.playbookVars, k, v) }
+        for (k, v) in vars where !playbook { Self.set(&groups[group]!.fileVars, k, v) }
     }
 
-    mutating func setFileVars(host: String, _ vars: [(String, InventoryValue)]) {
-        for (k, v) in vars { Self.set(&hosts[host]!.fileVars, k, v) }
+    mutating func setFileVars(host: String, _ vars: [(String, InventoryValue)], playbook: Bool = false) {
+        for (k, v) in vars where playbook { Self.set(&hosts[host]!.playbookVars, k, v) }
+        for (k, v) in vars where !playbook { Self.set(&hosts[host]!.fileVars, k, v) }
     }
 
     static func set(_ vars: inout [(String, InventoryValue)], _ key: String, _ value: InventoryValue) {
@@ -189,14 +194,14 @@ public struct Inventory: Sendable {
         return parents.isEmpty ? 0 : 1 + parents.map { depth(of: $0) }.max()!
     }
 
-    /// The host's variables with Ansible's precedence: `all` (inventory, then group_vars/all),
-    /// other groups by depth then `ansible_group_priority` then name (inventory vars of all of
-    /// them, then their group_vars files), then the host's own (inventory, then host_vars/).
+    /// The host's variables with Ansible's precedence (its `VARIABLE_PRECEDENCE`): the
+    /// inventory's own vars of `all`, then of the other groups (by depth, then
+    /// `ansible_group_priority`, then name); then group_vars/all beside the inventory and beside
+    /// the playbook; then the other groups' group_vars files, inventory's before playbook's;
+    /// then the host's own vars, its host_vars beside the inventory, and beside the playbook.
     public func variables(of host: String) -> [(String, InventoryValue)] {
         var result: [(String, InventoryValue)] = []
         func merge(_ vars: [(String, InventoryValue)]) { for (k, v) in vars { Self.set(&result, k, v) } }
-        merge(groups["all"]?.vars ?? [])
-        merge(groups["all"]?.fileVars ?? [])
         let sorted = allGroups(of: host).sorted { a, b in
             let (da, db) = (depth(of: a), depth(of: b))
             if da != db { return da < db }
@@ -204,10 +209,15 @@ public struct Inventory: Sendable {
             if pa != pb { return pa < pb }
             return a < b
         }
+        merge(groups["all"]?.vars ?? [])
         for g in sorted { merge(groups[g]!.vars) }
+        merge(groups["all"]?.fileVars ?? [])
+        merge(groups["all"]?.playbookVars ?? [])
         for g in sorted { merge(groups[g]!.fileVars) }
+        for g in sorted { merge(groups[g]!.playbookVars) }
         merge(hosts[host]?.vars ?? [])
         merge(hosts[host]?.fileVars ?? [])
+        merge(hosts[host]?.playbookVars ?? [])
         return result
     }
 

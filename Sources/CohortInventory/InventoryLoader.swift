@@ -72,15 +72,21 @@ extension Inventory {
 
     /// Ansible's host_group_vars: `group_vars/NAME`, `NAME.yml|.yaml|.json`, or a directory
     /// `NAME/` whose files are read in sorted order.
-    mutating func loadVarsDirectories(base: String) throws(CohortError) {
+    mutating func loadVarsDirectories(base: String, playbook: Bool = false) throws(CohortError) {
         for group in groupOrder {
             let vars = try Self.varsFiles(base: base, kind: "group_vars", name: group)
-            if !vars.isEmpty { setFileVars(group: group, vars) }
+            if !vars.isEmpty { setFileVars(group: group, vars, playbook: playbook) }
         }
         for host in hostOrder {
             let vars = try Self.varsFiles(base: base, kind: "host_vars", name: host)
-            if !vars.isEmpty { setFileVars(host: host, vars) }
+            if !vars.isEmpty { setFileVars(host: host, vars, playbook: playbook) }
         }
+    }
+
+    /// `group_vars/` and `host_vars/` beside a playbook, as Ansible's host_group_vars plugin
+    /// reads them for the play's base directory: each above the same kind beside the inventory.
+    public mutating func loadPlaybookVars(directory: String) throws(CohortError) {
+        try loadVarsDirectories(base: directory, playbook: true)
     }
 
     private static func varsFiles(base: String, kind: String, name: String) throws(CohortError) -> [(String, InventoryValue)] {

@@ -9,8 +9,18 @@ import Testing
 @Suite(.serialized) struct PlaybookOracleTests {
     static let folder = TestFleet.repositoryRoot + "/Tests/Playbooks"
 
-    static let playbooks: [String] = (try? FileManager.default.contentsOfDirectory(atPath: folder))?
-        .filter { $0.hasSuffix(".yml") }.sorted() ?? []
+    /// Every `.yml` here, and every `DIR/site.yml` (a project with its own group_vars/,
+    /// host_vars/, roles/). An unreadable folder is an empty list, which the next test fails.
+    static let playbooks: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).compactMap { name in
+        if name.hasSuffix(".yml") { return name }
+        return FileManager.default.fileExists(atPath: folder + "/" + name + "/site.yml") ? name + "/site.yml" : nil
+    }.sorted()
+
+    /// Without this, a folder that cannot be read would make the oracle pass with no case.
+    @Test func theOraclePlaybooksAreThere() {
+        #expect(Self.playbooks.count >= 36, "\(Self.playbooks)")
+        #expect(Self.playbooks.contains("layout/site.yml"))
+    }
 
     static func ansiblePlaybook() throws -> String {
         if let configured = ProcessInfo.processInfo.environment["COHORT_ANSIBLE_INVENTORY"] {
@@ -32,12 +42,17 @@ import Testing
     }
 
     /// The fleet's inventory, plus (for a playbook with a `# unreachable-host` line) a host
-    /// that nothing answers: port 1 of 127.0.0.1, where nothing listens.
+    /// that nothing answers: port 1 of 127.0.0.1, where nothing listens; and the text of the
+    /// playbook's `# inventory: LINE` lines (group vars of the inventory's own).
     static func inventory(_ fleet: TestFleet, for playbook: String) throws -> String {
         let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
-        guard text.contains("\n# unreachable-host") || text.hasPrefix("# unreachable-host") else { return fleet.inventory }
-        let path = fleet.directory + "/inventory-with-dead.ini"
-        let extra = "\n[fleet]\ndead ansible_host=127.0.0.1 ansible_port=1\n"
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix("# inventory: ") }.map { $0.dropFirst("# inventory: ".count) }
+        var extra = lines.isEmpty ? "" : "\n" + lines.joined(separator: "\n") + "\n"
+        if text.contains("\n# unreachable-host") || text.hasPrefix("# unreachable-host") {
+            extra += "\n[fleet]\ndead ansible_host=127.0.0.1 ansible_port=1\n"
+        }
+        guard !extra.isEmpty else { return fleet.inventory }
+        let path = fleet.directory + "/inventory-extended.ini"
         try (try String(contentsOfFile: fleet.inventory, encoding: .utf8) + extra).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

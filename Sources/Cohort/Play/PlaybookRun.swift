@@ -369,26 +369,9 @@ struct PlayRunner {
         magic["ansible_check_mode"] = .bool(run.options.check)
         magic["ansible_diff_mode"] = .bool(run.options.diff)
         magic["omit"] = .string(PlaybookRun.omit)
-        magic["playbook_dir"] = .string(Self.absoluteDirectory(of: run.playbook.file))
+        magic["playbook_dir"] = .string(PlaybookPaths.absoluteDirectory(of: run.playbook.file))
         magic["ansible_play_name"] = .string(play.name)
         return magic
-    }
-
-    /// Python's `os.path.dirname(os.path.abspath(path))`, as Ansible sets `playbook_dir`:
-    /// absolute and normalized, never "" or "." (`"{{ playbook_dir }}/reports"` must not
-    /// become `/reports`).
-    static func absoluteDirectory(of path: String) -> String {
-        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        var parts: [Substring] = []
-        for part in absolute.split(separator: "/") {
-            switch part {
-            case ".": continue
-            case "..": if !parts.isEmpty { parts.removeLast() }
-            default: parts.append(part)
-            }
-        }
-        if !parts.isEmpty { parts.removeLast() }
-        return "/" + parts.joined(separator: "/")
     }
 
     /// The shared ones with this host's own.

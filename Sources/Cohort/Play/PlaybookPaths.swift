@@ -1,0 +1,22 @@
+import Foundation
+
+/// Where a playbook's relative paths are anchored: `playbook_dir`, and the `group_vars/` and
+/// `host_vars/` read beside it.
+public enum PlaybookPaths {
+    /// Python's `os.path.dirname(os.path.abspath(path))`, as Ansible sets `playbook_dir`:
+    /// absolute and normalized, never "" or "." (`"{{ playbook_dir }}/reports"` must not
+    /// become `/reports`).
+    public static func absoluteDirectory(of path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        var parts: [Substring] = []
+        for part in absolute.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        if !parts.isEmpty { parts.removeLast() }
+        return "/" + parts.joined(separator: "/")
+    }
+}
