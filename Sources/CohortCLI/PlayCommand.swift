@@ -75,6 +75,7 @@ struct PlayCommand: AsyncParsableCommand {
         }
         var (inventory, _) = try inventoryOptions.load()
         try inventory.loadPlaybookVars(directory: PlaybookPaths.absoluteDirectory(of: playbook))
+        try Self.checkLimit(inventoryOptions.limit, book: book, inventory: inventory)
         var options = PlaybookRun.Options()
         options.check = check
         options.diff = diff
@@ -102,6 +103,25 @@ struct PlayCommand: AsyncParsableCommand {
             recap.contains(where: \.refusedForSecurity) ? .securityRefused
             : recap.contains { $0.unreachable > 0 } ? .unreachable : recap.contains { $0.failed > 0 } ? .commandFailed : .ok
         if code != .ok { throw ExitCode(code.rawValue) }
+    }
+}
+
+extension PlayCommand {
+    /// As ansible-playbook: each pattern term that matches no host is a warning (the limit's
+    /// and each play's), and a `--limit` that leaves no inventory host is an error before
+    /// anything runs (an empty inventory is not: its plays are skipped).
+    static func checkLimit(_ limit: String?, book: Playbook, inventory: Inventory) throws {
+        var warned: [String] = []
+        for pattern in [limit].compactMap({ $0 }) + book.plays.map(\.hosts) where !pattern.contains("{{") {
+            for term in HostPattern.unmatchedTerms(pattern, in: inventory) where !warned.contains(term) {
+                warned.append(term)
+                FileHandle.standardError.write(Data("[WARNING]: Could not match supplied host pattern, ignoring: \(Printable.escaped(term))\n".utf8))
+            }
+        }
+        guard let limit, !inventory.hostOrder.isEmpty else { return }
+        if try FleetHosts.names(matching: "all", limit: limit, allowEmpty: true, in: inventory).isEmpty {
+            throw CohortError(.noHostsMatched, "--limit '\(Printable.escaped(limit))' leaves no host of the inventory to target; nothing ran")
+        }
     }
 }
 

@@ -35,6 +35,17 @@ public enum HostPattern {
         return hosts
     }
 
+    /// The terms of `pattern` that match no host, as Ansible warns of them ("Could not match
+    /// supplied host pattern, ignoring: X"): `all` never, `&` and `!` read without their sign.
+    public static func unmatchedTerms(_ pattern: String, in inventory: Inventory) -> [String] {
+        split(pattern).compactMap { term in
+            let body = term.hasPrefix("&") || term.hasPrefix("!") ? String(term.dropFirst()) : term
+            guard body != "all", inventory.hosts[body] == nil else { return nil }
+            let matched = (try? matchOne(body, in: inventory)) ?? []
+            return matched.isEmpty ? body : nil
+        }
+    }
+
     static func split(_ pattern: String) -> [String] {
         if pattern.contains(",") {
             return pattern.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

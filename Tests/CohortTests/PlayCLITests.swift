@@ -133,4 +133,24 @@ import Testing
             #expect(seen == real, "\(name): \(seen)")
         }
     }
+
+    /// A `--limit` that leaves no host is an error before anything runs (it exited 0 with
+    /// "skipping: no hosts matched"); each unmatched term is warned of, as ansible-playbook
+    /// does; an empty inventory only skips its plays.
+    @Test func aLimitMatchingNothingIsAnErrorAndAnEmptyInventoryIsNot() async throws {
+        let scratch = try CLIUsageTests.Scratch()
+        // Port 1 of 127.0.0.1: nothing listens, so a contact would be an unreachable host.
+        let inventory = try Self.write("[web]\nh1 ansible_host=127.0.0.1 ansible_port=1\n", in: scratch.dir, name: "hosts.ini")
+        let book = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=x\n- hosts: nomatch\n  tasks: []\n", in: scratch.dir)
+        let limited = try await Self.cohort(["play", "-i", inventory, "-F", "none", "-l", "wbe", book])
+        #expect(limited.status == 4, "\(limited.stdout)\(limited.stderr)")
+        #expect(limited.stdout.isEmpty, "\(limited.stdout)")
+        #expect(limited.stderr.contains("[WARNING]: Could not match supplied host pattern, ignoring: wbe\n"), "\(limited.stderr)")
+        #expect(limited.stderr.contains("[WARNING]: Could not match supplied host pattern, ignoring: nomatch\n"), "\(limited.stderr)")
+        #expect(limited.stderr.contains("cohort: --limit 'wbe' leaves no host of the inventory to target; nothing ran"), "\(limited.stderr)")
+        let empty = try Self.write("", in: scratch.dir, name: "empty.ini")
+        let skipped = try await Self.cohort(["play", "-i", empty, "-F", "none", "-l", "wbe", book])
+        #expect(skipped.status == 0, "\(skipped.stdout)\(skipped.stderr)")
+        #expect(skipped.stdout.contains("skipping: no hosts matched"), "\(skipped.stdout)")
+    }
 }
