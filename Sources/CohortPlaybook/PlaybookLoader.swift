@@ -37,6 +37,7 @@ public struct PlaybookLoader {
         }
         var loaded: [Play] = []
         for node in plays { loaded.append(try play(node, file: path)) }
+        try PythonPlugins.check(root, file: path, directory: directory(path), exists: exists)
         return Playbook(file: path, plays: loaded)
     }
 

@@ -89,8 +89,27 @@ import Testing
             "- hosts: all\n  vars_files: [vars/a.yml]\n  tasks:\n    - template: {src: t.j2, dest: /x}\n",
             files: ["/p/templates/t.j2": "x", "/p/vars/a.yml": "answer: 42\n"])
         #expect(book.plays[0].varsFiles.first?.first?.1 == .int(42))
-        guard case .task(let task) = book.plays[0].tasks[0] else { return }
+        guard case .task(let task) = book.plays[0].tasks[0] else {
+            Issue.record("the first item is not a task: \(book.plays[0].tasks[0])")
+            return
+        }
         #expect(task.args["_src_path"] == "/p/templates/t.j2")
+    }
+
+    /// Python filter or test plugins beside the playbook: a name only they could provide is
+    /// refused at load, with where it is used and the folder named (it failed every host at run
+    /// time); names the engine has, and playbooks without such folders, load as before.
+    @Test func aFilterOnlyAPythonPluginHasIsRefusedAtLoad() throws {
+        let plugin = ["/p/filter_plugins": "", "/p/filter_plugins/colors.py": "class FilterModule: ..."]
+        let book = "- hosts: all\n  tasks:\n    - debug: msg={{ x | to_json }}\n    - debug:\n        msg: \"{{ x | paint('blue') }}\"\n"
+        #expect(Self.error(book, files: plugin)
+            == "/p/site.yml:5:14: filter 'paint' is not known to cohort play; the filter_plugins/ beside the playbook hold Python plugins, which cohort cannot run")
+        let test = ["/p/test_plugins": ""]
+        #expect(Self.error("- hosts: all\n  tasks:\n    - debug: msg=x\n      when: x is blue\n", files: test)
+            == "/p/site.yml:4:13: test 'blue' is not known to cohort play; the test_plugins/ beside the playbook hold Python plugins, which cohort cannot run")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - assert:\n        that:\n          - x is defined\n          - y is version('1', '>')\n", files: test) == "loaded")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - debug: msg={{ x | to_nice_yaml | hash('sha1') }}\n", files: plugin) == "loaded")
+        #expect(Self.error(book) == "loaded")
     }
 
     @Test func keyValueArgumentsAreReadAsAnsibleReadsThem() throws {
