@@ -89,6 +89,7 @@ struct PlayCommand: AsyncParsableCommand {
         for text in extraVars {
             for (key, value) in try ExtraVars.parse(text, read: { try String(contentsOfFile: $0, encoding: .utf8) }) { options.extraVars[key] = value }
         }
+        inventory.overrides = try ExtraVars.connectionOverrides(options.extraVars)
         if listHosts || listTasks {
             print(try PlayListing.text(book, inventory: inventory, limit: inventoryOptions.limit, hosts: listHosts, tasks: listTasks))
             return

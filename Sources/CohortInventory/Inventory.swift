@@ -29,6 +29,10 @@ public struct Inventory: Sendable {
         public var groups: [String] = []
     }
 
+    /// Variables that win over every inventory source: the connection variables given as extra
+    /// vars (`-e ansible_user=…`), which Ansible ranks above everything.
+    public var overrides: [(String, InventoryValue)] = []
+
     public private(set) var groups: [String: Group] = [:]
     public private(set) var groupOrder: [String] = []
     public private(set) var hosts: [String: Host] = [:]
@@ -218,6 +222,7 @@ public struct Inventory: Sendable {
         merge(hosts[host]?.vars ?? [])
         merge(hosts[host]?.fileVars ?? [])
         merge(hosts[host]?.playbookVars ?? [])
+        merge(overrides)
         return result
     }
 

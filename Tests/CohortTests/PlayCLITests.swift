@@ -153,4 +153,26 @@ import Testing
         #expect(skipped.status == 0, "\(skipped.stdout)\(skipped.stderr)")
         #expect(skipped.stdout.contains("skipping: no hosts matched"), "\(skipped.stdout)")
     }
+
+    /// Connection variables given as extra vars win over the inventory's, as in Ansible (they
+    /// were ignored): a wrong key and port in the inventory, the right ones after -e.
+    @Test func connectionVariablesFromExtraVarsWin() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let host = fleet.hosts[0]
+        let inventory = fleet.directory + "/wrong.ini"
+        let text = try String(contentsOfFile: fleet.inventory, encoding: .utf8)
+        let key = try #require(text.split(separator: "\n").first { $0.hasPrefix("ansible_ssh_private_key_file=") }).split(separator: "=")[1]
+        try text.replacingOccurrences(of: "ansible_port=\(host.port)", with: "ansible_port=1")
+            .replacingOccurrences(of: "ansible_ssh_private_key_file=\(key)", with: "ansible_ssh_private_key_file=/nonexistent/key")
+            .write(toFile: inventory, atomically: true, encoding: .utf8)
+        let book = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n", in: fleet.directory)
+        let wrong = try await Self.cohort(["play", "-i", inventory, "-F", "none", book])
+        #expect(wrong.status == 2, "\(wrong.stdout)\(wrong.stderr)")
+        let right = try await Self.cohort(["play", "-i", inventory, "-F", "none", "-e", "ansible_port=\(host.port) ansible_ssh_private_key_file=\(key)", book])
+        #expect(right.status == 0, "\(right.stdout)\(right.stderr)")
+        #expect(right.stdout.contains("h1                         : ok=1    changed=1"), "\(right.stdout)")
+        let templated = try await Self.cohort(["play", "-i", inventory, "-F", "none", "-e", "ansible_port={{ p }}", book])
+        #expect(templated.status == 4 && templated.stderr.contains("-e ansible_port: a connection variable cannot be a template"), "\(templated.stderr)")
+    }
 }

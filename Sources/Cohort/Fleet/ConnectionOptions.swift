@@ -42,7 +42,8 @@ public enum HostConnection: Sendable {
 
 extension HostConnection {
     /// Resolves a host's connection from its inventory variables (Ansible's names:
-    /// `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file`,
+    /// `ansible_host`, `ansible_port`, `ansible_user`, `ansible_ssh_private_key_file` (and the
+    /// older `ansible_ssh_host`, `_port`, `_user`, `ansible_private_key_file`),
     /// `ansible_connection`, `ansible_ssh_common_args`, `ansible_ssh_extra_args`; Cohort's
     /// `cohort_known_hosts_file`), the options and ssh_config, bastions included.
     public static func resolve(
@@ -58,7 +59,7 @@ extension HostConnection {
         default:
             throw CohortError(.invalidInput, "host \(host): ansible_connection '\(connection)' is not supported (use ssh or local)")
         }
-        let address = variable("ansible_host")?.text ?? host
+        let address = (variable("ansible_host") ?? variable("ansible_ssh_host"))?.text ?? host
         try checkName(address, what: "ansible_host", host: host)
         var argsConfig = SSHConfig.empty
         for name in ["ansible_ssh_extra_args", "ansible_ssh_common_args"] {
@@ -68,7 +69,7 @@ extension HostConnection {
         }
         let config = try sshConfig.prepending(argsConfig).resolve(host: address)
         var target = SSHTarget(name: host, address: config.hostName ?? address)
-        if let portValue = variable("ansible_port") {
+        if let portValue = variable("ansible_port") ?? variable("ansible_ssh_port") {
             guard let port = portValue.intValue, (1...65535).contains(port) else {
                 throw CohortError(.invalidInput, "host \(host): ansible_port must be a port number, not \(portValue)")
             }
@@ -76,9 +77,9 @@ extension HostConnection {
         } else {
             target.port = config.port ?? 22
         }
-        target.user = variable("ansible_user")?.text ?? options.user ?? config.user ?? NSUserName()
+        target.user = (variable("ansible_user") ?? variable("ansible_ssh_user"))?.text ?? options.user ?? config.user ?? NSUserName()
         try checkName(target.user, what: "the user", host: host)
-        if let key = variable("ansible_ssh_private_key_file")?.text ?? options.privateKey {
+        if let key = (variable("ansible_ssh_private_key_file") ?? variable("ansible_private_key_file"))?.text ?? options.privateKey {
             target.identityFiles = [(key as NSString).expandingTildeInPath]
         } else if !config.identityFiles.isEmpty {
             target.identityFiles = config.identityFiles
