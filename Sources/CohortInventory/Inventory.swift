@@ -25,6 +25,8 @@ public struct Inventory: Sendable {
         public var vars: [(String, InventoryValue)] = []
         public var fileVars: [(String, InventoryValue)] = []
         public var playbookVars: [(String, InventoryValue)] = []
+        /// The inventory file that named the host first (Ansible's `inventory_file`).
+        public var source: String?
         /// Direct groups, in the order the host joined them.
         public var groups: [String] = []
     }
@@ -50,9 +52,12 @@ public struct Inventory: Sendable {
         groupOrder.append(name)
     }
 
+    /// The file being parsed, recorded as each new host's `source`.
+    public var currentSource: String?
+
     public mutating func addHost(_ name: String, to group: String? = nil) {
         if hosts[name] == nil {
-            hosts[name] = Host(name: name)
+            hosts[name] = Host(name: name, source: currentSource)
             hostOrder.append(name)
         }
         if let group {

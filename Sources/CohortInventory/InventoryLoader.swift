@@ -23,6 +23,7 @@ extension Inventory {
             files = [path]
         }
         for file in files {
+            inventory.currentSource = file
             let text = try readText(file, what: "inventory")
             if (file as NSString).pathExtension.lowercased() == "toml" {
                 try TOMLInventoryParser.parse(text, file: file, into: &inventory)
@@ -32,6 +33,7 @@ extension Inventory {
                 try INIInventoryParser.parse(text, file: file, into: &inventory)
             }
         }
+        inventory.currentSource = nil
         inventory.reconcile()
         let base = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
         try inventory.loadVarsDirectories(base: base.isEmpty ? "." : base)

@@ -4,7 +4,7 @@ enum TestFunctions {
         "defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence", "boolean",
         "true", "false", "match", "search", "regex", "in", "contains", "version", "version_compare", "succeeded", "success",
         "failed", "failure", "changed", "change", "skipped", "skip", "equalto", "eq", "==", "ne", "!=", "lt", "<", "le", "<=",
-        "gt", ">", "ge", ">=", "divisibleby", "even", "odd", "lower", "upper", "sameas", "subset", "superset",
+        "gt", ">", "ge", ">=", "divisibleby", "even", "odd", "lower", "upper", "sameas", "subset", "superset", "abs",
     ]
 
     static func apply(_ name: String, _ value: Value, _ args: [Value], line: Int) throws(TemplateError) -> Bool {
@@ -19,6 +19,10 @@ enum TestFunctions {
         }
         if case .undefined(let why) = value { throw TemplateError(why, line: line) }
         switch name {
+        case "abs":
+            // Ansible's `os.path.isabs`: a path that starts with a slash.
+            guard case .string(let path) = value else { throw TemplateError("test 'abs' needs a path (a string), not \(value.typeName)", line: line) }
+            return path.hasPrefix("/")
         case "none": return value == .none && !Operators.isNumber(value)
         case "string": if case .string = value { return true } else { return false }
         case "number": if case .int = value { return true } else if case .float = value { return true } else { return false }

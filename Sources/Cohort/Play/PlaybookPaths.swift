@@ -7,6 +7,17 @@ public enum PlaybookPaths {
     /// absolute and normalized, never "" or "." (`"{{ playbook_dir }}/reports"` must not
     /// become `/reports`).
     public static func absoluteDirectory(of path: String) -> String {
+        var parts = components(path)
+        if !parts.isEmpty { parts.removeLast() }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// Python's `os.path.abspath(path)`: `inventory_file`.
+    public static func absolute(_ path: String) -> String {
+        "/" + components(path).joined(separator: "/")
+    }
+
+    private static func components(_ path: String) -> [Substring] {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         var parts: [Substring] = []
         for part in absolute.split(separator: "/") {
@@ -16,7 +27,6 @@ public enum PlaybookPaths {
             default: parts.append(part)
             }
         }
-        if !parts.isEmpty { parts.removeLast() }
-        return "/" + parts.joined(separator: "/")
+        return parts
     }
 }

@@ -380,6 +380,12 @@ struct PlayRunner {
         magic["inventory_hostname"] = .string(name)
         magic["inventory_hostname_short"] = .string(String(name.split(separator: ".").first ?? ""))
         magic["group_names"] = .list(run.inventory.allGroups(of: name).filter { $0 != "all" && $0 != "ungrouped" }.sorted().map { .string($0) })
+        if let source = run.inventory.hosts[name]?.source {
+            let file = PlaybookPaths.absolute(source)
+            magic["inventory_file"] = .string(file)
+            magic["inventory_dir"] = .string(PlaybookPaths.absoluteDirectory(of: file))
+        }
+        magic["ansible_config_file"] = Value.none
         return magic
     }
 
