@@ -66,8 +66,12 @@ struct PlayCommand: AsyncParsableCommand {
 
     func run() async throws {
         verbosity.bootstrap()
-        let loader = PlaybookLoader(
+        var loader = PlaybookLoader(
             read: { try String(contentsOfFile: $0, encoding: .utf8) }, exists: { FileManager.default.fileExists(atPath: $0) })
+        // ANSIBLE_ROLES_PATH (colon-separated), else Ansible's default folders.
+        let rolesPath = ProcessInfo.processInfo.environment["ANSIBLE_ROLES_PATH"].map { $0.split(separator: ":").map(String.init) }
+            ?? ["~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"]
+        loader.rolesPath = rolesPath.map { ($0 as NSString).expandingTildeInPath }
         let book = try loader.load(path: playbook)
         if syntaxCheck {
             print("\nplaybook: \(playbook)")

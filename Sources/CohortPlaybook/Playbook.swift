@@ -33,6 +33,11 @@ public struct Play: Sendable {
     public var checkMode: Value?
     public var tags: [String]
     public var location: Location
+    /// Every role's `defaults/` merged (dependencies first, in play order): below the
+    /// inventory, as Ansible exposes them to the whole play.
+    public var roleDefaults: [(String, Value)] = []
+    /// Every role's `vars/`, above `vars_files`, exported to the whole play as in Ansible.
+    public var roleVars: [(String, Value)] = []
 }
 
 public indirect enum TaskItem: Sendable {
@@ -58,6 +63,9 @@ public struct TaskOptions: Sendable {
     public var diff: Value?
     public var environment: Value?
     public var noLog: Value?
+    /// A role's `defaults/` for the tasks inside its block: above every other role's, still
+    /// below the inventory.
+    public var roleDefaults: [(String, Value)] = []
 }
 
 public struct Block: Sendable {
@@ -94,7 +102,13 @@ public struct PlayTask: Sendable {
     public var changedWhen: [String]?
     public var failedWhen: [String]?
     public var location: Location
+    /// The role the task belongs to, which ansible-playbook prints before its name.
+    public var role: String?
+    /// Where a relative `src` is looked for, in order (a role's folder, then the playbook's);
+    /// empty: beside the file the task is in.
+    public var searchDirectories: [String] = []
 
-    /// What ansible-playbook prints in `TASK [...]`: the name, else the module as written.
-    public var title: String { name ?? moduleAsWritten }
+    /// What ansible-playbook prints in `TASK [...]`: the name, else the module as written,
+    /// after `ROLE : ` for a role's task.
+    public var title: String { (role.map { $0 + " : " } ?? "") + (name ?? moduleAsWritten) }
 }

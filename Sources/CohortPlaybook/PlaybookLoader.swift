@@ -12,6 +12,14 @@ public struct PlaybookLoader {
     /// Whether a file exists (a template's or copy's `src`).
     public var exists: (String) -> Bool
 
+    /// Where roles are looked for after `roles/` beside the playbook and before the playbook's
+    /// own folder (ANSIBLE_ROLES_PATH, else Ansible's default folders; the CLI expands `~`).
+    public var rolesPath: [String] = ["/usr/share/ansible/roles", "/etc/ansible/roles"]
+
+    /// What the loader is inside of while it reads a role's files (a reference, so that the
+    /// recursive readers need not pass it along).
+    let context = LoadContext()
+
     public init(read: @escaping (String) throws -> String, exists: @escaping (String) -> Bool) {
         self.read = read
         self.exists = exists
@@ -19,7 +27,7 @@ public struct PlaybookLoader {
 
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "tasks", "pre_tasks", "post_tasks", "handlers", "gather_facts", "environment",
-        "ignore_errors", "check_mode", "tags",
+        "ignore_errors", "check_mode", "tags", "roles",
     ]
     static let optionKeywords: Set<String> = ["when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log"]
     static let taskKeywords: Set<String> = optionKeywords.union([
@@ -46,7 +54,7 @@ public struct PlaybookLoader {
         return String(path[..<slash])
     }
 
-    private func mapping(_ node: Node, _ what: String, _ file: String) throws(CohortError) -> [(String, Node)] {
+    func mapping(_ node: Node, _ what: String, _ file: String) throws(CohortError) -> [(String, Node)] {
         guard case .mapping(let mapping) = node else { throw YAMLValues.error("\(what) must be a mapping", node, file) }
         var out: [(String, Node)] = []
         for (key, value) in mapping {
@@ -62,9 +70,8 @@ public struct PlaybookLoader {
             throw YAMLValues.error("'\(key)' is not supported: run each playbook with its own cohort play", keyNode, file)
         }
         for (key, value) in fields where !Self.playKeywords.contains(key) {
-            let hint = key == "roles" ? " (roles are not supported yet)" : ""
             throw YAMLValues.error(
-                "'\(key)' is not a valid attribute for a Play\(hint); supported: \(Self.playKeywords.sorted().joined(separator: ", "))", value, file)
+                "'\(key)' is not a valid attribute for a Play; supported: \(Self.playKeywords.sorted().joined(separator: ", "))", value, file)
         }
         let field = Dictionary(fields, uniquingKeysWith: { first, _ in first })
         guard let hostsNode = field["hosts"] else { throw YAMLValues.error("the field 'hosts' is required but was not set", node, file) }
@@ -84,18 +91,23 @@ public struct PlaybookLoader {
                 varsFiles.append(try variablesFile(path))
             }
         }
-        var handlers: [TaskItem] = []
-        if let node = field["handlers"] { handlers = try items(node, file: file, handler: true) }
+        context.playbookDirectory = directory(file)
+        var compiled = CompiledRoles()
+        if let node = field["roles"] { compiled = try roles(node, file: file) }
+        var handlers: [TaskItem] = compiled.handlers
+        if let node = field["handlers"] { handlers += try items(node, file: file, handler: true) }
         let names = Self.handlerNames(handlers)
         var play = Play(
             name: "", hosts: hosts, vars: try field["vars"].map { n throws(CohortError) in try variables(n, file) } ?? [], varsFiles: varsFiles,
             preTasks: try field["pre_tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [],
-            tasks: try field["tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [],
+            tasks: compiled.tasks + (try field["tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? []),
             postTasks: try field["post_tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [],
             handlers: handlers, gatherFacts: true, environment: try field["environment"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             ignoreErrors: try field["ignore_errors"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             checkMode: try field["check_mode"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             tags: try field["tags"].map { n throws(CohortError) in try tags(n, file) } ?? [], location: YAMLValues.location(node, file))
+        play.roleDefaults = compiled.defaults
+        play.roleVars = compiled.vars
         play.name = try field["name"].map { n throws(CohortError) in try YAMLValues.value(n, file).pythonString } ?? hosts
         if let gather = field["gather_facts"] {
             guard let value = Self.boolean(try YAMLValues.value(gather, file)) else { throw YAMLValues.error("gather_facts must be a boolean", gather, file) }
@@ -128,14 +140,14 @@ public struct PlaybookLoader {
         }
     }
 
-    private func variablesFile(_ path: String) throws(CohortError) -> [(String, Value)] {
+    func variablesFile(_ path: String) throws(CohortError) -> [(String, Value)] {
         let text: String
         do { text = try read(path) } catch { throw CohortError(.invalidInput, "cannot read: \(error)", file: path) }
         guard let root = try YAMLValues.compose(text, file: path) else { return [] }
         return try variables(root, path)
     }
 
-    private func variables(_ node: Node, _ file: String) throws(CohortError) -> [(String, Value)] {
+    func variables(_ node: Node, _ file: String) throws(CohortError) -> [(String, Value)] {
         var out: [(String, Value)] = []
         for (key, value) in try mapping(node, "vars", file) {
             guard Self.isIdentifier(key) else { throw YAMLValues.error("'\(key)' is not a valid variable name", node, file) }
@@ -149,7 +161,7 @@ public struct PlaybookLoader {
         return name.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
     }
 
-    private func list(_ node: Node, _ file: String) throws(CohortError) -> [Node] {
+    func list(_ node: Node, _ file: String) throws(CohortError) -> [Node] {
         switch node {
         case .sequence(let sequence): return Array(sequence)
         case .scalar: return [node]
@@ -157,7 +169,7 @@ public struct PlaybookLoader {
         }
     }
 
-    private func tags(_ node: Node, _ file: String) throws(CohortError) -> [String] {
+    func tags(_ node: Node, _ file: String) throws(CohortError) -> [String] {
         switch try YAMLValues.value(node, file) {
         case .list(let items): return items.map(\.pythonString)
         case .none: return []
@@ -165,7 +177,7 @@ public struct PlaybookLoader {
         }
     }
 
-    private func conditions(_ node: Node, _ file: String) throws(CohortError) -> [String] {
+    func conditions(_ node: Node, _ file: String) throws(CohortError) -> [String] {
         switch try YAMLValues.value(node, file) {
         case .list(let items): return items.map(\.pythonString)
         case .none: return []
@@ -202,7 +214,7 @@ public struct PlaybookLoader {
         }
     }
 
-    private func options(_ field: [String: Node], _ file: String) throws(CohortError) -> TaskOptions {
+    func options(_ field: [String: Node], _ file: String) throws(CohortError) -> TaskOptions {
         var options = TaskOptions()
         if let n = field["when"] { options.when = try conditions(n, file) }
         if let n = field["vars"] { options.vars = try variables(n, file) }
@@ -296,6 +308,12 @@ public struct PlaybookLoader {
         if handler, task.name == nil, task.listen.isEmpty {
             throw YAMLValues.error("a handler needs a name or listen", node, file)
         }
+        if let role = context.role {
+            task.role = role.name
+            task.searchDirectories = [role.path, context.playbookDirectory]
+            // A role's handler also answers to "ROLE : NAME", as in Ansible.
+            if handler, let name = task.name { task.listen.append(role.name + " : " + name) }
+        }
         return .task(task)
     }
 
@@ -351,13 +369,13 @@ public struct PlaybookLoader {
         try Self.check(module, spec, resolved, at: location)
         if module == "template", case .string(let src)? = resolved["src"], !Template.isTemplate(src) {
             guard let path = find(src, in: "templates", near: file) else {
-                throw YAMLValues.error("template: could not find '\(src)' (looked in templates/ beside the playbook, then beside it)", at: location)
+                throw YAMLValues.error("template: could not find '\(src)' (looked in \(searched("templates")))", at: location)
             }
             resolved["_src_path"] = .string(path)
         }
         if module == "copy", case .string(let src)? = resolved["src"], !Template.isTemplate(src), resolved["remote_src"].flatMap(Self.boolean) != true {
             guard let path = find(src, in: "files", near: file) else {
-                throw YAMLValues.error("copy: could not find '\(src)' (looked in files/ beside the playbook, then beside it)", at: location)
+                throw YAMLValues.error("copy: could not find '\(src)' (looked in \(searched("files")))", at: location)
             }
             resolved["_src_path"] = .string(path)
         }
@@ -366,7 +384,7 @@ public struct PlaybookLoader {
             let first = text.split(separator: " ").first.map(String.init), !Template.isTemplate(first)
         {
             guard let path = find(first, in: "files", near: file) else {
-                throw YAMLValues.error("script: could not find '\(first)' (looked in files/ beside the playbook, then beside it)", at: location)
+                throw YAMLValues.error("script: could not find '\(first)' (looked in \(searched("files")))", at: location)
             }
             resolved["_src_path"] = .string(path)
         }
@@ -380,9 +398,17 @@ public struct PlaybookLoader {
     /// the playbook, then beside the playbook itself.
     func find(_ src: String, in folder: String, near playbook: String) -> String? {
         if src.hasPrefix("/") { return exists(src) ? src : nil }
-        let base = directory(playbook)
-        for candidate in [base + "/" + folder + "/" + src, base + "/" + src] where exists(candidate) { return candidate }
+        let bases = context.role.map { [$0.path, context.playbookDirectory] } ?? [directory(playbook)]
+        for base in bases {
+            for candidate in [base + "/" + folder + "/" + src, base + "/" + src] where exists(candidate) { return candidate }
+        }
         return nil
+    }
+
+    /// Where `find` looked, in words.
+    func searched(_ folder: String) -> String {
+        guard let role = context.role else { return "\(folder)/ beside the playbook, then beside it" }
+        return "\(folder)/ of the role \(role.name), the role's folder, then \(folder)/ beside the playbook and beside it"
     }
 
     static func check(_ module: String, _ spec: ModuleSpec, _ args: Dict, at location: Location) throws(CohortError) {

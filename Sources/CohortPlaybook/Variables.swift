@@ -6,6 +6,8 @@ import CohortTemplate
 /// task and extra vars) are templated when used, lazily and recursively, as in Ansible;
 /// facts and registered results are data and never templated.
 public struct HostVariables: Sendable {
+    /// Every role's `defaults/` in the play: the lowest of all.
+    public var roleDefaults: [String: Value] = [:]
     public var inventory: [String: Value] = [:]
     public var facts = Dict()
     public var play: [String: Value] = [:]
@@ -16,9 +18,16 @@ public struct HostVariables: Sendable {
 
     public init() {}
 
-    /// A view for one task: its blocks' and its own `vars`, innermost last, and loop variables.
-    public func scope(task layers: [[(String, Value)]] = [], loop: [String: Value] = [:], environment: Environment, hostvars: (@Sendable () -> Value)? = nil) -> Scope {
-        var templated: [String: Value] = inventory
+    /// A view for one task: its blocks' and its own `vars`, innermost last, and loop variables;
+    /// `defaults`, its roles' `defaults/` (outermost first), above the play's role defaults and
+    /// below the inventory.
+    public func scope(
+        task layers: [[(String, Value)]] = [], defaults: [[(String, Value)]] = [], loop: [String: Value] = [:], environment: Environment,
+        hostvars: (@Sendable () -> Value)? = nil
+    ) -> Scope {
+        var templated: [String: Value] = roleDefaults
+        for layer in defaults { for (key, value) in layer { templated[key] = value } }
+        for (key, value) in inventory { templated[key] = value }
         for (key, value) in play { templated[key] = value }
         for layer in layers { for (key, value) in layer { templated[key] = value } }
         var data: [String: Value] = [:]

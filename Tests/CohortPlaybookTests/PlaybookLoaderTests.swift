@@ -235,4 +235,33 @@ import Testing
         let gone = try Self.apply("a\nb\na\n") { $0.line = "a"; $0.present = false }
         #expect(gone == LineInFile.Outcome(text: "b\n", changed: true, message: "2 line(s) removed", found: 2))
     }
+
+    /// Roles: found in roles/ beside the playbook, compiled as a block per entry (dependencies
+    /// first), a role listed twice with the same parameters once; a missing role, a loop of
+    /// dependencies and a keyword Cohort lacks are errors at load with file:line:column.
+    @Test func rolesCompileAndTheirErrorsSayWhere() throws {
+        let files = [
+            "/p/roles/a/tasks/main.yml": "- debug: msg=a\n", "/p/roles/a/tasks": "", "/p/roles/a/meta/main.yml": "dependencies: [b]\n",
+            "/p/roles/a/meta": "", "/p/roles/b/tasks": "", "/p/roles/b/tasks/main.yml": "- name: bee\n  debug: msg=b\n",
+            "/p/roles/b/defaults": "", "/p/roles/b/defaults/main.yml": "x: 1\n",
+        ]
+        let book = try PlaybookLoaderTests.load("- hosts: all\n  roles: [a, a, {role: b, y: 2}]\n  tasks:\n    - debug: msg=t\n", files: files)
+        func titles(_ items: [TaskItem]) -> [String] {
+            items.flatMap { item -> [String] in
+                switch item {
+                case .task(let task): [task.title]
+                case .block(let block): titles(block.block)
+                }
+            }
+        }
+        #expect(titles(book.plays[0].tasks) == ["b : bee", "a : debug", "b : bee", "debug"])
+        #expect(book.plays[0].roleDefaults.map { $0.0 } == ["x", "x"])
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  roles:\n    - nope\n", files: files).hasPrefix("/p/site.yml:3:7: the role 'nope' was not found (looked in: /p/roles/nope,"))
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  roles:\n    - role: a\n      become: true\n", files: files)
+            == "/p/site.yml:4:15: 'become' is not supported by cohort play yet")
+        var loop = files
+        loop["/p/roles/b/meta"] = ""
+        loop["/p/roles/b/meta/main.yml"] = "dependencies:\n  - a\n"
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  roles: [a]\n", files: loop) == "/p/roles/b/meta/main.yml:2:5: role dependencies loop or nest too deep: /p/roles/a -> /p/roles/b -> /p/roles/a")
+    }
 }

@@ -103,6 +103,8 @@ public struct PlaybookRun: Sendable {
                 states[name]!.ended = false
                 states[name]!.variables.play = Dictionary(play.vars, uniquingKeysWith: { $1 })
                 for file in play.varsFiles { for (key, value) in file { states[name]!.variables.play[key] = value } }
+                for (key, value) in play.roleVars { states[name]!.variables.play[key] = value }
+                states[name]!.variables.roleDefaults = Dictionary(play.roleDefaults, uniquingKeysWith: { $1 })
             }
             var runner = PlayRunner(play: play, hosts: names, run: self, states: states, emit: emit)
             await runner.runPlay()

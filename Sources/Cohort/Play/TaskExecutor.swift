@@ -60,7 +60,8 @@ struct TaskExecutor: Sendable {
 
     func run() async -> TaskOutcome {
         let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
-        let scope = variables.scope(task: layers, environment: environment, hostvars: hostvars)
+        let defaults = scheduled.blocks.map(\.roleDefaults) + [task.options.roleDefaults]
+        let scope = variables.scope(task: layers, defaults: defaults, environment: environment, hostvars: hostvars)
         // `no_log` covers the task's errors too (a loop's data in "Invalid data passed to
         // 'loop'", a template's values); one that cannot be read hides everything.
         let hidden = (try? flag(inherited({ $0.noLog }, play: nil), scope, default: false)) ?? true
@@ -245,10 +246,12 @@ struct TaskExecutor: Sendable {
         default: return nil
         }
         guard args["_src_path"] == nil, let src = args["src"]?.pythonString else { return nil }
-        let base = (task.location.file as NSString).deletingLastPathComponent
-        let candidates = src.hasPrefix("/") ? [src] : [base + "/" + folder + "/" + src, base + "/" + src]
+        let bases = task.searchDirectories.isEmpty ? [(task.location.file as NSString).deletingLastPathComponent] : task.searchDirectories
+        let candidates = src.hasPrefix("/") ? [src] : bases.flatMap { [$0 + "/" + folder + "/" + src, $0 + "/" + src] }
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            return ["failed": true, "changed": false, "msg": .string("\(task.module): could not find '\(src)' (looked in \(folder)/ beside the playbook, then beside it)")]
+            let places = task.role.map { "\(folder)/ of the role \($0), the role's folder, then \(folder)/ beside the playbook and beside it" }
+                ?? "\(folder)/ beside the playbook, then beside it"
+            return ["failed": true, "changed": false, "msg": .string("\(task.module): could not find '\(src)' (looked in \(places))")]
         }
         args["_src_path"] = .string(found)
         return nil

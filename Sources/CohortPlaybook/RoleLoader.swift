@@ -1,0 +1,185 @@
+import CohortCore
+import CohortTemplate
+import Yams
+
+/// What the loader is inside of: the role whose files it reads, and the playbook's folder
+/// (the last place a role's task looks for its files).
+final class LoadContext {
+    var role: (name: String, path: String)?
+    var playbookDirectory = "."
+    /// The roles already compiled into this play, by path and parameters: a role listed twice
+    /// with the same parameters runs once, as in Ansible (unless `allow_duplicates`).
+    var compiled: Set<String> = []
+    /// Roles being loaded, outermost first: a dependency met again is a cycle.
+    var chain: [String] = []
+}
+
+/// A play's `roles:`, compiled as Ansible compiles them: each role's dependencies
+/// (`meta/main.yml`) first, then its `tasks/main.yml`, in a block carrying the entry's
+/// `when`, `tags` and switches; its handlers before the play's; its defaults and vars.
+struct CompiledRoles {
+    var tasks: [TaskItem] = []
+    var handlers: [TaskItem] = []
+    var defaults: [(String, Value)] = []
+    var vars: [(String, Value)] = []
+}
+
+extension PlaybookLoader {
+    /// Keywords of a role entry that Cohort reads; the other keywords Ansible has are refused
+    /// by name, and any other key is a role parameter.
+    static let roleEntryKeywords: Set<String> = ["role", "name", "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log"]
+    static let unsupportedKeywords: Set<String> = [
+        "become", "become_user", "become_method", "become_flags", "become_exe", "remote_user", "delegate_to", "delegate_facts",
+        "run_once", "serial", "strategy", "throttle", "any_errors_fatal", "max_fail_percentage", "connection", "port", "order",
+        "async", "poll", "until", "retries", "delay", "module_defaults", "collections", "debugger", "timeout", "local_action",
+        "vars_prompt", "force_handlers", "fact_path", "gather_subset", "gather_timeout",
+    ]
+
+    func roles(_ node: Node, file: String) throws(CohortError) -> CompiledRoles {
+        context.compiled = []
+        var out = CompiledRoles()
+        for entry in try list(node, file) {
+            try compileRole(entry, file: file, from: nil, into: &out, parentDefaults: [])
+        }
+        return out
+    }
+
+    /// One entry (`name`, or a mapping with `role:`), its dependencies first.
+    private func compileRole(_ node: Node, file: String, from base: String?, into out: inout CompiledRoles, parentDefaults: [(String, Value)]) throws(CohortError) {
+        var name: String
+        var field: [String: Node] = [:]
+        var params: [(String, Value)] = []
+        switch node {
+        case .scalar(let scalar): name = scalar.string
+        case .mapping:
+            let fields = try mapping(node, "a role", file)
+            field = Dictionary(fields, uniquingKeysWith: { first, _ in first })
+            guard let roleNode = field["role"] ?? field["name"] else { throw YAMLValues.error("a role entry needs 'role:' with the role's name", node, file) }
+            name = try YAMLValues.value(roleNode, file).pythonString
+            for (key, value) in fields where !Self.roleEntryKeywords.contains(key) {
+                if Self.unsupportedKeywords.contains(key) { throw YAMLValues.error("'\(key)' is not supported by cohort play yet", value, file) }
+                guard Self.isIdentifier(key) else { throw YAMLValues.error("'\(key)' is not a valid role parameter name", value, file) }
+                params.append((key, try YAMLValues.value(value, file)))
+            }
+        default: throw YAMLValues.error("a role is a name or a mapping with 'role:'", node, file)
+        }
+        guard !name.isEmpty, !Template.isTemplate(name) else { throw YAMLValues.error("a role's name must be plain text (templated role names are not supported)", node, file) }
+        let path = try findRole(name, from: base, at: node, file: file)
+        guard !context.chain.contains(path), context.chain.count < 32 else {
+            throw YAMLValues.error("role dependencies loop or nest too deep: \((context.chain + [path]).joined(separator: " -> "))", node, file)
+        }
+        let roleName = path.split(separator: "/").last.map(String.init) ?? path
+        let entryVars = try field["vars"].map { n throws(CohortError) in try variables(n, file) } ?? []
+        let meta = try roleMeta(path)
+        let key = path + "\u{0}" + (params + entryVars).map { "\($0.0)=\($0.1.pythonRepr)" }.joined(separator: "\u{0}")
+        if context.compiled.contains(key), !meta.allowDuplicates { return }
+        context.compiled.insert(key)
+
+        let defaults = try roleVariables(path, "defaults")
+        let roleVars = try roleVariables(path, "vars")
+        var options = try self.options(field, file)
+        options.roleDefaults = parentDefaults
+        options.vars = []
+        // Dependencies, with this role as their parent (its defaults under theirs).
+        context.chain.append(path)
+        var inner = CompiledRoles()
+        for dependency in meta.dependencies {
+            try compileRole(dependency.node, file: dependency.file, from: path + "/..", into: &inner, parentDefaults: parentDefaults + defaults)
+        }
+        // The role's own files, read inside its context.
+        let outer = context.role
+        context.role = (roleName, path)
+        defer { context.role = outer }
+        let tasks = try roleTasks(path, "tasks", handler: false)
+        let handlers = try roleTasks(path, "handlers", handler: true)
+        context.chain.removeLast()
+
+        let magic: [(String, Value)] = [("role_name", .string(roleName)), ("ansible_role_name", .string(roleName)), ("role_path", .string(path))]
+        var own = TaskOptions()
+        own.roleDefaults = defaults
+        own.vars = magic + roleVars + entryVars + params
+        let location = YAMLValues.location(node, file)
+        let body = Block(name: nil, block: tasks, rescue: [], always: [], options: own, location: location)
+        out.tasks.append(.block(Block(name: nil, block: inner.tasks + [.block(body)], rescue: [], always: [], options: options, location: location)))
+        out.handlers += inner.handlers + handlers.map { item in
+            guard case .task(var task) = item else { return item }
+            task.options.roleDefaults = parentDefaults + defaults + task.options.roleDefaults
+            task.options.vars = own.vars + task.options.vars
+            return .task(task)
+        }
+        out.defaults += inner.defaults + defaults
+        out.vars += inner.vars + roleVars
+    }
+
+    /// Ansible's role search: beside the role that depends on it (`base`), `roles/NAME` beside
+    /// the playbook, the roles path, the playbook's own folder; a name with a slash is a path.
+    func findRole(_ name: String, from base: String?, at node: Node, file: String) throws(CohortError) -> String {
+        var candidates: [String]
+        if name.contains("/") {
+            candidates = [name.hasPrefix("/") ? name : context.playbookDirectory + "/" + name]
+        } else {
+            candidates = (base.map { [$0 + "/" + name] } ?? []) + [context.playbookDirectory + "/roles/" + name]
+            candidates += rolesPath.map { $0 + "/" + name }
+            candidates += [context.playbookDirectory + "/" + name]
+        }
+        for candidate in candidates where exists(candidate + "/tasks") || exists(candidate + "/meta") || exists(candidate + "/handlers")
+            || exists(candidate + "/defaults") || exists(candidate + "/vars")
+        {
+            return Self.normalized(candidate)
+        }
+        throw YAMLValues.error(
+            "the role '\(name)' was not found (looked in: \(candidates.map(Self.normalized).joined(separator: ", ")))", node, file)
+    }
+
+    /// A path without `.` and `..` steps (no file system access: the tests' files are virtual).
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            switch part {
+            case ".": continue
+            case "..": if !parts.isEmpty && parts.last != ".." { parts.removeLast() } else if !path.hasPrefix("/") { parts.append(part) }
+            default: parts.append(part)
+            }
+        }
+        let joined = parts.joined(separator: "/")
+        return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
+    }
+
+    /// `FOLDER/main.yml` (or `main.yaml`, `main`, `main.json`) of a role, if there is one.
+    func roleMain(_ path: String, _ folder: String) -> String? {
+        ["main.yml", "main.yaml", "main", "main.json"].map { path + "/" + folder + "/" + $0 }.first(where: exists)
+    }
+
+    private func roleVariables(_ path: String, _ folder: String) throws(CohortError) -> [(String, Value)] {
+        guard let file = roleMain(path, folder) else { return [] }
+        return try variablesFile(file)
+    }
+
+    private func roleTasks(_ path: String, _ folder: String, handler: Bool) throws(CohortError) -> [TaskItem] {
+        guard let file = roleMain(path, folder) else { return [] }
+        let text: String
+        do { text = try read(file) } catch { throw CohortError(.invalidInput, "cannot read: \(error)", file: file) }
+        guard let root = try YAMLValues.compose(text, file: file) else { return [] }
+        return try items(root, file: file, handler: handler)
+    }
+
+    /// `meta/main.yml`: the dependencies (with the file they are written in) and
+    /// `allow_duplicates`; galaxy_info and the rest are for Galaxy.
+    private func roleMeta(_ path: String) throws(CohortError) -> (dependencies: [(node: Node, file: String)], allowDuplicates: Bool) {
+        guard let file = roleMain(path, "meta") else { return ([], false) }
+        let text: String
+        do { text = try read(file) } catch { throw CohortError(.invalidInput, "cannot read: \(error)", file: file) }
+        guard let root = try YAMLValues.compose(text, file: file) else { return ([], false) }
+        let fields = Dictionary(try mapping(root, "a role's meta/main.yml", file), uniquingKeysWith: { first, _ in first })
+        var allow = false
+        if let n = fields["allow_duplicates"] {
+            guard let flag = Self.boolean(try YAMLValues.value(n, file)) else { throw YAMLValues.error("allow_duplicates must be a boolean", n, file) }
+            allow = flag
+        }
+        var dependencies: [(node: Node, file: String)] = []
+        if let n = fields["dependencies"], try YAMLValues.value(n, file) != .none {
+            dependencies = try list(n, file).map { ($0, file) }
+        }
+        return (dependencies, allow)
+    }
+}
