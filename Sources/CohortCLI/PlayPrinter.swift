@@ -27,6 +27,14 @@ final class PlayPrinter: Sendable {
             if !json { Out.write(Array((Self.banner("PLAY [\(name)]") + "\n").utf8)) }
         case .noHosts:
             if !json { Out.write(Array("skipping: no hosts matched\n".utf8)) }
+        case .included(let path, let hosts, let label):
+            if json {
+                var dict: Dict = ["included": .string(path), "hosts": .list(hosts.map { .string($0) })]
+                if let label { dict["item"] = .string(label) }
+                Out.write(Array((Self.dump(.dict(dict)) + "\n").utf8))
+            } else {
+                Out.write(Array("included: \(path) for \(hosts.joined(separator: ", "))\(label.map { " => (item=\($0))" } ?? "")\n".utf8))
+            }
         case .task(let title, let handler):
             current.withLock { $0.task = title }
             if !json { Out.write(Array((Self.banner("\(handler ? "RUNNING HANDLER" : "TASK") [\(title)]") + "\n").utf8)) }

@@ -1,23 +1,38 @@
+/// Where a task stands in program order: a path of numbers compared element by element, so
+/// that the tasks a dynamic include adds after task K on some hosts (K + [instance, file,
+/// n]) sort after K and before K's successor, without renumbering anything (as Ansible's
+/// `PlayIterator.add_tasks` splices a host's blocks).
+public struct TaskKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var path: [Int]
+
+    public init(_ path: [Int]) { self.path = path }
+
+    public static func < (a: TaskKey, b: TaskKey) -> Bool { a.path.lexicographicallyPrecedes(b.path) }
+
+    public var description: String { path.map(String.init).joined(separator: ".") }
+}
+
 /// A task list compiled for running: every task numbered in program order (a block's tasks,
 /// then its rescue, then its always), so that the linear strategy can tell which of the tasks
 /// that hosts are at comes first.
 public struct TaskProgram: Sendable {
     public indirect enum Item: Sendable {
-        case task(number: Int, task: PlayTask)
+        case task(number: TaskKey, task: PlayTask)
         case block(Block, body: [Item], rescue: [Item], always: [Item])
     }
 
     public let items: [Item]
     public let count: Int
 
-    public init(_ tasks: [TaskItem], startingAt first: Int = 0) {
+    /// `prefix`: the key of what the list was spliced after (none for a play's own lists).
+    public init(_ tasks: [TaskItem], startingAt first: Int = 0, prefix: [Int] = []) {
         var number = first
         func compile(_ list: [TaskItem]) -> [Item] {
             list.map { item in
                 switch item {
                 case .task(let task):
                     defer { number += 1 }
-                    return .task(number: number, task: task)
+                    return .task(number: TaskKey(prefix + [number]), task: task)
                 case .block(let block):
                     let body = compile(block.block)
                     let rescue = compile(block.rescue)
@@ -33,11 +48,11 @@ public struct TaskProgram: Sendable {
 
 /// One task as a host meets it: with the options of every block around it, outermost first.
 public struct ScheduledTask: Sendable {
-    public var number: Int
+    public var number: TaskKey
     public var task: PlayTask
     public var blocks: [TaskOptions]
 
-    public init(number: Int, task: PlayTask, blocks: [TaskOptions]) {
+    public init(number: TaskKey, task: PlayTask, blocks: [TaskOptions]) {
         self.number = number
         self.task = task
         self.blocks = blocks
@@ -117,6 +132,17 @@ public struct HostCursor: Sendable {
         }
         return false
     }
+
+    /// Tasks a dynamic include added for this host: run next, inside the blocks the include
+    /// is in (their rescue and always still apply), with `options` (the include's `vars` and
+    /// loop variable) around them.
+    public mutating func splice(_ program: TaskProgram, options: TaskOptions, at location: Location) {
+        let block = Block(name: nil, block: [], rescue: [], always: [], options: options, location: location)
+        stack.append(Frame(items: program.items, section: .body, block: block))
+    }
+
+    /// How many blocks and includes this host is inside (includes nest at most so deep).
+    public var depth: Int { stack.count }
 
     /// The host stops here, as `meta: end_host` (or `end_play`) does: no rescue, no always.
     public mutating func end() { stack = [] }

@@ -109,6 +109,16 @@ public struct ModuleSpec: Sendable {
         "fail": ModuleSpec(arguments: ["msg": a(.raw)]),
         "pause": ModuleSpec(arguments: ["seconds": a(.int), "minutes": a(.int)], oneOf: [["seconds", "minutes"]]),
         "meta": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string, required: true)]),
+        // Includes and imports: the loader (static) and the runner (dynamic) read them.
+        "include_tasks": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string), "file": a(.string)], oneOf: [["_raw_params", "file"]]),
+        "import_tasks": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string), "file": a(.string)], oneOf: [["_raw_params", "file"]]),
+        "include_role": ModuleSpec(arguments: roleArguments),
+        "import_role": ModuleSpec(arguments: roleArguments),
+    ]
+
+    static let roleArguments: [String: Argument] = [
+        "name": a(.string, required: true), "tasks_from": a(.string), "vars_from": a(.string), "defaults_from": a(.string),
+        "handlers_from": a(.string), "public": a(.bool), "allow_duplicates": a(.bool),
     ]
 
     public static var names: [String] { all.keys.sorted() }

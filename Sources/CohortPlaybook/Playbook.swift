@@ -66,6 +66,8 @@ public struct TaskOptions: Sendable {
     /// A role's `defaults/` for the tasks inside its block: above every other role's, still
     /// below the inventory.
     public var roleDefaults: [(String, Value)] = []
+
+    public init() {}
 }
 
 public struct Block: Sendable {
@@ -104,6 +106,9 @@ public struct PlayTask: Sendable {
     public var location: Location
     /// The role the task belongs to, which ansible-playbook prints before its name.
     public var role: String?
+    /// `include_tasks`/`include_role` with a name known at load: what it adds, read and
+    /// checked before anything runs (nil: read when it runs, or not an include).
+    public var included: [TaskItem]?
     /// Where a relative `src` is looked for, in order (a role's folder, then the playbook's);
     /// empty: beside the file the task is in.
     public var searchDirectories: [String] = []

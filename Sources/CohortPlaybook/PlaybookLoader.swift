@@ -92,16 +92,21 @@ public struct PlaybookLoader {
             }
         }
         context.playbookDirectory = directory(file)
+        context.compiled = []
+        context.extraHandlers = []
         var compiled = CompiledRoles()
         if let node = field["roles"] { compiled = try roles(node, file: file) }
         var handlers: [TaskItem] = compiled.handlers
         if let node = field["handlers"] { handlers += try items(node, file: file, handler: true) }
+        let preTasks = try field["pre_tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? []
+        let tasks = compiled.tasks + (try field["tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [])
+        let postTasks = try field["post_tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? []
+        // Handlers of roles that the tasks import or include come before the play's own.
+        handlers = compiled.handlers + context.extraHandlers + Array(handlers.dropFirst(compiled.handlers.count))
         let names = Self.handlerNames(handlers)
         var play = Play(
             name: "", hosts: hosts, vars: try field["vars"].map { n throws(CohortError) in try variables(n, file) } ?? [], varsFiles: varsFiles,
-            preTasks: try field["pre_tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [],
-            tasks: compiled.tasks + (try field["tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? []),
-            postTasks: try field["post_tasks"].map { n throws(CohortError) in try items(n, file: file) } ?? [],
+            preTasks: preTasks, tasks: tasks, postTasks: postTasks,
             handlers: handlers, gatherFacts: true, environment: try field["environment"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             ignoreErrors: try field["ignore_errors"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             checkMode: try field["check_mode"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
@@ -307,6 +312,23 @@ public struct PlaybookLoader {
         if let n = field["failed_when"] { task.failedWhen = try conditions(n, file) }
         if handler, task.name == nil, task.listen.isEmpty {
             throw YAMLValues.error("a handler needs a name or listen", node, file)
+        }
+        switch task.module {
+        case "import_tasks", "import_role":
+            guard task.loop == nil else {
+                throw YAMLValues.error("You cannot use loops on '\(task.module)' statements. You should use '\(task.module == "import_tasks" ? "include_tasks" : "include_role")' instead.", node, file)
+            }
+            guard !handler else { throw YAMLValues.error("'\(task.module)' in handlers is not supported by cohort play yet", node, file) }
+            let items = task.module == "import_tasks" ? try includedTasks(task, file: file, handler: false, at: node)! : try includedRole(task, file: file, at: node)
+            // An import is its tasks, with the import's keywords passed down (when, tags, vars).
+            return .block(Block(name: nil, block: items, rescue: [], always: [], options: task.options, location: location))
+        case "include_tasks":
+            guard !handler else { throw YAMLValues.error("'include_tasks' in handlers is not supported by cohort play yet", node, file) }
+            task.included = try includedTasks(task, file: file, handler: false, at: node)
+        case "include_role":
+            guard !handler else { throw YAMLValues.error("'include_role' in handlers is not supported by cohort play yet", node, file) }
+            task.included = try includedRole(task, file: file, at: node)
+        default: break
         }
         if let role = context.role {
             task.role = role.name

@@ -12,6 +12,34 @@ final class LoadContext {
     var compiled: Set<String> = []
     /// Roles being loaded, outermost first: a dependency met again is a cycle.
     var chain: [String] = []
+    /// Tasks files being read, outermost first: an import met again is a cycle.
+    var includes: [String] = []
+    /// Handlers of roles that tasks import or include, added to the play's.
+    var extraHandlers: [TaskItem] = []
+}
+
+/// One use of a role: a `roles:` entry, a dependency, or an import_role/include_role.
+struct RoleRequest {
+    var name: String
+    var node: Node
+    var file: String
+    /// Where a dependency is looked for first (the folder of the role that depends on it).
+    var base: String?
+    var params: [(String, Value)] = []
+    var vars: [(String, Value)] = []
+    var options = TaskOptions()
+    var tasksFrom: String?
+    var varsFrom: String?
+    var defaultsFrom: String?
+    var handlersFrom: String?
+    /// An include or import runs the role each time (Ansible's include_role ignores dedup).
+    var allowDuplicates = false
+
+    init(name: String, node: Node, file: String) {
+        self.name = name
+        self.node = node
+        self.file = file
+    }
 }
 
 /// A play's `roles:`, compiled as Ansible compiles them: each role's dependencies
@@ -36,68 +64,78 @@ extension PlaybookLoader {
     ]
 
     func roles(_ node: Node, file: String) throws(CohortError) -> CompiledRoles {
-        context.compiled = []
         var out = CompiledRoles()
         for entry in try list(node, file) {
-            try compileRole(entry, file: file, from: nil, into: &out, parentDefaults: [])
+            try compileRole(try roleRequest(entry, file: file, base: nil), into: &out, parentDefaults: [])
         }
         return out
     }
 
-    /// One entry (`name`, or a mapping with `role:`), its dependencies first.
-    private func compileRole(_ node: Node, file: String, from base: String?, into out: inout CompiledRoles, parentDefaults: [(String, Value)]) throws(CohortError) {
-        var name: String
-        var field: [String: Node] = [:]
-        var params: [(String, Value)] = []
+    /// A `roles:` entry or a dependency: a name, or a mapping with `role:`, keywords and
+    /// parameters.
+    func roleRequest(_ node: Node, file: String, base: String?) throws(CohortError) -> RoleRequest {
+        var request: RoleRequest
         switch node {
-        case .scalar(let scalar): name = scalar.string
+        case .scalar(let scalar): request = RoleRequest(name: scalar.string, node: node, file: file)
         case .mapping:
             let fields = try mapping(node, "a role", file)
-            field = Dictionary(fields, uniquingKeysWith: { first, _ in first })
+            let field = Dictionary(fields, uniquingKeysWith: { first, _ in first })
             guard let roleNode = field["role"] ?? field["name"] else { throw YAMLValues.error("a role entry needs 'role:' with the role's name", node, file) }
-            name = try YAMLValues.value(roleNode, file).pythonString
+            request = RoleRequest(name: try YAMLValues.value(roleNode, file).pythonString, node: node, file: file)
             for (key, value) in fields where !Self.roleEntryKeywords.contains(key) {
                 if Self.unsupportedKeywords.contains(key) { throw YAMLValues.error("'\(key)' is not supported by cohort play yet", value, file) }
                 guard Self.isIdentifier(key) else { throw YAMLValues.error("'\(key)' is not a valid role parameter name", value, file) }
-                params.append((key, try YAMLValues.value(value, file)))
+                request.params.append((key, try YAMLValues.value(value, file)))
             }
+            request.vars = try field["vars"].map { n throws(CohortError) in try variables(n, file) } ?? []
+            request.options = try self.options(field, file)
+            request.options.vars = []
         default: throw YAMLValues.error("a role is a name or a mapping with 'role:'", node, file)
         }
-        guard !name.isEmpty, !Template.isTemplate(name) else { throw YAMLValues.error("a role's name must be plain text (templated role names are not supported)", node, file) }
-        let path = try findRole(name, from: base, at: node, file: file)
+        request.base = base
+        return request
+    }
+
+    /// One role, its dependencies first.
+    func compileRole(_ request: RoleRequest, into out: inout CompiledRoles, parentDefaults: [(String, Value)]) throws(CohortError) {
+        let (node, file) = (request.node, request.file)
+        guard !request.name.isEmpty, !Template.isTemplate(request.name) else {
+            throw YAMLValues.error("a role's name must be plain text (templated role names are not supported)", node, file)
+        }
+        let path = try findRole(request.name, from: request.base, at: node, file: file)
         guard !context.chain.contains(path), context.chain.count < 32 else {
             throw YAMLValues.error("role dependencies loop or nest too deep: \((context.chain + [path]).joined(separator: " -> "))", node, file)
         }
         let roleName = path.split(separator: "/").last.map(String.init) ?? path
-        let entryVars = try field["vars"].map { n throws(CohortError) in try variables(n, file) } ?? []
         let meta = try roleMeta(path)
-        let key = path + "\u{0}" + (params + entryVars).map { "\($0.0)=\($0.1.pythonRepr)" }.joined(separator: "\u{0}")
-        if context.compiled.contains(key), !meta.allowDuplicates { return }
+        let key = path + "\u{0}" + (request.params + request.vars).map { "\($0.0)=\($0.1.pythonRepr)" }.joined(separator: "\u{0}")
+            + "\u{0}" + (request.tasksFrom ?? "main")
+        if context.compiled.contains(key), !meta.allowDuplicates, !request.allowDuplicates { return }
         context.compiled.insert(key)
 
-        let defaults = try roleVariables(path, "defaults")
-        let roleVars = try roleVariables(path, "vars")
-        var options = try self.options(field, file)
+        let defaults = try roleVariables(path, "defaults", request.defaultsFrom, node: node, file: file)
+        let roleVars = try roleVariables(path, "vars", request.varsFrom, node: node, file: file)
+        var options = request.options
         options.roleDefaults = parentDefaults
-        options.vars = []
         // Dependencies, with this role as their parent (its defaults under theirs).
         context.chain.append(path)
         var inner = CompiledRoles()
         for dependency in meta.dependencies {
-            try compileRole(dependency.node, file: dependency.file, from: path + "/..", into: &inner, parentDefaults: parentDefaults + defaults)
+            let dependent = try roleRequest(dependency.node, file: dependency.file, base: path + "/..")
+            try compileRole(dependent, into: &inner, parentDefaults: parentDefaults + defaults)
         }
         // The role's own files, read inside its context.
         let outer = context.role
         context.role = (roleName, path)
-        defer { context.role = outer }
-        let tasks = try roleTasks(path, "tasks", handler: false)
-        let handlers = try roleTasks(path, "handlers", handler: true)
+        let tasks = try roleTasks(path, "tasks", request.tasksFrom, handler: false, node: node, file: file)
+        let handlers = try roleTasks(path, "handlers", request.handlersFrom, handler: true, node: node, file: file)
+        context.role = outer
         context.chain.removeLast()
 
         let magic: [(String, Value)] = [("role_name", .string(roleName)), ("ansible_role_name", .string(roleName)), ("role_path", .string(path))]
         var own = TaskOptions()
         own.roleDefaults = defaults
-        own.vars = magic + roleVars + entryVars + params
+        own.vars = magic + roleVars + request.vars + request.params
         let location = YAMLValues.location(node, file)
         let body = Block(name: nil, block: tasks, rescue: [], always: [], options: own, location: location)
         out.tasks.append(.block(Block(name: nil, block: inner.tasks + [.block(body)], rescue: [], always: [], options: options, location: location)))
@@ -145,22 +183,30 @@ extension PlaybookLoader {
         return path.hasPrefix("/") ? "/" + joined : (joined.isEmpty ? "." : joined)
     }
 
-    /// `FOLDER/main.yml` (or `main.yaml`, `main`, `main.json`) of a role, if there is one.
-    func roleMain(_ path: String, _ folder: String) -> String? {
-        ["main.yml", "main.yaml", "main", "main.json"].map { path + "/" + folder + "/" + $0 }.first(where: exists)
+    /// `FOLDER/NAME.yml` (or `NAME.yaml`, `NAME`, `NAME.json`) of a role, if there is one;
+    /// NAME is `main` unless a `*_from` names another.
+    func roleMain(_ path: String, _ folder: String, _ name: String = "main") -> String? {
+        [name + ".yml", name + ".yaml", name, name + ".json"].map { path + "/" + folder + "/" + $0 }.first(where: exists)
     }
 
-    private func roleVariables(_ path: String, _ folder: String) throws(CohortError) -> [(String, Value)] {
-        guard let file = roleMain(path, folder) else { return [] }
-        return try variablesFile(file)
+    private func roleFile(_ path: String, _ folder: String, _ from: String?, node: Node, file: String) throws(CohortError) -> String? {
+        guard let from else { return roleMain(path, folder) }
+        guard !from.split(separator: "/").contains(".."), let found = roleMain(path, folder, from) else {
+            throw YAMLValues.error("the role \(path) has no \(folder)/\(from) (.yml, .yaml)", node, file)
+        }
+        return found
     }
 
-    private func roleTasks(_ path: String, _ folder: String, handler: Bool) throws(CohortError) -> [TaskItem] {
-        guard let file = roleMain(path, folder) else { return [] }
-        let text: String
-        do { text = try read(file) } catch { throw CohortError(.invalidInput, "cannot read: \(error)", file: file) }
-        guard let root = try YAMLValues.compose(text, file: file) else { return [] }
-        return try items(root, file: file, handler: handler)
+    private func roleVariables(_ path: String, _ folder: String, _ from: String?, node: Node, file: String) throws(CohortError) -> [(String, Value)] {
+        guard let found = try roleFile(path, folder, from, node: node, file: file) else { return [] }
+        return try variablesFile(found)
+    }
+
+    private func roleTasks(_ path: String, _ folder: String, _ from: String?, handler: Bool, node: Node, file: String) throws(CohortError) -> [TaskItem] {
+        guard let found = try roleFile(path, folder, from, node: node, file: file) else { return [] }
+        context.includes.append(found)
+        defer { context.includes.removeLast() }
+        return try tasksFile(found, handler: handler)
     }
 
     /// `meta/main.yml`: the dependencies (with the file they are written in) and

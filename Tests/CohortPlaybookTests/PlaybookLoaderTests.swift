@@ -195,7 +195,7 @@ import Testing
         let program = TaskProgram([Self.task("a"), Self.block([Self.task("b")], rescue: [Self.task("c")], always: [Self.task("d")]), Self.task("e")])
         var cursor = HostCursor(program)
         var numbers: [Int] = []
-        while let next = cursor.next() { numbers.append(next.number) }
+        while let next = cursor.next() { numbers.append(next.number.path[0]) }
         #expect(numbers == [0, 1, 3, 4])
         #expect(program.count == 5)
     }
@@ -263,5 +263,28 @@ import Testing
         loop["/p/roles/b/meta"] = ""
         loop["/p/roles/b/meta/main.yml"] = "dependencies:\n  - a\n"
         #expect(PlaybookLoaderTests.error("- hosts: all\n  roles: [a]\n", files: loop) == "/p/roles/b/meta/main.yml:2:5: role dependencies loop or nest too deep: /p/roles/a -> /p/roles/b -> /p/roles/a")
+    }
+
+    /// import_tasks is its file's tasks in a block with the import's keywords; include_tasks
+    /// keeps its file read and checked at load; a missing file, an import of itself, a loop
+    /// on an import and an error inside an included file are load errors naming the place.
+    @Test func importsAndIncludesAreReadAtLoad() throws {
+        let files = ["/p/t.yml": "- debug: msg=t\n", "/p/bad.yml": "- debug: msg=x\n  bogus: 1\n", "/p/self.yml": "- import_tasks: self.yml\n"]
+        let book = try PlaybookLoaderTests.load("- hosts: all\n  tasks:\n    - import_tasks: t.yml\n      when: x\n    - include_tasks: t.yml\n", files: files)
+        guard case .block(let block) = book.plays[0].tasks[0], case .task(let include) = book.plays[0].tasks[1] else {
+            Issue.record("not a block then a task: \(book.plays[0].tasks)")
+            return
+        }
+        #expect(block.options.when == ["x"] && block.block.count == 1)
+        #expect(include.module == "include_tasks" && include.included?.count == 1)
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  tasks:\n    - import_tasks: nope.yml\n", files: files)
+            == "/p/site.yml:3:7: could not find the tasks file 'nope.yml' (looked in: /p/nope.yml)")
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  tasks:\n    - include_tasks: bad.yml\n", files: files)
+            .hasPrefix("/p/bad.yml:2:10: 'bogus' is neither a task keyword nor a supported module"))
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  tasks:\n    - import_tasks: self.yml\n", files: files)
+            == "/p/self.yml:1:3: 'self.yml' imports itself: /p/self.yml -> /p/self.yml")
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  tasks:\n    - import_tasks: t.yml\n      loop: [1]\n", files: files)
+            .hasPrefix("/p/site.yml:3:7: You cannot use loops on 'import_tasks' statements."))
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  tasks:\n    - include_tasks: \"{{ f }}.yml\"\n", files: files) == "loaded")
     }
 }

@@ -11,6 +11,8 @@ public enum PlayEvent: Sendable {
     case task(title: String, handler: Bool)
     case result(host: String, outcome: TaskOutcome)
     case noHosts
+    /// `include_tasks`/`include_role` added `path` on `hosts` (for a loop's item `label`).
+    case included(path: String, hosts: [String], label: String?)
     case recap([HostRecap])
 }
 
@@ -167,6 +169,10 @@ struct PlayRunner {
     let groups: Value
     /// Hosts that have not yet met `--start-at-task`'s task.
     private var stillSkipping: Set<String>
+    /// Tasks files that includes with a templated name read as the play runs, by path.
+    var includeCache: [String: Result<[TaskItem], CohortError>] = [:]
+    /// Each included file's number, which tells apart the files hosts included at one task.
+    var includeOrdinals: [String: Int] = [:]
 
     init(play: Play, hosts: [String], run: PlaybookRun, states: [String: PlaybookRun.HostState], emit: @escaping @Sendable (PlayEvent) -> Void) {
         self.play = play
@@ -274,13 +280,28 @@ struct PlayRunner {
             for name in group { pending[name] = nil }
             // meta tasks print and count nothing, as in ansible-playbook.
             let quiet = scheduled.task.module == "meta"
-            if !quiet { emit(.task(title: scheduled.task.title, handler: false)) }
+            if !quiet { emit(.task(title: title(of: scheduled, on: group[0]), handler: false)) }
             // pause runs once, for the first host, as Ansible's (it bypasses the host loop).
             let outcomes = await execute(scheduled, on: scheduled.task.module == "pause" ? [group[0]] : group, quiet: quiet)
             var meta: String?
+            var includes: [String: [IncludeInstance]] = [:]
             for (name, outcome) in outcomes {
+                if scheduled.task.isDynamicInclude, outcome.status == .ok || outcome.status == .changed {
+                    includes[name] = Self.instances(outcome, scheduled.task)
+                    continue
+                }
                 let rescued = cursors[name]?.failureWouldBeRescued ?? false
-                if outcome.status == .failed, !outcome.ignored { cursors[name]?.fail() }
+                if outcome.status == .failed, !outcome.ignored {
+                    cursors[name]?.fail()
+                    if rescued {
+                        // What a rescue section reads, as Ansible sets it (non-persistent facts).
+                        let task = scheduled.task
+                        states[name]!.variables.setFacts["ansible_failed_result"] = outcome.result
+                        states[name]!.variables.setFacts["ansible_failed_task"] = [
+                            "name": .string(task.name ?? ""), "action": .string(task.moduleAsWritten), "args": .dict(task.args),
+                        ]
+                    }
+                }
                 if !quiet || outcome.status == .failed { apply(outcome, scheduled.task, to: name, rescued: rescued) }
                 states[name]!.recap.rescued = (rescuedBefore[name] ?? 0) + (cursors[name]?.rescued ?? 0)
                 if let action = outcome.meta { meta = action }
@@ -289,6 +310,7 @@ struct PlayRunner {
                     cursors[name]?.end()
                 }
             }
+            if !includes.isEmpty { splice(includes, after: scheduled, hosts: group, cursors: &cursors) }
             for name in group where cursors[name]?.failed == true { fail(name) }
             switch meta {
             case "flush_handlers": await flushHandlers()
@@ -300,6 +322,21 @@ struct PlayRunner {
             default: break
             }
         }
+    }
+
+    /// The banner's title: a templated name rendered as Ansible renders it (with the first
+    /// host's variables; left as written when it cannot be); `include_role : NAME`.
+    private func title(of scheduled: ScheduledTask, on host: String) -> String {
+        let task = scheduled.task
+        if task.module == "include_role", task.name == nil { return "include_role : " + (task.args["name"]?.pythonString ?? "") }
+        guard let name = task.name, Template.isTemplate(name) else { return task.title }
+        var variables = states[host]!.variables
+        variables.magic = magic(for: host, shared: sharedMagic())
+        let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
+        let defaults = scheduled.blocks.map(\.roleDefaults) + [task.options.roleDefaults]
+        let scope = variables.scope(task: layers, defaults: defaults, environment: environment)
+        guard let rendered = try? scope.text(.string(name)) else { return task.title }
+        return (task.role.map { $0 + " : " } ?? "") + rendered
     }
 
     private mutating func fail(_ name: String) {
@@ -342,6 +379,8 @@ struct PlayRunner {
         }
         let limit = max(1, run.options.forks ?? executors.count)
         let emit = self.emit
+        // A dynamic include's success is printed as `included: …` once every host answered.
+        let include = scheduled.task.isDynamicInclude
         return await withTaskGroup(of: (String, TaskOutcome).self) { group in
             var queue = executors[...]
             var running = 0
@@ -351,7 +390,8 @@ struct PlayRunner {
                 running += 1
             }
             for await (name, outcome) in group {
-                if !quiet || outcome.status == .failed { emit(.result(host: name, outcome: outcome)) }
+                let shown = !(include && (outcome.status == .ok || outcome.status == .changed))
+                if shown, !quiet || outcome.status == .failed { emit(.result(host: name, outcome: outcome)) }
                 out.append((name, outcome))
                 if let (next, executor) = queue.popFirst() { group.addTask { (next, await executor.run()) } }
             }
@@ -430,7 +470,7 @@ struct PlayRunner {
             }
             guard !due.isEmpty else { continue }
             for name in due { states[name]!.notified.subtract(names) }
-            let scheduled = ScheduledTask(number: index, task: handler, blocks: [])
+            let scheduled = ScheduledTask(number: TaskKey([index]), task: handler, blocks: [])
             emit(.task(title: handler.title, handler: true))
             for (name, outcome) in await execute(scheduled, on: due) {
                 apply(outcome, handler, to: name)

@@ -200,7 +200,7 @@ struct TaskExecutor: Sendable {
 
     /// The module with its arguments rendered (expression arguments are left for it).
     private func module(_ scope: Scope, _ call: ModuleCall) async throws -> Value {
-        guard link != nil || ["debug", "set_fact", "assert", "fail", "meta", "pause"].contains(task.module) else {
+        guard link != nil || ["debug", "set_fact", "assert", "fail", "meta", "pause", "include_tasks", "include_role"].contains(task.module) else {
             throw CohortError(.transportLost, "no connection to the host")
         }
         switch task.module {
@@ -231,8 +231,27 @@ struct TaskExecutor: Sendable {
         case "set_fact": return ControlModules.setFact(args)
         case "fail": return ["failed": true, "changed": false, "msg": args["msg"] ?? "Failed as requested from task"]
         case "pause": return try await ControlModules.pause(args)
+        case "include_tasks": return includeTasks(args)
+        case "include_role":
+            let name = args["name"]?.pythonString ?? ""
+            return ["changed": false, "include": .string(name)]
         default: throw TemplateError("module \(task.module) is not implemented")
         }
+    }
+
+    /// The file an `include_tasks` adds, looked for as the loader looks: beside the file the
+    /// task is in, the role's `tasks/` and folder, then beside the playbook.
+    private func includeTasks(_ args: Dict) -> Value {
+        let name = (args["file"] ?? args["_raw_params"])?.pythonString ?? ""
+        var bases = [(task.location.file as NSString).deletingLastPathComponent]
+        if task.role != nil, let rolePath = task.searchDirectories.first { bases += [rolePath + "/tasks", rolePath] }
+        bases += task.searchDirectories.dropFirst().map { $0 }
+        bases.append((play.location.file as NSString).deletingLastPathComponent)
+        let candidates = name.hasPrefix("/") ? [name] : bases.map { ($0.isEmpty ? "." : $0) + "/" + name }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            return ["failed": true, "changed": false, "msg": .string("Could not find or access '\(name)' (looked in: \(candidates.joined(separator: ", ")))")]
+        }
+        return ["changed": false, "include": .string(PlaybookPaths.absolute(found))]
     }
 
     /// A `src` known only once rendered (`"{{ name }}.j2"`) is looked for where the loader
