@@ -13,8 +13,10 @@ struct PlayCommand: AsyncParsableCommand {
         discussion: """
             cohort play -i INVENTORY PLAYBOOK.yml
             The whole playbook is checked before any host is contacted (exit 4 with file:line:column). \
-            Linear strategy: every host finishes a task before any starts the next. Exit codes: 0 ok, \
-            1 a task failed on some host, 2 a host was unreachable, 3 refused for security, 4 invalid input.
+            Linear strategy: every host finishes a task before any starts the next. Exit codes are \
+            ansible-playbook's: 0 ok, 1 an error (a --limit matching no host), 2 a task failed on some \
+            host, 4 a host was unreachable (or refused for security) or the input is invalid, \
+            99 interrupted (SIGINT, SIGTERM).
             """)
 
     @OptionGroup var inventoryOptions: InventoryOptions
@@ -79,7 +81,13 @@ struct PlayCommand: AsyncParsableCommand {
         }
         var (inventory, _) = try inventoryOptions.load()
         try inventory.loadPlaybookVars(directory: PlaybookPaths.absoluteDirectory(of: playbook))
-        try Self.checkLimit(inventoryOptions.limit, book: book, inventory: inventory)
+        do {
+            try Self.checkLimit(inventoryOptions.limit, book: book, inventory: inventory)
+        } catch let error as CohortError where error.code == .noHostsMatched {
+            // ansible-playbook's general error, exit 1.
+            Out.write(Array("cohort: \(error)\n".utf8), toStderr: true)
+            throw ExitCode(PlayExitCode.error)
+        }
         var options = PlaybookRun.Options()
         options.check = check
         options.diff = diff
@@ -100,14 +108,51 @@ struct PlayCommand: AsyncParsableCommand {
         }
         let run = PlaybookRun(playbook: book, inventory: inventory, options: options, connection: connection.options, worker: try WorkerBinary.locate())
         let printer = PlayPrinter(json: json, verbose: verbosity.verbose, diff: diff)
+        PlayInterruption.install(progress: run.progress, printer: printer)
         let recap = try await run.run { printer.handle($0) }
         // Output that could not be written (a full disk, a closed pipe) is a failure.
         try Out.check()
-        // As for cohort run: the highest of 3, 2, 1 wins.
-        let code: CohortExitCode =
-            recap.contains(where: \.refusedForSecurity) ? .securityRefused
-            : recap.contains { $0.unreachable > 0 } ? .unreachable : recap.contains { $0.failed > 0 } ? .commandFailed : .ok
-        if code != .ok { throw ExitCode(code.rawValue) }
+        let code = PlayExitCode.of(recap)
+        if code != PlayExitCode.ok { throw ExitCode(code) }
+    }
+}
+
+/// ansible-playbook's exit codes, which `cohort play` keeps so that scripts written for it
+/// work unchanged (the other commands keep Cohort's own, in the README).
+enum PlayExitCode {
+    static let ok: Int32 = 0
+    /// An error before the run: a `--limit` that leaves no host.
+    static let error: Int32 = 1
+    static let hostFailed: Int32 = 2
+    /// A host unreachable (refused for security included, as Ansible counts it), or a parse
+    /// error of the playbook or the inventory.
+    static let unreachableOrInvalid: Int32 = 4
+    static let interrupted: Int32 = 99
+
+    static func of(_ recap: [HostRecap]) -> Int32 {
+        if recap.contains(where: { $0.unreachable > 0 || $0.refusedForSecurity }) { return unreachableOrInvalid }
+        return recap.contains { $0.failed > 0 } ? hostFailed : ok
+    }
+}
+
+/// SIGINT or SIGTERM during a play: "User interrupted execution", the recap so far, exit 99.
+/// The hosts' workers notice their coordinator gone and stop what they run.
+enum PlayInterruption {
+    // nonisolated(unsafe): set once, before the run starts; kept so that the sources live.
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func install(progress: PlayProgress, printer: PlayPrinter) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\n[ERROR]: User interrupted execution\n".utf8))
+                printer.handle(.recap(progress.snapshot))
+                Main.exit(PlayExitCode.interrupted)
+            }
+            source.resume()
+            sources.append(source)
+        }
     }
 }
 

@@ -56,7 +56,7 @@ import Testing
         try await offPool { finished.wait() }
         let stderr = String(decoding: ChildProcess.readAll(child.stderrFD), as: UTF8.self)
         let result = (status: status, stdout: stdout, stderr: stderr)
-        #expect(result.status == 2, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.status == 4, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("fatal: [h2]: UNREACHABLE!"), "\(result.stdout)")
         #expect(FileManager.default.fileExists(atPath: "\(base)/h1/after"))
         #expect(!FileManager.default.fileExists(atPath: "\(base)/h2/after"))
@@ -81,7 +81,7 @@ import Testing
         defer { fleet.stop() }
         let book = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=\"{{ nowhere }}\"\n", in: fleet.directory)
         let result = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", book])
-        #expect(result.status == 1)
+        #expect(result.status == 2)
         #expect(result.stdout.contains("fatal: [h1]: FAILED! => {\"changed\": false, \"failed\": true, \"msg\": \"\(book):4:7: 'nowhere' is undefined\"}"), "\(result.stdout)")
     }
 
@@ -98,8 +98,9 @@ import Testing
     }
 
     /// A host whose key is not known is refused, reported UNREACHABLE with the fingerprint's
-    /// words, and the run exits 3; the known host runs its tasks.
-    @Test func anUnknownHostKeyIsRefusedWithExitThree() async throws {
+    /// words, and the run exits 4 (ansible-playbook's code for an unreachable host); the known
+    /// host runs its tasks.
+    @Test func anUnknownHostKeyIsRefusedAsUnreachable() async throws {
         let fleet = try TestFleet.start(hosts: 2)
         defer { fleet.stop() }
         let known = try String(contentsOfFile: fleet.knownHosts, encoding: .utf8).split(separator: "\n")
@@ -110,7 +111,7 @@ import Testing
         try (try String(contentsOfFile: fleet.inventory, encoding: .utf8)).replacingOccurrences(of: fleet.knownHosts, with: trimmed)
             .write(toFile: inventory, atomically: true, encoding: .utf8)
         let result = try await Self.cohort(["play", "-i", inventory, "-F", "none", book])
-        #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.status == 4, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("fatal: [h2]: UNREACHABLE!"), "\(result.stdout)")
         #expect(result.stdout.contains("h1                         : ok=1    changed=1"), "\(result.stdout)")
     }
@@ -143,7 +144,7 @@ import Testing
         let inventory = try Self.write("[web]\nh1 ansible_host=127.0.0.1 ansible_port=1\n", in: scratch.dir, name: "hosts.ini")
         let book = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=x\n- hosts: nomatch\n  tasks: []\n", in: scratch.dir)
         let limited = try await Self.cohort(["play", "-i", inventory, "-F", "none", "-l", "wbe", book])
-        #expect(limited.status == 4, "\(limited.stdout)\(limited.stderr)")
+        #expect(limited.status == 1, "\(limited.stdout)\(limited.stderr)")
         #expect(limited.stdout.isEmpty, "\(limited.stdout)")
         #expect(limited.stderr.contains("[WARNING]: Could not match supplied host pattern, ignoring: wbe\n"), "\(limited.stderr)")
         #expect(limited.stderr.contains("[WARNING]: Could not match supplied host pattern, ignoring: nomatch\n"), "\(limited.stderr)")
@@ -168,11 +169,44 @@ import Testing
             .write(toFile: inventory, atomically: true, encoding: .utf8)
         let book = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: \"true\"\n", in: fleet.directory)
         let wrong = try await Self.cohort(["play", "-i", inventory, "-F", "none", book])
-        #expect(wrong.status == 2, "\(wrong.stdout)\(wrong.stderr)")
+        #expect(wrong.status == 4, "\(wrong.stdout)\(wrong.stderr)")
         let right = try await Self.cohort(["play", "-i", inventory, "-F", "none", "-e", "ansible_port=\(host.port) ansible_ssh_private_key_file=\(key)", book])
         #expect(right.status == 0, "\(right.stdout)\(right.stderr)")
         #expect(right.stdout.contains("h1                         : ok=1    changed=1"), "\(right.stdout)")
         let templated = try await Self.cohort(["play", "-i", inventory, "-F", "none", "-e", "ansible_port={{ p }}", book])
         #expect(templated.status == 4 && templated.stderr.contains("-e ansible_port: a connection variable cannot be a template"), "\(templated.stderr)")
+    }
+
+    /// SIGINT mid-task: "User interrupted execution" and the recap so far, exit 99 (as
+    /// ansible-playbook), and the task's command on the host is stopped with the run.
+    @Test func anInterruptedPlayPrintsTheRecapAndStopsItsTasks() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let token = "cohort-interrupt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let started = fleet.directory + "/started"
+        let book = try Self.write(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=first\n    - shell: cp /bin/sleep \(fleet.directory)/\(token) && touch \(started) && exec \(fleet.directory)/\(token) 300\n",
+            in: fleet.directory)
+        let child = try ChildProcess(CLIRunTests.binary, ["play", "-i", fleet.inventory, "-F", "none", book])
+        child.closeStdin()
+        func sleepers() -> [Int32] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+                guard let pid = Int32(entry), let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+                return String(decoding: cmdline, as: UTF8.self).hasPrefix(fleet.directory + "/" + token) ? pid : nil
+            }
+        }
+        // Conditions, polled: the task has started and its sleep is running.
+        for _ in 0..<6000 where !(FileManager.default.fileExists(atPath: started) && !sleepers().isEmpty) { usleep(10_000) }
+        try #require(!sleepers().isEmpty, "the task never started")
+        kill(child.pid, SIGINT)
+        let stdout = try await offPool { String(decoding: ChildProcess.readAll(child.stdoutFD), as: UTF8.self) }
+        let status = try await offPool { child.wait() }
+        let stderr = String(decoding: ChildProcess.readAll(child.stderrFD), as: UTF8.self)
+        #expect(status == 99, "\(stdout)\(stderr)")
+        #expect(stderr.contains("[ERROR]: User interrupted execution"), "\(stderr)")
+        #expect(stdout.contains("PLAY RECAP") && stdout.contains("h1                         : ok=1    changed=0"), "\(stdout)")
+        // The host's worker sees its coordinator gone and stops the command (polled).
+        for _ in 0..<6000 where !sleepers().isEmpty { usleep(10_000) }
+        #expect(sleepers().isEmpty, "the task's command outlived the run: \(sleepers())")
     }
 }

@@ -4,6 +4,7 @@ import CohortPlaybook
 import CohortSSH
 import CohortTemplate
 import Foundation
+import Synchronization
 
 /// What a playbook run reports as it goes, in ansible-playbook's order.
 public enum PlayEvent: Sendable {
@@ -14,6 +15,26 @@ public enum PlayEvent: Sendable {
     /// `include_tasks`/`include_role` added `path` on `hosts` (for a loop's item `label`).
     case included(path: String, hosts: [String], label: String?)
     case recap([HostRecap])
+}
+
+/// The recap as the run goes, host by host in the order they were first met: what an
+/// interrupted run prints.
+public final class PlayProgress: Sendable {
+    private let lines = Mutex<[HostRecap]>([])
+
+    public init() {}
+
+    public var snapshot: [HostRecap] { lines.withLock { $0 } }
+
+    func publish(_ recap: [HostRecap]) { lines.withLock { $0 = recap } }
+
+    func update(_ recap: [HostRecap]) {
+        lines.withLock { current in
+            for line in recap {
+                if let index = current.firstIndex(where: { $0.host == line.host }) { current[index] = line } else { current.append(line) }
+            }
+        }
+    }
 }
 
 /// One host's line of the PLAY RECAP.
@@ -56,6 +77,8 @@ public struct PlaybookRun: Sendable {
     let playbook: Playbook
     let inventory: Inventory
     let options: Options
+    /// The recap so far, for a run interrupted before its end.
+    public let progress = PlayProgress()
     let connection: ConnectionOptions
     let worker: WorkerBinary
     let client: SSHClient
@@ -100,6 +123,7 @@ public struct PlaybookRun: Sendable {
                 continue
             }
             try await open(names, into: &states, order: &order)
+            progress.publish(order.compactMap { states[$0]?.recap })
             for name in names {
                 states[name]!.failed = false
                 states[name]!.ended = false
@@ -111,6 +135,7 @@ public struct PlaybookRun: Sendable {
             var runner = PlayRunner(play: play, hosts: names, run: self, states: states, emit: emit)
             await runner.runPlay()
             states = runner.states
+            progress.publish(order.compactMap { states[$0]?.recap })
         }
         let recap = order.compactMap { states[$0]?.recap }
         emit(.recap(recap))
@@ -311,6 +336,7 @@ struct PlayRunner {
                 }
             }
             if !includes.isEmpty { splice(includes, after: scheduled, hosts: group, cursors: &cursors) }
+            run.progress.update(group.map { states[$0]!.recap })
             for name in group where cursors[name]?.failed == true { fail(name) }
             switch meta {
             case "flush_handlers": await flushHandlers()
