@@ -94,6 +94,15 @@ public struct PlayTask: Sendable {
     /// `with_items`: the rendered value flattened one level; a value that is not a list is
     /// one item (`with_items: a_list`, a bare name, loops once over the text, as in 2.19).
     public var loopFlattensOnce = false
+    /// `with_X` for the other lookups (`nested`, `sequence`, `fileglob`…): X.
+    public var loopLookup: String?
+    /// `until` (conditions), `retries` and `delay` (rendered when the task runs).
+    public var until: [String]?
+    public var retries: Value?
+    public var delay: Value?
+    /// `loop_control`: `pause` seconds between items, `extended` for `ansible_loop`.
+    public var loopPause: Value?
+    public var loopExtended: Value?
     public var loopVar = "item"
     public var indexVar: String?
     public var label: String?

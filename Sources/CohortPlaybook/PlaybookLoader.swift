@@ -32,8 +32,8 @@ public struct PlaybookLoader {
     static let optionKeywords: Set<String> = ["when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log"]
     static let taskKeywords: Set<String> = optionKeywords.union([
         "name", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "notify", "listen", "changed_when", "failed_when",
-        "args",
-    ])
+        "args", "until", "retries", "delay",
+    ]).union(LoopLookups.pure.union(LoopLookups.files).map { "with_" + $0 })
     static let blockKeywords: Set<String> = optionKeywords.union(["name", "block", "rescue", "always"])
 
     public func load(path: String) throws(CohortError) -> Playbook {
@@ -286,7 +286,18 @@ public struct PlaybookLoader {
             task.loopIsDict = true
             loops += 1
         }
-        if loops > 1 { throw YAMLValues.error("a task can have only one of loop, with_items, with_list, with_dict", node, file) }
+        for lookup in LoopLookups.pure.union(LoopLookups.files).sorted() {
+            guard let n = field["with_" + lookup] else { continue }
+            task.loop = try YAMLValues.value(n, file)
+            task.loopLookup = lookup
+            loops += 1
+        }
+        if loops > 1 { throw YAMLValues.error("a task can have only one of loop and the with_* keywords", node, file) }
+        if let n = field["until"] {
+            task.until = try conditions(n, file)
+            task.retries = try field["retries"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+            task.delay = try field["delay"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        }
         if let n = field["loop_control"] {
             for (key, value) in try mapping(n, "loop_control", file) {
                 let text = try YAMLValues.value(value, file).pythonString
@@ -294,7 +305,10 @@ public struct PlaybookLoader {
                 case "loop_var": task.loopVar = text
                 case "index_var": task.indexVar = text
                 case "label": task.label = text
-                default: throw YAMLValues.error("loop_control: '\(key)' is not supported (supported: loop_var, index_var, label)", value, file)
+                case "pause": task.loopPause = try YAMLValues.value(value, file)
+                case "extended": task.loopExtended = try YAMLValues.value(value, file)
+                case "extended_allitems": break
+                default: throw YAMLValues.error("loop_control: '\(key)' is not supported (supported: loop_var, index_var, label, pause, extended)", value, file)
                 }
             }
         }

@@ -104,7 +104,9 @@ struct TaskExecutor: Sendable {
         if let loop = task.loop {
             var items: [Value]
             let rendered = try scope.render(loop)
-            switch rendered {
+            if let lookup = task.loopLookup {
+                items = LoopLookups.files.contains(lookup) ? try fileLookup(lookup, rendered) : try LoopLookups.items(lookup, rendered)
+            } else { switch rendered {
             case .list(let list) where task.loopFlattensOnce: items = list.flatMap { if case .list(let inner) = $0 { inner } else { [$0] } }
             case .list(let list): items = list
             case _ where task.loopFlattensOnce: items = [rendered]
@@ -112,20 +114,23 @@ struct TaskExecutor: Sendable {
                 items = dict.pairs.map { .dict(Dict(strings: [("key", $0.key), ("value", $0.value)])) }
             default:
                 throw TemplateError("Invalid data passed to 'loop', it requires a list, got this instead: \(rendered.pythonString)")
-            }
+            } }
+            let extended = try flag(task.loopExtended, scope, default: false)
+            let pause = try ModuleSeconds.parse(try task.loopPause.map { v throws(TemplateError) in try scope.render(v) }, "loop_control.pause", default: 0)
             var reports: [TaskOutcome.Item] = []
             var results: [Value] = []
             for (index, item) in items.enumerated() {
                 var loopVars: [String: Value] = [task.loopVar: item, "ansible_loop_var": .string(task.loopVar)]
                 if let indexVar = task.indexVar { loopVars[indexVar] = .int(index) }
+                if extended { loopVars["ansible_loop"] = Self.loopInfo(items, index) }
+                if index > 0, pause > 0 { try await Task.sleep(for: ModuleSeconds.duration(pause)) }
                 let itemScope = scope.adding(loop: loopVars)
                 let label = try task.label.map { l throws(TemplateError) in try itemScope.text(.string(l)) } ?? item.pythonString
                 var result: Dict
                 if try !itemScope.conditions(conditions) {
                     result = Self.skipped(conditions, itemScope)
                 } else {
-                    result = try await module(itemScope, call(itemScope)).dict ?? Dict()
-                    result = try judge(result, itemScope)
+                    result = try await attempts(itemScope, call)
                 }
                 result[.string(task.loopVar)] = item
                 result["ansible_loop_var"] = .string(task.loopVar)
@@ -150,8 +155,7 @@ struct TaskExecutor: Sendable {
         } else if try !scope.conditions(conditions) {
             outcome = TaskOutcome(status: .skipped, result: .dict(Self.skipped(conditions, scope)))
         } else {
-            var result = try await module(scope, call(scope)).dict ?? Dict()
-            result = try judge(result, scope)
+            let result = try await attempts(scope, call)
             outcome = TaskOutcome(status: Self.status(result), result: .dict(result))
             if case .dict(let facts)? = result["ansible_facts"] { merge(facts, into: &outcome) }
             if task.module == "meta", outcome.status != .skipped { outcome.meta = try scope.text(task.args["_raw_params"] ?? "noop") }
@@ -163,6 +167,113 @@ struct TaskExecutor: Sendable {
             outcome.notify = try task.notify.map { n throws(TemplateError) in try scope.text(.string(n)) }
         }
         return outcome
+    }
+
+    /// The module run once, or with `until` again until the condition holds, as Ansible's
+    /// task executor: `retries` (3 without it; N gives N + 1 attempts), `delay` seconds
+    /// between; `attempts` in the result; out of attempts, failed.
+    private func attempts(_ scope: Scope, _ call: (Scope) -> ModuleCall) async throws -> Dict {
+        guard let until = task.until else { return try judge(try await module(scope, call(scope)).dict ?? Dict(), scope) }
+        var retries = 3
+        if let value = task.retries {
+            let rendered = try scope.render(value)
+            let number: Int? = switch rendered {
+                case .int(let n): n
+                case .string(let text): Int(text.trimmingCharacters(in: .whitespaces))
+                default: nil
+                }
+            // A bound of our own: each attempt runs the module.
+            guard let number, number <= 100_000 else { throw TemplateError("retries must be a whole number up to 100000, not \(rendered.pythonRepr)") }
+            retries = number <= 0 ? 1 : number + 1
+        }
+        let delay = try ModuleSeconds.parse(try task.delay.map { v throws(TemplateError) in try scope.render(v) }, "delay", default: 5)
+        var result = Dict()
+        for attempt in 1...retries {
+            result = try judge(try await module(scope, call(scope)).dict ?? Dict(), scope)
+            result["attempts"] = .int(attempt)
+            if result["failed"] == nil { result["failed"] = false }
+            let judged = task.register.map { scope.adding(facts: [$0: .dict(result)]) } ?? scope
+            if try judged.conditions(until) { return result }
+            if attempt < retries, delay > 0 { try await Task.sleep(for: ModuleSeconds.duration(delay)) }
+        }
+        if retries > 1 {
+            result["attempts"] = .int(retries - 1)
+            result["failed"] = true
+        }
+        return result
+    }
+
+    /// The paths matching a shell pattern, sorted (Python's glob, as fileglob uses it).
+    static func glob(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    /// `loop_control.extended`: Ansible's `ansible_loop`.
+    static func loopInfo(_ items: [Value], _ index: Int) -> Value {
+        var info: Dict = [
+            "allitems": .list(items), "index": .int(index + 1), "index0": .int(index), "revindex": .int(items.count - index),
+            "revindex0": .int(items.count - index - 1), "first": .bool(index == 0), "last": .bool(index == items.count - 1),
+            "length": .int(items.count),
+        ]
+        if index > 0 { info["previtem"] = items[index - 1] }
+        if index < items.count - 1 { info["nextitem"] = items[index + 1] }
+        return .dict(info)
+    }
+
+    /// `with_fileglob` and `with_first_found`, on the coordinator: a relative name is looked
+    /// for in `files/` of the role and the playbook, then beside them.
+    private func fileLookup(_ lookup: String, _ rendered: Value) throws(TemplateError) -> [Value] {
+        let playbookDirectory = (play.location.file as NSString).deletingLastPathComponent
+        let bases = (task.searchDirectories.isEmpty ? [(task.location.file as NSString).deletingLastPathComponent] : task.searchDirectories)
+            + [playbookDirectory]
+        func candidates(_ name: String) -> [String] {
+            name.hasPrefix("/") ? [name] : bases.flatMap { [($0.isEmpty ? "." : $0) + "/files/" + name, ($0.isEmpty ? "." : $0) + "/" + name] }
+        }
+        var out: [Value] = []
+        switch lookup {
+        case "fileglob":
+            for term in LoopLookups.terms(rendered) {
+                let pattern = term.pythonString
+                // The first folder that exists for the pattern's directory, as Ansible's.
+                let directory = (pattern as NSString).deletingLastPathComponent
+                let base = candidates(directory.isEmpty ? "." : directory).first { FileManager.default.fileExists(atPath: $0) }
+                guard let base else { continue }
+                let full = base + "/" + (pattern as NSString).lastPathComponent
+                for path in Self.glob(full) where !Self.isDirectory(path) {
+                    out.append(.string(path))
+                    guard out.count <= LoopLookups.maxItems else { throw TemplateError("with_fileglob: more than \(LoopLookups.maxItems) files") }
+                }
+            }
+            return out
+        default:
+            var names: [String] = []
+            var skip = false
+            for term in LoopLookups.terms(rendered) {
+                switch term {
+                case .dict(let d):
+                    let files = LoopLookups.terms(d["files"] ?? .list([])).flatMap { $0.pythonString.split(whereSeparator: { ",;".contains($0) }).map(String.init) }
+                    let paths = LoopLookups.terms(d["paths"] ?? .list([])).flatMap { $0.pythonString.split(whereSeparator: { ",:;".contains($0) }).map(String.init) }
+                    names += paths.isEmpty ? files : paths.flatMap { p in files.map { p + "/" + $0 } }
+                    if d["skip"].flatMap(PlaybookLoader.boolean) == true { skip = true }
+                default: names.append(term.pythonString)
+                }
+            }
+            for name in names {
+                if let found = candidates(name).first(where: { FileManager.default.fileExists(atPath: $0) }) {
+                    return [.string(PlaybookPaths.absolute(found))]
+                }
+            }
+            if skip { return [] }
+            throw TemplateError("No file was found when using first_found.")
+        }
     }
 
     private func merge(_ facts: Dict, into outcome: inout TaskOutcome) {
