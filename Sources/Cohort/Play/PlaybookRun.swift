@@ -102,6 +102,8 @@ public struct PlaybookRun: Sendable {
         var unreachable = false
         /// Failed in this play (no more tasks, no handlers).
         var failed = false
+        /// Failed (or unreachable) in a play before: no more plays, as Ansible's failed hosts.
+        var failedInEarlierPlay = false
         var ended = false
         var startFailure: String?
     }
@@ -116,12 +118,15 @@ public struct PlaybookRun: Sendable {
         }
         for play in playbook.plays {
             emit(.play(name: play.name))
-            var names = try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory)
-            names = names.filter { states[$0]?.unreachable != true }
-            if names.isEmpty {
+            let matched = try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory)
+            if matched.isEmpty {
                 emit(.noHosts)
                 continue
             }
+            // Hosts that failed or were unreachable in an earlier play run no more plays; a
+            // play left with none prints its banner only, as ansible-playbook.
+            let names = matched.filter { states[$0]?.unreachable != true && states[$0]?.failedInEarlierPlay != true }
+            if names.isEmpty { continue }
             try await open(names, into: &states, order: &order)
             progress.publish(order.compactMap { states[$0]?.recap })
             for name in names {
@@ -136,6 +141,10 @@ public struct PlaybookRun: Sendable {
             await runner.runPlay()
             states = runner.states
             progress.publish(order.compactMap { states[$0]?.recap })
+            let newlyFailed = names.filter { states[$0]!.failed || states[$0]!.unreachable }
+            for name in newlyFailed { states[name]!.failedInEarlierPlay = true }
+            // Every host of the play failed: the playbook stops here (Ansible's break_play).
+            if newlyFailed.count == matched.count { break }
         }
         let recap = order.compactMap { states[$0]?.recap }
         emit(.recap(recap))
