@@ -44,7 +44,13 @@ public struct PlaybookLoader {
             throw YAMLValues.error("a playbook must be a list of plays", root, path)
         }
         var loaded: [Play] = []
+        context.unsupported = []
         for node in plays { loaded.append(try play(node, file: path)) }
+        if let first = context.unsupported.first {
+            // Every place at once, the first as the error's own location.
+            let others = context.unsupported.dropFirst().map { "\n" + $0.description }.joined()
+            throw CohortError(.invalidInput, first.message + others, file: first.file, line: first.line, column: first.column)
+        }
         try PythonPlugins.check(root, file: path, directory: directory(path), exists: exists)
         return Playbook(file: path, plays: loaded)
     }
@@ -70,6 +76,10 @@ public struct PlaybookLoader {
             throw YAMLValues.error("'\(key)' is not supported: run each playbook with its own cohort play", keyNode, file)
         }
         for (key, value) in fields where !Self.playKeywords.contains(key) {
+            if Self.unsupportedKeywords.contains(key) {
+                context.unsupported.append(YAMLValues.error("'\(key)' is not supported by cohort play yet", value, file))
+                continue
+            }
             throw YAMLValues.error(
                 "'\(key)' is not a valid attribute for a Play; supported: \(Self.playKeywords.sorted().joined(separator: ", "))", value, file)
         }
@@ -237,6 +247,10 @@ public struct PlaybookLoader {
         let field = Dictionary(fields, uniquingKeysWith: { first, _ in first })
         if let blockNode = field["block"] {
             for (key, value) in fields where !Self.blockKeywords.contains(key) {
+                if Self.unsupportedKeywords.contains(key) {
+                    context.unsupported.append(YAMLValues.error("'\(key)' is not supported by cohort play yet", value, file))
+                    continue
+                }
                 throw YAMLValues.error("'\(key)' is not a valid attribute for a Block", value, file)
             }
             return .block(Block(
@@ -247,8 +261,21 @@ public struct PlaybookLoader {
                 options: try options(field, file), location: YAMLValues.location(node, file)))
         }
         var module: (written: String, name: String, node: Node)?
+        var lacking = false
         for (key, value) in fields where !Self.taskKeywords.contains(key) {
             let short = Self.shortName(key)
+            if Self.unsupportedKeywords.contains(key) {
+                context.unsupported.append(YAMLValues.error("'\(key)' is not supported by cohort play yet", value, file))
+                continue
+            }
+            if ModuleSpec.all[short] == nil, Self.isUnsupportedModule(key) {
+                // The supported ones are listed once, with the first.
+                let listed = context.unsupported.contains { $0.message.hasPrefix("module ") }
+                let supported = listed ? "" : " (supported modules: \(ModuleSpec.names.joined(separator: ", ")))"
+                context.unsupported.append(YAMLValues.error("module '\(key)' is not supported by cohort play yet\(supported)", value, file))
+                lacking = true
+                continue
+            }
             guard ModuleSpec.all[short] != nil else {
                 if ["rescue", "always"].contains(key) { throw YAMLValues.error("'\(key)' belongs to a block: add 'block:' to this task", value, file) }
                 throw YAMLValues.error(
@@ -259,6 +286,10 @@ public struct PlaybookLoader {
                 throw YAMLValues.error("conflicting action statements: \(module.written), \(key)", value, file)
             }
             module = (key, short, value)
+        }
+        // A module Cohort lacks was noted; the rest of the playbook is still read for others.
+        if lacking, module == nil {
+            return .task(PlayTask(name: nil, module: "meta", moduleAsWritten: "meta", args: ["_raw_params": "noop"], options: TaskOptions(), location: YAMLValues.location(node, file)))
         }
         guard let module else { throw YAMLValues.error("no module/action detected in task", node, file) }
         let location = YAMLValues.location(node, file)

@@ -16,6 +16,9 @@ final class LoadContext {
     var includes: [String] = []
     /// Handlers of roles that tasks import or include, added to the play's.
     var extraHandlers: [TaskItem] = []
+    /// Keywords and modules Ansible has and Cohort lacks, every place they are written: the
+    /// load fails once, naming them all.
+    var unsupported: [CohortError] = []
 }
 
 /// One use of a role: a `roles:` entry, a dependency, or an import_role/include_role.
@@ -56,6 +59,21 @@ extension PlaybookLoader {
     /// Keywords of a role entry that Cohort reads; the other keywords Ansible has are refused
     /// by name, and any other key is a role parameter.
     static let roleEntryKeywords: Set<String> = ["role", "name", "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log"]
+    /// ansible-core's modules (ansible.builtin), to tell one Cohort lacks from a typing error.
+    static let ansibleModules: Set<String> = [
+        "add_host", "apt", "apt_key", "apt_repository", "assemble", "async_status", "cron", "deb822_repository", "debconf", "dnf", "dnf5",
+        "dpkg_selections", "expect", "gather_facts", "get_url", "getent", "git", "group", "group_by", "hostname", "import_playbook",
+        "include_vars", "iptables", "known_hosts", "mount_facts", "package", "package_facts", "ping", "pip", "reboot", "rpm_key",
+        "service", "service_facts", "set_stats", "setup", "subversion", "systemd", "systemd_service", "sysvinit", "tempfile",
+        "unarchive", "uri", "user", "validate_argument_spec", "wait_for_connection", "yum_repository", "include", "yum",
+    ]
+
+    /// Whether `key` names a module Cohort lacks: ansible-core's, or a collection's
+    /// (`community.general.ufw`: a namespace, a collection and a name).
+    static func isUnsupportedModule(_ key: String) -> Bool {
+        ansibleModules.contains(shortName(key)) || key.split(separator: ".").count >= 3
+    }
+
     static let unsupportedKeywords: Set<String> = [
         "become", "become_user", "become_method", "become_flags", "become_exe", "remote_user", "delegate_to", "delegate_facts",
         "run_once", "serial", "strategy", "throttle", "any_errors_fatal", "max_fail_percentage", "connection", "port", "order",
@@ -83,7 +101,10 @@ extension PlaybookLoader {
             guard let roleNode = field["role"] ?? field["name"] else { throw YAMLValues.error("a role entry needs 'role:' with the role's name", node, file) }
             request = RoleRequest(name: try YAMLValues.value(roleNode, file).pythonString, node: node, file: file)
             for (key, value) in fields where !Self.roleEntryKeywords.contains(key) {
-                if Self.unsupportedKeywords.contains(key) { throw YAMLValues.error("'\(key)' is not supported by cohort play yet", value, file) }
+                if Self.unsupportedKeywords.contains(key) {
+                    context.unsupported.append(YAMLValues.error("'\(key)' is not supported by cohort play yet", value, file))
+                    continue
+                }
                 guard Self.isIdentifier(key) else { throw YAMLValues.error("'\(key)' is not a valid role parameter name", value, file) }
                 request.params.append((key, try YAMLValues.value(value, file)))
             }
