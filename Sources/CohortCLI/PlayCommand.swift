@@ -163,7 +163,8 @@ extension PlayCommand {
     static func checkLimit(_ limit: String?, book: Playbook, inventory: Inventory) throws {
         var warned: [String] = []
         for pattern in [limit].compactMap({ $0 }) + book.plays.map(\.hosts) where !pattern.contains("{{") {
-            for term in HostPattern.unmatchedTerms(pattern, in: inventory) where !warned.contains(term) {
+            // The implicit localhost matches without being in the inventory.
+            for term in HostPattern.unmatchedTerms(pattern, in: inventory) where !warned.contains(term) && !DelegateLinks.isImplicitLocal(term, in: inventory) {
                 warned.append(term)
                 FileHandle.standardError.write(Data("[WARNING]: Could not match supplied host pattern, ignoring: \(Printable.escaped(term))\n".utf8))
             }

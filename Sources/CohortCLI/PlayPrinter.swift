@@ -40,7 +40,9 @@ final class PlayPrinter: Sendable {
             if !json { Out.write(Array((Self.banner("\(handler ? "RUNNING HANDLER" : "TASK") [\(title)]") + "\n").utf8)) }
         case .result(let host, let outcome):
             let shown = Self.censored(outcome)
-            Out.write(Array((json ? jsonLine(host, shown) : text(host, shown)).utf8))
+            // A delegated task names both hosts, as ansible-playbook: `[web1 -> localhost]`.
+            let named = outcome.delegate.map { "\(host) -> \($0)" } ?? host
+            Out.write(Array((json ? jsonLine(host, shown) : text(named, shown)).utf8))
         case .recap(let recap):
             if json {
                 var dict = Dict()

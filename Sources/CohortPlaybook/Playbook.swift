@@ -33,6 +33,8 @@ public struct Play: Sendable {
     public var checkMode: Value?
     public var tags: [String]
     public var location: Location
+    /// `connection: local` on the play.
+    public var connection: String?
     /// Every role's `defaults/` merged (dependencies first, in play order): below the
     /// inventory, as Ansible exposes them to the whole play.
     public var roleDefaults: [(String, Value)] = []
@@ -63,6 +65,14 @@ public struct TaskOptions: Sendable {
     public var diff: Value?
     public var environment: Value?
     public var noLog: Value?
+    /// `run_once`: the first host runs the task; its result is every host's.
+    public var runOnce: Value?
+    /// `delegate_to` (a host name, or a template giving one): where the task runs, with the
+    /// host's variables; `local_action` is `delegate_to: localhost`.
+    public var delegateTo: Value?
+    /// `connection`: `local` runs on the coordinator (as implicit localhost does), `ssh`
+    /// (and its aliases) as the inventory says.
+    public var connection: Value?
     /// A role's `defaults/` for the tasks inside its block: above every other role's, still
     /// below the inventory.
     public var roleDefaults: [(String, Value)] = []

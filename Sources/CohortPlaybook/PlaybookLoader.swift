@@ -27,12 +27,14 @@ public struct PlaybookLoader {
 
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "tasks", "pre_tasks", "post_tasks", "handlers", "gather_facts", "environment",
-        "ignore_errors", "check_mode", "tags", "roles",
+        "ignore_errors", "check_mode", "tags", "roles", "connection",
     ]
-    static let optionKeywords: Set<String> = ["when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log"]
+    static let optionKeywords: Set<String> = [
+        "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
+    ]
     static let taskKeywords: Set<String> = optionKeywords.union([
         "name", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "notify", "listen", "changed_when", "failed_when",
-        "args", "until", "retries", "delay",
+        "args", "until", "retries", "delay", "local_action",
     ]).union(LoopLookups.pure.union(LoopLookups.files).map { "with_" + $0 })
     static let blockKeywords: Set<String> = optionKeywords.union(["name", "block", "rescue", "always"])
 
@@ -121,6 +123,12 @@ public struct PlaybookLoader {
             ignoreErrors: try field["ignore_errors"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             checkMode: try field["check_mode"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             tags: try field["tags"].map { n throws(CohortError) in try tags(n, file) } ?? [], location: YAMLValues.location(node, file))
+        if let n = field["connection"] {
+            guard case .string(let text) = try YAMLValues.value(n, file), Self.connections.contains(text) else {
+                throw YAMLValues.error("connection must be one of: local, ssh (a template is not supported on a play)", n, file)
+            }
+            play.connection = text
+        }
         play.roleDefaults = compiled.defaults
         play.roleVars = compiled.vars
         play.name = try field["name"].map { n throws(CohortError) in try YAMLValues.value(n, file).pythonString } ?? hosts
@@ -239,6 +247,15 @@ public struct PlaybookLoader {
         options.diff = try field["diff"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.environment = try field["environment"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.noLog = try field["no_log"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.runOnce = try field["run_once"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.delegateTo = try field["delegate_to"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        if let n = field["connection"] {
+            let value = try YAMLValues.value(n, file)
+            guard case .string(let text) = value, Self.connections.contains(text) || Template.isTemplate(text) else {
+                throw YAMLValues.error("connection '\(value.pythonString)' is not supported by cohort play (local, ssh)", n, file)
+            }
+            options.connection = value
+        }
         return options
     }
 
@@ -262,6 +279,14 @@ public struct PlaybookLoader {
         }
         var module: (written: String, name: String, node: Node)?
         var lacking = false
+        var localAction: (module: String, args: Node)?
+        if let n = field["local_action"] {
+            localAction = try Self.localAction(n, file)
+            guard ModuleSpec.all[Self.shortName(localAction!.module)] != nil else {
+                throw YAMLValues.error("local_action: module '\(localAction!.module)' is not supported by cohort play yet", n, file)
+            }
+            module = (localAction!.module, Self.shortName(localAction!.module), localAction!.args)
+        }
         for (key, value) in fields where !Self.taskKeywords.contains(key) {
             let short = Self.shortName(key)
             if Self.unsupportedKeywords.contains(key) {
@@ -283,7 +308,7 @@ public struct PlaybookLoader {
                     value, file)
             }
             if let module {
-                throw YAMLValues.error("conflicting action statements: \(module.written), \(key)", value, file)
+                throw YAMLValues.error("conflicting action statements: \(localAction == nil ? module.written : "local_action"), \(key)", value, file)
             }
             module = (key, short, value)
         }
@@ -297,6 +322,10 @@ public struct PlaybookLoader {
             name: try field["name"].map { n throws(CohortError) in try YAMLValues.value(n, file).pythonString }, module: module.name,
             moduleAsWritten: module.written, args: Dict(), options: try options(field, file), location: location)
         task.args = try arguments(module.name, module.node, extra: field["args"], file: file, at: location)
+        if localAction != nil {
+            guard task.options.delegateTo == nil else { throw YAMLValues.error("local_action and delegate_to cannot both be set", node, file) }
+            task.options.delegateTo = "localhost"
+        }
         var loops = 0
         if let n = field["loop"] {
             task.loop = try YAMLValues.value(n, file)
@@ -384,8 +413,34 @@ public struct PlaybookLoader {
         return .task(task)
     }
 
+    /// `local_action: MODULE ARGS` or `local_action: {module: MODULE, …}`: the module and its
+    /// arguments (a node the argument reader takes).
+    static func localAction(_ node: Node, _ file: String) throws(CohortError) -> (module: String, args: Node) {
+        switch node {
+        case .scalar(let scalar):
+            let text = scalar.string.trimmed
+            let name = String(text.prefix { !$0.isWhitespace })
+            guard !name.isEmpty else { throw YAMLValues.error("local_action needs a module", node, file) }
+            let rest = String(text.dropFirst(name.count)).trimmed
+            return (name, .scalar(Node.Scalar(rest, scalar.tag, .plain, scalar.mark)))
+        case .mapping(let mapping):
+            var module: String?
+            var rest: [(Node, Node)] = []
+            for (key, value) in mapping {
+                if key.scalar?.string == "module" { module = value.scalar?.string } else { rest.append((key, value)) }
+            }
+            guard let module, !module.isEmpty else { throw YAMLValues.error("local_action needs 'module:'", node, file) }
+            return (module, .mapping(Node.Mapping(rest, mapping.tag, mapping.style, mapping.mark)))
+        default:
+            throw YAMLValues.error("local_action is a module with its arguments", node, file)
+        }
+    }
+
     /// Modules that Ansible runs as actions on the controller, as Cohort does.
     static let coordinatorActions: Set<String> = ["debug", "fail", "assert", "set_fact", "pause", "meta"]
+
+    /// The connection plugins a play or task may name: `local`, and ssh's names.
+    public static let connections: Set<String> = ["local", "ssh", "smart", "paramiko", "libssh"]
 
     static func shortName(_ name: String) -> String {
         for prefix in ["ansible.builtin.", "ansible.legacy."] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }

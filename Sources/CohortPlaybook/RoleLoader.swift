@@ -58,7 +58,9 @@ struct CompiledRoles {
 extension PlaybookLoader {
     /// Keywords of a role entry that Cohort reads; the other keywords Ansible has are refused
     /// by name, and any other key is a role parameter.
-    static let roleEntryKeywords: Set<String> = ["role", "name", "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log"]
+    static let roleEntryKeywords: Set<String> = [
+        "role", "name", "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
+    ]
     /// ansible-core's modules (ansible.builtin), to tell one Cohort lacks from a typing error.
     static let ansibleModules: Set<String> = [
         "add_host", "apt", "apt_key", "apt_repository", "assemble", "async_status", "cron", "deb822_repository", "debconf", "dnf", "dnf5",
@@ -75,9 +77,8 @@ extension PlaybookLoader {
     }
 
     static let unsupportedKeywords: Set<String> = [
-        "become", "become_user", "become_method", "become_flags", "become_exe", "remote_user", "delegate_to", "delegate_facts",
-        "run_once", "serial", "strategy", "throttle", "any_errors_fatal", "max_fail_percentage", "connection", "port", "order",
-        "async", "poll", "until", "retries", "delay", "module_defaults", "collections", "debugger", "timeout", "local_action",
+        "become", "become_user", "become_method", "become_flags", "become_exe", "remote_user", "delegate_facts", "serial", "strategy", "throttle", "any_errors_fatal", "max_fail_percentage", "port", "order",
+        "async", "poll", "module_defaults", "collections", "debugger", "timeout",
         "vars_prompt", "force_handlers", "fact_path", "gather_subset", "gather_timeout",
     ]
 

@@ -116,9 +116,15 @@ public struct PlaybookRun: Sendable {
             let sessions = states.values.compactMap(\.session)
             Task { for session in sessions { await session.conversation.shutdown(); await session.workers.close() } }
         }
+        var delegates = DelegateLinks()
+        defer { delegates.closeAll() }
         for play in playbook.plays {
             emit(.play(name: play.name))
-            let matched = try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory)
+            var matched = try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory)
+            // Ansible's implicit localhost: a play naming it, with no such inventory host.
+            if matched.isEmpty, DelegateLinks.isImplicitLocal(play.hosts, in: inventory), options.limit.map({ DelegateLinks.isImplicitLocal($0, in: inventory) }) ?? true {
+                matched = [play.hosts]
+            }
             if matched.isEmpty {
                 emit(.noHosts)
                 continue
@@ -138,8 +144,10 @@ public struct PlaybookRun: Sendable {
                 states[name]!.variables.roleDefaults = Dictionary(play.roleDefaults, uniquingKeysWith: { $1 })
             }
             var runner = PlayRunner(play: play, hosts: names, run: self, states: states, emit: emit)
+            runner.delegates = delegates
             await runner.runPlay()
             states = runner.states
+            delegates = runner.delegates
             progress.publish(order.compactMap { states[$0]?.recap })
             let newlyFailed = names.filter { states[$0]!.failed || states[$0]!.unreachable }
             for name in newlyFailed { states[name]!.failedInEarlierPlay = true }
@@ -156,7 +164,9 @@ public struct PlaybookRun: Sendable {
     private func open(_ names: [String], into states: inout [String: HostState], order: inout [String]) async throws {
         let missing = names.filter { states[$0] == nil }
         guard !missing.isEmpty else { return }
-        let hosts = try FleetHosts.resolve(missing, in: inventory, options: connection)
+        let implicit = missing.filter { inventory.hosts[$0] == nil && DelegateLinks.isImplicitLocal($0, in: inventory) }
+        let hosts = try FleetHosts.resolve(missing.filter { !implicit.contains($0) }, in: inventory, options: connection)
+            + implicit.map { FleetHost(connection: .local(name: $0)) }
         let limiter = ConnectRateLimiter(perSecond: connection.connectRate)
         let (worker, client) = (self.worker, self.client)
         let opened = await withTaskGroup(of: (String, Result<HostSession, any Error>).self) { group in
@@ -207,6 +217,9 @@ struct PlayRunner {
     var includeCache: [String: Result<[TaskItem], CohortError>] = [:]
     /// Each included file's number, which tells apart the files hosts included at one task.
     var includeOrdinals: [String: Int] = [:]
+    /// Sessions to the hosts tasks are delegated to (and the coordinator's own, for
+    /// `connection: local`), kept for the whole run.
+    var delegates = DelegateLinks()
 
     init(play: Play, hosts: [String], run: PlaybookRun, states: [String: PlaybookRun.HostState], emit: @escaping @Sendable (PlayEvent) -> Void) {
         self.play = play
@@ -247,7 +260,13 @@ struct PlayRunner {
     private mutating func gatherFacts() async {
         let targets = active.filter { states[$0]!.link != nil }
         emit(.task(title: "Gathering Facts", handler: false))
-        let links = targets.map { ($0, states[$0]!.link!) }
+        // `connection: local`: the coordinator's facts, as Ansible gathers them there.
+        let local = play.connection == "local" ? await link(to: "localhost", shownAs: nil, local: true) : nil
+        if let failure = local?.failure {
+            for name in targets { markUnreachable(name, failure) }
+            return
+        }
+        let links = targets.map { ($0, local?.link ?? states[$0]!.link!) }
         let answers = await withTaskGroup(of: (String, Result<Value, any Error>).self) { group in
             for (name, link) in links {
                 group.addTask {
@@ -316,7 +335,10 @@ struct PlayRunner {
             let quiet = scheduled.task.module == "meta"
             if !quiet { emit(.task(title: title(of: scheduled, on: group[0]), handler: false)) }
             // pause runs once, for the first host, as Ansible's (it bypasses the host loop).
-            let outcomes = await execute(scheduled, on: scheduled.task.module == "pause" ? [group[0]] : group, quiet: quiet)
+            let runOnce = self.runOnce(scheduled, on: group[0])
+            let targets = scheduled.task.module == "pause" || runOnce ? [group[0]] : group
+            let links = await links(for: scheduled, on: targets)
+            let outcomes = await execute(scheduled, on: targets, quiet: quiet, links: links)
             var meta: String?
             var includes: [String: [IncludeInstance]] = [:]
             for (name, outcome) in outcomes {
@@ -345,6 +367,15 @@ struct PlayRunner {
                 }
             }
             if !includes.isEmpty { splice(includes, after: scheduled, hosts: group, cursors: &cursors) }
+            if runOnce, let (first, outcome) = outcomes.first {
+                // The first host's result is every host's (register, set_fact); its failure
+                // stops them all, as in Ansible's linear strategy.
+                for other in hosts where other != first && !states[other]!.unreachable {
+                    if let register = scheduled.task.register { states[other]!.variables.setFacts[register] = outcome.result }
+                    for (key, value) in outcome.facts { states[other]!.variables.setFacts[key] = value }
+                }
+                if outcome.status == .failed, !outcome.ignored { for other in group where other != first { cursors[other]?.fail() } }
+            }
             run.progress.update(group.map { states[$0]!.recap })
             for name in group where cursors[name]?.failed == true { fail(name) }
             switch meta {
@@ -365,13 +396,19 @@ struct PlayRunner {
         let task = scheduled.task
         if task.module == "include_role", task.name == nil { return "include_role : " + (task.args["name"]?.pythonString ?? "") }
         guard let name = task.name, Template.isTemplate(name) else { return task.title }
+        guard let rendered = try? scope(of: scheduled, on: host).text(.string(name)) else { return task.title }
+        return (task.role.map { $0 + " : " } ?? "") + rendered
+    }
+
+    /// The variables a task sees on `host` (for what the runner renders before it runs:
+    /// a banner's name, `run_once`, `delegate_to`, `connection`).
+    func scope(of scheduled: ScheduledTask, on host: String) -> Scope {
         var variables = states[host]!.variables
         variables.magic = magic(for: host, shared: sharedMagic())
+        let task = scheduled.task
         let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
         let defaults = scheduled.blocks.map(\.roleDefaults) + [task.options.roleDefaults]
-        let scope = variables.scope(task: layers, defaults: defaults, environment: environment)
-        guard let rendered = try? scope.text(.string(name)) else { return task.title }
-        return (task.role.map { $0 + " : " } ?? "") + rendered
+        return variables.scope(task: layers, defaults: defaults, environment: environment)
     }
 
     private mutating func fail(_ name: String) {
@@ -380,7 +417,9 @@ struct PlayRunner {
     }
 
     /// Runs one task on `names` at once (`--forks` at most), results in completion order.
-    private func execute(_ scheduled: ScheduledTask, on names: [String], quiet: Bool = false) async -> [(String, TaskOutcome)] {
+    private func execute(
+        _ scheduled: ScheduledTask, on names: [String], quiet: Bool = false, links: [String: TaskLink] = [:]
+    ) async -> [(String, TaskOutcome)] {
         let allHosts = states
         let inventory = run.inventory
         // Every inventory host, as in Ansible: those outside --limit or this play with their
@@ -409,8 +448,8 @@ struct PlayRunner {
             var variables = states[name]!.variables
             variables.magic = magic(for: name, shared: shared)
             return (name, TaskExecutor(
-                scheduled: scheduled, play: play, variables: variables, link: states[name]!.link, options: run.options, environment: environment,
-                hostvars: hostvars))
+                scheduled: scheduled, play: play, variables: variables, link: links[name]?.link ?? states[name]!.link, options: run.options,
+                environment: environment, hostvars: hostvars, delegate: links[name]?.shownAs, linkFailure: links[name]?.failure))
         }
         let limit = max(1, run.options.forks ?? executors.count)
         let emit = self.emit

@@ -29,6 +29,8 @@ public struct TaskOutcome: Sendable {
     var notify: [String] = []
     /// `meta:` actions, for the runner.
     var meta: String?
+    /// The host the task was delegated to, which the output names.
+    public var delegate: String?
 }
 
 /// Runs one task (its loop, conditions and module) on one host, with a snapshot of that
@@ -41,6 +43,10 @@ struct TaskExecutor: Sendable {
     let options: PlaybookRun.Options
     let environment: Environment
     let hostvars: @Sendable () -> Value
+    /// `delegate_to`'s host, printed `[HOST -> DELEGATE]`.
+    var delegate: String? = nil
+    /// Why the delegated host (or the coordinator's own worker) could not be reached.
+    var linkFailure: String? = nil
 
     var task: PlayTask { scheduled.task }
 
@@ -59,6 +65,15 @@ struct TaskExecutor: Sendable {
     }
 
     func run() async -> TaskOutcome {
+        var outcome = await runHere()
+        outcome.delegate = delegate
+        return outcome
+    }
+
+    private func runHere() async -> TaskOutcome {
+        if let linkFailure {
+            return TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(linkFailure)])
+        }
         let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
         let defaults = scheduled.blocks.map(\.roleDefaults) + [task.options.roleDefaults]
         let scope = variables.scope(task: layers, defaults: defaults, environment: environment, hostvars: hostvars)

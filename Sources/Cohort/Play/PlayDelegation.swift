@@ -1,0 +1,104 @@
+import CohortCore
+import CohortInventory
+import CohortPlaybook
+import CohortTemplate
+import Foundation
+
+/// Where one host's task runs when it is not the host's own worker: a delegated host's, or
+/// the coordinator's (`connection: local`); or why it cannot.
+struct TaskLink {
+    var link: (any PlayHostLink)?
+    /// The delegate's name, printed `[HOST -> DELEGATE]` (nil for `connection: local`).
+    var shownAs: String?
+    var failure: String?
+}
+
+/// Sessions opened for delegation, by host name (`localhost` for the coordinator's own),
+/// kept for the whole run and closed at its end.
+public struct DelegateLinks {
+    var opened: [String: Result<HostSession, CohortError>] = [:]
+
+    /// The name that means the coordinator: Ansible's implicit localhost, when the inventory
+    /// has no host of that name.
+    public static func isImplicitLocal(_ name: String, in inventory: Inventory) -> Bool {
+        ["localhost", "127.0.0.1", "::1"].contains(name) && inventory.hosts[name] == nil
+    }
+
+    func closeAll() {
+        let sessions = opened.values.compactMap { try? $0.get() }
+        Task { for session in sessions { await session.conversation.shutdown(); await session.workers.close() } }
+    }
+}
+
+extension PlayRunner {
+    /// Whether `run_once` (the task's, else an enclosing block's) holds, rendered with the
+    /// first host's variables as Ansible does.
+    func runOnce(_ scheduled: ScheduledTask, on host: String) -> Bool {
+        guard let value = scheduled.task.options.runOnce ?? scheduled.blocks.reversed().lazy.compactMap(\.runOnce).first else { return false }
+        guard let rendered = try? scope(of: scheduled, on: host).render(value) else { return false }
+        return PlaybookLoader.boolean(rendered) ?? rendered.truthy
+    }
+
+    /// The links the task runs on, for the hosts whose task is delegated or local.
+    mutating func links(for scheduled: ScheduledTask, on names: [String]) async -> [String: TaskLink] {
+        let task = scheduled.task
+        let delegateValue = task.options.delegateTo ?? scheduled.blocks.reversed().lazy.compactMap(\.delegateTo).first
+        let connectionValue = task.options.connection ?? scheduled.blocks.reversed().lazy.compactMap(\.connection).first
+        guard delegateValue != nil || connectionValue != nil || play.connection == "local" else { return [:] }
+        var out: [String: TaskLink] = [:]
+        for name in names {
+            let scope = scope(of: scheduled, on: name)
+            do {
+                if let delegateValue {
+                    let delegate = try scope.text(delegateValue)
+                    // As ansible-playbook names it: `h2(127.0.0.3)` when its address differs.
+                    let address = run.inventory.variables(of: delegate).last { $0.0 == "ansible_host" }?.1.text
+                    let shown = address.map { $0 == delegate ? delegate : "\(delegate)(\($0))" } ?? delegate
+                    out[name] = await link(to: delegate, shownAs: shown)
+                    continue
+                }
+                let connection = try connectionValue.map { v throws(TemplateError) in try scope.text(v) } ?? play.connection ?? "ssh"
+                guard PlaybookLoader.connections.contains(connection) else {
+                    out[name] = TaskLink(failure: "connection '\(connection)' is not supported by cohort play (local, ssh)")
+                    continue
+                }
+                if connection == "local" { out[name] = await link(to: "localhost", shownAs: nil, local: true) }
+            } catch {
+                out[name] = TaskLink(failure: error.message)
+            }
+        }
+        return out
+    }
+
+    /// A host's own session when it has one, else a new one: an inventory host, or the
+    /// coordinator for implicit localhost (and `connection: local`). No other name is looked up
+    /// (that would be a DNS query).
+    mutating func link(to delegate: String, shownAs: String?, local: Bool = false) async -> TaskLink {
+        if !local, let state = states[delegate], let link = state.link { return TaskLink(link: link, shownAs: shownAs) }
+        let key = local ? "\u{0}local" : delegate
+        if delegates.opened[key] == nil {
+            let host: FleetHost
+            if local || DelegateLinks.isImplicitLocal(delegate, in: run.inventory) {
+                host = FleetHost(connection: .local(name: delegate))
+            } else if run.inventory.hosts[delegate] != nil {
+                do { host = try FleetHosts.resolve([delegate], in: run.inventory, options: run.connection)[0] } catch {
+                    delegates.opened[key] = .failure((error as? CohortError) ?? CohortError(.invalidInput, "\(error)"))
+                    return TaskLink(shownAs: shownAs, failure: "\(error)")
+                }
+            } else {
+                return TaskLink(shownAs: shownAs, failure: "delegate_to: '\(delegate)' is not an inventory host (cohort play resolves no other names; add it to the inventory)")
+            }
+            do {
+                let session = try await HostSession.open(
+                    host, worker: run.worker, client: run.client, limiter: ConnectRateLimiter(perSecond: run.connection.connectRate))
+                delegates.opened[key] = .success(session)
+            } catch {
+                delegates.opened[key] = .failure((error as? CohortError) ?? CohortError(.transportLost, "\(error)"))
+            }
+        }
+        switch delegates.opened[key]! {
+        case .success(let session): return TaskLink(link: WorkerPlayHost(session: session), shownAs: shownAs)
+        case .failure(let error): return TaskLink(shownAs: shownAs, failure: error.message)
+        }
+    }
+}
