@@ -131,7 +131,7 @@ enum PlayExitCode {
 
     static func of(_ recap: [HostRecap]) -> Int32 {
         if recap.contains(where: { $0.unreachable > 0 || $0.refusedForSecurity }) { return unreachableOrInvalid }
-        return recap.contains { $0.failed > 0 } ? hostFailed : ok
+        return recap.contains { $0.failed > 0 || $0.failedUncounted } ? hostFailed : ok
     }
 }
 

@@ -27,6 +27,8 @@ final class PlayPrinter: Sendable {
             if !json { Out.write(Array((Self.banner("PLAY [\(name)]") + "\n").utf8)) }
         case .noHosts:
             if !json { Out.write(Array("skipping: no hosts matched\n".utf8)) }
+        case .noHostsRemaining:
+            if !json { Out.write(Array((Self.banner("NO MORE HOSTS LEFT") + "\n").utf8)) }
         case .included(let path, let hosts, let label):
             if json {
                 var dict: Dict = ["included": .string(path), "hosts": .list(hosts.map { .string($0) })]

@@ -35,11 +35,53 @@ public struct Play: Sendable {
     public var location: Location
     /// `connection: local` on the play.
     public var connection: String?
+    /// `serial`: batch sizes, a count or a percentage each, the last repeated; empty: one batch.
+    public var serial: [SerialSize] = []
+    /// `max_fail_percentage`: more failed hosts than this share of the batch stops the play.
+    public var maxFailPercentage: Double?
+    /// `any_errors_fatal` on the play.
+    public var anyErrorsFatal = false
     /// Every role's `defaults/` merged (dependencies first, in play order): below the
     /// inventory, as Ansible exposes them to the whole play.
     public var roleDefaults: [(String, Value)] = []
     /// Every role's `vars/`, above `vars_files`, exported to the whole play as in Ansible.
     public var roleVars: [(String, Value)] = []
+}
+
+/// One `serial` step: so many hosts, or a percentage of the play's hosts.
+public enum SerialSize: Sendable, Equatable {
+    case count(Int)
+    case percent(Int)
+
+    /// Ansible's `pct_to_int`: a percentage rounds down, and is at least 1.
+    public func hosts(of total: Int) -> Int {
+        switch self {
+        case .count(let n): return n
+        case .percent(let p):
+            let share = Int((Double(p) / 100.0 * Double(total)).rounded(.towardZero))
+            return share == 0 ? 1 : share
+        }
+    }
+
+    /// Ansible's `_get_serialized_batches`: consecutive slices of `hosts`, sized by the steps in
+    /// turn (the last one repeated); a size of 0 or less takes all that are left.
+    public static func batches(_ hosts: [String], _ steps: [SerialSize]) -> [[String]] {
+        guard !steps.isEmpty else { return hosts.isEmpty ? [] : [hosts] }
+        var out: [[String]] = []
+        var rest = hosts[...]
+        var step = 0
+        while !rest.isEmpty {
+            let size = steps[step].hosts(of: hosts.count)
+            if size <= 0 {
+                out.append(Array(rest))
+                break
+            }
+            out.append(Array(rest.prefix(size)))
+            rest = rest.dropFirst(size)
+            step = min(step + 1, steps.count - 1)
+        }
+        return out
+    }
 }
 
 public indirect enum TaskItem: Sendable {
@@ -67,6 +109,8 @@ public struct TaskOptions: Sendable {
     public var noLog: Value?
     /// `run_once`: the first host runs the task; its result is every host's.
     public var runOnce: Value?
+    /// `any_errors_fatal`: a failure on one host fails every host of the batch.
+    public var anyErrorsFatal: Value?
     /// `delegate_to` (a host name, or a template giving one): where the task runs, with the
     /// host's variables; `local_action` is `delegate_to: localhost`.
     public var delegateTo: Value?

@@ -27,10 +27,11 @@ public struct PlaybookLoader {
 
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "tasks", "pre_tasks", "post_tasks", "handlers", "gather_facts", "environment",
-        "ignore_errors", "check_mode", "tags", "roles", "connection",
+        "ignore_errors", "check_mode", "tags", "roles", "connection", "serial", "max_fail_percentage", "any_errors_fatal",
     ]
     static let optionKeywords: Set<String> = [
         "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
+        "any_errors_fatal",
     ]
     static let taskKeywords: Set<String> = optionKeywords.union([
         "name", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "notify", "listen", "changed_when", "failed_when",
@@ -128,6 +129,39 @@ public struct PlaybookLoader {
                 throw YAMLValues.error("connection must be one of: local, ssh (a template is not supported on a play)", n, file)
             }
             play.connection = text
+        }
+        if let n = field["serial"] {
+            let values: [Value]
+            switch try YAMLValues.value(n, file) {
+            case .list(let list): values = list
+            case let one: values = [one]
+            }
+            play.serial = try values.map { value throws(CohortError) in
+                switch value {
+                case .int(let count): return .count(count)
+                case .string(let text) where text.hasSuffix("%"):
+                    guard let percent = Int(text.dropLast()) else { throw YAMLValues.error("serial: '\(text)' is not a percentage", n, file) }
+                    return .percent(percent)
+                case .string(let text) where Int(text) != nil: return .count(Int(text)!)
+                default:
+                    throw YAMLValues.error("serial takes a number, a percentage or a list of them (a template is not supported yet), not \(value.pythonRepr)", n, file)
+                }
+            }
+        }
+        if let n = field["max_fail_percentage"] {
+            let value = try YAMLValues.value(n, file)
+            let number: Double? = switch value {
+                case .int(let i): Double(i)
+                case .float(let d): d
+                case .string(let s): Double(s.hasSuffix("%") ? String(s.dropLast()) : s)
+                default: nil
+                }
+            guard let number, number.isFinite, (0...100).contains(number) else { throw YAMLValues.error("max_fail_percentage must be a number from 0 to 100", n, file) }
+            play.maxFailPercentage = number
+        }
+        if let n = field["any_errors_fatal"] {
+            guard let flag = Self.boolean(try YAMLValues.value(n, file)) else { throw YAMLValues.error("any_errors_fatal must be a boolean", n, file) }
+            play.anyErrorsFatal = flag
         }
         play.roleDefaults = compiled.defaults
         play.roleVars = compiled.vars
@@ -248,6 +282,7 @@ public struct PlaybookLoader {
         options.environment = try field["environment"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.noLog = try field["no_log"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.runOnce = try field["run_once"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.anyErrorsFatal = try field["any_errors_fatal"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.delegateTo = try field["delegate_to"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         if let n = field["connection"] {
             let value = try YAMLValues.value(n, file)

@@ -60,6 +60,7 @@ extension PlaybookLoader {
     /// by name, and any other key is a role parameter.
     static let roleEntryKeywords: Set<String> = [
         "role", "name", "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
+        "any_errors_fatal",
     ]
     /// ansible-core's modules (ansible.builtin), to tell one Cohort lacks from a typing error.
     static let ansibleModules: Set<String> = [
@@ -77,7 +78,7 @@ extension PlaybookLoader {
     }
 
     static let unsupportedKeywords: Set<String> = [
-        "become", "become_user", "become_method", "become_flags", "become_exe", "remote_user", "delegate_facts", "serial", "strategy", "throttle", "any_errors_fatal", "max_fail_percentage", "port", "order",
+        "become", "become_user", "become_method", "become_flags", "become_exe", "remote_user", "delegate_facts", "serial", "strategy", "throttle", "max_fail_percentage", "port", "order",
         "async", "poll", "module_defaults", "collections", "debugger", "timeout",
         "vars_prompt", "force_handlers", "fact_path", "gather_subset", "gather_timeout",
     ]

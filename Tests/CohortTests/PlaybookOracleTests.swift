@@ -41,6 +41,13 @@ import Testing
         return line.dropFirst("# args:".count).split(separator: " ").map { $0.replacingOccurrences(of: "{dir}", with: folder) }
     }
 
+    /// Two hosts, or the `# fleet-size: N` line's N (serial batches need more).
+    static func fleetSize(of playbook: String) throws -> Int {
+        let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("# fleet-size: ") }) else { return 2 }
+        return Int(line.dropFirst("# fleet-size: ".count).trimmingCharacters(in: .whitespaces)) ?? 2
+    }
+
     /// The fleet's inventory, plus (for a playbook with a `# unreachable-host` line) a host
     /// that nothing answers: port 1 of 127.0.0.1, where nothing listens; and the text of the
     /// playbook's `# inventory: LINE` lines (group vars of the inventory's own).
@@ -96,7 +103,7 @@ import Testing
 
     @Test(arguments: playbooks)
     func sameRecapAndEndStateAsAnsible(playbook: String) async throws {
-        let fleet = try TestFleet.start(hosts: 2)
+        let fleet = try TestFleet.start(hosts: try Self.fleetSize(of: playbook))
         defer { fleet.stop() }
         let path = Self.folder + "/" + playbook
         let args = try Self.arguments(of: playbook)

@@ -12,6 +12,8 @@ public enum PlayEvent: Sendable {
     case task(title: String, handler: Bool)
     case result(host: String, outcome: TaskOutcome)
     case noHosts
+    /// `max_fail_percentage` was passed: ansible-playbook's `NO MORE HOSTS LEFT`.
+    case noHostsRemaining
     /// `include_tasks`/`include_role` added `path` on `hosts` (for a loop's item `label`).
     case included(path: String, hosts: [String], label: String?)
     case recap([HostRecap])
@@ -43,6 +45,9 @@ public struct HostRecap: Sendable, Equatable {
     /// Refused for security at connect (unknown or changed host key, authentication): counted
     /// as unreachable, as Ansible counts it, and exit code 3.
     public var refusedForSecurity = false
+    /// Failed by another host's `any_errors_fatal` failure: not counted in `failed`, yet the
+    /// run's exit code says a host failed, as ansible-playbook's does.
+    public var failedUncounted = false
     public var ok = 0
     public var changed = 0
     public var unreachable = 0
@@ -118,41 +123,48 @@ public struct PlaybookRun: Sendable {
         }
         var delegates = DelegateLinks()
         defer { delegates.closeAll() }
-        for play in playbook.plays {
-            emit(.play(name: play.name))
+        plays: for play in playbook.plays {
             var matched = try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory)
             // Ansible's implicit localhost: a play naming it, with no such inventory host.
             if matched.isEmpty, DelegateLinks.isImplicitLocal(play.hosts, in: inventory), options.limit.map({ DelegateLinks.isImplicitLocal($0, in: inventory) }) ?? true {
                 matched = [play.hosts]
             }
             if matched.isEmpty {
+                emit(.play(name: play.name))
                 emit(.noHosts)
                 continue
             }
-            // Hosts that failed or were unreachable in an earlier play run no more plays; a
-            // play left with none prints its banner only, as ansible-playbook.
-            let names = matched.filter { states[$0]?.unreachable != true && states[$0]?.failedInEarlierPlay != true }
-            if names.isEmpty { continue }
-            try await open(names, into: &states, order: &order)
-            progress.publish(order.compactMap { states[$0]?.recap })
-            for name in names {
-                states[name]!.failed = false
-                states[name]!.ended = false
-                states[name]!.variables.play = Dictionary(play.vars, uniquingKeysWith: { $1 })
-                for file in play.varsFiles { for (key, value) in file { states[name]!.variables.play[key] = value } }
-                for (key, value) in play.roleVars { states[name]!.variables.play[key] = value }
-                states[name]!.variables.roleDefaults = Dictionary(play.roleDefaults, uniquingKeysWith: { $1 })
+            // `serial`: the whole play once per batch, each under its own banner.
+            for batch in SerialSize.batches(matched, play.serial) {
+                emit(.play(name: play.name))
+                // Hosts that failed or were unreachable before run no more; a batch left with
+                // none prints its banner only, as ansible-playbook.
+                let names = batch.filter { states[$0]?.unreachable != true && states[$0]?.failedInEarlierPlay != true }
+                if names.isEmpty { continue }
+                try await open(names, into: &states, order: &order)
+                progress.publish(order.compactMap { states[$0]?.recap })
+                for name in names {
+                    states[name]!.failed = false
+                    states[name]!.ended = false
+                    states[name]!.variables.play = Dictionary(play.vars, uniquingKeysWith: { $1 })
+                    for file in play.varsFiles { for (key, value) in file { states[name]!.variables.play[key] = value } }
+                    for (key, value) in play.roleVars { states[name]!.variables.play[key] = value }
+                    states[name]!.variables.roleDefaults = Dictionary(play.roleDefaults, uniquingKeysWith: { $1 })
+                }
+                var runner = PlayRunner(play: play, hosts: names, run: self, states: states, emit: emit)
+                runner.delegates = delegates
+                runner.playHostsAll = matched
+                await runner.runPlay()
+                states = runner.states
+                delegates = runner.delegates
+                progress.publish(order.compactMap { states[$0]?.recap })
+                let newlyFailed = names.filter { states[$0]!.failed || states[$0]!.unreachable || runner.failedByOthers.contains($0) }
+                for name in runner.failedByOthers { states[name]!.recap.failedUncounted = true }
+                for name in newlyFailed { states[name]!.failedInEarlierPlay = true }
+                // Every host of the batch failed, or max_fail_percentage was passed: the
+                // playbook stops here (Ansible's break_play).
+                if newlyFailed.count == batch.count || runner.breakPlay { break plays }
             }
-            var runner = PlayRunner(play: play, hosts: names, run: self, states: states, emit: emit)
-            runner.delegates = delegates
-            await runner.runPlay()
-            states = runner.states
-            delegates = runner.delegates
-            progress.publish(order.compactMap { states[$0]?.recap })
-            let newlyFailed = names.filter { states[$0]!.failed || states[$0]!.unreachable }
-            for name in newlyFailed { states[name]!.failedInEarlierPlay = true }
-            // Every host of the play failed: the playbook stops here (Ansible's break_play).
-            if newlyFailed.count == matched.count { break }
         }
         let recap = order.compactMap { states[$0]?.recap }
         emit(.recap(recap))
@@ -220,6 +232,12 @@ struct PlayRunner {
     /// Sessions to the hosts tasks are delegated to (and the coordinator's own, for
     /// `connection: local`), kept for the whole run.
     var delegates = DelegateLinks()
+    /// Every host the play matched (`ansible_play_hosts_all`), across its `serial` batches.
+    var playHostsAll: [String] = []
+    /// `max_fail_percentage` was passed: no more tasks, batches or plays.
+    var breakPlay = false
+    /// Hosts that another host's `any_errors_fatal` failure failed: no later play for them.
+    var failedByOthers: Set<String> = []
 
     init(play: Play, hosts: [String], run: PlaybookRun, states: [String: PlaybookRun.HostState], emit: @escaping @Sendable (PlayEvent) -> Void) {
         self.play = play
@@ -241,9 +259,20 @@ struct PlayRunner {
         reportUnreachable()
         for list in [play.preTasks, play.tasks, play.postTasks] {
             await runList(TaskProgram(list))
+            if breakPlay { return }
             await flushHandlers()
             if active.isEmpty { break }
         }
+    }
+
+    /// `any_errors_fatal` of the play, or of the task or a block around it (rendered with
+    /// the first host's variables); never with `ignore_errors`.
+    func anyErrorsFatal(_ scheduled: ScheduledTask, on host: String) -> Bool {
+        let scope = scope(of: scheduled, on: host)
+        func truth(_ value: Value?) -> Bool? { value.flatMap { try? scope.render($0) }.flatMap(PlaybookLoader.boolean) }
+        let ignored = truth(scheduled.task.options.ignoreErrors ?? scheduled.blocks.reversed().lazy.compactMap(\.ignoreErrors).first) ?? false
+        if ignored { return false }
+        return truth(scheduled.task.options.anyErrorsFatal ?? scheduled.blocks.reversed().lazy.compactMap(\.anyErrorsFatal).first) ?? play.anyErrorsFatal
     }
 
     /// Hosts that could not be reached: `fatal: UNREACHABLE!` at their first task.
@@ -314,6 +343,7 @@ struct PlayRunner {
         var pending: [String: ScheduledTask] = [:]
         for name in active { cursors[name] = HostCursor(program) }
         let rescuedBefore = Dictionary(uniqueKeysWithValues: active.map { ($0, states[$0]!.recap.rescued) })
+        var forcedRescues: [String: Int] = [:]
         while true {
             for name in active where pending[name] == nil {
                 while let next = cursors[name]?.next() {
@@ -359,7 +389,7 @@ struct PlayRunner {
                     }
                 }
                 if !quiet || outcome.status == .failed { apply(outcome, scheduled.task, to: name, rescued: rescued) }
-                states[name]!.recap.rescued = (rescuedBefore[name] ?? 0) + (cursors[name]?.rescued ?? 0)
+                states[name]!.recap.rescued = (rescuedBefore[name] ?? 0) + (cursors[name]?.rescued ?? 0) - (forcedRescues[name] ?? 0)
                 if let action = outcome.meta { meta = action }
                 if outcome.meta == "end_host" {
                     states[name]!.ended = true
@@ -377,7 +407,33 @@ struct PlayRunner {
                 if outcome.status == .failed, !outcome.ignored { for other in group where other != first { cursors[other]?.fail() } }
             }
             run.progress.update(group.map { states[$0]!.recap })
+            let failedNow = outcomes.filter { ($0.1.status == .failed && !$0.1.ignored) || $0.1.status == .unreachable }.map(\.0)
+            if !failedNow.isEmpty, anyErrorsFatal(scheduled, on: group[0]) {
+                // One host's failure fails every other host, as Ansible's linear strategy: each
+                // runs its rescue if it has one (not counted as rescued) and, rescued or not, no
+                // later play.
+                for name in active where !failedNow.contains(name) {
+                    if cursors[name]?.failureWouldBeRescued == true { forcedRescues[name, default: 0] += 1 }
+                    cursors[name]?.fail()
+                    states[name]!.recap.rescued = (rescuedBefore[name] ?? 0) + (cursors[name]?.rescued ?? 0) - (forcedRescues[name] ?? 0)
+                    failedByOthers.insert(name)
+                }
+            }
             for name in group where cursors[name]?.failed == true { fail(name) }
+            if let percent = play.maxFailPercentage, !outcomes.isEmpty {
+                // Ansible's count: every host failed so far in the run, over this batch's size.
+                let before = states.values.filter { $0.failedInEarlierPlay && !$0.unreachable && !hosts.contains($0.name) }.count
+                let failed = before + hosts.filter { states[$0]!.failed && !states[$0]!.unreachable }.count
+                if Double(failed) / Double(hosts.count) > percent / 100 {
+                    for name in active { fail(name) }
+                    // Twice, as ansible-playbook prints it: once for the percentage, once as
+                    // no host is left.
+                    emit(.noHostsRemaining)
+                    emit(.noHostsRemaining)
+                    breakPlay = true
+                    return
+                }
+            }
             switch meta {
             case "flush_handlers": await flushHandlers()
             case "end_play":
@@ -477,11 +533,18 @@ struct PlayRunner {
     private func sharedMagic() -> [String: Value] {
         var magic: [String: Value] = [:]
         magic["groups"] = groups
-        let playHosts = Value.list(active.map { .string($0) })
-        magic["play_hosts"] = playHosts
-        magic["ansible_play_hosts"] = playHosts
-        magic["ansible_play_batch"] = playHosts
-        magic["ansible_play_hosts_all"] = .list(hosts.map { .string($0) })
+        // The batch's hosts still in the play; the play's (every batch) less those that failed
+        // or were unreachable, in this play or before; and every host it matched.
+        let batch = Value.list(active.map { .string($0) })
+        let all = playHostsAll.isEmpty ? hosts : playHostsAll
+        let remaining = all.filter { name in
+            guard let state = states[name] else { return true }
+            return !state.failedInEarlierPlay && !state.unreachable && !(hosts.contains(name) && state.failed)
+        }
+        magic["play_hosts"] = batch
+        magic["ansible_play_batch"] = batch
+        magic["ansible_play_hosts"] = .list(remaining.map { .string($0) })
+        magic["ansible_play_hosts_all"] = .list(all.map { .string($0) })
         magic["ansible_check_mode"] = .bool(run.options.check)
         magic["ansible_diff_mode"] = .bool(run.options.diff)
         magic["omit"] = .string(PlaybookRun.omit)
