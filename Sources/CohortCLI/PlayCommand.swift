@@ -68,16 +68,23 @@ struct PlayCommand: AsyncParsableCommand {
 
     func run() async throws {
         verbosity.bootstrap()
+        let (config, settings) = try Self.ansibleConfig()
         var loader = PlaybookLoader(
             read: { try String(contentsOfFile: $0, encoding: .utf8) }, exists: { FileManager.default.fileExists(atPath: $0) })
-        // ANSIBLE_ROLES_PATH (colon-separated), else Ansible's default folders.
-        let rolesPath = ProcessInfo.processInfo.environment["ANSIBLE_ROLES_PATH"].map { $0.split(separator: ":").map(String.init) }
-            ?? ["~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"]
+        // roles_path (ansible.cfg, ANSIBLE_ROLES_PATH), else Ansible's default folders.
+        let rolesPath = settings.rolesPath ?? ["~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"]
         loader.rolesPath = rolesPath.map { ($0 as NSString).expandingTildeInPath }
+        loader.gatherByDefault = settings.gathering != "explicit"
         let book = try loader.load(path: playbook)
         if syntaxCheck {
             print("\nplaybook: \(playbook)")
             return
+        }
+        // -i, else $COHORT_INVENTORY, else ansible.cfg's inventory (or ANSIBLE_INVENTORY).
+        var inventoryOptions = self.inventoryOptions
+        if inventoryOptions.inventory == nil, ProcessInfo.processInfo.environment["COHORT_INVENTORY"] == nil, let first = settings.inventory.first {
+            if settings.inventory.count > 1 { throw ValidationError("several inventories (\(settings.inventory.joined(separator: ", "))): cohort play reads one") }
+            inventoryOptions.inventory = (first as NSString).expandingTildeInPath
         }
         var (inventory, _) = try inventoryOptions.load()
         try inventory.loadPlaybookVars(directory: PlaybookPaths.absoluteDirectory(of: playbook))
@@ -94,7 +101,8 @@ struct PlayCommand: AsyncParsableCommand {
         options.limit = inventoryOptions.limit
         options.tags = tags.flatMap { $0.split(separator: ",").map(String.init) }
         options.skipTags = skipTags.flatMap { $0.split(separator: ",").map(String.init) }
-        options.forks = forks
+        options.forks = forks ?? settings.forks
+        options.configFile = config?.path
         options.startAtTask = startAtTask
         options.forceHandlers = forceHandlers
         options.verbosity = verbosity.verbose
@@ -106,7 +114,15 @@ struct PlayCommand: AsyncParsableCommand {
             print(try PlayListing.text(book, inventory: inventory, limit: inventoryOptions.limit, hosts: listHosts, tasks: listTasks))
             return
         }
-        let run = PlaybookRun(playbook: book, inventory: inventory, options: options, connection: connection.options, worker: try WorkerBinary.locate())
+        // Flags win over ansible.cfg and ANSIBLE_*, which win over the defaults.
+        var connectionOptions = connection.options
+        connectionOptions.user = connectionOptions.user ?? settings.remoteUser
+        connectionOptions.privateKey = connectionOptions.privateKey ?? settings.privateKeyFile.map { ($0 as NSString).expandingTildeInPath }
+        connectionOptions.connectTimeout = connectionOptions.connectTimeout ?? settings.timeout.map { .milliseconds(Int64($0 * 1000)) }
+        // host_key_checking = False: unknown keys are accepted and recorded; a changed key is
+        // still refused (Cohort never connects to a host whose key changed).
+        if settings.hostKeyChecking == false { connectionOptions.acceptNewHostKeys = true }
+        let run = PlaybookRun(playbook: book, inventory: inventory, options: options, connection: connectionOptions, worker: try WorkerBinary.locate())
         let printer = PlayPrinter(json: json, verbose: verbosity.verbose, diff: diff)
         PlayInterruption.install(progress: run.progress, printer: printer)
         let recap = try await run.run { printer.handle($0) }
@@ -157,6 +173,29 @@ enum PlayInterruption {
 }
 
 extension PlayCommand {
+    /// ansible.cfg where Ansible looks for it, with the ANSIBLE_* variables over it; settings
+    /// Cohort lacks are named in one warning.
+    static func ansibleConfig() throws -> (AnsibleConfig?, AnsibleConfig.Settings) {
+        let environment = ProcessInfo.processInfo.environment
+        let files = FileManager.default
+        let path = AnsibleConfig.locate(
+            environment: environment, currentDirectory: files.currentDirectoryPath, home: NSHomeDirectory(),
+            exists: { files.isReadableFile(atPath: $0) },
+            isDirectory: { var directory: ObjCBool = false; return files.fileExists(atPath: $0, isDirectory: &directory) && directory.boolValue },
+            worldWritable: { ((try? files.attributesOfItem(atPath: $0))?[.posixPermissions] as? Int).map { $0 & 0o002 != 0 } ?? false })
+        let config = try path.map { path throws -> AnsibleConfig in
+            guard let data = files.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw CohortError(.invalidInput, "cannot read it as UTF-8 text", file: path)
+            }
+            return try AnsibleConfig.parse(text, file: path)
+        }
+        let settings = try AnsibleConfig.settings(config, environment: environment)
+        if !settings.unsupported.isEmpty {
+            FileHandle.standardError.write(Data("[WARNING]: cohort play does not support these settings yet and ignores them: \(settings.unsupported.joined(separator: "; "))\n".utf8))
+        }
+        return (config, settings)
+    }
+
     /// As ansible-playbook: each pattern term that matches no host is a warning (the limit's
     /// and each play's), and a `--limit` that leaves no inventory host is an error before
     /// anything runs (an empty inventory is not: its plays are skipped).

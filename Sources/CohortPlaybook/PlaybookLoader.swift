@@ -15,6 +15,9 @@ public struct PlaybookLoader {
     /// Where roles are looked for after `roles/` beside the playbook and before the playbook's
     /// own folder (ANSIBLE_ROLES_PATH, else Ansible's default folders; the CLI expands `~`).
     public var rolesPath: [String] = ["/usr/share/ansible/roles", "/etc/ansible/roles"]
+    /// Whether a play without `gather_facts` gathers them (ansible.cfg's `gathering =
+    /// explicit` says no).
+    public var gatherByDefault = true
 
     /// What the loader is inside of while it reads a role's files (a reference, so that the
     /// recursive readers need not pass it along).
@@ -120,7 +123,7 @@ public struct PlaybookLoader {
         var play = Play(
             name: "", hosts: hosts, vars: try field["vars"].map { n throws(CohortError) in try variables(n, file) } ?? [], varsFiles: varsFiles,
             preTasks: preTasks, tasks: tasks, postTasks: postTasks,
-            handlers: handlers, gatherFacts: true, environment: try field["environment"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
+            handlers: handlers, gatherFacts: gatherByDefault, environment: try field["environment"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             ignoreErrors: try field["ignore_errors"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             checkMode: try field["check_mode"].map { n throws(CohortError) in try YAMLValues.value(n, file) },
             tags: try field["tags"].map { n throws(CohortError) in try tags(n, file) } ?? [], location: YAMLValues.location(node, file))

@@ -209,4 +209,27 @@ import Testing
         for _ in 0..<6000 where !sleepers().isEmpty { usleep(10_000) }
         #expect(sleepers().isEmpty, "the task's command outlived the run: \(sleepers())")
     }
+
+    /// ansible.cfg in the working folder gives the inventory, the user and the key (none of
+    /// them on the command line or in the inventory), and a setting Cohort lacks is named in
+    /// one warning.
+    @Test func ansibleCfgInTheWorkingFolderIsRead() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let project = fleet.directory + "/project"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: fleet.inventory, encoding: .utf8)
+        let key = try #require(text.split(separator: "\n").first { $0.hasPrefix("ansible_ssh_private_key_file=") }).split(separator: "=")[1]
+        let stripped = text.split(separator: "\n").filter { !$0.hasPrefix("ansible_ssh_private_key_file=") && !$0.hasPrefix("ansible_user=") }
+        try (stripped.joined(separator: "\n") + "\n").write(toFile: project + "/hosts.ini", atomically: true, encoding: .utf8)
+        try "[defaults]\ninventory = hosts.ini\nremote_user = root\nprivate_key_file = \(key)\nstrategy = free\n"
+            .write(toFile: project + "/ansible.cfg", atomically: true, encoding: .utf8)
+        _ = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: id -un\n      register: who\n    - debug: var=who.stdout\n", in: project)
+        let result = try await Shell.run(
+            "/bin/sh", ["-c", "cd \"$1\" && exec \"$0\" play -F none site.yml", CLIRunTests.binary, project],
+            environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ANSIBLE_") && $0.key != "COHORT_INVENTORY" })
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("\"who.stdout\": \"root\""), "\(result.stdout)")
+        #expect(result.stderr.contains("[WARNING]: cohort play does not support these settings yet and ignores them: \(project)/ansible.cfg: [defaults] strategy"), "\(result.stderr)")
+    }
 }

@@ -123,12 +123,21 @@ import Testing
             "ANSIBLE_DEPRECATION_WARNINGS": "False", "ANSIBLE_RETRY_FILES_ENABLED": "False", "ANSIBLE_LOCALHOST_WARNING": "False",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
         ]
+        // A project with its own ansible.cfg: both tools read it through ANSIBLE_CONFIG.
+        let config = (path as NSString).deletingLastPathComponent + "/ansible.cfg"
+        var ourEnvironment = ProcessInfo.processInfo.environment
+        var theirEnvironment = environment
+        if playbook.contains("/"), FileManager.default.fileExists(atPath: config) {
+            ourEnvironment["ANSIBLE_CONFIG"] = config
+            theirEnvironment["ANSIBLE_CONFIG"] = config
+        }
         for round in 1...2 {
             let theirs = try await Shell.run(
                 try Self.ansiblePlaybook(), ["-i", inventory, path, "-e", "base=\(ansibleBase)/{{ inventory_hostname }}"] + args,
-                environment: environment)
+                environment: theirEnvironment)
             let ours = try await Shell.run(
-                CLIRunTests.binary, ["play", "-i", inventory, "-F", "none", path, "-e", "base=\(cohortBase)/{{ inventory_hostname }}"] + args)
+                CLIRunTests.binary, ["play", "-i", inventory, "-F", "none", path, "-e", "base=\(cohortBase)/{{ inventory_hostname }}"] + args,
+                environment: ourEnvironment)
             let (expected, got) = (Self.recap(theirs.stdout), Self.recap(ours.stdout))
             try #require(!expected.isEmpty, "ansible-playbook printed no recap (run \(round)):\n\(theirs.stdout)\n\(theirs.stderr)")
             #expect(got == expected, "run \(round) of \(playbook): recaps differ\n--- ansible\n\(theirs.stdout)\n--- cohort\n\(ours.stdout)\n\(ours.stderr)")

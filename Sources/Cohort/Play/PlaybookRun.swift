@@ -73,6 +73,8 @@ public struct PlaybookRun: Sendable {
         public var forceHandlers = false
         /// `-v` counted: `debug` with a higher `verbosity` is skipped.
         public var verbosity = 0
+        /// The ansible.cfg read (`ansible_config_file`).
+        public var configFile: String?
         public init() {}
     }
 
@@ -564,7 +566,7 @@ struct PlayRunner {
             magic["inventory_file"] = .string(file)
             magic["inventory_dir"] = .string(PlaybookPaths.absoluteDirectory(of: file))
         }
-        magic["ansible_config_file"] = Value.none
+        magic["ansible_config_file"] = run.options.configFile.map { .string(PlaybookPaths.absolute($0)) } ?? Value.none
         return magic
     }
 
