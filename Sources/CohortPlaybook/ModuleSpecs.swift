@@ -113,6 +113,12 @@ public struct ModuleSpec: Sendable {
         "include_tasks": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string), "file": a(.string)], oneOf: [["_raw_params", "file"]]),
         "import_tasks": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string), "file": a(.string)], oneOf: [["_raw_params", "file"]]),
         "include_role": ModuleSpec(arguments: roleArguments),
+        "include_vars": ModuleSpec(
+            freeForm: true,
+            arguments: [
+                "_raw_params": a(.string), "file": a(.string), "dir": a(.string), "name": a(.string), "files_matching": a(.string),
+                "ignore_files": a(.list), "depth": a(.int), "extensions": a(.list), "ignore_unknown_extensions": a(.bool),
+            ], oneOf: [["_raw_params", "file", "dir"]]),
         "import_role": ModuleSpec(arguments: roleArguments),
     ]
 

@@ -66,7 +66,7 @@ extension PlaybookLoader {
     static let ansibleModules: Set<String> = [
         "add_host", "apt", "apt_key", "apt_repository", "assemble", "async_status", "cron", "deb822_repository", "debconf", "dnf", "dnf5",
         "dpkg_selections", "expect", "gather_facts", "get_url", "getent", "git", "group", "group_by", "hostname", "import_playbook",
-        "include_vars", "iptables", "known_hosts", "mount_facts", "package", "package_facts", "ping", "pip", "reboot", "rpm_key",
+        "iptables", "known_hosts", "mount_facts", "package", "package_facts", "ping", "pip", "reboot", "rpm_key",
         "service", "service_facts", "set_stats", "setup", "subversion", "systemd", "systemd_service", "sysvinit", "tempfile",
         "unarchive", "uri", "user", "validate_argument_spec", "wait_for_connection", "yum_repository", "include", "yum",
     ]

@@ -12,6 +12,8 @@ public struct HostVariables: Sendable {
     public var facts = Dict()
     public var play: [String: Value] = [:]
     public var setFacts: [String: Value] = [:]
+    /// `include_vars`: templates like play vars, above task vars, below `set_fact`.
+    public var included: [String: Value] = [:]
     public var extra: [String: Value] = [:]
     /// `inventory_hostname`, `groups`, `ansible_check_mode`…: set by the runner.
     public var magic: [String: Value] = [:]
@@ -30,6 +32,7 @@ public struct HostVariables: Sendable {
         for (key, value) in inventory { templated[key] = value }
         for (key, value) in play { templated[key] = value }
         for layer in layers { for (key, value) in layer { templated[key] = value } }
+        for (key, value) in included { templated[key] = value }
         var data: [String: Value] = [:]
         data["ansible_facts"] = .dict(facts)
         for (key, value) in facts.pairs { data["ansible_" + key.pythonString] = value }

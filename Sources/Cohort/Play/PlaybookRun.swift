@@ -592,6 +592,7 @@ struct PlayRunner {
         case .ok: states[name]!.recap.ok += 1
         }
         for (key, value) in outcome.facts { states[name]!.variables.setFacts[key] = value }
+        for (key, value) in outcome.includedVars { states[name]!.variables.included[key] = value }
         if let register = task.register { states[name]!.variables.setFacts[register] = outcome.result }
         states[name]!.notified.formUnion(outcome.notify)
     }

@@ -31,6 +31,8 @@ public struct TaskOutcome: Sendable {
     var meta: String?
     /// The host the task was delegated to, which the output names.
     public var delegate: String?
+    /// `include_vars`: variables for the host's templated layer.
+    var includedVars: [String: Value] = [:]
 }
 
 /// Runs one task (its loop, conditions and module) on one host, with a snapshot of that
@@ -291,8 +293,12 @@ struct TaskExecutor: Sendable {
         }
     }
 
+    /// A result's `ansible_facts` into the outcome: include_vars's are variables (templates,
+    /// at include_vars's precedence), the others facts.
     private func merge(_ facts: Dict, into outcome: inout TaskOutcome) {
-        for (key, value) in facts.pairs { outcome.facts[key.pythonString] = value }
+        for (key, value) in facts.pairs {
+            if task.module == "include_vars" { outcome.includedVars[key.pythonString] = value } else { outcome.facts[key.pythonString] = value }
+        }
     }
 
     static func skipped(_ conditions: [String], _ scope: Scope) -> Dict {
@@ -326,7 +332,8 @@ struct TaskExecutor: Sendable {
 
     /// The module with its arguments rendered (expression arguments are left for it).
     private func module(_ scope: Scope, _ call: ModuleCall) async throws -> Value {
-        guard link != nil || ["debug", "set_fact", "assert", "fail", "meta", "pause", "include_tasks", "include_role"].contains(task.module) else {
+        guard link != nil || ["debug", "set_fact", "assert", "fail", "meta", "pause", "include_tasks", "include_role", "include_vars"].contains(task.module)
+        else {
             throw CohortError(.transportLost, "no connection to the host")
         }
         switch task.module {
@@ -358,6 +365,7 @@ struct TaskExecutor: Sendable {
         case "fail": return ["failed": true, "changed": false, "msg": args["msg"] ?? "Failed as requested from task"]
         case "pause": return try await ControlModules.pause(args)
         case "include_tasks": return includeTasks(args)
+        case "include_vars": return try includeVars(args)
         case "include_role":
             let name = args["name"]?.pythonString ?? ""
             return ["changed": false, "include": .string(name)]
@@ -378,6 +386,76 @@ struct TaskExecutor: Sendable {
             return ["failed": true, "changed": false, "msg": .string("Could not find or access '\(name)' (looked in: \(candidates.joined(separator: ", ")))")]
         }
         return ["changed": false, "include": .string(PlaybookPaths.absolute(found))]
+    }
+
+    /// `include_vars`, on the coordinator: a file (or every YAML/JSON file of a folder, in
+    /// name order, `depth` deep, `files_matching` and `ignore_files` applied), looked for in
+    /// the role's `vars/` and folder, then `vars/` beside the playbook and beside it; all of it
+    /// or under `name`. Ansible's result: `ansible_facts` and `ansible_included_var_files`.
+    private func includeVars(_ args: Dict) throws -> Value {
+        let playbookDirectory = (play.location.file as NSString).deletingLastPathComponent
+        let bases = (task.searchDirectories.isEmpty ? [(task.location.file as NSString).deletingLastPathComponent] : task.searchDirectories)
+            + [playbookDirectory]
+        func find(_ name: String) -> String? {
+            if name.hasPrefix("/") { return FileManager.default.fileExists(atPath: name) ? name : nil }
+            let candidates = bases.flatMap { base -> [String] in
+                let b = base.isEmpty ? "." : base
+                return [b + "/vars/" + name, b + "/" + name]
+            }
+            return candidates.first { FileManager.default.fileExists(atPath: $0) }
+        }
+        var files: [String] = []
+        if let dir = args["dir"]?.pythonString {
+            // Ansible's root: a role's `vars/` (a `vars/…` name from the role's folder), else the
+            // folder of the file the task is in.
+            let found: String
+            if dir.hasPrefix("/") {
+                found = dir
+            } else if task.role != nil, let rolePath = task.searchDirectories.first {
+                found = rolePath + (dir.split(separator: "/").first == "vars" ? "/" : "/vars/") + dir
+            } else {
+                let folder = (task.location.file as NSString).deletingLastPathComponent
+                found = (folder.isEmpty ? "." : folder) + "/" + dir
+            }
+            guard Self.isDirectory(found) else {
+                return ["failed": true, "changed": false, "msg": .string("\(dir) directory does not exist")]
+            }
+            let extensions = (args["extensions"].map { LoopLookups.terms($0).map(\.pythonString) } ?? ["yaml", "yml", "json"])
+            let ignored = args["ignore_files"].map { LoopLookups.terms($0).map(\.pythonString) } ?? []
+            let pattern = try args["files_matching"].map { try PythonRegex($0.pythonString) }
+            let depth = args["depth"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 0
+            func walk(_ folder: String, _ level: Int) throws {
+                let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+                for name in names {
+                    let path = folder + "/" + name
+                    if Self.isDirectory(path) {
+                        if depth == 0 || level < depth { try walk(path, level + 1) }
+                        continue
+                    }
+                    let ext = (name as NSString).pathExtension
+                    guard extensions.contains(ext), !ignored.contains(name) else { continue }
+                    if let pattern, try pattern.firstMatch(name) == nil { continue }
+                    files.append(path)
+                }
+            }
+            try walk(found, 1)
+        } else {
+            let name = (args["file"] ?? args["_raw_params"])?.pythonString ?? ""
+            guard let found = find(name) else {
+                return ["failed": true, "changed": false, "msg": .string("Could not find or access '\(name)' (looked in vars/ of the role and the playbook, and beside them)")]
+            }
+            files = [found]
+        }
+        var included = Dict()
+        for file in files {
+            for (key, value) in try ExtraVars.parse("@" + file, read: { try String(contentsOfFile: $0, encoding: .utf8) }) { included[.string(key)] = value }
+        }
+        var vars: Dict
+        if let name = args["name"]?.pythonString { vars = Dict(); vars[.string(name)] = .dict(included) } else { vars = included }
+        return [
+            "changed": false, "ansible_included_var_files": .list(files.map { .string(PlaybookPaths.absolute($0)) }),
+            "ansible_facts": .dict(vars),
+        ]
     }
 
     /// A `src` known only once rendered (`"{{ name }}.j2"`) is looked for where the loader
