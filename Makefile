@@ -20,7 +20,7 @@ deps:
 # ansible-core is the compatibility oracle for inventory tests; it lives in its own venv.
 oracle: deps
 	@[ -x $(ORACLE_VENV)/bin/ansible-inventory ] || { \
-	  python3 -m venv $(ORACLE_VENV) && $(ORACLE_VENV)/bin/pip install -q --disable-pip-version-check ansible-core; }
+	  python3 -m venv $(ORACLE_VENV) && $(ORACLE_VENV)/bin/pip install -q --disable-pip-version-check ansible-core==2.19.14; }
 
 build: deps
 	$(SWIFT) build

@@ -41,6 +41,8 @@ public struct Play: Sendable {
     public var maxFailPercentage: Double?
     /// `any_errors_fatal` on the play.
     public var anyErrorsFatal = false
+    /// `order`: inventory (default), reverse_inventory, sorted, reverse_sorted, shuffle.
+    public var order = "inventory"
     /// Every role's `defaults/` merged (dependencies first, in play order): below the
     /// inventory, as Ansible exposes them to the whole play.
     public var roleDefaults: [(String, Value)] = []
@@ -111,6 +113,8 @@ public struct TaskOptions: Sendable {
     public var runOnce: Value?
     /// `any_errors_fatal`: a failure on one host fails every host of the batch.
     public var anyErrorsFatal: Value?
+    /// `throttle`: at most so many hosts run the task at once.
+    public var throttle: Value?
     /// `delegate_to` (a host name, or a template giving one): where the task runs, with the
     /// host's variables; `local_action` is `delegate_to: localhost`.
     public var delegateTo: Value?

@@ -30,11 +30,11 @@ public struct PlaybookLoader {
 
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "tasks", "pre_tasks", "post_tasks", "handlers", "gather_facts", "environment",
-        "ignore_errors", "check_mode", "tags", "roles", "connection", "serial", "max_fail_percentage", "any_errors_fatal",
+        "ignore_errors", "check_mode", "tags", "roles", "connection", "serial", "max_fail_percentage", "any_errors_fatal", "order",
     ]
     static let optionKeywords: Set<String> = [
         "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
-        "any_errors_fatal",
+        "any_errors_fatal", "throttle",
     ]
     static let taskKeywords: Set<String> = optionKeywords.union([
         "name", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "notify", "listen", "changed_when", "failed_when",
@@ -162,6 +162,12 @@ public struct PlaybookLoader {
             guard let number, number.isFinite, (0...100).contains(number) else { throw YAMLValues.error("max_fail_percentage must be a number from 0 to 100", n, file) }
             play.maxFailPercentage = number
         }
+        if let n = field["order"] {
+            guard case .string(let order) = try YAMLValues.value(n, file), ["inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"].contains(order) else {
+                throw YAMLValues.error("order must be one of: inventory, reverse_inventory, sorted, reverse_sorted, shuffle", n, file)
+            }
+            play.order = order
+        }
         if let n = field["any_errors_fatal"] {
             guard let flag = Self.boolean(try YAMLValues.value(n, file)) else { throw YAMLValues.error("any_errors_fatal must be a boolean", n, file) }
             play.anyErrorsFatal = flag
@@ -286,6 +292,7 @@ public struct PlaybookLoader {
         options.noLog = try field["no_log"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.runOnce = try field["run_once"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.anyErrorsFatal = try field["any_errors_fatal"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.throttle = try field["throttle"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.delegateTo = try field["delegate_to"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         if let n = field["connection"] {
             let value = try YAMLValues.value(n, file)

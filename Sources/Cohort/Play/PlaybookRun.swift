@@ -78,6 +78,10 @@ public struct PlaybookRun: Sendable {
         public init() {}
     }
 
+    /// The ansible-core release whose semantics `cohort play` follows (the oracle's, pinned in
+    /// the Makefile), as `ansible_version` gives it.
+    static let ansibleVersion: Value = ["full": "2.19.14", "major": 2, "minor": 19, "revision": 14, "string": "2.19.14"]
+
     /// What `omit` renders to: an argument that comes out as this is left out.
     public static let omit = "__omit_place_holder__cohort"
 
@@ -126,7 +130,8 @@ public struct PlaybookRun: Sendable {
         var delegates = DelegateLinks()
         defer { delegates.closeAll() }
         plays: for play in playbook.plays {
-            var matched = try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory)
+            var matched = Self.ordered(
+                try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory), play.order)
             // Ansible's implicit localhost: a play naming it, with no such inventory host.
             if matched.isEmpty, DelegateLinks.isImplicitLocal(play.hosts, in: inventory), options.limit.map({ DelegateLinks.isImplicitLocal($0, in: inventory) }) ?? true {
                 matched = [play.hosts]
@@ -155,7 +160,9 @@ public struct PlaybookRun: Sendable {
                 }
                 var runner = PlayRunner(play: play, hosts: names, run: self, states: states, emit: emit)
                 runner.delegates = delegates
-                runner.playHostsAll = matched
+                // ansible_play_hosts_all stays in inventory order whatever the play's `order`.
+                let rank = Dictionary(inventory.hostOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+                runner.playHostsAll = matched.sorted { (rank[$0] ?? 0) < (rank[$1] ?? 0) }
                 await runner.runPlay()
                 states = runner.states
                 delegates = runner.delegates
@@ -168,9 +175,21 @@ public struct PlaybookRun: Sendable {
                 if newlyFailed.count == batch.count || runner.breakPlay { break plays }
             }
         }
-        let recap = order.compactMap { states[$0]?.recap }
+        // Sorted by name, as ansible-playbook prints its recap.
+        let recap = order.sorted().compactMap { states[$0]?.recap }
         emit(.recap(recap))
         return recap
+    }
+
+    /// The play's hosts in its `order` (`shuffle` is random, as in Ansible).
+    static func ordered(_ hosts: [String], _ order: String) -> [String] {
+        switch order {
+        case "reverse_inventory": hosts.reversed()
+        case "sorted": hosts.sorted()
+        case "reverse_sorted": hosts.sorted().reversed()
+        case "shuffle": hosts.shuffled()
+        default: hosts
+        }
     }
 
     /// Connects (all at once) to the hosts not yet connected; a host that cannot be reached is
@@ -509,7 +528,11 @@ struct PlayRunner {
                 scheduled: scheduled, play: play, variables: variables, link: links[name]?.link ?? states[name]!.link, options: run.options,
                 environment: environment, hostvars: hostvars, delegate: links[name]?.shownAs, linkFailure: links[name]?.failure))
         }
-        let limit = max(1, run.options.forks ?? executors.count)
+        // `throttle` (the task's, else a block's) caps the hosts at once below --forks.
+        let throttleValue = scheduled.task.options.throttle ?? scheduled.blocks.reversed().lazy.compactMap(\.throttle).first
+        let throttle = names.first.flatMap { first in throttleValue.flatMap { try? scope(of: scheduled, on: first).render($0) } }
+            .flatMap { value -> Int? in if case .int(let n) = value, n > 0 { n } else if case .string(let t) = value { Int(t).flatMap { $0 > 0 ? $0 : nil } } else { nil } }
+        let limit = max(1, min(run.options.forks ?? executors.count, throttle ?? Int.max))
         let emit = self.emit
         // A dynamic include's success is printed as `included: …` once every host answered.
         let include = scheduled.task.isDynamicInclude
@@ -552,6 +575,9 @@ struct PlayRunner {
         magic["omit"] = .string(PlaybookRun.omit)
         magic["playbook_dir"] = .string(PlaybookPaths.absoluteDirectory(of: run.playbook.file))
         magic["ansible_play_name"] = .string(play.name)
+        magic["ansible_run_tags"] = .list((run.options.tags.isEmpty ? ["all"] : run.options.tags).map { .string($0) })
+        magic["ansible_skip_tags"] = .list(run.options.skipTags.map { .string($0) })
+        magic["ansible_version"] = PlaybookRun.ansibleVersion
         return magic
     }
 
