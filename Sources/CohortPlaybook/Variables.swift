@@ -110,7 +110,7 @@ public struct Scope: Sendable {
         switch value {
         case .string(let text):
             guard Template.isTemplate(text) else { return value }
-            return try Template(text).render(lookup(resolving: resolving), in: environment)
+            return try Template.parsed(text).render(lookup(resolving: resolving), in: environment)
         case .list(let items):
             var out: [Value] = []
             for item in items { out.append(try render(item, resolving: resolving)) }
@@ -144,7 +144,7 @@ public struct Scope: Sendable {
         switch text {
         case "True", "true": return true
         case "False", "false": return false
-        default: return try Expression(text).condition(lookup(depth: 0), in: environment)
+        default: return try Expression.parsed(text).condition(lookup(depth: 0), in: environment)
         }
     }
 

@@ -146,4 +146,17 @@ import Testing
         #expect(other.isEmpty, "\(other.prefix(5))")
         #expect(rendered > 500 && refused > 500, "rendered \(rendered), refused \(refused)")
     }
+
+    /// Parsed templates are kept by source text, within a bound: many distinct texts never
+    /// grow the cache past its entries or bytes, and a cached parse renders as a fresh one.
+    @Test func theParseCacheIsBounded() throws {
+        for n in 0..<(ParseCache.maxEntries + 500) { _ = try Template.parsed("{{ \(n) + x }}") }
+        let big = String(repeating: "y", count: 1 << 20)
+        for n in 0..<20 { _ = try Template.parsed("{{ \(n) }}" + big) }
+        #expect(ParseCache.size.entries <= ParseCache.maxEntries)
+        #expect(ParseCache.size.bytes <= ParseCache.maxBytes)
+        let source = "{{ x * 2 }} and {{ 'a' | upper }}"
+        #expect(try Template.parsed(source).render(["x": 21]) == (try Template(source).render(["x": 21])))
+        #expect(try Template.parsed(source).render(["x": 1]) == "2 and A")
+    }
 }
