@@ -8,7 +8,7 @@ enum Filters {
         "symmetric_difference", "flatten", "zip", "ternary", "to_json", "to_nice_json", "from_json", "regex_replace",
         "regex_search", "regex_findall", "basename", "dirname", "b64encode", "b64decode", "quote", "mandatory", "indent",
         "abs", "round", "split", "type_debug", "format", "wordcount", "dictsort", "batch", "center", "items", "splitext",
-    ]
+    ] + MoreFilters.names
 
     static func apply(_ name: String, _ input: Value, _ args: [Value], _ kwargs: [String: Value], maxSize: Int, line: Int) throws(TemplateError) -> Value {
         func arg(_ i: Int, _ key: String) -> Value? { kwargs[key] ?? (i < args.count ? args[i] : nil) }
@@ -316,7 +316,7 @@ enum Filters {
             let left = pad / 2 + (pad % 2 == 1 && width % 2 == 1 ? 1 : 0)
             return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: pad - left))
         default:
-            throw TemplateError("no filter named '\(name)'", line: line)
+            return try MoreFilters.apply(name, input, args, kwargs, maxSize: maxSize, line: line)
         }
     }
 

@@ -126,6 +126,23 @@ import Testing
         // errors
         ("template", "{{ "), ("template", "{% if %}"), ("template", "{% for x in l %}"), ("template", "{{ n | nosuchfilter }}"),
         ("template", "{{ 'a' + 1 }}"), ("template", "{{ l | sum(attribute='x') }}"), ("template", "{% endif %}"),
+        // filters playbooks reach for (issue 22): sizes, regex_escape, extract, itertools
+        ("template", "{{ 0 | human_readable }}"), ("template", "{{ 1023 | human_readable }}"), ("template", "{{ 1024 | human_readable }}"),
+        ("template", "{{ 1536000 | human_readable }}"), ("template", "{{ 10240 | human_readable(isbits=True) }}"),
+        ("template", "{{ 10000000 | human_readable(unit='K') }}"), ("template", "{{ '2048' | human_readable }}"), ("template", "{{ 'x' | human_readable }}"),
+        ("template", "{{ 2 ** 85 | human_readable }}"), ("template", "{{ 1.5 | human_readable }}"),
+        ("template", "{{ '10 MB' | human_to_bytes }}"), ("template", "{{ '1.5G' | human_to_bytes }}"), ("template", "{{ '512' | human_to_bytes }}"),
+        ("template", "{{ '2 KiB' | human_to_bytes }}"), ("template", "{{ '1 Mb' | human_to_bytes(isbits=True) }}"), ("template", "{{ '1 MB' | human_to_bytes(isbits=True) }}"),
+        ("template", "{{ '3' | human_to_bytes(default_unit='K') }}"), ("template", "{{ '10 Q' | human_to_bytes }}"), ("template", "{{ 'abc' | human_to_bytes }}"),
+        ("template", "{{ '2.5' | human_to_bytes }}"), ("template", "{{ '3.5' | human_to_bytes }}"), ("template", "{{ '1 bytes' | human_to_bytes }}"),
+        ("template", "{{ '1 byte' | human_to_bytes }}"), ("template", "{{ '2 megabyte' | human_to_bytes }}"), ("template", "{{ '2 Megabyte' | human_to_bytes }}"),
+        ("template", "{{ 'a.b*c(d)[e] f-g#h~i&j' | regex_escape }}"), ("template", "{{ 'plain_text,1:2' | regex_escape }}"),
+        ("template", "{{ ['a', 'b'] | map('extract', {'a': 1, 'b': 2}) | list }}"), ("template", "{{ [0, 2] | map('extract', ['x', 'y', 'z']) | list }}"),
+        ("template", "{{ 'k' | extract({'k': {'m': {'n': 5}}}, ['m', 'n']) }}"), ("template", "{{ 'k' | extract({'k': {'m': 3}}, 'm') }}"),
+        ("template", "{{ [1, 2] | product(['a', 'b']) | list }}"), ("template", "{{ [1, 2] | product(repeat=2) | list }}"),
+        ("template", "{{ [1, 2, 3] | permutations | list }}"), ("template", "{{ [1, 2, 3] | permutations(2) | list }}"),
+        ("template", "{{ [1, 2, 3, 4] | combinations(2) | list }}"), ("template", "{{ [1, 2] | combinations(3) | list }}"),
+        ("template", "{{ [1, 2, 3] | zip_longest(['a']) | list }}"), ("template", "{{ [1] | zip_longest([2, 3], fillvalue='-') | list }}"),
     ]
 
     struct OracleResult: Decodable {
@@ -224,6 +241,7 @@ import Testing
     /// Where Python gives an integer past Int's range (or runs out of memory), ours must give
     /// an error; where it gives a value Int can hold, the same value.
     static let boundedCases: [(String, String)] = [
+        ("template", "{{ '100 Y' | human_to_bytes }}"), ("template", "{{ '9000 E' | human_to_bytes }}"),
         ("template", "{{ 'xxxx' * 4611686018427387904 }}"), ("template", "{{ [1, 2, 3, 4] * 4611686018427387904 }}"),
         ("template", "{{ 'abc' * 9223372036854775807 }}"), ("template", "{{ range(9223372036854775807) | length }}"),
         ("template", "{{ (-9223372036854775807 - 1) | abs }}"), ("template", "{{ -(-9223372036854775807 - 1) }}"),

@@ -660,6 +660,7 @@ enum PlayEnvironment {
             .list(args.map { .string(ProcessInfo.processInfo.environment[$0.pythonString] ?? "") })
         }
         environment.lookups["file"] = { args, _ in try fileLookup(args, playbookDirectory) }
+        CoordinatorFilters.install(into: &environment, playbookDirectory: playbookDirectory)
         return environment
     }
 

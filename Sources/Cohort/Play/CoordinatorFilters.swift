@@ -1,0 +1,111 @@
+import CohortCore
+import CohortPlaybook
+import CohortTemplate
+import Foundation
+
+/// Filters and lookups that read the coordinator (its clock, its working folder, its files,
+/// its shell), as Ansible's run on the controller: `strftime`, `relpath`, `expanduser`,
+/// `realpath`; `lookup('pipe')`, `lookup('fileglob')`, `lookup('first_found')`.
+enum CoordinatorFilters {
+    static func install(into environment: inout Environment, playbookDirectory: String) {
+        environment.filters["strftime"] = { input, args, kwargs in
+            let format = input.pythonString
+            guard format.utf8.count <= 4096 else { throw TemplateError("strftime: a format of more than 4096 bytes") }
+            let second = kwargs["second"] ?? args.first
+            let utc = (kwargs["utc"] ?? (args.count > 1 ? args[1] : nil)).map(\.truthy) ?? false
+            var time = time_t(Date().timeIntervalSince1970)
+            if let second, second != .none {
+                let value: Double? = switch second {
+                    case .int(let n): Double(n)
+                    case .float(let d): d
+                    case .string(let s): Double(s)
+                    default: nil
+                    }
+                guard let value, value.isFinite, abs(value) < 1e15 else { throw TemplateError("Invalid value for epoch value (\(second.pythonString))") }
+                time = time_t(value.rounded(.down))
+            }
+            var parts = tm()
+            if utc { gmtime_r(&time, &parts) } else { localtime_r(&time, &parts) }
+            var buffer = [CChar](repeating: 0, count: 8192)
+            let count = strftime(&buffer, buffer.count, format, &parts)
+            return .string(String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        environment.filters["relpath"] = { input, args, kwargs in
+            let start = (kwargs["start"] ?? args.first)?.pythonString ?? "."
+            return .string(relativePath(input.pythonString, from: start))
+        }
+        environment.filters["expanduser"] = { input, _, _ in .string((input.pythonString as NSString).expandingTildeInPath) }
+        environment.filters["realpath"] = { input, _, _ in
+            .string(URL(fileURLWithPath: PlaybookPaths.absolute(input.pythonString)).resolvingSymlinksInPath().path)
+        }
+        environment.lookups["pipe"] = { args, _ in .list(try args.map { .string(try pipe($0.pythonString)) }) }
+        environment.lookups["fileglob"] = { args, _ in
+            var out: [Value] = []
+            for pattern in args.map(\.pythonString) {
+                let full = pattern.hasPrefix("/") ? pattern : playbookDirectory + "/files/" + pattern
+                let fallback = pattern.hasPrefix("/") ? [] : [playbookDirectory + "/" + pattern]
+                for candidate in [full] + fallback {
+                    let found = TaskExecutor.glob(candidate).filter { !TaskExecutor.isDirectory($0) }
+                    if !found.isEmpty {
+                        out += found.map { .string($0) }
+                        break
+                    }
+                }
+            }
+            return .list(out)
+        }
+        environment.lookups["first_found"] = { args, kwargs in
+            var names: [String] = []
+            for arg in args {
+                if case .list(let list) = arg { names += list.map(\.pythonString) } else { names.append(arg.pythonString) }
+            }
+            for name in names {
+                // In a template (not with_first_found) ansible-core 2.19 looks beside the playbook
+                // only, not in files/.
+                let candidates = name.hasPrefix("/") ? [name] : [playbookDirectory + "/" + name]
+                if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) { return .list([.string(PlaybookPaths.absolute(found))]) }
+            }
+            if kwargs["skip"]?.truthy == true { return .list([]) }
+            throw TemplateError("No file was found when using first_found.")
+        }
+    }
+
+    /// Python's os.path.relpath: both made absolute against the working folder.
+    static func relativePath(_ path: String, from start: String) -> String {
+        let target = PlaybookPaths.absolute(path).split(separator: "/")
+        let base = PlaybookPaths.absolute(start).split(separator: "/")
+        var common = 0
+        while common < min(target.count, base.count), target[common] == base[common] { common += 1 }
+        let parts = Array(repeating: "..", count: base.count - common) + target[common...].map(String.init)
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    /// `lookup('pipe', CMD)`: the command's standard output run by /bin/sh on the coordinator,
+    /// trailing whitespace removed, as Ansible's; a non-zero exit is an error. At most 64 MiB.
+    static func pipe(_ command: String) throws(TemplateError) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { throw TemplateError("lookup_plugin.pipe(\(command)) could not run: \(error)") }
+        var data = Data()
+        while true {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            data.append(chunk)
+            guard data.count <= 64 << 20 else {
+                process.terminate()
+                throw TemplateError("lookup_plugin.pipe(\(command)): more than 64 MiB of output")
+            }
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TemplateError("lookup_plugin.pipe(\(command)) returned \(process.terminationStatus)")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
+    }
+}
