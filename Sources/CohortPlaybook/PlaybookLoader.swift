@@ -481,6 +481,10 @@ public struct PlaybookLoader {
         }
     }
 
+    /// Marks an action given words it does not take (`debug: msg=hello world`): the task fails
+    /// when it runs, as in ansible-core 2.19.
+    public static let rawWordsKey = "_cohort_raw_words"
+
     /// Modules that Ansible runs as actions on the controller, as Cohort does.
     static let coordinatorActions: Set<String> = ["debug", "fail", "assert", "set_fact", "pause", "meta"]
 
@@ -497,6 +501,7 @@ public struct PlaybookLoader {
     private func arguments(_ module: String, _ node: Node, extra: Node?, file: String, at location: Location) throws(CohortError) -> Dict {
         let spec = ModuleSpec.all[module]!
         var args = Dict()
+        var rawWords = false
         if let extra {
             guard case .dict(let given) = try YAMLValues.value(extra, file) else { throw YAMLValues.error("args must be a mapping", extra, file) }
             args = given
@@ -507,10 +512,13 @@ public struct PlaybookLoader {
         case .string(let text):
             for (key, value) in try KeyValueArguments.parse(text, freeForm: spec.freeForm && !spec.anyArguments, known: Set(spec.arguments.keys), at: location) {
                 if key == "_raw_params", !spec.freeForm {
-                    // Words without `=`: Ansible's own actions (debug, fail…) ignore them, modules refuse them.
+                    // Words without `=`: modules refuse them at load; ansible-core 2.19's own
+                    // actions (debug, fail, assert, pause) fail the task when it runs ("does
+                    // not support raw params"), which the runner does too.
                     guard Self.coordinatorActions.contains(module) else {
                         throw YAMLValues.error("\(module) takes key=value arguments; '\(value.pythonString)' is not one", at: location)
                     }
+                    rawWords = true
                     continue
                 }
                 args[key] = value
@@ -534,6 +542,7 @@ public struct PlaybookLoader {
             }
         }
         try Self.check(module, spec, resolved, at: location)
+        if rawWords { resolved[.string(Self.rawWordsKey)] = true }
         if module == "template", case .string(let src)? = resolved["src"], !Template.isTemplate(src) {
             guard let path = find(src, in: "templates", near: file) else {
                 throw YAMLValues.error("template: could not find '\(src)' (looked in \(searched("templates")))", at: location)

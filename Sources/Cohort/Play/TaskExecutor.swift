@@ -336,6 +336,9 @@ struct TaskExecutor: Sendable {
         else {
             throw CohortError(.transportLost, "no connection to the host")
         }
+        if task.args[.string(PlaybookLoader.rawWordsKey)] != nil {
+            return ["failed": true, "changed": false, "msg": .string("Task failed: Action 'ansible.builtin.\(task.module)' does not support raw params.")]
+        }
         switch task.module {
         case "debug": return try ControlModules.debug(task.args, scope, verbosity: options.verbosity)
         case "assert": return try ControlModules.assert(task.args, scope)
