@@ -100,10 +100,21 @@ public struct PlaybookLoader {
         var varsFiles: [[(String, Value)]] = []
         if let filesNode = field["vars_files"] {
             for item in try list(filesNode, file) {
-                guard case .string(let name) = try YAMLValues.value(item, file) else { throw YAMLValues.error("vars_files holds file names", item, file) }
-                guard !Template.isTemplate(name) else { throw YAMLValues.error("templated vars_files names are not supported", item, file) }
-                let path = name.hasPrefix("/") ? name : directory(file) + "/" + name
-                guard exists(path) else { throw YAMLValues.error("vars file \(name) was not found (looked for \(path))", item, file) }
+                // A list inside the list: the first of its files that exists, as Ansible.
+                let names: [Value]
+                switch try YAMLValues.value(item, file) {
+                case .list(let list): names = list
+                case let one: names = [one]
+                }
+                var paths: [String] = []
+                for value in names {
+                    guard case .string(let name) = value else { throw YAMLValues.error("vars_files holds file names", item, file) }
+                    guard !Template.isTemplate(name) else { throw YAMLValues.error("templated vars_files names are not supported yet", item, file) }
+                    paths.append(name.hasPrefix("/") ? name : directory(file) + "/" + name)
+                }
+                guard let path = paths.first(where: exists) else {
+                    throw YAMLValues.error("vars file \(names.map(\.pythonString).joined(separator: ", ")) was not found (looked for \(paths.joined(separator: ", ")))", item, file)
+                }
                 varsFiles.append(try variablesFile(path))
             }
         }
