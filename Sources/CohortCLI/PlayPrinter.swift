@@ -107,6 +107,14 @@ final class PlayPrinter: Sendable {
             }
         }
         let result = outcome.result
+        // --diff: each item's diff (after the item lines), or the task's, before its line.
+        if diff, !outcome.hidden {
+            if outcome.items.isEmpty {
+                if let d = result.dict?["diff"] { out += DiffText.render(d) }
+            } else {
+                for item in outcome.items { if let d = item.result.dict?["diff"] { out += DiffText.render(d) } }
+            }
+        }
         switch outcome.status {
         case .unreachable:
             out += "fatal: [\(host)]: UNREACHABLE! => \(Self.dump(result))\n"
@@ -134,9 +142,6 @@ final class PlayPrinter: Sendable {
                 out += "\(word): [\(host)]\n"
             }
         }
-        if diff, let before = outcome.result.dict?["diff"]?.dict {
-            out += DiffText.unified(before["before"]?.pythonString ?? "", before["after"]?.pythonString ?? "", header: before["before_header"]?.pythonString ?? "")
-        }
         return out
     }
 
@@ -160,36 +165,117 @@ final class PlayPrinter: Sendable {
     }
 }
 
-/// A unified diff of two texts, as `--diff` prints a changed file.
+/// `--diff` as ansible-playbook's default callback prints a result's `diff`: a unified diff
+/// (Python's difflib, 3 lines of context) of `before` and `after` under `--- before[: HEADER]`
+/// and `+++ after[: HEADER]`; dictionaries as sorted, indented JSON; a missing final newline
+/// said as difflib does.
 enum DiffText {
-    static func unified(_ before: String, _ after: String, header: String) -> String {
+    /// One result's diff (a dictionary, or a list of them).
+    static func render(_ diff: Value) -> String {
+        if case .list(let list) = diff { return list.map(render).joined() }
+        guard case .dict(let d) = diff else { return "" }
+        if let prepared = d["prepared"] { return prepared.pythonString + "\n" }
+        let beforeHeader = d["before_header"].map { "before: " + $0.pythonString } ?? "before"
+        let afterHeader = d["after_header"].map { "after: " + $0.pythonString } ?? "after"
+        func text(_ value: Value?) -> String {
+            guard let value else { return "" }
+            if case .dict = value { return ((try? value.json(indent: 4, sortKeys: true)) ?? value.pythonString) + "\n" }
+            return value.pythonString
+        }
+        guard d["before"] != nil || d["after"] != nil else { return "" }
+        return unified(text(d["before"]), text(d["after"]), from: beforeHeader, to: afterHeader)
+    }
+
+    /// difflib.unified_diff(…, n=3) of the two texts' lines (kept with their newlines).
+    static func unified(_ before: String, _ after: String, from: String, to: String) -> String {
         func lines(_ text: String) -> [String] {
-            var out = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            if out.last == "" { out.removeLast() }
+            var out: [String] = []
+            var current = ""
+            for c in text {
+                current.append(c)
+                if c == "\n" {
+                    out.append(current)
+                    current = ""
+                }
+            }
+            if !current.isEmpty { out.append(current + "\n\\ No newline at end of file\n") }
             return out
         }
         let a = lines(before), b = lines(after)
+        guard a != b else { return "" }
         // Longest common subsequence, enough for the files playbooks edit.
-        guard a.count * b.count <= 4_000_000 else { return "--- before: \(header)\n+++ after: \(header)\n(too large to show)\n" }
+        guard a.count * b.count <= 4_000_000 else { return "--- \(from)\n+++ \(to)\n(too large to show)\n\n" }
         var table = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
         for i in stride(from: a.count - 1, through: 0, by: -1) {
             for j in stride(from: b.count - 1, through: 0, by: -1) {
                 table[i][j] = a[i] == b[j] ? table[i + 1][j + 1] + 1 : max(table[i + 1][j], table[i][j + 1])
             }
         }
-        var out = "--- before: \(header)\n+++ after: \(header)\n"
+        // The edit script; in each changed run the removed lines come before the added ones.
+        enum Op { case same(Int, Int), removed(Int), added(Int) }
+        var ops: [Op] = []
         var (i, j) = (0, 0)
+        var removed: [Op] = [], added: [Op] = []
+        func flush() {
+            ops += removed + added
+            removed = []
+            added = []
+        }
         while i < a.count || j < b.count {
             if i < a.count, j < b.count, a[i] == b[j] {
-                out += " \(a[i])\n"
+                flush()
+                ops.append(.same(i, j))
                 i += 1
                 j += 1
-            } else if j < b.count, i == a.count || table[i][j + 1] >= table[i + 1][j] {
-                out += "+\(b[j])\n"
-                j += 1
+            } else if i < a.count, j == b.count || table[i + 1][j] >= table[i][j + 1] {
+                removed.append(.removed(i))
+                i += 1
             } else {
-                out += "-\(a[i])\n"
-                i += 1
+                added.append(.added(j))
+                j += 1
+            }
+        }
+        flush()
+        // Hunks: changes with up to 3 lines of context, joined when 6 or fewer apart.
+        let changed = ops.indices.filter { if case .same = ops[$0] { false } else { true } }
+        var hunks: [ClosedRange<Int>] = []
+        for index in changed {
+            let range = max(0, index - 3)...min(ops.count - 1, index + 3)
+            if let last = hunks.last, range.lowerBound <= last.upperBound + 1 {
+                hunks[hunks.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                hunks.append(range)
+            }
+        }
+        func position(_ op: Op) -> (Int?, Int?) {
+            switch op {
+            case .same(let x, let y): (x, y)
+            case .removed(let x): (x, nil)
+            case .added(let y): (nil, y)
+            }
+        }
+        func span(_ start: Int?, _ count: Int, before first: Int) -> String {
+            let begin = (start ?? first) + 1
+            if count == 1 { return "\(begin)" }
+            return count == 0 ? "\(begin - 1),0" : "\(begin),\(count)"
+        }
+        var out = "--- \(from)\n+++ \(to)\n"
+        for hunk in hunks {
+            let slice = ops[hunk]
+            let aLines = slice.filter { position($0).0 != nil }.count
+            let bLines = slice.filter { position($0).1 != nil }.count
+            // Where the hunk starts in each file (for an empty side, the line before it).
+            let aStart = slice.lazy.compactMap { position($0).0 }.first
+            let bStart = slice.lazy.compactMap { position($0).1 }.first
+            let aBefore = ops[..<hunk.lowerBound].filter { position($0).0 != nil }.count
+            let bBefore = ops[..<hunk.lowerBound].filter { position($0).1 != nil }.count
+            out += "@@ -\(span(aStart, aLines, before: aBefore)) +\(span(bStart, bLines, before: bBefore)) @@\n"
+            for op in slice {
+                switch op {
+                case .same(let x, _): out += " " + a[x]
+                case .removed(let x): out += "-" + a[x]
+                case .added(let y): out += "+" + b[y]
+                }
             }
         }
         return out + "\n"

@@ -75,6 +75,28 @@ import Testing
         return out
     }
 
+    /// The `--diff` blocks of a run's output (from `--- before` to the blank line after it),
+    /// with the run's folder written BASE, sorted (hosts finish in any order).
+    static func diffBlocks(_ output: String, base: String) -> [String] {
+        var blocks: [String] = []
+        var current: String?
+        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("--- before") { current = "" }
+            guard current != nil else { continue }
+            if line.isEmpty {
+                blocks.append(current!.replacingOccurrences(of: base, with: "BASE"))
+                current = nil
+            } else if line.hasPrefix("+++ after: "), line.hasSuffix(".j2") {
+                // A template's after header: Ansible names its rendered temporary copy, Cohort
+                // the template; both are the template's name here.
+                current! += "+++ after: TEMPLATE/" + (line.split(separator: "/").last.map(String.init) ?? "") + "\n"
+            } else {
+                current! += line + "\n"
+            }
+        }
+        return blocks.sorted()
+    }
+
     /// Every path under `root`: type, permission bits, owner and group, content (with `root`
     /// written as BASE) and link target.
     static func state(_ root: String) -> [String] {
@@ -143,6 +165,10 @@ import Testing
             #expect(got == expected, "run \(round) of \(playbook): recaps differ\n--- ansible\n\(theirs.stdout)\n--- cohort\n\(ours.stdout)\n\(ours.stderr)")
             #expect(ours.status == theirs.status,
                 "run \(round): exit \(ours.status), ansible-playbook exit \(theirs.status)\n\(ours.stderr)")
+            if args.contains("--diff") {
+                let (a, c) = (Self.diffBlocks(theirs.stdout, base: ansibleBase), Self.diffBlocks(ours.stdout, base: cohortBase))
+                #expect(a == c, "run \(round) of \(playbook): --diff output differs\n--- ansible\n\(a.joined())\n--- cohort\n\(c.joined())")
+            }
             for host in fleet.hosts {
                 let (a, c) = (Self.state(ansibleBase + "/" + host.name), Self.state(cohortBase + "/" + host.name))
                 #expect(a == c, "run \(round) of \(playbook) on \(host.name): end states differ\n--- ansible\n\(a.joined(separator: "\n"))\n--- cohort\n\(c.joined(separator: "\n"))")

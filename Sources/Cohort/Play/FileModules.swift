@@ -205,8 +205,12 @@ enum FileModules {
         if let source { result["src"] = .string(source) }
         if let backup = answer["backup_file"] { result["backup_file"] = backup }
         if call.diff, result["changed"]?.truthy == true {
-            result["diff"] = ["before": .string(before), "after": .string(String(decoding: bytes, as: UTF8.self)), "before_header": .string(dest),
-                "after_header": .string(source ?? "dynamically generated")]
+            // As Ansible's action: a before header only for a file that was there; after, the
+            // source (a template's own path where Ansible names its rendered temporary copy),
+            // or the destination for `content`.
+            var diff: Dict = ["before": .string(before), "after": .string(String(decoding: bytes, as: UTF8.self)), "after_header": .string(source.map { PlaybookPaths.absolute($0) } ?? dest)]
+            if found["isreg"]?.truthy == true { diff["before_header"] = .string(dest) }
+            result["diff"] = .list([.dict(diff)])
         }
         return .dict(result)
     }
@@ -216,6 +220,17 @@ enum FileModules {
     static func file(_ args: Dict, _ call: ModuleCall) async throws -> Value {
         let path = args["path"]?.pythonString ?? ""
         let current = try await one(["op": "stat", "path": .string(path), "checksum": false], call, check: false)
+        let result = try await file(args, call, path: path, current: current)
+        // --diff: the path's state before and after, as Ansible's file module reports it.
+        guard call.diff, case .dict(var dict) = result, dict["changed"]?.truthy == true, let after = dict["state"]?.pythonString else { return result }
+        let before = current["exists"]?.truthy != true ? "absent"
+            : current["isdir"]?.truthy == true ? "directory" : current["islnk"]?.truthy == true ? "link" : "file"
+        guard before != after else { return result }
+        dict["diff"] = ["before": ["path": .string(path), "state": .string(before)], "after": ["path": .string(path), "state": .string(after)]]
+        return .dict(dict)
+    }
+
+    private static func file(_ args: Dict, _ call: ModuleCall, path: String, current: Dict) async throws -> Value {
         let exists = current["exists"]?.truthy == true
         var state = args["state"]?.pythonString
         if state == nil {

@@ -74,7 +74,8 @@ enum MoreModules {
         do { outcome = try BlockInFile.apply(original, given) } catch { return FileModules.failure(error.message) }
         var result: Dict = ["changed": .bool(outcome.changed), "msg": .string(outcome.message)]
         try await write(outcome.text, to: path, changed: outcome.changed, existed: original != nil, args, call, result: &result)
-        if call.diff, outcome.changed { result["diff"] = diff(original ?? "", outcome.text, path) }
+        // blockinfile names the path "PATH (content)", as Ansible's does.
+        if call.diff, outcome.changed { result["diff"] = diff(original ?? "", outcome.text, path + " (content)") }
         return .dict(result)
     }
 
