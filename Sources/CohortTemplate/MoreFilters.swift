@@ -2,7 +2,9 @@
 /// `human_to_bytes`), `regex_escape`, `extract`, and the itertools ones (`product`,
 /// `permutations`, `combinations`, `zip_longest`). Pure; bounded like every filter.
 enum MoreFilters {
-    static let names = ["human_readable", "human_to_bytes", "regex_escape", "extract", "product", "permutations", "combinations", "zip_longest"]
+    static let names = [
+        "human_readable", "human_to_bytes", "regex_escape", "extract", "product", "permutations", "combinations", "zip_longest", "comment",
+    ]
 
     /// Ansible's SIZE_RANGES, largest first.
     static let sizeRanges: [(Character, Double)] = [
@@ -104,9 +106,69 @@ enum MoreFilters {
             let fill = kwargs["fillvalue"] ?? .none
             let count = columns.map(\.count).max() ?? 0
             return .list((0..<count).map { i in .list(columns.map { i < $0.count ? $0[i] : fill }) })
+        case "comment":
+            return .string(try comment(input.pythonString, style: arg(0, "style")?.pythonString ?? "plain", kwargs, maxSize: maxSize, line: line))
         default:
             throw TemplateError("no filter named '\(name)'", line: line)
         }
+    }
+
+    /// Ansible's `comment` filter: the text as a comment block in one of its styles, every
+    /// part overridable (`decoration`, `prefix`, `prefix_count`, `postfix`, `newline`…).
+    static func comment(_ text: String, style: String, _ kw: [String: Value], maxSize: Int, line: Int) throws(TemplateError) -> String {
+        let styles: [String: [String: String]] = [
+            "plain": ["decoration": "# "], "erlang": ["decoration": "% "], "c": ["decoration": "// "],
+            "cblock": ["beginning": "/*", "decoration": " * ", "end": " */"], "xml": ["beginning": "<!--", "decoration": " - ", "end": "-->"],
+        ]
+        guard let styleParams = styles[style] else { throw TemplateError("Invalid style '\(style)'.", line: line) }
+        let prepostfix = kw["decoration"]?.pythonString ?? styleParams["decoration"]!
+        func rstrip(_ s: String) -> String {
+            var out = s
+            while let last = out.last, last.isWhitespace { out.removeLast() }
+            return out
+        }
+        var p: [String: String] = [
+            "newline": "\n", "beginning": "", "prefix": rstrip(prepostfix), "decoration": "", "postfix": rstrip(prepostfix), "end": "",
+        ]
+        var counts = ["prefix_count": 1, "postfix_count": 1]
+        for (k, v) in styleParams { p[k] = v }
+        for (k, v) in kw where k != "style" {
+            if counts[k] != nil {
+                let n: Int? = if case .int(let i) = v { i } else { Int(v.pythonString) }
+                guard let n, n >= 0, n <= 10_000 else { throw TemplateError("comment: \(k) must be a count from 0 to 10000", line: line) }
+                counts[k] = n
+            } else {
+                p[k] = v.pythonString
+            }
+        }
+        let newline = p["newline"]!
+        var out = ""
+        if !p["beginning"]!.isEmpty { out += p["beginning"]! + newline }
+        if let prefix = p["prefix"], !prefix.isEmpty {
+            let piece = prefix != newline ? prefix + newline : newline
+            out += String(repeating: piece, count: counts["prefix_count"]!)
+        }
+        let decoration = p["decoration"]!
+        // Each line decorated; a decoration alone on its line loses its trailing blanks.
+        let decorated = decoration + split(text, by: newline).joined(separator: newline + decoration)
+        out += newline.isEmpty ? decorated : split(decorated, by: decoration + newline).joined(separator: rstrip(decoration) + newline)
+        out += ([""] + Array(repeating: p["postfix"]!, count: counts["postfix_count"]!)).joined(separator: newline)
+        if !p["end"]!.isEmpty { out += newline + p["end"]! }
+        guard out.utf8.count <= maxSize else { throw TemplateError("comment: the text would pass \(maxSize) bytes", line: line) }
+        return out
+    }
+
+    /// Python's str.split(separator) for a non-empty separator; the text whole otherwise.
+    static func split(_ text: String, by separator: String) -> [String] {
+        guard !separator.isEmpty else { return [text] }
+        var parts: [String] = []
+        var rest = Substring(text)
+        while let range = rest.firstRange(of: separator) {
+            parts.append(String(rest[..<range.lowerBound]))
+            rest = rest[range.upperBound...]
+        }
+        parts.append(String(rest))
+        return parts
     }
 
     /// Ansible's human_to_bytes: a number and an optional unit (`10 MB`, `1.5G`, `2 KiB`

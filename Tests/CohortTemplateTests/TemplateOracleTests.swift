@@ -143,6 +143,9 @@ import Testing
         ("template", "{{ [1, 2, 3] | permutations | list }}"), ("template", "{{ [1, 2, 3] | permutations(2) | list }}"),
         ("template", "{{ [1, 2, 3, 4] | combinations(2) | list }}"), ("template", "{{ [1, 2] | combinations(3) | list }}"),
         ("template", "{{ [1, 2, 3] | zip_longest(['a']) | list }}"), ("template", "{{ [1] | zip_longest([2, 3], fillvalue='-') | list }}"),
+        ("template", "{{ 'Ansible managed' | comment }}"), ("template", "{{ 'a\nb' | comment('c') }}"), ("template", "{{ 'x' | comment('cblock') }}"),
+        ("template", "{{ 'x' | comment('xml') }}"), ("template", "{{ 'x' | comment(decoration='; ', prefix_count=2) }}"),
+        ("template", "{{ 'x' | comment('erlang', postfix='%%', end='END') }}"), ("template", "{{ 'x' | comment('nope') }}"),
     ]
 
     struct OracleResult: Decodable {

@@ -161,7 +161,10 @@ enum FileModules {
         guard let data = FileManager.default.contents(atPath: src) else { return failure("Could not find or access '\(src)'") }
         let rendered: Value
         do {
-            let scope = call.scope.adding(loop: ["template_path": .string(src), "template_host": .string(ProcessInfo.processInfo.hostName)])
+            // What Ansible's template module adds (ansible_managed: its default string).
+            let scope = call.scope.adding(loop: [
+                "template_path": .string(src), "template_host": .string(ProcessInfo.processInfo.hostName), "ansible_managed": "Ansible managed",
+            ])
             rendered = try Template(String(decoding: data, as: UTF8.self)).render(scope.lookup(depth: 0), in: call.scope.environment)
         } catch {
             return failure("\(src): \(error)")
