@@ -291,13 +291,13 @@ import Testing
     /// A keyword or module Ansible has and Cohort lacks is said to be unsupported (not
     /// invalid), every place in one run, the first as the error's location.
     @Test func everyUnsupportedPlaceIsReportedAtOnce() {
-        let book = "- hosts: all\n  become: true\n  tasks:\n    - apt: name=nginx\n      async: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      throttle: 1\n"
+        let book = "- hosts: all\n  become: true\n  tasks:\n    - apt: name=nginx\n      async: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_user: bob\n"
         let expected = """
             /p/site.yml:2:11: 'become' is not supported by cohort play yet
             /p/site.yml:4:12: module 'apt' is not supported by cohort play yet (supported modules: \(ModuleSpec.names.joined(separator: ", ")))
             /p/site.yml:5:14: 'async' is not supported by cohort play yet
             /p/site.yml:6:30: module 'community.general.ufw' is not supported by cohort play yet
-            /p/site.yml:9:17: 'throttle' is not supported by cohort play yet
+            /p/site.yml:9:20: 'become_user' is not supported by cohort play yet
             """
         #expect(PlaybookLoaderTests.error(book) == expected)
     }
