@@ -43,6 +43,8 @@ public struct Play: Sendable {
     public var anyErrorsFatal = false
     /// `order`: inventory (default), reverse_inventory, sorted, reverse_sorted, shuffle.
     public var order = "inventory"
+    /// `remote_user`: the login for hosts whose inventory sets no `ansible_user`.
+    public var remoteUser: String?
     /// Every role's `defaults/` merged (dependencies first, in play order): below the
     /// inventory, as Ansible exposes them to the whole play.
     public var roleDefaults: [(String, Value)] = []

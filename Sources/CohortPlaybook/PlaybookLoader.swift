@@ -30,7 +30,7 @@ public struct PlaybookLoader {
 
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "tasks", "pre_tasks", "post_tasks", "handlers", "gather_facts", "environment",
-        "ignore_errors", "check_mode", "tags", "roles", "connection", "serial", "max_fail_percentage", "any_errors_fatal", "order",
+        "ignore_errors", "check_mode", "tags", "roles", "connection", "serial", "max_fail_percentage", "any_errors_fatal", "order", "remote_user",
     ]
     static let optionKeywords: Set<String> = [
         "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
@@ -172,6 +172,12 @@ public struct PlaybookLoader {
                 }
             guard let number, number.isFinite, (0...100).contains(number) else { throw YAMLValues.error("max_fail_percentage must be a number from 0 to 100", n, file) }
             play.maxFailPercentage = number
+        }
+        if let n = field["remote_user"] {
+            guard case .string(let user) = try YAMLValues.value(n, file), !user.isEmpty, !Template.isTemplate(user) else {
+                throw YAMLValues.error("remote_user must be a user name (a template is not supported on a play yet)", n, file)
+            }
+            play.remoteUser = user
         }
         if let n = field["order"] {
             guard case .string(let order) = try YAMLValues.value(n, file), ["inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"].contains(order) else {

@@ -232,4 +232,36 @@ import Testing
         #expect(result.stdout.contains("\"who.stdout\": \"root\""), "\(result.stdout)")
         #expect(result.stderr.contains("[WARNING]: cohort play does not support these settings yet and ignores them: \(project)/ansible.cfg: [defaults] strategy"), "\(result.stderr)")
     }
+
+    /// A play's remote_user is the login where the inventory sets no ansible_user, over -u; a
+    /// later play with another remote_user connects again as that user (here one sshd refuses:
+    /// the host is unreachable in that play only).
+    @Test func remoteUserOfAPlayIsTheLogin() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let text = try String(contentsOfFile: fleet.inventory, encoding: .utf8)
+        let inventory = fleet.directory + "/no-user.ini"
+        try (text.split(separator: "\n").filter { !$0.hasPrefix("ansible_user=") }.joined(separator: "\n") + "\n")
+            .write(toFile: inventory, atomically: true, encoding: .utf8)
+        let book = try Self.write(
+            """
+            - hosts: all
+              remote_user: root
+              gather_facts: false
+              tasks:
+                - command: id -un
+                  register: who
+                - debug: var=who.stdout
+            - hosts: all
+              remote_user: cohort-no-such-user
+              gather_facts: false
+              tasks:
+                - command: "true"
+            """, in: fleet.directory)
+        let result = try await Self.cohort(["play", "-i", inventory, "-F", "none", "-u", "cohort-nobody-either", book])
+        #expect(result.status == 4, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("\"who.stdout\": \"root\""), "\(result.stdout)")
+        #expect(result.stdout.contains("fatal: [h1]: UNREACHABLE!") && result.stdout.contains("cohort-no-such-user"), "\(result.stdout)")
+        #expect(result.stdout.contains("h1                         : ok=2    changed=1    unreachable=1"), "\(result.stdout)")
+    }
 }

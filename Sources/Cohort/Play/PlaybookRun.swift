@@ -117,6 +117,9 @@ public struct PlaybookRun: Sendable {
         var failedInEarlierPlay = false
         var ended = false
         var startFailure: String?
+        /// The login its session uses (nil: local), to tell when a play's remote_user needs
+        /// another connection.
+        var user: String?
     }
 
     /// Runs every play; the recap is also the last event.
@@ -148,7 +151,7 @@ public struct PlaybookRun: Sendable {
                 // none prints its banner only, as ansible-playbook.
                 let names = batch.filter { states[$0]?.unreachable != true && states[$0]?.failedInEarlierPlay != true }
                 if names.isEmpty { continue }
-                try await open(names, into: &states, order: &order)
+                try await open(names, into: &states, order: &order, remoteUser: play.remoteUser)
                 progress.publish(order.compactMap { states[$0]?.recap })
                 for name in names {
                     states[name]!.failed = false
@@ -194,11 +197,28 @@ public struct PlaybookRun: Sendable {
 
     /// Connects (all at once) to the hosts not yet connected; a host that cannot be reached is
     /// kept with its reason, reported at its first task.
-    private func open(_ names: [String], into states: inout [String: HostState], order: inout [String]) async throws {
-        let missing = names.filter { states[$0] == nil }
+    /// A play's `remote_user` is the login where the inventory sets no `ansible_user` (Ansible:
+    /// variables over play keywords over `-u`); a host connected before as another user is
+    /// connected again as this one.
+    private func open(_ names: [String], into states: inout [String: HostState], order: inout [String], remoteUser: String? = nil) async throws {
+        var options = connection
+        if let remoteUser { options.user = remoteUser }
+        var reconnect: [String] = []
+        for name in names where states[name] != nil && states[name]!.user != nil && !states[name]!.unreachable {
+            if case .ssh(let target)? = try FleetHosts.resolve([name], in: inventory, options: options).first?.connection, target.user != states[name]!.user {
+                reconnect.append(name)
+            }
+        }
+        for name in reconnect {
+            if let session = states[name]!.session {
+                await session.conversation.shutdown()
+                await session.workers.close()
+            }
+        }
+        let missing = names.filter { states[$0] == nil } + reconnect
         guard !missing.isEmpty else { return }
         let implicit = missing.filter { inventory.hosts[$0] == nil && DelegateLinks.isImplicitLocal($0, in: inventory) }
-        let hosts = try FleetHosts.resolve(missing.filter { !implicit.contains($0) }, in: inventory, options: connection)
+        let hosts = try FleetHosts.resolve(missing.filter { !implicit.contains($0) }, in: inventory, options: options)
             + implicit.map { FleetHost(connection: .local(name: $0)) }
         let limiter = ConnectRateLimiter(perSecond: connection.connectRate)
         let (worker, client) = (self.worker, self.client)
@@ -215,9 +235,16 @@ public struct PlaybookRun: Sendable {
             return out
         }
         for host in hosts {
-            var state = HostState(name: host.name, recap: HostRecap(host: host.name))
-            state.variables.inventory = Dictionary(inventory.variables(of: host.name).map { ($0.0, YAMLValues.convert($0.1)) }, uniquingKeysWith: { $1 })
-            state.variables.extra = options.extraVars
+            let known = states[host.name] != nil
+            var state = states[host.name] ?? HostState(name: host.name, recap: HostRecap(host: host.name))
+            if !known {
+                state.variables.inventory = Dictionary(inventory.variables(of: host.name).map { ($0.0, YAMLValues.convert($0.1)) }, uniquingKeysWith: { $1 })
+                state.variables.extra = self.options.extraVars
+            }
+            if case .ssh(let target) = host.connection { state.user = target.user }
+            state.session = nil
+            state.link = nil
+            state.startFailure = nil
             switch opened[host.name] {
             case .success(let session)?:
                 state.session = session
@@ -229,7 +256,7 @@ public struct PlaybookRun: Sendable {
                 state.startFailure = "not connected"
             }
             states[host.name] = state
-            order.append(host.name)
+            if !known { order.append(host.name) }
         }
     }
 }
