@@ -62,7 +62,8 @@ public enum SerialSize: Sendable, Equatable {
         switch self {
         case .count(let n): return n
         case .percent(let p):
-            let share = Int((Double(p) / 100.0 * Double(total)).rounded(.towardZero))
+            // Clamped before the conversion: `serial: "900000000000000000%"` must not trap.
+            let share = Int(min(Double(total), (Double(p) / 100.0 * Double(total)).rounded(.towardZero)))
             return share == 0 ? 1 : share
         }
     }

@@ -33,4 +33,17 @@ import Testing
         }
         #expect(try LoopLookups.items("sequence", "start=10 end=0 stride=-5") == ["10", "5", "0"])
     }
+
+    /// serial sizes from the playbook: percentages round down with at least one host, the
+    /// last size repeats, and a huge percentage or count is every host, never a trap.
+    @Test func serialBatchesAsAnsibleMakesThem() {
+        let hosts = (1...5).map { "h\($0)" }
+        #expect(SerialSize.batches(hosts, [.count(1), .percent(40), .count(3)]) == [["h1"], ["h2", "h3"], ["h4", "h5"]])
+        #expect(SerialSize.batches(hosts, [.percent(10)]).count == 5)
+        let thousand = (1...1000).map { "h\($0)" }
+        #expect(SerialSize.batches(thousand, [.percent(Int.max)]) == [thousand])
+        #expect(SerialSize.batches(hosts, [.count(Int.max)]) == [hosts])
+        #expect(SerialSize.batches(hosts, [.count(0)]) == [hosts])
+        #expect(SerialSize.batches([], [.count(2)]).isEmpty)
+    }
 }
