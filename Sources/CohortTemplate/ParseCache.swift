@@ -8,31 +8,27 @@ enum ParseCache {
     static let maxEntries = 8_192
     static let maxBytes = 16 << 20
 
-    private struct Store {
+    fileprivate struct Store {
         var templates: [String: Template] = [:]
         var expressions: [String: Expression] = [:]
         var bytes = 0
     }
     private static let store = Mutex(Store())
 
-    static func template(_ source: String) -> Template? { store.withLock { $0.templates[source] } }
-
     /// Entries and bytes held now (for the tests of its bound).
     static var size: (entries: Int, bytes: Int) { store.withLock { ($0.templates.count + $0.expressions.count, $0.bytes) } }
-    static func expression(_ source: String) -> Expression? { store.withLock { $0.expressions[source] } }
 
-    static func keep(_ template: Template) {
+    /// The parse of `source` kept in `slot`, made by `parse` the first time.
+    fileprivate static func parsed<T: Sendable>(
+        _ source: String, _ slot: any WritableKeyPath<Store, [String: T]> & Sendable, _ parse: (String) throws(TemplateError) -> T
+    ) throws(TemplateError) -> T {
+        if let cached = store.withLock({ $0[keyPath: slot][source] }) { return cached }
+        let value = try parse(source)
         store.withLock { store in
-            makeRoom(&store, template.source.utf8.count)
-            store.templates[template.source] = template
+            makeRoom(&store, source.utf8.count)
+            store[keyPath: slot][source] = value
         }
-    }
-
-    static func keep(_ expression: Expression) {
-        store.withLock { store in
-            makeRoom(&store, expression.source.utf8.count)
-            store.expressions[expression.source] = expression
-        }
+        return value
     }
 
     private static func makeRoom(_ store: inout Store, _ size: Int) {
@@ -46,18 +42,12 @@ enum ParseCache {
 extension Template {
     /// The parsed template for `source`, from the cache when it was parsed before.
     public static func parsed(_ source: String) throws(TemplateError) -> Template {
-        if let cached = ParseCache.template(source) { return cached }
-        let template = try Template(source)
-        ParseCache.keep(template)
-        return template
+        try ParseCache.parsed(source, \.templates) { text throws(TemplateError) in try Template(text) }
     }
 }
 
 extension Expression {
     public static func parsed(_ source: String) throws(TemplateError) -> Expression {
-        if let cached = ParseCache.expression(source) { return cached }
-        let expression = try Expression(source)
-        ParseCache.keep(expression)
-        return expression
+        try ParseCache.parsed(source, \.expressions) { text throws(TemplateError) in try Expression(text) }
     }
 }

@@ -589,9 +589,11 @@ struct PlayRunner {
         // or were unreachable, in this play or before; and every host it matched.
         let batch = Value.list(active.map { .string($0) })
         let all = playHostsAll.isEmpty ? hosts : playHostsAll
+        // A host of another batch that failed already carries failedInEarlierPlay, so `failed`
+        // alone speaks of this batch (no per-host search of the batch: this runs every step).
         let remaining = all.filter { name in
             guard let state = states[name] else { return true }
-            return !state.failedInEarlierPlay && !state.unreachable && !(hosts.contains(name) && state.failed)
+            return !state.failedInEarlierPlay && !state.unreachable && !state.failed
         }
         magic["play_hosts"] = batch
         magic["ansible_play_batch"] = batch
