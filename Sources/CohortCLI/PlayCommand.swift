@@ -59,11 +59,26 @@ struct PlayCommand: AsyncParsableCommand {
     @Flag(help: "JSON lines instead of text: one per task result, then the recap.")
     var json = false
 
+    @Flag(name: [.customShort("b"), .long], help: "Run tasks as another user (sudo), as `become: true`.")
+    var become = false
+
+    @Option(name: .customLong("become-user"), help: "The user to become (default: root).")
+    var becomeUser: String?
+
+    @Option(name: .customLong("become-method"), help: "How to become it: sudo (the only method yet).")
+    var becomeMethod: String?
+
+    @Flag(name: [.customShort("K"), .customLong("ask-become-pass")], help: "Ask for the sudo password (it goes to sudo's stdin only).")
+    var askBecomePass = false
+
     @Argument(help: "The playbook.")
     var playbook: String
 
     func validate() throws {
         if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
+        if let becomeMethod, !PlaybookLoader.becomeMethods.contains(PlaybookLoader.shortName(becomeMethod)) {
+            throw ValidationError("--become-method '\(becomeMethod)' is not supported by cohort play yet (supported: sudo)")
+        }
     }
 
     func run() async throws {
@@ -106,6 +121,12 @@ struct PlayCommand: AsyncParsableCommand {
         options.startAtTask = startAtTask
         options.forceHandlers = forceHandlers
         options.verbosity = verbosity.verbose
+        options.become = become ? true : settings.become
+        options.becomeUser = becomeUser ?? settings.becomeUser
+        options.becomeMethod = becomeMethod ?? settings.becomeMethod
+        if askBecomePass || settings.becomeAskPass == true {
+            options.becomePassword = try BecomePassword.ask()
+        }
         for text in extraVars {
             for (key, value) in try ExtraVars.parse(text, read: { try String(contentsOfFile: $0, encoding: .utf8) }) { options.extraVars[key] = value }
         }
@@ -130,6 +151,15 @@ struct PlayCommand: AsyncParsableCommand {
         try Out.check()
         let code = PlayExitCode.of(recap)
         if code != PlayExitCode.ok { throw ExitCode(code) }
+    }
+}
+
+/// `-K`: the sudo password, read from the terminal without echo (as ansible-playbook asks
+/// for it); never put on a command line or printed.
+enum BecomePassword {
+    static func ask() throws -> String {
+        guard let raw = getpass("BECOME password: ") else { throw ValidationError("--ask-become-pass needs a terminal to read the password from") }
+        return String(cString: raw)
     }
 }
 

@@ -42,6 +42,9 @@ public struct CohortError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let sshFailure = Code("sshFailure")
         /// Local IO failure (files, processes).
         public static let io = Code("io")
+        /// sudo would not run the worker as the `become` user (no password where one is needed,
+        /// a wrong one, no rule): the task fails, the host stays reachable.
+        public static let becomeRefused = Code("becomeRefused")
     }
 
     public var code: Code

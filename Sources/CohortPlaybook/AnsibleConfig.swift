@@ -91,6 +91,11 @@ public struct AnsibleConfig: Sendable {
         public var timeout: Double?
         /// `explicit`: plays gather no facts unless they say `gather_facts: true`.
         public var gathering: String?
+        /// `[privilege_escalation]`: become, become_user, become_method, become_ask_pass.
+        public var become: Bool?
+        public var becomeUser: String?
+        public var becomeMethod: String?
+        public var becomeAskPass: Bool?
         /// Settings that would change what runs and that Cohort lacks: one warning names them.
         public var unsupported: [String] = []
     }
@@ -143,15 +148,30 @@ public struct AnsibleConfig: Sendable {
             }
             out.gathering = found.value
         }
+        func flag(_ env: String, _ key: String) throws(CohortError) -> Bool? {
+            guard let found = setting(env, "privilege_escalation", key) else { return nil }
+            guard let value = PlaybookLoader.boolean(.string(found.value)) else {
+                throw CohortError(.invalidInput, "\(found.origin): \(key) must be a boolean, not '\(found.value)'")
+            }
+            return value
+        }
+        out.become = try flag("ANSIBLE_BECOME", "become")
+        out.becomeAskPass = try flag("ANSIBLE_BECOME_ASK_PASS", "become_ask_pass")
+        out.becomeUser = setting("ANSIBLE_BECOME_USER", "privilege_escalation", "become_user")?.value
+        if let found = setting("ANSIBLE_BECOME_METHOD", "privilege_escalation", "become_method") {
+            guard PlaybookLoader.becomeMethods.contains(PlaybookLoader.shortName(found.value)) else {
+                throw CohortError(.invalidInput, "\(found.origin): become_method '\(found.value)' is not supported by cohort play yet (supported: sudo)")
+            }
+            out.becomeMethod = found.value
+        }
         // What would change a run and is not here yet: said once, by name.
         for (env, section, key) in [
-            ("ANSIBLE_BECOME", "privilege_escalation", "become"), ("ANSIBLE_STRATEGY", "defaults", "strategy"),
+            ("ANSIBLE_STRATEGY", "defaults", "strategy"),
             ("ANSIBLE_VAULT_PASSWORD_FILE", "defaults", "vault_password_file"), ("ANSIBLE_FILTER_PLUGINS", "defaults", "filter_plugins"),
             ("ANSIBLE_LIBRARY", "defaults", "library"), ("ANSIBLE_MODULE_UTILS", "defaults", "module_utils"),
             ("ANSIBLE_COLLECTIONS_PATH", "defaults", "collections_path"),
         ] {
             if let found = setting(env, section, key) {
-                if key == "become", PlaybookLoader.boolean(.string(found.value)) == false { continue }
                 out.unsupported.append(found.origin)
             }
         }

@@ -45,6 +45,8 @@ public struct Play: Sendable {
     public var order = "inventory"
     /// `remote_user`: the login for hosts whose inventory sets no `ansible_user`.
     public var remoteUser: String?
+    /// `become`, `become_user`, `become_method` on the play: below blocks' and tasks'.
+    public var become = BecomeKeywords()
     /// Every role's `defaults/` merged (dependencies first, in play order): below the
     /// inventory, as Ansible exposes them to the whole play.
     public var roleDefaults: [(String, Value)] = []
@@ -127,8 +129,22 @@ public struct TaskOptions: Sendable {
     /// A role's `defaults/` for the tasks inside its block: above every other role's, still
     /// below the inventory.
     public var roleDefaults: [(String, Value)] = []
+    /// `become`, `become_user`, `become_method` (templates, rendered per host).
+    public var become = BecomeKeywords()
+    /// `remote_user` on a block, role entry or task: the login for this task where the
+    /// inventory sets no `ansible_user` (a template, rendered per host).
+    public var remoteUser: Value?
 
     public init() {}
+}
+
+/// The privilege-escalation keywords of a play, block, role entry or task, as written.
+public struct BecomeKeywords: Sendable {
+    public var become: Value?
+    public var user: Value?
+    public var method: Value?
+    public init() {}
+    public var isEmpty: Bool { become == nil && user == nil && method == nil }
 }
 
 public struct Block: Sendable {

@@ -31,10 +31,11 @@ public struct PlaybookLoader {
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "tasks", "pre_tasks", "post_tasks", "handlers", "gather_facts", "environment",
         "ignore_errors", "check_mode", "tags", "roles", "connection", "serial", "max_fail_percentage", "any_errors_fatal", "order", "remote_user",
+        "become", "become_user", "become_method",
     ]
     static let optionKeywords: Set<String> = [
         "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
-        "any_errors_fatal", "throttle",
+        "any_errors_fatal", "throttle", "become", "become_user", "become_method", "remote_user",
     ]
     static let taskKeywords: Set<String> = optionKeywords.union([
         "name", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "notify", "listen", "changed_when", "failed_when",
@@ -118,6 +119,8 @@ public struct PlaybookLoader {
                 varsFiles.append(try variablesFile(path))
             }
         }
+        // Read before the tasks, so that its problems are listed in the file's order.
+        let playBecome = try becomeKeywords(field, file)
         context.playbookDirectory = directory(file)
         context.compiled = []
         context.extraHandlers = []
@@ -179,6 +182,7 @@ public struct PlaybookLoader {
             }
             play.remoteUser = user
         }
+        play.become = playBecome
         if let n = field["order"] {
             guard case .string(let order) = try YAMLValues.value(n, file), ["inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"].contains(order) else {
                 throw YAMLValues.error("order must be one of: inventory, reverse_inventory, sorted, reverse_sorted, shuffle", n, file)
@@ -297,6 +301,31 @@ public struct PlaybookLoader {
         }
     }
 
+    /// The methods `become_method` may name: sudo only for now (Ansible's `su`, `doas` and the
+    /// others are refused by name at load, before anything runs).
+    public static let becomeMethods: Set<String> = ["sudo"]
+
+    func becomeKeywords(_ field: [String: Node], _ file: String) throws(CohortError) -> BecomeKeywords {
+        var out = BecomeKeywords()
+        out.become = try field["become"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        if let n = field["become"], let value = out.become, !(value.string.map(Template.isTemplate) ?? false), Self.boolean(value) == nil {
+            throw YAMLValues.error("become must be a boolean, not \(value.pythonRepr)", n, file)
+        }
+        out.user = try field["become_user"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        if let n = field["become_user"], let value = out.user {
+            guard case .string(let user) = value, !user.isEmpty else { throw YAMLValues.error("become_user must be a user name", n, file) }
+        }
+        out.method = try field["become_method"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        if let n = field["become_method"], case .string(let method)? = out.method, !Template.isTemplate(method) {
+            let short = Self.shortName(method)
+            guard Self.becomeMethods.contains(short) else {
+                context.unsupported.append(YAMLValues.error("become_method '\(method)' is not supported by cohort play yet (supported: sudo)", n, file))
+                return out
+            }
+        }
+        return out
+    }
+
     func options(_ field: [String: Node], _ file: String) throws(CohortError) -> TaskOptions {
         var options = TaskOptions()
         if let n = field["when"] { options.when = try conditions(n, file) }
@@ -311,6 +340,12 @@ public struct PlaybookLoader {
         options.anyErrorsFatal = try field["any_errors_fatal"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.throttle = try field["throttle"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.delegateTo = try field["delegate_to"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.become = try becomeKeywords(field, file)
+        if let n = field["remote_user"] {
+            let value = try YAMLValues.value(n, file)
+            guard case .string(let user) = value, !user.isEmpty else { throw YAMLValues.error("remote_user must be a user name", n, file) }
+            options.remoteUser = value
+        }
         if let n = field["connection"] {
             let value = try YAMLValues.value(n, file)
             guard case .string(let text) = value, Self.connections.contains(text) || Template.isTemplate(text) else {
@@ -508,7 +543,7 @@ public struct PlaybookLoader {
     /// The connection plugins a play or task may name: `local`, and ssh's names.
     public static let connections: Set<String> = ["local", "ssh", "smart", "paramiko", "libssh"]
 
-    static func shortName(_ name: String) -> String {
+    public static func shortName(_ name: String) -> String {
         for prefix in ["ansible.builtin.", "ansible.legacy."] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
         return name
     }

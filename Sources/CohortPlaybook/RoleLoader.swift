@@ -60,7 +60,7 @@ extension PlaybookLoader {
     /// by name, and any other key is a role parameter.
     static let roleEntryKeywords: Set<String> = [
         "role", "name", "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
-        "any_errors_fatal",
+        "any_errors_fatal", "become", "become_user", "become_method", "remote_user",
     ]
     /// ansible-core's modules (ansible.builtin), to tell one Cohort lacks from a typing error.
     static let ansibleModules: Set<String> = [
@@ -78,7 +78,7 @@ extension PlaybookLoader {
     }
 
     static let unsupportedKeywords: Set<String> = [
-        "become", "become_user", "become_method", "become_flags", "become_exe", "remote_user", "delegate_facts", "serial", "strategy", "max_fail_percentage", "port", "order",
+        "become_flags", "become_exe", "delegate_facts", "serial", "strategy", "max_fail_percentage", "port", "order",
         "async", "poll", "module_defaults", "collections", "debugger", "timeout",
         "vars_prompt", "force_handlers", "fact_path", "gather_subset", "gather_timeout",
     ]
@@ -166,6 +166,10 @@ extension PlaybookLoader {
             guard case .task(var task) = item else { return item }
             task.options.roleDefaults = parentDefaults + defaults + task.options.roleDefaults
             task.options.vars = own.vars + task.options.vars
+            // The role entry's become holds for its handlers too, under their own.
+            task.options.become.become = task.options.become.become ?? options.become.become
+            task.options.become.user = task.options.become.user ?? options.become.user
+            task.options.become.method = task.options.become.method ?? options.become.method
             return .task(task)
         }
         out.defaults += inner.defaults + defaults

@@ -28,6 +28,33 @@ struct Renderer {
         return value ?? .undefined(why: "'\(name)' is undefined")
     }
 
+    /// Ansible's `vars` lookup: variables by (computed) name, each rendered as the name would
+    /// be; `default=` for one that is not defined, else an undefined value naming it.
+    func varsLookup(_ function: String, _ terms: [Value], _ kwargs: [String: Value], line: Int) throws(TemplateError) -> Value {
+        var values: [Value] = []
+        for term in terms {
+            guard case .string(let variable) = term else {
+                throw TemplateError("Variable name must be 'str' not '\(term.typeName)'.", line: line)
+            }
+            let value = try lookup(variable, line: line)
+            if case .undefined = value {
+                // Undefined, not an error yet: `| default(…)` after the lookup still applies.
+                values.append(kwargs["default"].flatMap { $0 == .none ? nil : $0 } ?? .undefined(why: "No variable named '\(variable)' was found."))
+            } else {
+                values.append(value)
+            }
+        }
+        // lookup() gives one value as itself and joins several texts with commas (wantlist=True:
+        // the list); query() always gives the list.
+        if function == "lookup", kwargs["wantlist"]?.truthy != true {
+            if values.count == 1 { return values[0] }
+            // Python's ','.join: only strings join; anything else stays the list.
+            let strings = values.compactMap { if case .string(let text) = $0 { text } else { nil } }
+            if strings.count == values.count { return .string(strings.joined(separator: ",")) }
+        }
+        return .list(values)
+    }
+
     /// What a render printed: each piece as it came, so that a template whose only piece is
     /// one expression can give that expression's own value (Jinja's native mode).
     struct Output {
@@ -179,6 +206,9 @@ struct Renderer {
                 return try Methods.call(object, name, positional, named, maxSize: environment.maxSize, line: line)
             }
             guard case .name(let name, _) = callee else { throw TemplateError("this value cannot be called", line: line) }
+            if ["lookup", "query", "q"].contains(name), positional.first == .string("vars") || positional.first == .string("ansible.builtin.vars") {
+                return try varsLookup(name, Array(positional.dropFirst()), named, line: line)
+            }
             return try Globals.call(name, positional, named, environment: environment, line: line)
         case .filter(let base, let name, let args, let kwargs, let line):
             let input = try evaluate(base)

@@ -35,6 +35,8 @@ import Testing
             unknown_key = accepted
             [privilege_escalation]
             become = True
+            become_user = admin
+            become_ask_pass = no
             """
         let config = try AnsibleConfig.parse(text, file: "/p/ansible.cfg")
         let settings = try AnsibleConfig.settings(config, environment: ["ANSIBLE_FORKS": "3"])
@@ -43,7 +45,9 @@ import Testing
         #expect(settings.rolesPath == ["/p/roles", "/abs/roles"])
         #expect(settings.remoteUser == "deploy" && settings.privateKeyFile == "/p/keys/id")
         #expect(settings.hostKeyChecking == false && settings.gathering == "explicit")
-        #expect(settings.unsupported == ["/p/ansible.cfg: [privilege_escalation] become", "/p/ansible.cfg: [defaults] strategy"])
+        #expect(settings.become == true && settings.becomeUser == "admin" && settings.becomeAskPass == false && settings.becomeMethod == nil)
+        #expect(settings.unsupported == ["/p/ansible.cfg: [defaults] strategy"])
+        #expect(throws: CohortError.self) { try AnsibleConfig.settings(config, environment: ["ANSIBLE_BECOME_METHOD": "su"]) }
         #expect(try AnsibleConfig.settings(nil, environment: [:]) == AnsibleConfig.Settings())
     }
 

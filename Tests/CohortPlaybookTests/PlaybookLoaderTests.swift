@@ -257,8 +257,8 @@ import Testing
         #expect(titles(book.plays[0].tasks) == ["b : bee", "a : debug", "b : bee", "debug"])
         #expect(book.plays[0].roleDefaults.map { $0.0 } == ["x", "x"])
         #expect(PlaybookLoaderTests.error("- hosts: all\n  roles:\n    - nope\n", files: files).hasPrefix("/p/site.yml:3:7: the role 'nope' was not found (looked in: /p/roles/nope,"))
-        #expect(PlaybookLoaderTests.error("- hosts: all\n  roles:\n    - role: a\n      become: true\n", files: files)
-            == "/p/site.yml:4:15: 'become' is not supported by cohort play yet")
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  roles:\n    - role: a\n      become_flags: -E\n", files: files)
+            == "/p/site.yml:4:21: 'become_flags' is not supported by cohort play yet")
         var loop = files
         loop["/p/roles/b/meta"] = ""
         loop["/p/roles/b/meta/main.yml"] = "dependencies:\n  - a\n"
@@ -291,14 +291,35 @@ import Testing
     /// A keyword or module Ansible has and Cohort lacks is said to be unsupported (not
     /// invalid), every place in one run, the first as the error's location.
     @Test func everyUnsupportedPlaceIsReportedAtOnce() {
-        let book = "- hosts: all\n  become: true\n  tasks:\n    - apt: name=nginx\n      async: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_user: bob\n"
+        let book = "- hosts: all\n  become_method: su\n  tasks:\n    - apt: name=nginx\n      async: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_exe: bob\n"
         let expected = """
-            /p/site.yml:2:11: 'become' is not supported by cohort play yet
+            /p/site.yml:2:18: become_method 'su' is not supported by cohort play yet (supported: sudo)
             /p/site.yml:4:12: module 'apt' is not supported by cohort play yet (supported modules: \(ModuleSpec.names.joined(separator: ", ")))
             /p/site.yml:5:14: 'async' is not supported by cohort play yet
             /p/site.yml:6:30: module 'community.general.ufw' is not supported by cohort play yet
-            /p/site.yml:9:20: 'become_user' is not supported by cohort play yet
+            /p/site.yml:9:19: 'become_exe' is not supported by cohort play yet
             """
         #expect(PlaybookLoaderTests.error(book) == expected)
+    }
+
+    /// become, become_user and become_method are read on plays, blocks, role entries and
+    /// tasks (templates kept for the run); a value that cannot be one is refused at load.
+    @Test func becomeKeywordsAreReadAtEveryLevel() throws {
+        let files = ["/p/roles/a/tasks": "", "/p/roles/a/tasks/main.yml": "- debug: msg=a\n"]
+        let book = try PlaybookLoaderTests.load(
+            "- hosts: all\n  become: true\n  roles:\n    - role: a\n      become_user: www\n  tasks:\n    - block:\n        - debug: msg=x\n          become: false\n      become_user: \"{{ who }}\"\n      become_method: sudo\n",
+            files: files)
+        let play = book.plays[0]
+        #expect(play.become.become == .bool(true) && play.become.user == nil)
+        guard case .block(let role) = play.tasks[0], case .block(let block) = play.tasks[1], case .task(let task) = block.block[0] else {
+            Issue.record("not a role block, then a block with a task: \(play.tasks)")
+            return
+        }
+        #expect(role.options.become.user == .string("www"))
+        #expect(block.options.become.user == .string("{{ who }}") && block.options.become.method == .string("sudo"))
+        #expect(task.options.become.become == .bool(false))
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  tasks:\n    - debug: msg=x\n      become: maybe\n")
+            == "/p/site.yml:4:15: become must be a boolean, not 'maybe'")
+        #expect(PlaybookLoaderTests.error("- hosts: all\n  become_user: [a]\n  tasks: []\n") == "/p/site.yml:2:16: become_user must be a user name")
     }
 }

@@ -29,9 +29,12 @@ public final class TestFleet: @unchecked Sendable {
 
     /// `maxSessions`: sshd's MaxSessions (testfleet's 1000 unless given; OpenSSH's default is 10);
     /// `maxStartups`: sshd's MaxStartups (testfleet's 200:30:400; OpenSSH's is 10:30:100).
-    public static func start(hosts count: Int, maxSessions: Int? = nil, maxStartups: String? = nil) throws -> TestFleet {
+    /// `rootfs`: separate Debian hosts (`testfleet --rootfs`, root only), each with its own
+    /// root filesystem whose changes land in `upper(of:)`.
+    public static func start(hosts count: Int, maxSessions: Int? = nil, maxStartups: String? = nil, rootfs: Bool = false) throws -> TestFleet {
         let directory = NSTemporaryDirectory() + "cohort-fleet-" + UUID().uuidString.prefix(8)
         let limit = (maxSessions.map { ["--max-sessions", String($0)] } ?? []) + (maxStartups.map { ["--max-startups", $0] } ?? [])
+            + (rootfs ? ["--rootfs"] : [])
         let result = try Shell.run(repositoryRoot + "/scripts/testfleet", ["up", String(count), "--dir", directory] + limit)
         guard result.status == 0 else { throw FleetError("testfleet up failed: \(result.stderr)") }
         let table = try String(contentsOfFile: directory + "/hosts.tsv", encoding: .utf8)
@@ -50,6 +53,15 @@ public final class TestFleet: @unchecked Sendable {
     public func stop() {
         _ = try? Shell.run(Self.repositoryRoot + "/scripts/testfleet", ["down", "--dir", directory])
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A `--rootfs` host's upper layer: every path its runs created or changed.
+    public func upper(of host: Host) -> String { "\(directory)/\(host.name)/upper" }
+
+    /// The shared lower layer of `--rootfs` hosts (what `upper` paths are compared with).
+    public static var rootfsBase: String {
+        let result = try? Shell.run("/bin/bash", ["-c", ". \"$1\" && rootfs_base", "rootfs", repositoryRoot + "/scripts/lib/rootfs.sh"])
+        return (result?.stdout ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     public func log(of host: Host) -> String {

@@ -50,7 +50,8 @@ import Testing
 
     /// The fleet's inventory, plus (for a playbook with a `# unreachable-host` line) a host
     /// that nothing answers: port 1 of 127.0.0.1, where nothing listens; and the text of the
-    /// playbook's `# inventory: LINE` lines (group vars of the inventory's own).
+    /// playbook's `# inventory: LINE` lines (group vars of the inventory's own); without the
+    /// fleet's `ansible_user` for a playbook with an `# inventory-without-user` line.
     static func inventory(_ fleet: TestFleet, for playbook: String) throws -> String {
         let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
         let lines = text.split(separator: "\n").filter { $0.hasPrefix("# inventory: ") }.map { $0.dropFirst("# inventory: ".count) }
@@ -58,9 +59,14 @@ import Testing
         if text.contains("\n# unreachable-host") || text.hasPrefix("# unreachable-host") {
             extra += "\n[fleet]\ndead ansible_host=127.0.0.1 ansible_port=1\n"
         }
-        guard !extra.isEmpty else { return fleet.inventory }
+        // `# inventory-without-user`: the fleet's `ansible_user` left out, so that the
+        // playbook's `remote_user` decides the login.
+        let withoutUser = text.contains("\n# inventory-without-user")
+        guard !extra.isEmpty || withoutUser else { return fleet.inventory }
+        var base = try String(contentsOfFile: fleet.inventory, encoding: .utf8)
+        if withoutUser { base = base.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("ansible_user=") }.joined(separator: "\n") }
         let path = fleet.directory + "/inventory-extended.ini"
-        try (try String(contentsOfFile: fleet.inventory, encoding: .utf8) + extra).write(toFile: path, atomically: true, encoding: .utf8)
+        try (base + extra).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 

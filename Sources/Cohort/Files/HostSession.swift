@@ -35,6 +35,19 @@ final class HostSession: Sendable {
         return HostSession(name: host.name, workers: workers, conversation: conversation)
     }
 
+    /// The same host's worker as another user (`become`), on `base`'s connection. Closing it
+    /// ends its channel only: the connection stays `base`'s.
+    static func openBecome(on base: HostSession, user: String, password: String?, worker: WorkerBinary) async throws -> HostSession {
+        let channel = try await base.workers.becomeChannel(user: user, password: password, worker: worker)
+        let workers = HostWorkers(name: base.name, channels: [channel], uploaded: false, connections: [])
+        let conversation = WorkerConversation(host: base.name, channel: channel, binary: worker, silenceBound: base.conversation.silenceBound)
+        do { try await conversation.start() } catch {
+            channel.link.closeInput()
+            throw error
+        }
+        return HostSession(name: base.name, workers: workers, conversation: conversation)
+    }
+
     var destinationIsDirectory: Bool {
         get { state.withLock { $0.destinationIsDirectory } }
         set { state.withLock { $0.destinationIsDirectory = newValue } }

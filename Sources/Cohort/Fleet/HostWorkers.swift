@@ -75,7 +75,7 @@ struct HostWorkers: Sendable {
     let channels: [WorkerChannel]
     /// Whether the worker had to be uploaded (false: it was cached, or the host is local).
     let uploaded: Bool
-    private let connections: [SSHConnection]
+    let connections: [SSHConnection]
 
     /// Connects (at the limiter's pace), deploys the worker and opens `slots` channels (the
     /// host's cores when nil). Every connection is made before any channel is opened: a host

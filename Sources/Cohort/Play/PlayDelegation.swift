@@ -1,4 +1,5 @@
 import CohortCore
+import CohortSSH
 import CohortInventory
 import CohortPlaybook
 import CohortTemplate
@@ -11,12 +12,21 @@ struct TaskLink {
     /// The delegate's name, printed `[HOST -> DELEGATE]` (nil for `connection: local`).
     var shownAs: String?
     var failure: String?
+    /// The inventory host it runs on (nil: the coordinator).
+    var host: String?
+    /// The failure is the task's (sudo refused the become), not the host's being unreachable.
+    var failsTask = false
+    /// The session the link runs on when it is not the host's own (another login), for
+    /// `become` on top of it.
+    var session: HostSession?
 }
 
 /// Sessions opened for delegation, by host name (`localhost` for the coordinator's own),
 /// kept for the whole run and closed at its end.
 public struct DelegateLinks {
     var opened: [String: Result<HostSession, CohortError>] = [:]
+    /// Workers started through sudo (`become`), per login session and user.
+    var become: [BecomeKey: Result<HostSession, CohortError>] = [:]
 
     /// The name that means the coordinator: Ansible's implicit localhost, when the inventory
     /// has no host of that name.
@@ -25,7 +35,7 @@ public struct DelegateLinks {
     }
 
     func closeAll() {
-        let sessions = opened.values.compactMap { try? $0.get() }
+        let sessions = become.values.compactMap { try? $0.get() } + opened.values.compactMap { try? $0.get() }
         Task { for session in sessions { await session.conversation.shutdown(); await session.workers.close() } }
     }
 }
@@ -39,12 +49,28 @@ extension PlayRunner {
         return PlaybookLoader.boolean(rendered) ?? rendered.truthy
     }
 
-    /// The links the task runs on, for the hosts whose task is delegated or local.
+    /// The links the task runs on, for the hosts whose task is delegated, local or run as
+    /// another user (`become`).
     mutating func links(for scheduled: ScheduledTask, on names: [String]) async -> [String: TaskLink] {
+        var out = await placeLinks(for: scheduled, on: names)
+        for name in names where out[name]?.failure == nil {
+            do {
+                guard let request = try becomeRequest(scheduled, on: name) else { continue }
+                out[name] = await becomeLink(for: name, base: out[name], request)
+            } catch {
+                out[name] = TaskLink(shownAs: out[name]?.shownAs, failure: error.message, host: out[name]?.host, failsTask: true)
+            }
+        }
+        return out
+    }
+
+    /// Where each host's task runs, for the hosts whose task is delegated or local.
+    private mutating func placeLinks(for scheduled: ScheduledTask, on names: [String]) async -> [String: TaskLink] {
         let task = scheduled.task
         let delegateValue = task.options.delegateTo ?? scheduled.blocks.reversed().lazy.compactMap(\.delegateTo).first
         let connectionValue = task.options.connection ?? scheduled.blocks.reversed().lazy.compactMap(\.connection).first
-        guard delegateValue != nil || connectionValue != nil || play.connection == "local" else { return [:] }
+        let userValue = task.options.remoteUser ?? scheduled.blocks.reversed().lazy.compactMap(\.remoteUser).first
+        guard delegateValue != nil || connectionValue != nil || userValue != nil || play.connection == "local" else { return [:] }
         var out: [String: TaskLink] = [:]
         for name in names {
             let scope = scope(of: scheduled, on: name)
@@ -62,7 +88,11 @@ extension PlayRunner {
                     out[name] = TaskLink(failure: "connection '\(connection)' is not supported by cohort play (local, ssh)")
                     continue
                 }
-                if connection == "local" { out[name] = await link(to: "localhost", shownAs: nil, local: true) }
+                if connection == "local" {
+                    out[name] = await link(to: "localhost", shownAs: nil, local: true)
+                } else if let userValue {
+                    out[name] = await login(name, as: try scope.text(userValue))
+                }
             } catch {
                 out[name] = TaskLink(failure: error.message)
             }
@@ -70,11 +100,37 @@ extension PlayRunner {
         return out
     }
 
+    /// The host's task under a block's or task's `remote_user`: its own session when the login
+    /// comes out the same (the inventory's `ansible_user` wins over the keyword, as in
+    /// Ansible), else a session as that user, kept for the run.
+    mutating func login(_ name: String, as user: String) async -> TaskLink? {
+        var options = run.connection
+        options.user = user
+        guard run.inventory.hosts[name] != nil,
+            case .ssh(let target)? = try? FleetHosts.resolve([name], in: run.inventory, options: options).first?.connection,
+            target.user != states[name]?.user
+        else { return nil }
+        let key = "\(name)\u{0}user:\(target.user)"
+        if delegates.opened[key] == nil {
+            do {
+                let host = try FleetHosts.resolve([name], in: run.inventory, options: options)[0]
+                let session = try await HostSession.open(host, worker: run.worker, client: run.client, limiter: ConnectRateLimiter(perSecond: run.connection.connectRate))
+                delegates.opened[key] = .success(session)
+            } catch {
+                delegates.opened[key] = .failure((error as? CohortError) ?? CohortError(.transportLost, "\(error)"))
+            }
+        }
+        switch delegates.opened[key]! {
+        case .success(let session): return TaskLink(link: WorkerPlayHost(session: session), host: name, session: session)
+        case .failure(let error): return TaskLink(failure: error.message, host: name)
+        }
+    }
+
     /// A host's own session when it has one, else a new one: an inventory host, or the
     /// coordinator for implicit localhost (and `connection: local`). No other name is looked up
     /// (that would be a DNS query).
     mutating func link(to delegate: String, shownAs: String?, local: Bool = false) async -> TaskLink {
-        if !local, let state = states[delegate], let link = state.link { return TaskLink(link: link, shownAs: shownAs) }
+        if !local, let state = states[delegate], let link = state.link { return TaskLink(link: link, shownAs: shownAs, host: delegate) }
         let key = local ? "\u{0}local" : delegate
         if delegates.opened[key] == nil {
             let host: FleetHost
@@ -97,8 +153,8 @@ extension PlayRunner {
             }
         }
         switch delegates.opened[key]! {
-        case .success(let session): return TaskLink(link: WorkerPlayHost(session: session), shownAs: shownAs)
-        case .failure(let error): return TaskLink(shownAs: shownAs, failure: error.message)
+        case .success(let session): return TaskLink(link: WorkerPlayHost(session: session), shownAs: shownAs, host: local ? nil : delegate)
+        case .failure(let error): return TaskLink(shownAs: shownAs, failure: error.message, host: local ? nil : delegate)
         }
     }
 }

@@ -75,6 +75,13 @@ public struct PlaybookRun: Sendable {
         public var verbosity = 0
         /// The ansible.cfg read (`ansible_config_file`).
         public var configFile: String?
+        /// `--become`, `--become-user`, `--become-method` (and ansible.cfg's): below the
+        /// playbook's keywords and variables.
+        public var become: Bool?
+        public var becomeUser: String?
+        public var becomeMethod: String?
+        /// `--ask-become-pass`: below `ansible_become_password`.
+        public var becomePassword: String?
         public init() {}
     }
 
@@ -343,7 +350,32 @@ struct PlayRunner {
             for name in targets { markUnreachable(name, failure) }
             return
         }
-        let links = targets.map { ($0, local?.link ?? states[$0]!.link!) }
+        var links: [(String, any PlayHostLink)] = []
+        for name in targets {
+            var link = local?.link ?? states[name]!.link!
+            // The play's become holds for the facts too (ansible_user_id, ansible_env…).
+            do {
+                if let request = try playBecomeRequest(on: name) {
+                    let become = await becomeLink(for: name, base: local, request)
+                    guard let found = become.link else {
+                        if become.failsTask {
+                            // sudo refused: the facts task fails on this host, as in Ansible.
+                            states[name]!.recap.failed += 1
+                            emit(.result(host: name, outcome: TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(become.failure ?? "")])))
+                            fail(name)
+                        } else {
+                            markUnreachable(name, become.failure ?? "become failed")
+                        }
+                        continue
+                    }
+                    link = found
+                }
+            } catch {
+                markUnreachable(name, error.message)
+                continue
+            }
+            links.append((name, link))
+        }
         let answers = await withTaskGroup(of: (String, Result<Value, any Error>).self) { group in
             for (name, link) in links {
                 group.addTask {
@@ -553,7 +585,8 @@ struct PlayRunner {
             variables.magic = magic(for: name, shared: shared)
             return (name, TaskExecutor(
                 scheduled: scheduled, play: play, variables: variables, link: links[name]?.link ?? states[name]!.link, options: run.options,
-                environment: environment, hostvars: hostvars, delegate: links[name]?.shownAs, linkFailure: links[name]?.failure))
+                environment: environment, hostvars: hostvars, delegate: links[name]?.shownAs, linkFailure: links[name]?.failure,
+                linkFailsTask: links[name]?.failsTask ?? false))
         }
         // `throttle` (the task's, else a block's) caps the hosts at once below --forks.
         let throttleValue = scheduled.task.options.throttle ?? scheduled.blocks.reversed().lazy.compactMap(\.throttle).first
@@ -582,7 +615,7 @@ struct PlayRunner {
     }
 
     /// The magic variables every host of this step shares (computed once per step).
-    private func sharedMagic() -> [String: Value] {
+    func sharedMagic() -> [String: Value] {
         var magic: [String: Value] = [:]
         magic["groups"] = groups
         // The batch's hosts still in the play; the play's (every batch) less those that failed
@@ -611,7 +644,7 @@ struct PlayRunner {
     }
 
     /// The shared ones with this host's own.
-    private func magic(for name: String, shared: [String: Value]) -> [String: Value] {
+    func magic(for name: String, shared: [String: Value]) -> [String: Value] {
         var magic = shared
         magic["inventory_hostname"] = .string(name)
         magic["inventory_hostname_short"] = .string(String(name.split(separator: ".").first ?? ""))
@@ -667,7 +700,8 @@ struct PlayRunner {
             for name in due { states[name]!.notified.subtract(names) }
             let scheduled = ScheduledTask(number: TaskKey([index]), task: handler, blocks: [])
             emit(.task(title: handler.title, handler: true))
-            for (name, outcome) in await execute(scheduled, on: due) {
+            let links = await links(for: scheduled, on: due)
+            for (name, outcome) in await execute(scheduled, on: due, links: links) {
                 apply(outcome, handler, to: name)
                 if outcome.status == .failed, !outcome.ignored { fail(name) }
             }

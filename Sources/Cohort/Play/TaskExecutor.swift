@@ -49,6 +49,8 @@ struct TaskExecutor: Sendable {
     var delegate: String? = nil
     /// Why the delegated host (or the coordinator's own worker) could not be reached.
     var linkFailure: String? = nil
+    /// `linkFailure` fails the task (a refused become) instead of making the host unreachable.
+    var linkFailsTask = false
 
     var task: PlayTask { scheduled.task }
 
@@ -66,6 +68,8 @@ struct TaskExecutor: Sendable {
         return flag
     }
 
+    private struct LinkFailure: Error { var message: String }
+
     func run() async -> TaskOutcome {
         var outcome = await runHere()
         outcome.delegate = delegate
@@ -73,7 +77,7 @@ struct TaskExecutor: Sendable {
     }
 
     private func runHere() async -> TaskOutcome {
-        if let linkFailure {
+        if let linkFailure, !linkFailsTask {
             return TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(linkFailure)])
         }
         let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
@@ -84,7 +88,10 @@ struct TaskExecutor: Sendable {
         let hidden = (try? flag(inherited({ $0.noLog }, play: nil), scope, default: false)) ?? true
         var outcome: TaskOutcome
         do {
+            if let linkFailure { throw LinkFailure(message: linkFailure) }
             return try await run(in: scope)
+        } catch let error as LinkFailure {
+            outcome = TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(error.message)])
         } catch let error as TemplateError {
             outcome = TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(templateMessage(error))])
         } catch let error as CohortError {

@@ -1,0 +1,52 @@
+@testable import Cohort
+import CohortCore
+import CohortTestSupport
+import Foundation
+import Testing
+
+/// The sudo command lines of `become`, without a host: a stand-in `sudo` on PATH prints the
+/// words it was given, so the quoting is checked by a real shell; and sudo's answers are read
+/// as Ansible words them.
+@Suite struct BecomeScriptsTests {
+    static let binary = WorkerBinary(path: "/w", bytes: [1, 2, 3], sha256: String(repeating: "ab", count: 32), os: "Linux", arch: "x86_64", arguments: ["--cohort-worker", "a b"])
+
+    /// The words `script` passes to sudo, run by /bin/sh with a `sudo` that prints them.
+    static func sudoWords(_ script: String) throws -> [String] {
+        let folder = NSTemporaryDirectory() + "become-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "#!/bin/sh\nprintf '%s\\0' \"$@\"\n".write(toFile: folder + "/sudo", atomically: true, encoding: .utf8)
+        chmod(folder + "/sudo", 0o755)
+        let result = try Shell.run("/bin/sh", ["-c", script], environment: ["PATH": folder + ":/usr/bin:/bin", "HOME": "/home/login"])
+        return result.stdout.split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)
+    }
+
+    @Test func aHostileUserNameStaysOneWord() throws {
+        let user = "o'brien; touch /tmp/pwned $(id)"
+        let scripts = BecomeScripts(binary: Self.binary, user: user)
+        let run = "exec \"$HOME/.cache/cohort/\(Self.binary.sha256)/cohort-worker\" \"$@\""
+        #expect(try Self.sudoWords(scripts.start) == ["-k", "-n", "-H", "-u", user, "--", "/bin/sh", "-c", run, "cohort-worker", "--cohort-worker", "a b"])
+        #expect(try Self.sudoWords(scripts.check(withPassword: true)) == ["-k", "-S", "-p", BecomeScripts.prompt, "-H", "-u", user, "--", "/bin/sh", "-c", "echo \(BecomeScripts.checked)"])
+        var prompting = scripts
+        prompting.prompts = true
+        #expect(try Self.sudoWords(prompting.start).prefix(6) == ["-k", "-S", "-p", "", "-H", "-u"])
+    }
+
+    /// The install step's inner script is one word for sudo's /bin/sh, and valid shell.
+    @Test func theInstallScriptIsOneValidWord() throws {
+        let words = try Self.sudoWords(BecomeScripts(binary: Self.binary, user: "root").install)
+        #expect(Array(words.prefix(8)) == ["-k", "-n", "-H", "-u", "root", "--", "/bin/sh", "-c"])
+        #expect(words.count == 9)
+        let syntax = try Shell.run("/bin/sh", ["-n", "-c", words[8]])
+        #expect(syntax.status == 0, "\(syntax.stderr)")
+        #expect(words[8].contains(Self.binary.sha256))
+    }
+
+    @Test func sudoAnswersReadAsAnsibleWordsThem() {
+        #expect(BecomeScripts.failure(status: .exited(0), stdout: "COHORT-BECOME-OK\n", stderr: "") == nil)
+        #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "sudo: a password is required\n") == "Missing sudo password")
+        #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "\(BecomeScripts.prompt)Sorry, try again.\nsudo: 1 incorrect password attempt\n") == "Incorrect sudo password")
+        #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "carol is not in the sudoers file.\u{1b}[2J\n") == "sudo refused: carol is not in the sudoers file.\\x1b[2J")
+        #expect(BecomeScripts.failure(status: .exited(0), stdout: "", stderr: "") == "sudo refused: exit 0")
+    }
+}
