@@ -26,6 +26,22 @@ public enum PlaybookFilters {
             guard let root = try YAMLValues.compose(input.pythonString, file: "from_yaml") else { return .none }
             return try YAMLValues.value(root, "from_yaml")
         }
+        environment.filters["random"] = { input, args, kwargs in try PythonRandom.randomFilter(input, args, kwargs) }
+        environment.filters["shuffle"] = { input, args, kwargs in
+            var items: [Value]
+            switch input {
+            case .list(let list): items = list
+            case .string(let text): items = text.map { .string(String($0)) }
+            default: return input
+            }
+            if let seed = kwargs["seed"] ?? args.first, seed.truthy {
+                var random = try PythonRandom(value: seed)
+                random.shuffle(&items)
+            } else {
+                items.shuffle()
+            }
+            return .list(items)
+        }
         environment.filters["hash"] = { input, args, _ in
             let bytes = Array(input.pythonString.utf8)
             let algorithm = args.first?.pythonString ?? "sha1"

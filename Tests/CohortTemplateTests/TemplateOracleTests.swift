@@ -175,6 +175,17 @@ import Testing
         ("template", "{{ s | hash('sha256') }}"), ("template", "{{ (d | to_yaml | from_yaml) == d }}"),
         ("template", "{{ {'a': [1]} | to_nice_yaml(indent=-1) }}"), ("template", "{{ {'a': [1]} | to_nice_yaml(indent=9223372036854775807) }}"),
         ("template", "{{ {'a': {'b': 1}} | to_yaml(indent=1) }}"),
+        // random and shuffle with a seed pick what Python's Random(seed) picks (issue 22).
+        ("template", "{{ 59 | random(seed='web1.example.com') }}"), ("template", "{{ 59 | random(seed='h2') }}"),
+        ("template", "{{ 60 | random(seed=42) }}"), ("template", "{{ 60 | random(seed=-42) }}"), ("template", "{{ 60 | random(seed=0) }}"),
+        ("template", "{{ 100 | random(10, 7, seed='x') }}"), ("template", "{{ 100 | random(start=90, seed='y') }}"),
+        ("template", "{{ 0 | random(-10, -3, seed='z') }}"), ("template", "{{ -10 | random(0, -3, seed='z') }}"), ("template", "{{ 5 | random(5, seed='e') }}"),
+        ("template", "{{ 9223372036854775807 | random(seed='big') }}"), ("template", "{{ 4294967296 | random(seed='33') }}"),
+        ("template", "{{ ['a', 'b', 'c', 'd'] | random(seed='pick') }}"), ("template", "{{ 'word' | random(seed=7) }}"),
+        ("template", "{{ [] | random(seed=1) }}"), ("template", "{{ [1, 2] | random(1, seed=1) }}"),
+        ("template", "{{ range(10) | list | shuffle(seed='s') }}"), ("template", "{{ ['x', 'y', 'z'] | shuffle(seed=99) }}"),
+        ("template", "{{ 'abc' | shuffle(seed='t') }}"), ("template", "{{ [3] | shuffle(seed='one') }}"),
+        ("template", "{{ (5 | random) < 5 }}"), ("template", "{{ ([1, 2, 3] | shuffle | sort) == [1, 2, 3] }}"),
     ]
 
     /// Integers at and past Int's ends, negative counts and huge widths for every argument
