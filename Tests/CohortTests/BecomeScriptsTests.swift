@@ -24,9 +24,13 @@ import Testing
     @Test func aHostileUserNameStaysOneWord() throws {
         let user = "o'brien; touch /tmp/pwned $(id)"
         let scripts = BecomeScripts(binary: Self.binary, user: user)
-        let run = "exec \"$HOME/.cache/cohort/\(Self.binary.sha256)/cohort-worker\" \"$@\""
-        #expect(try Self.sudoWords(scripts.start) == ["-k", "-n", "-H", "-u", user, "--", "/bin/sh", "-c", run, "cohort-worker", "--cohort-worker", "a b"])
-        #expect(try Self.sudoWords(scripts.check(withPassword: true)) == ["-k", "-S", "-p", BecomeScripts.prompt, "-H", "-u", user, "--", "/bin/sh", "-c", "echo \(BecomeScripts.checked)"])
+        let start = try Self.sudoWords(scripts.start)
+        #expect(Array(start.prefix(8)) == ["-k", "-n", "-H", "-u", user, "--", "/bin/sh", "-c"])
+        #expect(Array(start.dropFirst(9)) == ["cohort-worker", "--cohort-worker", "a b"])
+        #expect(start.count == 12 && start[8].contains("exec \"$f\" \"$@\"") && start[8].contains(BecomeScripts.notInstalled))
+        let syntax = try Shell.run("/bin/sh", ["-n", "-c", start[8]])
+        #expect(syntax.status == 0, "\(syntax.stderr)")
+        #expect(try Self.sudoWords(scripts.check) == ["-k", "-S", "-p", BecomeScripts.prompt, "-H", "-u", user, "--", "/bin/sh", "-c", "echo \(BecomeScripts.checked)"])
         var prompting = scripts
         prompting.prompts = true
         #expect(try Self.sudoWords(prompting.start).prefix(6) == ["-k", "-S", "-p", "", "-H", "-u"])
@@ -48,5 +52,9 @@ import Testing
         #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "\(BecomeScripts.prompt)Sorry, try again.\nsudo: 1 incorrect password attempt\n") == "Incorrect sudo password")
         #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "carol is not in the sudoers file.\u{1b}[2J\n") == "sudo refused: carol is not in the sudoers file.\\x1b[2J")
         #expect(BecomeScripts.failure(status: .exited(0), stdout: "", stderr: "") == "sudo refused: exit 0")
+        // What a worker channel started through sudo says when sudo stops it.
+        #expect(BecomeScripts.refusal("worker ended (exit 1): sudo: a password is required") == "Missing sudo password")
+        #expect(BecomeScripts.refusal("worker ended (exit 1): bob is not allowed to run sudo on h1.") == "sudo refused: bob is not allowed to run sudo on h1.")
+        #expect(BecomeScripts.refusal("worker ended (exit 75): \(BecomeScripts.notInstalled)") == nil)
     }
 }

@@ -35,17 +35,31 @@ final class HostSession: Sendable {
         return HostSession(name: host.name, workers: workers, conversation: conversation)
     }
 
-    /// The same host's worker as another user (`become`), on `base`'s connection. Closing it
+    /// The same host's worker as another user (`become`), on `base`'s connection: started
+    /// at once when the user's copy is in place (one sudo), else installed first. Closing it
     /// ends its channel only: the connection stays `base`'s.
     static func openBecome(on base: HostSession, user: String, password: String?, worker: WorkerBinary) async throws -> HostSession {
-        let channel = try await base.workers.becomeChannel(user: user, password: password, worker: worker)
-        let workers = HostWorkers(name: base.name, channels: [channel], uploaded: false, connections: [])
-        let conversation = WorkerConversation(host: base.name, channel: channel, binary: worker, silenceBound: base.conversation.silenceBound)
-        do { try await conversation.start() } catch {
-            channel.link.closeInput()
-            throw error
+        let scripts = try await base.workers.becomeScripts(user: user, password: password, worker: worker)
+        for attempt in 0..<2 {
+            guard let channel = base.workers.becomeChannel(scripts, password: password) else {
+                throw CohortError(.invalidInput, "become needs an SSH host", host: base.name)
+            }
+            let workers = HostWorkers(name: base.name, channels: [channel], uploaded: false, connections: [])
+            let conversation = WorkerConversation(host: base.name, channel: channel, binary: worker, silenceBound: base.conversation.silenceBound)
+            do {
+                try await conversation.start()
+                return HostSession(name: base.name, workers: workers, conversation: conversation)
+            } catch let error as CohortError {
+                channel.link.closeInput()
+                if attempt == 0, error.message.contains(BecomeScripts.notInstalled) {
+                    try await base.workers.installBecome(scripts, password: password)
+                    continue
+                }
+                if let refusal = BecomeScripts.refusal(error.message) { throw CohortError(.becomeRefused, refusal, host: base.name) }
+                throw error
+            }
         }
-        return HostSession(name: base.name, workers: workers, conversation: conversation)
+        throw CohortError(.becomeRefused, "the worker installed for \(user) was not found when started", host: base.name)
     }
 
     var destinationIsDirectory: Bool {

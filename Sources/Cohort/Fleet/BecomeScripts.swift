@@ -5,13 +5,15 @@ import Foundation
 /// The shell text that runs a host's worker as another user through `sudo` (`become`): pure,
 /// so that its quoting is tested without a host.
 ///
-/// Three steps, each a command run through the login's shell: `check` asks sudo once whether it
-/// prompts (a rule with a password) and whether the password is right; `install` copies the
-/// login's verified worker into the become user's own cache (`~/.cache/cohort/<sha256>/`, that
-/// user's HOME, as `sudo -H` sets it), checked by hash; `start` runs it there. A password goes
-/// only to sudo's stdin as the first line, and only when sudo prompts (`-k` makes every call
-/// prompt alike, whatever sudo remembers), so it never reaches a command line, and a rule
-/// without a password never sees it as the worker's input.
+/// In the steady state one sudo per host and user: `start` runs the become user's own copy
+/// of the worker (`~/.cache/cohort/<sha256>/`, that user's HOME, as `sudo -H` sets it) when
+/// its record of a verified copy (inode, size, times) still holds, and otherwise exits with
+/// `notInstalled` before anything runs; then `install` copies the login's verified worker
+/// there through sudo, checked by hash, and `start` is tried once more. With a password,
+/// `check` first asks sudo whether it prompts (a rule with a password) and whether the
+/// password is right. A password goes only to sudo's stdin as the first line, and only when
+/// sudo prompts (`-k` makes every call prompt alike, whatever sudo remembers), so it never
+/// reaches a command line, and a rule without a password never sees it as input.
 struct BecomeScripts: Sendable {
     let binary: WorkerBinary
     let user: String
@@ -20,39 +22,50 @@ struct BecomeScripts: Sendable {
 
     static let prompt = "[cohort-become-prompt]"
     static let checked = "COHORT-BECOME-OK"
+    static let notInstalled = "COHORT-BECOME-NOT-INSTALLED"
 
     private var sudo: String {
         let password = prompts ? "-S -p ''" : "-n"
         return "sudo -k \(password) -H -u \(ShellQuote.quote(user)) --"
     }
 
+    /// Where the become user keeps the worker, and its record of a verified copy.
+    private var folder: String { "d=\"$HOME/.cache/cohort/\(binary.sha256)\"; f=\"$d/cohort-worker\"" }
+    private static let record = "stat -c '%i %s %y %z' \"$f\" 2>/dev/null"
+
     /// Whether sudo lets the login run as `user`, and whether it prompts: the prompt is on
-    /// stderr when it does. With a password known it is given on stdin (a rule without a
-    /// password leaves it unread); without one, `-n` fails where a password is required.
-    func check(withPassword: Bool) -> String {
-        let options = withPassword ? "-S -p \(ShellQuote.quote(Self.prompt))" : "-n"
-        return "sudo -k \(options) -H -u \(ShellQuote.quote(user)) -- /bin/sh -c 'echo \(Self.checked)'"
+    /// stderr when it does. The password is given on stdin (a rule without a password
+    /// leaves it unread).
+    var check: String {
+        "sudo -k -S -p \(ShellQuote.quote(Self.prompt)) -H -u \(ShellQuote.quote(user)) -- /bin/sh -c 'echo \(Self.checked)'"
     }
 
     /// The login's worker, streamed through sudo into the become user's cache unless a copy
-    /// there already has the right hash.
+    /// there already has the right hash; either way the copy's record is written.
     var install: String {
         let hash = binary.sha256
         let inner = """
-            d="$HOME/.cache/cohort/\(hash)"; f="$d/cohort-worker"
-            if [ -x "$f" ] && [ "$(sha256sum < "$f" 2>/dev/null | cut -d' ' -f1)" = \(hash) ]; then exit 0; fi
-            umask 077 && mkdir -p "$d" && chmod 700 "$d" && t="$d/.cohort-worker.$$" && cat > "$t" && \
-            [ "$(sha256sum < "$t" | cut -d' ' -f1)" = \(hash) ] && chmod 700 "$t" && mv -f "$t" "$f" || \
-            { rm -f "$t"; echo "cannot install the worker in $d" >&2; exit 3; }
+            \(folder)
+            if ! { [ -x "$f" ] && [ "$(sha256sum < "$f" 2>/dev/null | cut -d' ' -f1)" = \(hash) ]; }; then
+              umask 077 && mkdir -p "$d" && chmod 700 "$d" && t="$d/.cohort-worker.$$" && cat > "$t" && \
+              [ "$(sha256sum < "$t" | cut -d' ' -f1)" = \(hash) ] && chmod 700 "$t" && mv -f "$t" "$f" || \
+              { rm -f "$t"; echo "cannot install the worker in $d" >&2; exit 3; }
+            fi
+            (umask 077 && \(Self.record) > "$d/.verified.$$" && mv -f "$d/.verified.$$" "$d/.verified")
             """
         let source = "\"$HOME/.cache/cohort/\(hash)/cohort-worker\""
         let feed = prompts ? "{ IFS= read -r p; printf '%s\\n' \"$p\"; cat \(source); }" : "cat \(source)"
         return "\(feed) | \(sudo) /bin/sh -c \(ShellQuote.quote(inner))"
     }
 
-    /// The channel's command: the become user's copy, with the worker's own arguments.
+    /// The channel's command: the become user's verified copy, with the worker's own
+    /// arguments; `notInstalled` on stderr and exit 75 when there is none.
     var start: String {
-        let run = "exec \"$HOME/.cache/cohort/\(binary.sha256)/cohort-worker\" \"$@\""
+        let run = """
+            \(folder); id=$(\(Self.record))
+            if [ -z "$id" ] || [ "$(cat "$d/.verified" 2>/dev/null)" != "$id" ]; then echo \(Self.notInstalled) >&2; exit 75; fi
+            exec "$f" "$@"
+            """
         let arguments = binary.arguments.map { " " + ShellQuote.quote($0) }.joined()
         return "exec \(sudo) /bin/sh -c \(ShellQuote.quote(run)) cohort-worker\(arguments)"
     }
@@ -61,36 +74,66 @@ struct BecomeScripts: Sendable {
     /// words where it has them.
     static func failure(status: ExitStatus, stdout: String, stderr: String) -> String? {
         if status.isSuccess, stdout.contains(checked) { return nil }
-        if stderr.contains("a password is required") { return "Missing sudo password" }
-        if stderr.contains("incorrect password") || stderr.contains("Sorry, try again") { return "Incorrect sudo password" }
-        let said = stderr.replacingOccurrences(of: prompt, with: "").trimmingCharacters(in: .whitespacesAndNewlines)
-        return "sudo refused: " + (said.isEmpty ? "\(status)" : Printable.escaped(said))
+        return refusal(stderr) ?? "sudo refused: " + (stderr.trimmed.isEmpty ? "\(status)" : Printable.escaped(stderr.trimmed))
+    }
+
+    /// sudo's refusal in what a command or a worker channel said (nil: not sudo's).
+    static func refusal(_ said: String) -> String? {
+        if said.contains("a password is required") { return "Missing sudo password" }
+        if said.contains("incorrect password") || said.contains("Sorry, try again") { return "Incorrect sudo password" }
+        let from: String.Index
+        if let range = said.range(of: "sudo: ") {
+            from = range.lowerBound
+        } else if said.contains("is not in the sudoers file") || said.contains("is not allowed to") {
+            // "worker ended (exit 1): carol is not in the sudoers file…": sudo's own words.
+            from = said.range(of: "): ").map(\.upperBound) ?? said.startIndex
+        } else {
+            return nil
+        }
+        return "sudo refused: " + Printable.escaped(String(said[from...]).trimmed)
     }
 }
 
+extension String {
+    fileprivate var trimmed: String { replacingOccurrences(of: BecomeScripts.prompt, with: "").trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+
 extension HostWorkers {
-    /// A worker channel on this host's connection running as `user` through sudo; the
-    /// password, when sudo asks for one, goes first on the channel's stdin. Throws with the
-    /// reason (in Ansible's words where it has them) when sudo refuses.
-    func becomeChannel(user: String, password: String?, worker: WorkerBinary) async throws -> WorkerChannel {
+    /// The become scripts for `user` on this host: with a password, sudo is asked once
+    /// whether it prompts and whether the password is right. Throws `becomeRefused` with
+    /// the reason, in Ansible's words where it has them.
+    func becomeScripts(user: String, password: String?, worker: WorkerBinary) async throws -> BecomeScripts {
         guard let connection = connections.first else {
             throw CohortError(.invalidInput, "become on the coordinator (a local host) is not supported by cohort play yet", host: name)
         }
         var scripts = BecomeScripts(binary: worker, user: user)
-        let line = password.map { Array(($0 + "\n").utf8) } ?? []
-        let check = try await connection.run(scripts.check(withPassword: password != nil), stdin: line)
+        guard let password else { return scripts }
+        let check = try await connection.run(scripts.check, stdin: Array((password + "\n").utf8))
         let (stdout, stderr) = (String(decoding: check.stdout, as: UTF8.self), String(decoding: check.stderr, as: UTF8.self))
         if let failure = BecomeScripts.failure(status: check.status, stdout: stdout, stderr: stderr) {
             throw CohortError(.becomeRefused, failure, host: name)
         }
         scripts.prompts = stderr.contains(BecomeScripts.prompt)
-        let install = try await connection.run(scripts.install, stdin: scripts.prompts ? line : [])
+        return scripts
+    }
+
+    /// Copies the worker into the become user's cache (see `BecomeScripts.install`).
+    func installBecome(_ scripts: BecomeScripts, password: String?) async throws {
+        guard let connection = connections.first else { return }
+        let line = scripts.prompts ? Array(((password ?? "") + "\n").utf8) : []
+        let install = try await connection.run(scripts.install, stdin: line)
         guard install.status.isSuccess else {
-            let said = String(decoding: install.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw CohortError(.becomeRefused, "cannot start the worker as \(user): \(Printable.escaped(said))", host: name)
+            let said = String(decoding: install.stderr, as: UTF8.self)
+            throw CohortError(.becomeRefused, BecomeScripts.refusal(said) ?? "cannot start the worker as \(scripts.user): \(Printable.escaped(said.trimmed))", host: name)
         }
+    }
+
+    /// A worker channel on this host's connection running as the scripts' user; the
+    /// password, when sudo asks for one, goes first on the channel's stdin.
+    func becomeChannel(_ scripts: BecomeScripts, password: String?) -> WorkerChannel? {
+        guard let connection = connections.first else { return nil }
         let process = connection.open(scripts.start)
-        if scripts.prompts { process.send(line) }
+        if scripts.prompts { process.send(Array(((password ?? "") + "\n").utf8)) }
         return WorkerChannel(link: process, events: .remote(process.output))
     }
 }
