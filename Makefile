@@ -17,10 +17,11 @@ deps:
 	  $(SUDO) apt-get install -y -q $$missing || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; }; \
 	fi
 
-# ansible-core is the compatibility oracle for inventory tests; it lives in its own venv.
+# ansible-core is the compatibility oracle (with passlib, which its password_hash needs); it
+# lives in its own venv.
 oracle: deps
-	@[ -x $(ORACLE_VENV)/bin/ansible-inventory ] || { \
-	  python3 -m venv $(ORACLE_VENV) && $(ORACLE_VENV)/bin/pip install -q --disable-pip-version-check ansible-core==2.19.14; }
+	@[ -x $(ORACLE_VENV)/bin/ansible-inventory ] && $(ORACLE_VENV)/bin/python -c 'import passlib' 2>/dev/null || { \
+	  python3 -m venv $(ORACLE_VENV) && $(ORACLE_VENV)/bin/pip install -q --disable-pip-version-check ansible-core==2.19.14 passlib==1.7.4; }
 
 build: deps
 	$(SWIFT) build

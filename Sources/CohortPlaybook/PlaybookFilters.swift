@@ -27,6 +27,7 @@ public enum PlaybookFilters {
             return try YAMLValues.value(root, "from_yaml")
         }
         environment.filters["random"] = { input, args, kwargs in try PythonRandom.randomFilter(input, args, kwargs) }
+        environment.filters["password_hash"] = { input, args, kwargs in try PasswordHash.filter(input, args, kwargs) }
         environment.filters["shuffle"] = { input, args, kwargs in
             var items: [Value]
             switch input {

@@ -186,6 +186,16 @@ import Testing
         ("template", "{{ range(10) | list | shuffle(seed='s') }}"), ("template", "{{ ['x', 'y', 'z'] | shuffle(seed=99) }}"),
         ("template", "{{ 'abc' | shuffle(seed='t') }}"), ("template", "{{ [3] | shuffle(seed='one') }}"),
         ("template", "{{ (5 | random) < 5 }}"), ("template", "{{ ([1, 2, 3] | shuffle | sort) == [1, 2, 3] }}"),
+        // password_hash as passlib writes it for Ansible (issue 22): implicit rounds, 5000
+        // (not written), long and non-ASCII passwords, passlib's refusals.
+        ("template", "{{ 'secret' | password_hash('sha512', 'mysalt') }}"), ("template", "{{ 'secret' | password_hash('sha512', 'mysalt', rounds=5000) }}"),
+        ("template", "{{ 'pw' | password_hash('sha256', 'abc') }}"), ("template", "{{ ('x' * 100) | password_hash('sha512', 'saltsaltsaltsalt', rounds=1000) }}"),
+        ("template", "{{ ('y' * 70) | password_hash('sha256', 'Zz./09', rounds=1001) }}"), ("template", "{{ 'pässwörd' | password_hash('sha256', 's', rounds=1000) }}"),
+        ("template", "{{ '' | password_hash('sha512', 'e', rounds=1000) }}"), ("template", "{{ 'p' | password_hash(salt='q', rounds=2000) }}"),
+        ("template", "{{ ('s' | password_hash('sha512', rounds=1000)).startswith('$6$rounds=1000$') }}"),
+        ("template", "{{ 's' | password_hash('sha512', rounds=1000) | length }}"),
+        ("template", "{{ 's' | password_hash('sha512', 'x' * 17) }}"), ("template", "{{ 's' | password_hash('sha512', 'bad!') }}"),
+        ("template", "{{ 's' | password_hash('sha512', 'ok', rounds=10) }}"), ("template", "{{ 's' | password_hash('nope') }}"),
     ]
 
     /// Integers at and past Int's ends, negative counts and huge widths for every argument

@@ -10,14 +10,13 @@ import Testing
 @Suite struct BecomeScriptsTests {
     static let binary = WorkerBinary(path: "/w", bytes: [1, 2, 3], sha256: String(repeating: "ab", count: 32), os: "Linux", arch: "x86_64", arguments: ["--cohort-worker", "a b"])
 
-    /// The words `script` passes to sudo, run by /bin/sh with a `sudo` that prints them.
+    /// The words `script` passes to sudo, run by /bin/sh with `sudo` a shell function that
+    /// prints them (no file is written and executed: under the parallel tests another
+    /// thread's fork can hold a new file open, and its exec fails with ETXTBSY). `start`'s
+    /// leading `exec` is dropped, since `exec` does not call functions.
     static func sudoWords(_ script: String) throws -> [String] {
-        let folder = NSTemporaryDirectory() + "become-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try "#!/bin/sh\nprintf '%s\\0' \"$@\"\n".write(toFile: folder + "/sudo", atomically: true, encoding: .utf8)
-        chmod(folder + "/sudo", 0o755)
-        let result = try Shell.run("/bin/sh", ["-c", script], environment: ["PATH": folder + ":/usr/bin:/bin", "HOME": "/home/login"])
+        let body = script.hasPrefix("exec ") ? String(script.dropFirst(5)) : script
+        let result = try Shell.run("/bin/sh", ["-c", "sudo() { printf '%s\\0' \"$@\"; }\n" + body], environment: ["PATH": "/usr/bin:/bin", "HOME": "/home/login"])
         return result.stdout.split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 
@@ -25,9 +24,10 @@ import Testing
         let user = "o'brien; touch /tmp/pwned $(id)"
         let scripts = BecomeScripts(binary: Self.binary, user: user)
         let start = try Self.sudoWords(scripts.start)
+        try #require(start.count == 12, "\(start)")
         #expect(Array(start.prefix(8)) == ["-k", "-n", "-H", "-u", user, "--", "/bin/sh", "-c"])
         #expect(Array(start.dropFirst(9)) == ["cohort-worker", "--cohort-worker", "a b"])
-        #expect(start.count == 12 && start[8].contains("exec \"$f\" \"$@\"") && start[8].contains(BecomeScripts.notInstalled))
+        #expect(start[8].contains("exec \"$f\" \"$@\"") && start[8].contains(BecomeScripts.notInstalled))
         let syntax = try Shell.run("/bin/sh", ["-n", "-c", start[8]])
         #expect(syntax.status == 0, "\(syntax.stderr)")
         #expect(try Self.sudoWords(scripts.check) == ["-k", "-S", "-p", BecomeScripts.prompt, "-H", "-u", user, "--", "/bin/sh", "-c", "echo \(BecomeScripts.checked)"])
@@ -39,8 +39,8 @@ import Testing
     /// The install step's inner script is one word for sudo's /bin/sh, and valid shell.
     @Test func theInstallScriptIsOneValidWord() throws {
         let words = try Self.sudoWords(BecomeScripts(binary: Self.binary, user: "root").install)
+        try #require(words.count == 9, "\(words)")
         #expect(Array(words.prefix(8)) == ["-k", "-n", "-H", "-u", "root", "--", "/bin/sh", "-c"])
-        #expect(words.count == 9)
         let syntax = try Shell.run("/bin/sh", ["-n", "-c", words[8]])
         #expect(syntax.status == 0, "\(syntax.stderr)")
         #expect(words[8].contains(Self.binary.sha256))
