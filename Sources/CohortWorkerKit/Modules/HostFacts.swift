@@ -159,24 +159,49 @@ enum HostFacts {
         return out
     }
 
+    /// Ansible's `date_time` facts, key for key: local time, and UTC for the `iso8601` ones,
+    /// through the C library's strftime (the worker runs in the C locale, as Python's
+    /// default, so names are English).
     static func dateTime() -> Value {
-        var now = time(nil)
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        var now = spec.tv_sec
+        let micro = String(Int(spec.tv_nsec / 1000))
+        let six = String(repeating: "0", count: max(0, 6 - micro.count)) + micro
+        tzset()
         var local = tm()
+        var utc = tm()
         localtime_r(&now, &local)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let year = String(local.tm_year + 1900)
+        gmtime_r(&now, &utc)
+        func format(_ pattern: String, _ time: tm) -> String {
+            var time = time
+            var buffer = [CChar](repeating: 0, count: 128)
+            let count = strftime(&buffer, buffer.count, pattern, &time)
+            return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
         var out = Dict()
-        out["year"] = .string(year)
-        out["month"] = .string(two(local.tm_mon + 1))
-        out["day"] = .string(two(local.tm_mday))
-        out["hour"] = .string(two(local.tm_hour))
-        out["minute"] = .string(two(local.tm_min))
-        out["second"] = .string(two(local.tm_sec))
-        out["date"] = .string("\(year)-\(two(local.tm_mon + 1))-\(two(local.tm_mday))")
-        out["time"] = .string("\(two(local.tm_hour)):\(two(local.tm_min)):\(two(local.tm_sec))")
+        for (key, pattern) in [
+            ("year", "%Y"), ("month", "%m"), ("weekday", "%A"), ("weekday_number", "%w"), ("weeknumber", "%W"), ("day", "%d"),
+            ("hour", "%H"), ("minute", "%M"), ("second", "%S"), ("date", "%Y-%m-%d"), ("time", "%H:%M:%S"),
+            ("iso8601_basic_short", "%Y%m%dT%H%M%S"), ("tz", "%Z"), ("tz_offset", "%z"),
+        ] {
+            out[.string(key)] = .string(format(pattern, local))
+        }
         out["epoch"] = .string(String(now))
-        out["tz"] = .string(local.tm_zone.map { String(cString: $0) } ?? "UTC")
-        out["weekday_number"] = .string(String(local.tm_wday))
+        out["epoch_int"] = .string(String(now))
+        out["iso8601"] = .string(format("%Y-%m-%dT%H:%M:%SZ", utc))
+        out["iso8601_micro"] = .string(format("%Y-%m-%dT%H:%M:%S", utc) + "." + six + "Z")
+        out["iso8601_basic"] = .string(format("%Y%m%dT%H%M%S", local) + six)
+        // Python's time.tzname[1]: the zone's daylight-saving name, or its standard one where
+        // it has none (found at the year's two solstice months rather than in the C global).
+        var dst = format("%Z", local)
+        for offset in [0, 182 * 86_400] {
+            var probe = now - time_t(local.tm_yday) * 86_400 + time_t(offset)
+            var seen = tm()
+            localtime_r(&probe, &seen)
+            if seen.tm_isdst > 0 { dst = format("%Z", seen) }
+        }
+        out["tz_dst"] = .string(dst)
         return .dict(out)
     }
 
