@@ -22,6 +22,14 @@ func eventually(_ what: String, limit: Duration = .seconds(60), _ condition: () 
     }
 }
 
+/// Whether `pid` is an sshd process (the listener's per-connection monitor or its session
+/// child): by the executable, which setproctitle cannot change and a racing read of
+/// cmdline cannot miss, else by the title.
+func isSSHD(_ pid: Int32) -> Bool {
+    if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe"), target.hasSuffix("/sshd") { return true }
+    return commandLine(pid).hasPrefix("sshd")
+}
+
 func commandLine(_ pid: Int32) -> String {
     guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return "" }
     return String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)

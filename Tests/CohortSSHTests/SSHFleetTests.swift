@@ -234,7 +234,7 @@ import Testing
         let connection = try await SSHClient().connect(fleet.target(host, deadPeer: .seconds(3)))
         let process = connection.exec("sleep 60")
         try await eventually("the remote sleep") { fleet.sessionProcesses(of: host).contains { commandLine($0).hasPrefix("sleep") } }
-        let sessions = fleet.sessionProcesses(of: host).filter { commandLine($0).hasPrefix("sshd") }
+        let sessions = fleet.sessionProcesses(of: host).filter(isSSHD)
         #expect(!sessions.isEmpty)
         sessions.forEach { kill($0, SIGSTOP) }
         defer { sessions.forEach { kill($0, SIGCONT) } }
@@ -255,7 +255,7 @@ import Testing
         let process = connection.exec("echo started; sleep 30; exit 0")
         var iterator = process.makeAsyncIterator()
         #expect(try await iterator.next() == .stdout(Array("started\n".utf8)))
-        let sessions = fleet.sessionProcesses(of: host).filter { commandLine($0).hasPrefix("sshd") }
+        let sessions = fleet.sessionProcesses(of: host).filter(isSSHD)
         #expect(!sessions.isEmpty)
         sessions.forEach { kill($0, SIGKILL) }
         let error = await #expect(throws: CohortError.self) { while try await iterator.next() != nil {} }
