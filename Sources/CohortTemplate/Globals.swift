@@ -30,11 +30,8 @@ enum Globals {
             } catch {
                 throw TemplateError("\(error)", line: line)
             }
-            // lookup() joins a list result with commas unless wantlist=True; query() always lists.
-            if name == "lookup", kwargs["wantlist"]?.truthy != true, case .list(let items) = values {
-                return items.count == 1 ? items[0] : .string(items.map(\.pythonString).joined(separator: ","))
-            }
-            return values
+            guard case .list(let items) = values else { return values }
+            return lookupResult(name, items, kwargs)
         case "dict":
             var dict = Dict()
             if let first = args.first {
@@ -49,5 +46,15 @@ enum Globals {
         default:
             throw TemplateError("'\(name)' is undefined (not a function this engine knows)", line: line)
         }
+    }
+
+    /// What `lookup()` gives for a plugin's list, as ansible-core 2.19 shapes it: `query()` and
+    /// `wantlist=True` give the list; otherwise none stays an empty list, one is that value, and
+    /// several join with commas only when every one is a string (Python's `','.join`).
+    static func lookupResult(_ function: String, _ items: [Value], _ kwargs: [String: Value]) -> Value {
+        guard function == "lookup", kwargs["wantlist"]?.truthy != true, !items.isEmpty else { return .list(items) }
+        if items.count == 1 { return items[0] }
+        let strings = items.compactMap { if case .string(let text) = $0 { text } else { nil } }
+        return strings.count == items.count ? .string(strings.joined(separator: ",")) : .list(items)
     }
 }

@@ -44,15 +44,7 @@ struct Renderer {
                 values.append(value)
             }
         }
-        // lookup() gives one value as itself and joins several texts with commas (wantlist=True:
-        // the list); query() always gives the list.
-        if function == "lookup", kwargs["wantlist"]?.truthy != true {
-            if values.count == 1 { return values[0] }
-            // Python's ','.join: only strings join; anything else stays the list.
-            let strings = values.compactMap { if case .string(let text) = $0 { text } else { nil } }
-            if strings.count == values.count { return .string(strings.joined(separator: ",")) }
-        }
-        return .list(values)
+        return Globals.lookupResult(function, values, kwargs)
     }
 
     /// What a render printed: each piece as it came, so that a template whose only piece is
