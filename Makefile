@@ -37,9 +37,12 @@ static: deps
 # stopped afterwards (testfleet stops only processes whose command line names their directory).
 # Then, as root, the whole fault suite (faults/run, about 3 minutes): its scorecard is printed.
 TEST_TMP := $(CURDIR)/.build-test-tmp
+# As root, the separate-host tests need the cached Debian root: built here (mmdebstrap, about
+# a minute, once), so that no test waits on a download.
 test: deps oracle static
 	$(SWIFT) build
 	@rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
+	@if [ "$$(id -u)" = 0 ]; then scripts/testfleet rootfs --dir $(TEST_TMP)/rootfs-prepare; fi
 	@status=0; \
 	TMPDIR=$(TEST_TMP)/ COHORT_ANSIBLE_INVENTORY=$(CURDIR)/$(ORACLE_VENV)/bin/ansible-inventory COHORT_BIN=$(CURDIR)/.build/debug/cohort \
 	  $(SWIFT) test --parallel || status=$$?; \

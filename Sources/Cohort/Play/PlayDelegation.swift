@@ -106,24 +106,28 @@ extension PlayRunner {
     mutating func login(_ name: String, as user: String) async -> TaskLink? {
         var options = run.connection
         options.user = user
-        guard run.inventory.hosts[name] != nil,
-            case .ssh(let target)? = try? FleetHosts.resolve([name], in: run.inventory, options: options).first?.connection,
-            target.user != states[name]?.user
+        guard run.inventory.hosts[name] != nil, let host = try? FleetHosts.resolve([name], in: run.inventory, options: options).first,
+            case .ssh(let target) = host.connection, target.user != states[name]?.user
         else { return nil }
-        let key = "\(name)\u{0}user:\(target.user)"
-        if delegates.opened[key] == nil {
-            do {
-                let host = try FleetHosts.resolve([name], in: run.inventory, options: options)[0]
-                let session = try await HostSession.open(host, worker: run.worker, client: run.client, limiter: ConnectRateLimiter(perSecond: run.connection.connectRate))
-                delegates.opened[key] = .success(session)
-            } catch {
-                delegates.opened[key] = .failure((error as? CohortError) ?? CohortError(.transportLost, "\(error)"))
-            }
-        }
-        switch delegates.opened[key]! {
+        switch await session("\(name)\u{0}user:\(target.user)", to: host) {
         case .success(let session): return TaskLink(link: WorkerPlayHost(session: session), host: name, session: session)
         case .failure(let error): return TaskLink(failure: error.message, host: name)
         }
+    }
+
+    /// The session opened under `key` for the run, opening it at first use; a failure to
+    /// open is kept too, so a host that refused is not dialled again by every task.
+    private mutating func session(_ key: String, to host: FleetHost) async -> Result<HostSession, CohortError> {
+        if let opened = delegates.opened[key] { return opened }
+        let opened: Result<HostSession, CohortError>
+        do {
+            opened = .success(
+                try await HostSession.open(host, worker: run.worker, client: run.client, limiter: ConnectRateLimiter(perSecond: run.connection.connectRate)))
+        } catch {
+            opened = .failure((error as? CohortError) ?? CohortError(.transportLost, "\(error)"))
+        }
+        delegates.opened[key] = opened
+        return opened
     }
 
     /// A host's own session when it has one, else a new one: an inventory host, or the
@@ -132,29 +136,24 @@ extension PlayRunner {
     mutating func link(to delegate: String, shownAs: String?, local: Bool = false) async -> TaskLink {
         if !local, let state = states[delegate], let link = state.link { return TaskLink(link: link, shownAs: shownAs, host: delegate) }
         let key = local ? "\u{0}local" : delegate
-        if delegates.opened[key] == nil {
-            let host: FleetHost
-            if local || DelegateLinks.isImplicitLocal(delegate, in: run.inventory) {
-                host = FleetHost(connection: .local(name: delegate))
-            } else if run.inventory.hosts[delegate] != nil {
-                do { host = try FleetHosts.resolve([delegate], in: run.inventory, options: run.connection)[0] } catch {
-                    delegates.opened[key] = .failure((error as? CohortError) ?? CohortError(.invalidInput, "\(error)"))
-                    return TaskLink(shownAs: shownAs, failure: "\(error)")
-                }
-            } else {
-                return TaskLink(shownAs: shownAs, failure: "delegate_to: '\(delegate)' is not an inventory host (cohort play resolves no other names; add it to the inventory)")
-            }
-            do {
-                let session = try await HostSession.open(
-                    host, worker: run.worker, client: run.client, limiter: ConnectRateLimiter(perSecond: run.connection.connectRate))
-                delegates.opened[key] = .success(session)
-            } catch {
-                delegates.opened[key] = .failure((error as? CohortError) ?? CohortError(.transportLost, "\(error)"))
+        func taskLink(_ opened: Result<HostSession, CohortError>) -> TaskLink {
+            switch opened {
+            case .success(let session): TaskLink(link: WorkerPlayHost(session: session), shownAs: shownAs, host: local ? nil : delegate)
+            case .failure(let error): TaskLink(shownAs: shownAs, failure: error.message, host: local ? nil : delegate)
             }
         }
-        switch delegates.opened[key]! {
-        case .success(let session): return TaskLink(link: WorkerPlayHost(session: session), shownAs: shownAs, host: local ? nil : delegate)
-        case .failure(let error): return TaskLink(shownAs: shownAs, failure: error.message, host: local ? nil : delegate)
+        if let opened = delegates.opened[key] { return taskLink(opened) }
+        let host: FleetHost
+        if local || DelegateLinks.isImplicitLocal(delegate, in: run.inventory) {
+            host = FleetHost(connection: .local(name: delegate))
+        } else if run.inventory.hosts[delegate] != nil {
+            do { host = try FleetHosts.resolve([delegate], in: run.inventory, options: run.connection)[0] } catch {
+                delegates.opened[key] = .failure((error as? CohortError) ?? CohortError(.invalidInput, "\(error)"))
+                return TaskLink(shownAs: shownAs, failure: "\(error)")
+            }
+        } else {
+            return TaskLink(shownAs: shownAs, failure: "delegate_to: '\(delegate)' is not an inventory host (cohort play resolves no other names; add it to the inventory)")
         }
+        return taskLink(await session(key, to: host))
     }
 }
