@@ -14,6 +14,19 @@ public struct ModuleSpec: Sendable {
         var choices: [String] = []
     }
 
+    /// Where a module runs: on the host's worker, on the coordinator (no connection needed,
+    /// as Ansible's own actions `debug` or `set_fact`), or nowhere: the loader replaces it
+    /// (`import_tasks`, `import_role`).
+    public enum Placement: Sendable {
+        case host, coordinator, load
+    }
+
+    public var placement: Placement = .host
+    /// Renders its own arguments when it needs them (`debug`'s `var`, `assert`'s `that`).
+    public var rendersItself = false
+    /// Where a relative `src` is looked for on the coordinator (`templates/`, `files/`), unless
+    /// `remote_src` says the source is on the host.
+    public var sourceFolder: String? = nil
     /// Takes `module: free text` (`command: ls -l`), kept as `_raw_params`.
     var freeForm = false
     /// Takes any argument names (`set_fact`).
@@ -45,11 +58,13 @@ public struct ModuleSpec: Sendable {
             ], oneOf: [["_raw_params", "cmd"]]),
         "raw": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string, required: true), "executable": a(.path)]),
         "copy": ModuleSpec(
+            sourceFolder: "files",
             arguments: ownership.merging([
                 "src": a(.path), "content": a(.raw), "dest": a(.path, required: true), "backup": a(.bool), "force": a(.bool, aliases: ["thirsty"]),
                 "directory_mode": a(.raw),
             ]) { $1 }, oneOf: [["src", "content"]]),
         "template": ModuleSpec(
+            sourceFolder: "templates",
             arguments: ownership.merging([
                 "src": a(.path, required: true), "dest": a(.path, required: true), "backup": a(.bool), "force": a(.bool),
             ]) { $1 }),
@@ -101,25 +116,26 @@ public struct ModuleSpec: Sendable {
             "checksum_algorithm": a(.string, choices: ["sha1"]),
         ]),
         "slurp": ModuleSpec(arguments: ["src": a(.path, required: true, aliases: ["path"])]),
-        "debug": ModuleSpec(arguments: ["msg": a(.raw), "var": a(.raw), "verbosity": a(.int)], exclusive: [["msg", "var"]]),
-        "set_fact": ModuleSpec(freeForm: true, anyArguments: true, arguments: ["cacheable": a(.bool)]),
-        "assert": ModuleSpec(arguments: [
+        "debug": ModuleSpec(placement: .coordinator, rendersItself: true, arguments: ["msg": a(.raw), "var": a(.raw), "verbosity": a(.int)], exclusive: [["msg", "var"]]),
+        "set_fact": ModuleSpec(placement: .coordinator, freeForm: true, anyArguments: true, arguments: ["cacheable": a(.bool)]),
+        "assert": ModuleSpec(placement: .coordinator, rendersItself: true, arguments: [
             "that": a(.list, required: true), "fail_msg": a(.raw, aliases: ["msg"]), "success_msg": a(.raw), "quiet": a(.bool),
         ]),
-        "fail": ModuleSpec(arguments: ["msg": a(.raw)]),
-        "pause": ModuleSpec(arguments: ["seconds": a(.int), "minutes": a(.int)], oneOf: [["seconds", "minutes"]]),
-        "meta": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string, required: true)]),
+        "fail": ModuleSpec(placement: .coordinator, arguments: ["msg": a(.raw)]),
+        "pause": ModuleSpec(placement: .coordinator, arguments: ["seconds": a(.int), "minutes": a(.int)], oneOf: [["seconds", "minutes"]]),
+        "meta": ModuleSpec(placement: .coordinator, rendersItself: true, freeForm: true, arguments: ["_raw_params": a(.string, required: true)]),
         // Includes and imports: the loader (static) and the runner (dynamic) read them.
-        "include_tasks": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string), "file": a(.string)], oneOf: [["_raw_params", "file"]]),
-        "import_tasks": ModuleSpec(freeForm: true, arguments: ["_raw_params": a(.string), "file": a(.string)], oneOf: [["_raw_params", "file"]]),
-        "include_role": ModuleSpec(arguments: roleArguments),
+        "include_tasks": ModuleSpec(placement: .coordinator, freeForm: true, arguments: ["_raw_params": a(.string), "file": a(.string)], oneOf: [["_raw_params", "file"]]),
+        "import_tasks": ModuleSpec(placement: .load, freeForm: true, arguments: ["_raw_params": a(.string), "file": a(.string)], oneOf: [["_raw_params", "file"]]),
+        "include_role": ModuleSpec(placement: .coordinator, arguments: roleArguments),
         "include_vars": ModuleSpec(
+            placement: .coordinator,
             freeForm: true,
             arguments: [
                 "_raw_params": a(.string), "file": a(.string), "dir": a(.string), "name": a(.string), "files_matching": a(.string),
                 "ignore_files": a(.list), "depth": a(.int), "extensions": a(.list), "ignore_unknown_extensions": a(.bool),
             ], oneOf: [["_raw_params", "file", "dir"]]),
-        "import_role": ModuleSpec(arguments: roleArguments),
+        "import_role": ModuleSpec(placement: .load, arguments: roleArguments),
     ]
 
     static let roleArguments: [String: Argument] = [

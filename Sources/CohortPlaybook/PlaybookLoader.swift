@@ -595,15 +595,11 @@ public struct PlaybookLoader {
         }
         try Self.check(module, spec, resolved, at: location)
         if rawWords { resolved[.string(Self.rawWordsKey)] = true }
-        if module == "template", case .string(let src)? = resolved["src"], !Template.isTemplate(src) {
-            guard let path = find(src, in: "templates", near: file) else {
-                throw YAMLValues.error("template: could not find '\(src)' (looked in \(searched("templates")))", at: location)
-            }
-            resolved["_src_path"] = .string(path)
-        }
-        if module == "copy", case .string(let src)? = resolved["src"], !Template.isTemplate(src), resolved["remote_src"].flatMap(Self.boolean) != true {
-            guard let path = find(src, in: "files", near: file) else {
-                throw YAMLValues.error("copy: could not find '\(src)' (looked in \(searched("files")))", at: location)
+        if let folder = spec.sourceFolder, case .string(let src)? = resolved["src"], !Template.isTemplate(src),
+            resolved["remote_src"].flatMap(Self.boolean) != true
+        {
+            guard let path = find(src, in: folder, near: file) else {
+                throw YAMLValues.error("\(module): could not find '\(src)' (looked in \(searched(folder)))", at: location)
             }
             resolved["_src_path"] = .string(path)
         }

@@ -123,7 +123,7 @@ struct TaskExecutor: Sendable {
             for (key, item) in dict.pairs { environment[key] = item }
         }
         let conditions = scheduled.blocks.flatMap(\.when) + task.options.when
-        let call = { (scope: Scope) in ModuleCall(host: link!, check: check, diff: diff, environment: environment, scope: scope) }
+        let call = { (scope: Scope) in link.map { ModuleCall(host: $0, check: check, diff: diff, environment: environment, scope: scope) } }
         var outcome: TaskOutcome
         if let loop = task.loop {
             var items: [Value]
@@ -196,7 +196,7 @@ struct TaskExecutor: Sendable {
     /// The module run once, or with `until` again until the condition holds, as Ansible's
     /// task executor: `retries` (3 without it; N gives N + 1 attempts), `delay` seconds
     /// between; `attempts` in the result; out of attempts, failed.
-    private func attempts(_ scope: Scope, _ call: (Scope) -> ModuleCall) async throws -> Dict {
+    private func attempts(_ scope: Scope, _ call: (Scope) -> ModuleCall?) async throws -> Dict {
         guard let until = task.until else { return try judge(try await module(scope, call(scope)).dict ?? Dict(), scope) }
         var retries = 3
         if let value = task.retries {
@@ -337,55 +337,30 @@ struct TaskExecutor: Sendable {
         return out
     }
 
-    /// The module with its arguments rendered (expression arguments are left for it).
-    private func module(_ scope: Scope, _ call: ModuleCall) async throws -> Value {
-        guard link != nil || ["debug", "set_fact", "assert", "fail", "meta", "pause", "include_tasks", "include_role", "include_vars"].contains(task.module)
-        else {
-            throw CohortError(.transportLost, "no connection to the host")
+    /// The module through the registry, with its arguments rendered unless it renders them
+    /// itself; a host module whose host has no connection is a transport loss.
+    private func module(_ scope: Scope, _ call: ModuleCall?) async throws -> Value {
+        guard let spec = ModuleSpec.all[task.module], let implementation = ModuleRegistry.implementations[task.module] else {
+            throw TemplateError("module \(task.module) is not implemented")
         }
+        guard call != nil || spec.placement == .coordinator else { throw CohortError(.transportLost, "no connection to the host") }
         if task.args[.string(PlaybookLoader.rawWordsKey)] != nil {
             return ["failed": true, "changed": false, "msg": .string("Task failed: Action 'ansible.builtin.\(task.module)' does not support raw params.")]
         }
-        switch task.module {
-        case "debug": return try ControlModules.debug(task.args, scope, verbosity: options.verbosity)
-        case "assert": return try ControlModules.assert(task.args, scope)
-        case "meta": return ["changed": false]
-        default: break
-        }
+        if spec.rendersItself { return try await implementation(ModuleInvocation(args: task.args, scope: scope, executor: self, hostCall: call)) }
         var args = try render(task.args, scope)
         if let argument = ModuleSpec.argumentWithNUL(task.module, args) {
             return ["failed": true, "changed": false, "msg": .string("\(argument): embedded null byte (a path, name or command cannot hold one)")]
         }
-        if let failure = resolveSource(&args) { return failure }
-        switch task.module {
-        case "command", "shell", "raw": return try await CommandModule.run(task.module, args, call)
-        case "copy": return try await FileModules.copy(args, call)
-        case "template": return try await FileModules.template(args, call)
-        case "file": return try await FileModules.file(args, call)
-        case "lineinfile": return try await FileModules.lineinfile(args, call)
-        case "stat": return try await FileModules.stat(args, call)
-        case "slurp": return try await FileModules.slurp(args, call)
-        case "blockinfile": return try await MoreModules.blockinfile(args, call)
-        case "replace": return try await MoreModules.replace(args, call)
-        case "fetch": return try await MoreModules.fetch(args, call, host: variables.magic["inventory_hostname"]?.pythonString ?? "")
-        case "find": return try await MoreModules.find(args, call)
-        case "wait_for": return try await MoreModules.waitFor(args, call)
-        case "script": return try await MoreModules.script(args, call)
-        case "set_fact": return ControlModules.setFact(args)
-        case "fail": return ["failed": true, "changed": false, "msg": args["msg"] ?? "Failed as requested from task"]
-        case "pause": return try await ControlModules.pause(args)
-        case "include_tasks": return includeTasks(args)
-        case "include_vars": return try includeVars(args)
-        case "include_role":
-            let name = args["name"]?.pythonString ?? ""
-            return ["changed": false, "include": .string(name)]
-        default: throw TemplateError("module \(task.module) is not implemented")
-        }
+        if let folder = spec.sourceFolder, let failure = resolveSource(&args, in: folder) { return failure }
+        return try await implementation(ModuleInvocation(args: args, scope: scope, executor: self, hostCall: call))
     }
+
+    var inventoryHostname: String { variables.magic["inventory_hostname"]?.pythonString ?? "" }
 
     /// The file an `include_tasks` adds, looked for as the loader looks: beside the file the
     /// task is in, the role's `tasks/` and folder, then beside the playbook.
-    private func includeTasks(_ args: Dict) -> Value {
+    func includeTasks(_ args: Dict) -> Value {
         let name = (args["file"] ?? args["_raw_params"])?.pythonString ?? ""
         var bases = [(task.location.file as NSString).deletingLastPathComponent]
         if task.role != nil, let rolePath = task.searchDirectories.first { bases += [rolePath + "/tasks", rolePath] }
@@ -402,7 +377,7 @@ struct TaskExecutor: Sendable {
     /// name order, `depth` deep, `files_matching` and `ignore_files` applied), looked for in
     /// the role's `vars/` and folder, then `vars/` beside the playbook and beside it; all of it
     /// or under `name`. Ansible's result: `ansible_facts` and `ansible_included_var_files`.
-    private func includeVars(_ args: Dict) throws -> Value {
+    func includeVars(_ args: Dict) throws -> Value {
         let playbookDirectory = (play.location.file as NSString).deletingLastPathComponent
         let bases = (task.searchDirectories.isEmpty ? [(task.location.file as NSString).deletingLastPathComponent] : task.searchDirectories)
             + [playbookDirectory]
@@ -471,14 +446,8 @@ struct TaskExecutor: Sendable {
     /// A `src` known only once rendered (`"{{ name }}.j2"`) is looked for where the loader
     /// looks for a literal one: `templates/` (or `files/`) beside the playbook, then beside it;
     /// never the coordinator's current directory.
-    private func resolveSource(_ args: inout Dict) -> Value? {
-        let folder: String
-        switch task.module {
-        case "template": folder = "templates"
-        case "copy" where args["remote_src"].flatMap(PlaybookLoader.boolean) != true: folder = "files"
-        default: return nil
-        }
-        guard args["_src_path"] == nil, let src = args["src"]?.pythonString else { return nil }
+    private func resolveSource(_ args: inout Dict, in folder: String) -> Value? {
+        guard args["remote_src"].flatMap(PlaybookLoader.boolean) != true, args["_src_path"] == nil, let src = args["src"]?.pythonString else { return nil }
         let bases = task.searchDirectories.isEmpty ? [(task.location.file as NSString).deletingLastPathComponent] : task.searchDirectories
         let candidates = src.hasPrefix("/") ? [src] : bases.flatMap { [$0 + "/" + folder + "/" + src, $0 + "/" + src] }
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
