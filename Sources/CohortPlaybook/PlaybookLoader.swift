@@ -587,6 +587,8 @@ public struct PlaybookLoader {
             } else if spec.anyArguments {
                 guard Self.isIdentifier(name) else { throw YAMLValues.error("set_fact: '\(name)' is not a valid variable name", at: location) }
                 resolved[name] = value
+            } else if spec.unsupported.contains(name) {
+                throw YAMLValues.error("'\(name)' of module \(module) is not supported by cohort play yet", at: location)
             } else {
                 throw YAMLValues.error(
                     "Unsupported parameters for (\(module)) module: \(name). Supported parameters include: \(spec.arguments.keys.filter { $0 != "_raw_params" }.sorted().joined(separator: ", "))",

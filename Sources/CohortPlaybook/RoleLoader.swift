@@ -65,10 +65,10 @@ extension PlaybookLoader {
     /// ansible-core's modules (ansible.builtin), to tell one Cohort lacks from a typing error.
     static let ansibleModules: Set<String> = [
         "add_host", "apt", "apt_key", "apt_repository", "assemble", "async_status", "cron", "deb822_repository", "debconf", "dnf", "dnf5",
-        "dpkg_selections", "expect", "gather_facts", "get_url", "getent", "git", "group", "group_by", "hostname", "import_playbook",
+        "dpkg_selections", "expect", "gather_facts", "get_url", "git", "group_by", "hostname", "import_playbook",
         "iptables", "known_hosts", "mount_facts", "package", "package_facts", "ping", "pip", "reboot", "rpm_key",
         "service", "service_facts", "set_stats", "setup", "subversion", "systemd", "systemd_service", "sysvinit", "tempfile",
-        "unarchive", "uri", "user", "validate_argument_spec", "wait_for_connection", "yum_repository", "include", "yum",
+        "unarchive", "uri", "validate_argument_spec", "wait_for_connection", "yum_repository", "include", "yum",
     ]
 
     /// Whether `key` names a module Cohort lacks: ansible-core's, or a collection's

@@ -83,9 +83,9 @@ enum Methods {
     }
 }
 
-/// String helpers with Python's meaning.
-enum Strings {
-    static func split(_ s: String, separator: String?, limit: Int?, fromRight: Bool) -> [String] {
+/// String helpers with Python's meaning (modules parse command output with them too).
+public enum Strings {
+    public static func split(_ s: String, separator: String?, limit: Int?, fromRight: Bool) -> [String] {
         guard let separator else {
             let words = s.split(whereSeparator: { $0.isWhitespace }).map(String.init)
             guard let limit, words.count - 1 > limit else { return words }
@@ -115,7 +115,7 @@ enum Strings {
         return parts
     }
 
-    static func lines(_ s: String) -> [String] {
+    public static func lines(_ s: String) -> [String] {
         var out = s.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
         if s.hasSuffix("\n") { out.removeLast() }
         return out
