@@ -123,6 +123,9 @@ public struct TaskOptions: Sendable {
     /// `delegate_to` (a host name, or a template giving one): where the task runs, with the
     /// host's variables; `local_action` is `delegate_to: localhost`.
     public var delegateTo: Value?
+    /// `delegate_facts`: the facts a delegated task returns (its module's and `set_fact`'s) go
+    /// to the host it ran on instead of the host it ran for.
+    public var delegateFacts: Value?
     /// `connection`: `local` runs on the coordinator (as implicit localhost does), `ssh`
     /// (and its aliases) as the inventory says.
     public var connection: Value?

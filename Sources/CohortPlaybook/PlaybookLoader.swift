@@ -35,7 +35,7 @@ public struct PlaybookLoader {
     ]
     static let optionKeywords: Set<String> = [
         "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
-        "any_errors_fatal", "throttle", "become", "become_user", "become_method", "remote_user",
+        "delegate_facts", "any_errors_fatal", "throttle", "become", "become_user", "become_method", "remote_user",
     ]
     static let taskKeywords: Set<String> = optionKeywords.union([
         "name", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "notify", "listen", "changed_when", "failed_when",
@@ -340,6 +340,7 @@ public struct PlaybookLoader {
         options.anyErrorsFatal = try field["any_errors_fatal"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.throttle = try field["throttle"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.delegateTo = try field["delegate_to"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        options.delegateFacts = try field["delegate_facts"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         options.become = try becomeKeywords(field, file)
         if let n = field["remote_user"] {
             let value = try YAMLValues.value(n, file)

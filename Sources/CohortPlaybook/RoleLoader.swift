@@ -78,7 +78,7 @@ extension PlaybookLoader {
     }
 
     static let unsupportedKeywords: Set<String> = [
-        "become_flags", "become_exe", "delegate_facts", "serial", "strategy", "max_fail_percentage", "port", "order",
+        "become_flags", "become_exe", "serial", "strategy", "max_fail_percentage", "port", "order",
         "async", "poll", "module_defaults", "collections", "debugger", "timeout",
         "vars_prompt", "force_handlers", "fact_path", "gather_subset", "gather_timeout",
     ]

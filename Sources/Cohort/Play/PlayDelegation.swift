@@ -27,6 +27,9 @@ public struct DelegateLinks {
     var opened: [String: Result<HostSession, CohortError>] = [:]
     /// Workers started through sudo (`become`), per login session and user.
     var become: [BecomeKey: Result<HostSession, CohortError>] = [:]
+    /// Facts given by `delegate_facts` to hosts that no play has reached yet: their
+    /// `hostvars` show them, and they become the host's own when a play opens it.
+    var facts: [String: [String: Value]] = [:]
 
     /// The name that means the coordinator: Ansible's implicit localhost, when the inventory
     /// has no host of that name.
@@ -41,6 +44,27 @@ public struct DelegateLinks {
 }
 
 extension PlayRunner {
+    /// The host that receives a task's facts: the one it was delegated to when
+    /// `delegate_facts` (the task's, else an enclosing block's) holds, else the host itself.
+    func factsTarget(_ scheduled: ScheduledTask, for name: String, link: TaskLink?) -> String {
+        let task = scheduled.task
+        guard let delegate = link?.host, delegate != name, task.options.delegateTo != nil || scheduled.blocks.contains(where: { $0.delegateTo != nil }),
+            let value = task.options.delegateFacts ?? scheduled.blocks.reversed().lazy.compactMap(\.delegateFacts).first,
+            let rendered = try? scope(of: scheduled, on: name).render(value), PlaybookLoader.boolean(rendered) == true
+        else { return name }
+        return delegate
+    }
+
+    /// Facts into a host's variables, or kept for it until a play opens it.
+    mutating func give(_ facts: [String: Value], to target: String) {
+        guard !facts.isEmpty else { return }
+        if states[target] != nil {
+            for (key, value) in facts { states[target]!.variables.setFacts[key] = value }
+        } else {
+            for (key, value) in facts { delegates.facts[target, default: [:]][key] = value }
+        }
+    }
+
     /// Whether `run_once` (the task's, else an enclosing block's) holds, rendered with the
     /// first host's variables as Ansible does.
     func runOnce(_ scheduled: ScheduledTask, on host: String) -> Bool {

@@ -159,6 +159,9 @@ public struct PlaybookRun: Sendable {
                 let names = batch.filter { states[$0]?.unreachable != true && states[$0]?.failedInEarlierPlay != true }
                 if names.isEmpty { continue }
                 try await open(names, into: &states, order: &order, remoteUser: play.remoteUser)
+                for name in names {
+                    for (key, value) in delegates.facts.removeValue(forKey: name) ?? [:] { states[name]!.variables.setFacts[key] = value }
+                }
                 progress.publish(order.compactMap { states[$0]?.recap })
                 for name in names {
                     states[name]!.failed = false
@@ -468,7 +471,9 @@ struct PlayRunner {
                         ]
                     }
                 }
-                if !quiet || outcome.status == .failed { apply(outcome, scheduled.task, to: name, rescued: rescued) }
+                if !quiet || outcome.status == .failed {
+                    apply(outcome, scheduled.task, to: name, rescued: rescued, factsTo: factsTarget(scheduled, for: name, link: links[name]))
+                }
                 states[name]!.recap.rescued = (rescuedBefore[name] ?? 0) + (cursors[name]?.rescued ?? 0) - (forcedRescues[name] ?? 0)
                 if let action = outcome.meta { meta = action }
                 if outcome.meta == "end_host" {
@@ -557,6 +562,7 @@ struct PlayRunner {
         _ scheduled: ScheduledTask, on names: [String], quiet: Bool = false, links: [String: TaskLink] = [:]
     ) async -> [(String, TaskOutcome)] {
         let allHosts = states
+        let delegatedFacts = delegates.facts
         let inventory = run.inventory
         // Every inventory host, as in Ansible: those outside --limit or this play with their
         // inventory variables (they have no facts).
@@ -565,6 +571,7 @@ struct PlayRunner {
             for name in inventory.hosts(in: "all") {
                 var vars = Dict()
                 for (key, value) in inventory.variables(of: name) { vars[key] = YAMLValues.convert(value) }
+                for (key, value) in delegatedFacts[name] ?? [:] { vars[key] = value }
                 vars["inventory_hostname"] = .string(name)
                 dict[name] = .dict(vars)
             }
@@ -659,7 +666,7 @@ struct PlayRunner {
     }
 
     /// A host's result into its state: recap counts, facts, the registered result, handlers.
-    private mutating func apply(_ outcome: TaskOutcome, _ task: PlayTask, to name: String, rescued: Bool = false) {
+    private mutating func apply(_ outcome: TaskOutcome, _ task: PlayTask, to name: String, rescued: Bool = false, factsTo: String? = nil) {
         switch outcome.status {
         case .unreachable:
             states[name]!.unreachable = true
@@ -679,8 +686,11 @@ struct PlayRunner {
             states[name]!.recap.changed += 1
         case .ok: states[name]!.recap.ok += 1
         }
-        for (key, value) in outcome.facts { states[name]!.variables.setFacts[key] = value }
-        for (key, value) in outcome.includedVars { states[name]!.variables.included[key] = value }
+        give(outcome.facts, to: factsTo ?? name)
+        // include_vars follows delegate_facts too, as in Ansible.
+        let varsTarget = factsTo.flatMap { states[$0] != nil ? $0 : nil } ?? name
+        if factsTo != nil, varsTarget != factsTo { give(outcome.includedVars, to: factsTo!) }
+        else { for (key, value) in outcome.includedVars { states[varsTarget]!.variables.included[key] = value } }
         if let register = task.register { states[name]!.variables.setFacts[register] = outcome.result }
         states[name]!.notified.formUnion(outcome.notify)
     }
