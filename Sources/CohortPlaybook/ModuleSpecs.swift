@@ -140,6 +140,9 @@ public struct ModuleSpec: Sendable {
         "getent": ModuleSpec(arguments: [
             "database": a(.string, required: true), "key": a(.string), "service": a(.string), "split": a(.string), "fail_key": a(.bool),
         ]),
+        "async_status": ModuleSpec(
+            placement: .coordinator,
+            arguments: ["jid": a(.string, required: true), "mode": a(.string, choices: ["status", "cleanup"])]),
         "debug": ModuleSpec(placement: .coordinator, rendersItself: true, arguments: ["msg": a(.raw), "var": a(.raw), "verbosity": a(.int)], exclusive: [["msg", "var"]]),
         "set_fact": ModuleSpec(placement: .coordinator, freeForm: true, anyArguments: true, arguments: ["cacheable": a(.bool)]),
         "assert": ModuleSpec(placement: .coordinator, rendersItself: true, arguments: [

@@ -180,6 +180,10 @@ public struct PlayTask: Sendable {
     public var until: [String]?
     public var retries: Value?
     public var delay: Value?
+    /// `async` (at most so many seconds) and `poll` (0: started in the background, for
+    /// `async_status`; else waited for), rendered when the task runs.
+    public var asyncSeconds: Value?
+    public var poll: Value?
     /// `loop_control`: `pause` seconds between items, `extended` for `ansible_loop`.
     public var loopPause: Value?
     public var loopExtended: Value?

@@ -39,11 +39,23 @@ public struct PlaybookLoader {
     ]
     static let taskKeywords: Set<String> = optionKeywords.union([
         "name", "loop", "with_items", "with_list", "with_dict", "loop_control", "register", "notify", "listen", "changed_when", "failed_when",
-        "args", "until", "retries", "delay", "local_action",
+        "args", "until", "retries", "delay", "local_action", "async", "poll",
     ]).union(LoopLookups.pure.union(LoopLookups.files).map { "with_" + $0 })
     static let blockKeywords: Set<String> = optionKeywords.union(["name", "block", "rescue", "always"])
 
     public func load(path: String) throws(CohortError) -> Playbook {
+        context.unsupported = []
+        let loaded = try plays(of: path, importedThrough: [])
+        if let first = context.unsupported.first {
+            // Every place at once, the first as the error's own location.
+            let others = context.unsupported.dropFirst().map { "\n" + $0.description }.joined()
+            throw CohortError(.invalidInput, first.message + others, file: first.file, line: first.line, column: first.column)
+        }
+        return Playbook(file: path, plays: loaded)
+    }
+
+    /// A playbook file's plays, with those of the playbooks it imports in their places.
+    private func plays(of path: String, importedThrough chain: [String]) throws(CohortError) -> [Play] {
         let text: String
         do { text = try read(path) } catch { throw CohortError(.invalidInput, "cannot read the playbook: \(error)", file: path) }
         guard let root = try YAMLValues.compose(text, file: path) else { throw CohortError(.invalidInput, "the playbook is empty", file: path) }
@@ -51,15 +63,77 @@ public struct PlaybookLoader {
             throw YAMLValues.error("a playbook must be a list of plays", root, path)
         }
         var loaded: [Play] = []
-        context.unsupported = []
-        for node in plays { loaded.append(try play(node, file: path)) }
-        if let first = context.unsupported.first {
-            // Every place at once, the first as the error's own location.
-            let others = context.unsupported.dropFirst().map { "\n" + $0.description }.joined()
-            throw CohortError(.invalidInput, first.message + others, file: first.file, line: first.line, column: first.column)
+        for node in plays {
+            if let imported = try importedPlays(node, file: path, chain: chain) { loaded += imported } else { loaded.append(try play(node, file: path)) }
         }
         try PythonPlugins.check(root, file: path, directory: directory(path), exists: exists)
-        return Playbook(file: path, plays: loaded)
+        return loaded
+    }
+
+    static let importPlaybookKeys: Set<String> = ["import_playbook", "ansible.builtin.import_playbook", "ansible.legacy.import_playbook"]
+
+    /// `import_playbook: FILE` (beside the importing playbook unless absolute), with `name`,
+    /// `vars` (over each imported play's own), `tags` (added to each play's) and `when`
+    /// (before each task's and block's own), as Ansible's PlaybookInclude; nil for a play.
+    private func importedPlays(_ node: Node, file: String, chain: [String]) throws(CohortError) -> [Play]? {
+        guard case .mapping = node else { return nil }
+        let fields = try mapping(node, "a play", file)
+        if let (key, keyNode) = fields.first(where: { $0.0 == "include_playbook" }) {
+            throw YAMLValues.error("'\(key)' is not an Ansible keyword any more: use import_playbook", keyNode, file)
+        }
+        let keys = fields.filter { Self.importPlaybookKeys.contains($0.0) }
+        guard let (_, nameNode) = keys.first else { return nil }
+        if keys.count > 1 { throw YAMLValues.error("Found conflicting import_playbook actions: \(keys.map(\.0).sorted().joined(separator: ", "))", node, file) }
+        var vars: [(String, Value)] = []
+        var tags: [String] = []
+        var when: [String] = []
+        for (key, value) in fields where !Self.importPlaybookKeys.contains(key) {
+            switch key {
+            case "name": break
+            case "vars": vars = try variables(value, file)
+            case "tags": tags = try self.tags(value, file)
+            case "when": when = try conditions(value, file)
+            default: throw YAMLValues.error("'\(key)' is not a valid attribute for a PlaybookInclude (import_playbook takes name, vars, tags, when)", value, file)
+            }
+        }
+        guard case .string(let name) = try YAMLValues.value(nameNode, file), !name.isEmpty else {
+            throw YAMLValues.error("import_playbook needs a playbook file name", nameNode, file)
+        }
+        if Template.isTemplate(name) { throw YAMLValues.error("import_playbook: a templated file name is not supported by cohort play yet", nameNode, file) }
+        let path = name.hasPrefix("/") ? name : directory(file) + "/" + name
+        guard exists(path) else { throw YAMLValues.error("import_playbook: could not find '\(name)' (looked beside \(file))", nameNode, file) }
+        let normalized = Self.normalized(path)
+        if chain.count >= 64 || chain.contains(normalized) || normalized == Self.normalized(file) {
+            throw YAMLValues.error("import_playbook: '\(name)' imports itself (through \((chain + [file]).joined(separator: " -> ")))", nameNode, file)
+        }
+        var imported = try plays(of: path, importedThrough: chain + [Self.normalized(file)])
+        for index in imported.indices {
+            var play = imported[index]
+            var merged = play.vars
+            for (key, value) in vars where key != "tags" { merged.removeAll { $0.0 == key }; merged.append((key, value)) }
+            play.vars = merged
+            if let param = vars.first(where: { $0.0 == "tags" })?.1 { play.tags += param.pythonString.split(separator: ",").map(String.init) }
+            for tag in tags where !play.tags.contains(tag) { play.tags.append(tag) }
+            if !when.isEmpty {
+                func conditioned(_ items: [TaskItem]) -> [TaskItem] {
+                    items.map { item in
+                        switch item {
+                        case .task(var task):
+                            task.options.when = when + task.options.when
+                            return .task(task)
+                        case .block(var block):
+                            block.options.when = when + block.options.when
+                            return .block(block)
+                        }
+                    }
+                }
+                play.preTasks = conditioned(play.preTasks)
+                play.tasks = conditioned(play.tasks)
+                play.postTasks = conditioned(play.postTasks)
+            }
+            imported[index] = play
+        }
+        return imported
     }
 
     var directory: (String) -> String = { path in
@@ -79,9 +153,6 @@ public struct PlaybookLoader {
 
     private func play(_ node: Node, file: String) throws(CohortError) -> Play {
         let fields = try mapping(node, "a play", file)
-        if let (key, keyNode) = fields.first(where: { ["import_playbook", "include_playbook"].contains($0.0) }) {
-            throw YAMLValues.error("'\(key)' is not supported: run each playbook with its own cohort play", keyNode, file)
-        }
         for (key, value) in fields where !Self.playKeywords.contains(key) {
             if Self.unsupportedKeywords.contains(key) {
                 context.unsupported.append(YAMLValues.error("'\(key)' is not supported by cohort play yet", value, file))
@@ -456,6 +527,8 @@ public struct PlaybookLoader {
             task.retries = try field["retries"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
             task.delay = try field["delay"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         }
+        task.asyncSeconds = try field["async"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
+        task.poll = try field["poll"].map { n throws(CohortError) in try YAMLValues.value(n, file) }
         if let n = field["loop_control"] {
             for (key, value) in try mapping(n, "loop_control", file) {
                 let text = try YAMLValues.value(value, file).pythonString

@@ -64,7 +64,7 @@ extension PlaybookLoader {
     ]
     /// ansible-core's modules (ansible.builtin), to tell one Cohort lacks from a typing error.
     static let ansibleModules: Set<String> = [
-        "add_host", "apt", "apt_key", "apt_repository", "assemble", "async_status", "cron", "deb822_repository", "debconf", "dnf", "dnf5",
+        "add_host", "apt", "apt_key", "apt_repository", "assemble", "cron", "deb822_repository", "debconf", "dnf", "dnf5",
         "dpkg_selections", "expect", "gather_facts", "get_url", "git", "group_by", "hostname", "import_playbook",
         "iptables", "known_hosts", "mount_facts", "package", "package_facts", "ping", "pip", "reboot", "rpm_key",
         "service", "service_facts", "set_stats", "setup", "subversion", "systemd", "systemd_service", "sysvinit", "tempfile",
@@ -79,7 +79,7 @@ extension PlaybookLoader {
 
     static let unsupportedKeywords: Set<String> = [
         "become_flags", "become_exe", "serial", "strategy", "max_fail_percentage", "port", "order",
-        "async", "poll", "module_defaults", "collections", "debugger", "timeout",
+        "module_defaults", "collections", "debugger", "timeout",
         "vars_prompt", "force_handlers", "fact_path", "gather_subset", "gather_timeout",
     ]
 

@@ -3,7 +3,7 @@ enum TestFunctions {
     static let names = [
         "defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence", "boolean",
         "true", "false", "match", "search", "regex", "in", "contains", "version", "version_compare", "succeeded", "success",
-        "failed", "failure", "changed", "change", "skipped", "skip", "equalto", "eq", "==", "ne", "!=", "lt", "<", "le", "<=",
+        "failed", "failure", "changed", "change", "skipped", "skip", "finished", "started", "equalto", "eq", "==", "ne", "!=", "lt", "<", "le", "<=",
         "gt", ">", "ge", ">=", "divisibleby", "even", "odd", "lower", "upper", "sameas", "subset", "superset", "abs",
     ]
 
@@ -56,6 +56,11 @@ enum TestFunctions {
         case "failed", "failure": return try taskFlag(value, "failed", name, line)
         case "changed", "change": return try taskFlag(value, "changed", name, line)
         case "skipped", "skip": return try taskFlag(value, "skipped", name, line)
+        case "finished", "started":
+            // Async results: the flag equal to 1 (True); any other result counts as done.
+            guard case .dict(let result) = value else { throw TemplateError("The '\(name)' test expects a dictionary", line: line) }
+            guard let flag = result[.string(name)] else { return true }
+            return flag == .int(1) || flag == .bool(true) || flag == .float(1)
         case "equalto", "eq", "==": return value == (try arg(0))
         case "ne", "!=": return value != (try arg(0))
         case "lt", "<": return try Operators.compare("<", value, try arg(0), line: line)

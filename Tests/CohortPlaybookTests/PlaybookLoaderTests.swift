@@ -27,6 +27,26 @@ import Testing
         }
     }
 
+    /// import_playbook splices the other file's plays in; a cycle, a missing file, a key it
+    /// does not take and a templated name are load errors with their place.
+    @Test func importedPlaybooksAreSplicedInAndCheckedAtLoad() throws {
+        let other = "- hosts: web\n  vars: {a: play}\n  tasks:\n    - debug: msg=x\n"
+        let book = try Self.load(
+            "- hosts: all\n- import_playbook: sub/other.yml\n  vars: {a: import}\n  tags: [t]\n  when: x\n",
+            files: ["/p/sub/other.yml": other])
+        #expect(book.plays.map(\.hosts) == ["all", "web"])
+        #expect(book.plays[1].vars.last.map { "\($0.0)=\($0.1.pythonString)" } == "a=import")
+        #expect(book.plays[1].tags.contains("t"))
+        if case .task(let task)? = book.plays[1].tasks.first { #expect(task.options.when == ["x"]) } else { Issue.record("no task") }
+        #expect(Self.error("- import_playbook: site.yml\n").hasPrefix("/p/site.yml:1:20: import_playbook: 'site.yml' imports itself"))
+        #expect(Self.error("- import_playbook: a.yml\n", files: ["/p/a.yml": "- import_playbook: site.yml\n"])
+            .hasPrefix("/p/a.yml:1:20: import_playbook: 'site.yml' imports itself (through /p/site.yml -> /p/a.yml)"))
+        #expect(Self.error("- import_playbook: nope.yml\n") == "/p/site.yml:1:20: import_playbook: could not find 'nope.yml' (looked beside /p/site.yml)")
+        #expect(Self.error("- import_playbook: a.yml\n  become: true\n", files: ["/p/a.yml": "- hosts: all\n"])
+            .hasPrefix("/p/site.yml:2:11: 'become' is not a valid attribute for a PlaybookInclude"))
+        #expect(Self.error("- import_playbook: \"{{ x }}.yml\"\n").hasSuffix("a templated file name is not supported by cohort play yet"))
+    }
+
     @Test func aGoodPlaybookLoadsWithItsStructure() throws {
         let book = try Self.load("""
             - name: web
@@ -61,7 +81,7 @@ import Testing
     }
 
     @Test func eachProblemIsNamedWithItsPlace() {
-        #expect(Self.error("- hosts: all\n  tasks:\n    - apt: name=x\n").hasPrefix("/p/site.yml:3:12: module 'apt' is not supported by cohort play yet (supported modules: assert, blockinfile, command"))
+        #expect(Self.error("- hosts: all\n  tasks:\n    - apt: name=x\n").hasPrefix("/p/site.yml:3:12: module 'apt' is not supported by cohort play yet (supported modules: assert, async_status, blockinfile, command"))
         #expect(Self.error("- hosts: all\n  tasks:\n    - debug: msg=x\n      colour: red\n") == "/p/site.yml:4:15: 'colour' is neither a task keyword nor a supported module (supported modules: \(ModuleSpec.names.joined(separator: ", ")))")
         #expect(Self.error("- hosts: all\n  strategy: free\n") == "/p/site.yml:2:13: 'strategy' is not supported by cohort play yet")
         #expect(Self.error("- tasks: []\n") == "/p/site.yml:1:3: the field 'hosts' is required but was not set")
@@ -292,11 +312,11 @@ import Testing
     /// A keyword or module Ansible has and Cohort lacks is said to be unsupported (not
     /// invalid), every place in one run, the first as the error's location.
     @Test func everyUnsupportedPlaceIsReportedAtOnce() {
-        let book = "- hosts: all\n  become_method: su\n  tasks:\n    - apt: name=nginx\n      async: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_exe: bob\n"
+        let book = "- hosts: all\n  become_method: su\n  tasks:\n    - apt: name=nginx\n      timeout: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_exe: bob\n"
         let expected = """
             /p/site.yml:2:18: become_method 'su' is not supported by cohort play yet (supported: sudo)
             /p/site.yml:4:12: module 'apt' is not supported by cohort play yet (supported modules: \(ModuleSpec.names.joined(separator: ", ")))
-            /p/site.yml:5:14: 'async' is not supported by cohort play yet
+            /p/site.yml:5:16: 'timeout' is not supported by cohort play yet
             /p/site.yml:6:30: module 'community.general.ufw' is not supported by cohort play yet
             /p/site.yml:9:19: 'become_exe' is not supported by cohort play yet
             """

@@ -104,6 +104,8 @@ import Testing
         ("condition", "2 is in l"), ("condition", "ver is version('2.9', '>')"), ("condition", "ver is version('2.10.1', '==')"),
         ("condition", "ver is version('2.10.2', 'lt')"), ("condition", "result is succeeded"), ("condition", "bad is failed"),
         ("condition", "result is changed"), ("condition", "bad is not changed"), ("condition", "result is skipped"),
+        ("condition", "result is finished"), ("condition", "{'finished': 0} is finished"), ("condition", "{'finished': true} is finished"),
+        ("condition", "{'started': 1} is started"), ("condition", "{'started': false} is started"), ("condition", "n is finished"),
         ("condition", "n is divisibleby 3"), ("condition", "n is odd"), ("condition", "l is not string"), ("condition", "users[0].admin"),
         // conditionals must be booleans in 2.19
         ("condition", "n"), ("condition", "s"), ("condition", "n > 1"), ("condition", "nope"), ("condition", "nope is defined and nope"),

@@ -85,6 +85,9 @@ CONF
     mount -t overlay overlay -o "lowerdir=$base,upperdir=$h/upper,workdir=$h/work" "$h/root"
     mount -t proc proc "$h/root/proc"
     mount -t tmpfs -o mode=0755 tmpfs "$h/root/run"
+    # A pseudo-terminal instance of its own (ansible-playbook asks for a PTY for async tasks).
+    mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$h/root/dev/pts"
+    mount --bind "$h/root/dev/pts/ptmx" "$h/root/dev/ptmx"
     mkdir -p "$h/root/run/sshd"
     hostname "$name"
     exec chroot "$h/root" /usr/sbin/sshd -D -f /etc/ssh/sshd_config_cohort -E /var/log/sshd.log

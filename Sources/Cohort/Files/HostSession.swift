@@ -44,7 +44,12 @@ final class HostSession: Sendable {
             guard let channel = base.workers.becomeChannel(scripts, password: password) else {
                 throw CohortError(.invalidInput, "become needs an SSH host", host: base.name)
             }
-            let workers = HostWorkers(name: base.name, channels: [channel], uploaded: false, connections: [])
+            let workers = HostWorkers(
+                name: base.name, channels: [channel], uploaded: false, connections: [],
+                spawn: { [workers = base.workers] in
+                    guard let channel = workers.becomeChannel(scripts, password: password) else { throw CohortError(.io, "no connection", host: base.name) }
+                    return channel
+                })
             let conversation = WorkerConversation(host: base.name, channel: channel, binary: worker, silenceBound: base.conversation.silenceBound)
             do {
                 try await conversation.start()
@@ -60,6 +65,21 @@ final class HostSession: Sendable {
             }
         }
         throw CohortError(.becomeRefused, "the worker installed for \(user) was not found when started", host: base.name)
+    }
+
+    /// One more worker of the same host and user beside this one (same connection): its
+    /// own slot, so that a background job does not hold up the host's later tasks. Closing
+    /// it ends its channel only.
+    func sibling(worker: WorkerBinary) async throws -> HostSession {
+        guard let spawn = workers.spawn else { throw CohortError(.io, "this host's worker cannot be started twice", host: name) }
+        let channel = try spawn()
+        let siblings = HostWorkers(name: name, channels: [channel], uploaded: false, connections: [], spawn: spawn)
+        let conversation = WorkerConversation(host: name, channel: channel, binary: worker, silenceBound: conversation.silenceBound)
+        do { try await conversation.start() } catch {
+            channel.link.closeInput()
+            throw error
+        }
+        return HostSession(name: name, workers: siblings, conversation: conversation)
     }
 
     var destinationIsDirectory: Bool {

@@ -76,6 +76,9 @@ struct HostWorkers: Sendable {
     /// Whether the worker had to be uploaded (false: it was cached, or the host is local).
     let uploaded: Bool
     let connections: [SSHConnection]
+    /// Starts one more worker like these (on the first connection, or here for a local host),
+    /// for work that must not wait behind the slot's own: a playbook's background job.
+    var spawn: (@Sendable () throws -> WorkerChannel)? = nil
 
     /// Connects (at the limiter's pace), deploys the worker and opens `slots` channels (the
     /// host's cores when nil). Every connection is made before any channel is opened: a host
@@ -87,12 +90,12 @@ struct HostWorkers: Sendable {
         guard case .ssh(let target) = host.connection else {
             // A local host: the worker runs here, one process per core, no deployment.
             let count = slots ?? host.slots ?? ProcessInfo.processInfo.activeProcessorCount
-            var channels: [WorkerChannel] = []
-            for _ in 0..<count {
+            let spawn: @Sendable () throws -> WorkerChannel = {
                 let local = try LocalWorker(executable: worker.path, arguments: worker.arguments)
-                channels.append(WorkerChannel(link: local, events: .local(local.events)))
+                return WorkerChannel(link: local, events: .local(local.events))
             }
-            return HostWorkers(name: host.name, channels: channels, uploaded: false, connections: [])
+            let channels = try (0..<count).map { _ in try spawn() }
+            return HostWorkers(name: host.name, channels: channels, uploaded: false, connections: [], spawn: spawn)
         }
         var connections: [SSHConnection] = []
         do {
@@ -114,7 +117,14 @@ struct HostWorkers: Sendable {
                 let process = connections[index / perConnection].open(deployed.command)
                 return WorkerChannel(link: process, events: .remote(process.output))
             }
-            return HostWorkers(name: host.name, channels: channels, uploaded: deployed.uploaded, connections: connections)
+            let first = connections[0]
+            let command = deployed.command
+            return HostWorkers(
+                name: host.name, channels: channels, uploaded: deployed.uploaded, connections: connections,
+                spawn: {
+                    let process = first.open(command)
+                    return WorkerChannel(link: process, events: .remote(process.output))
+                })
         } catch {
             for connection in connections { await connection.close() }
             if let error = error as? CohortError { throw error.with(host: target.name) }

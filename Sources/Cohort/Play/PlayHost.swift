@@ -92,6 +92,16 @@ struct WorkerPlayHost: PlayHostLink {
             } else {
                 await session.conversation.open(kind: "shell", payload: Array(line.utf8))
             }
+        // A task cancelled here (an `async` limit reached) stops the command on the host.
+        let conversation = session.conversation
+        return try await withTaskCancellationHandler {
+            try await collect(id, frames)
+        } onCancel: {
+            Task { await conversation.send(.cancel(taskID: id, graceMillis: 1000)) }
+        }
+    }
+
+    private func collect(_ id: UInt64, _ frames: AsyncStream<WireMessage>) async throws -> CommandOutput {
         var out: [UInt8] = []
         var err: [UInt8] = []
         var overflow: String?

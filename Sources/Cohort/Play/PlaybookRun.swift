@@ -97,6 +97,8 @@ public struct PlaybookRun: Sendable {
     let options: Options
     /// The recap so far, for a run interrupted before its end.
     public let progress = PlayProgress()
+    /// Jobs started by `async` tasks with `poll: 0`.
+    let asyncJobs: AsyncJobs
     let connection: ConnectionOptions
     let worker: WorkerBinary
     let client: SSHClient
@@ -108,6 +110,7 @@ public struct PlaybookRun: Sendable {
         self.connection = connection
         self.worker = worker
         self.client = client
+        asyncJobs = AsyncJobs(worker: worker)
     }
 
     struct HostState: Sendable {
@@ -188,6 +191,8 @@ public struct PlaybookRun: Sendable {
                 if newlyFailed.count == batch.count || runner.breakPlay { break plays }
             }
         }
+        // The hosts' workers end with the run: background jobs finish first.
+        await asyncJobs.waitAll()
         // Sorted by name, as ansible-playbook prints its recap.
         let recap = order.sorted().compactMap { states[$0]?.recap }
         emit(.recap(recap))
@@ -593,7 +598,7 @@ struct PlayRunner {
             return (name, TaskExecutor(
                 scheduled: scheduled, play: play, variables: variables, link: links[name]?.link ?? states[name]!.link, options: run.options,
                 environment: environment, hostvars: hostvars, delegate: links[name]?.shownAs, linkFailure: links[name]?.failure,
-                linkFailsTask: links[name]?.failsTask ?? false))
+                linkFailsTask: links[name]?.failsTask ?? false, jobs: run.asyncJobs))
         }
         // `throttle` (the task's, else a block's) caps the hosts at once below --forks.
         let throttleValue = scheduled.task.options.throttle ?? scheduled.blocks.reversed().lazy.compactMap(\.throttle).first

@@ -51,6 +51,8 @@ struct TaskExecutor: Sendable {
     var linkFailure: String? = nil
     /// `linkFailure` fails the task (a refused become) instead of making the host unreachable.
     var linkFailsTask = false
+    /// The run's `async` jobs, for `poll: 0` and `async_status`.
+    let jobs: AsyncJobs
 
     var task: PlayTask { scheduled.task }
 
@@ -337,9 +339,62 @@ struct TaskExecutor: Sendable {
         return out
     }
 
+    /// The module, under `async` when the task has it: waited for against its limit (`poll`
+    /// above 0, 15 without it), or started in the background (`poll: 0`). Check mode and
+    /// modules that run on the coordinator ignore `async`.
+    private func module(_ scope: Scope, _ call: ModuleCall?) async throws -> Value {
+        guard let asyncValue = task.asyncSeconds, let call, !call.check, ModuleSpec.all[task.module]?.placement == .host else {
+            return try await runModule(scope, call)
+        }
+        guard case .int(let seconds) = try scope.render(asyncValue), seconds >= 0 else { throw TemplateError("async must be a number of seconds") }
+        if seconds == 0 { return try await runModule(scope, call) }
+        let poll: Int
+        switch try task.poll.map({ v throws(TemplateError) in try scope.render(v) }) {
+        case nil: poll = 15
+        case .int(let n)? where n >= 0: poll = n
+        case let other?: throw TemplateError("poll must be a number of seconds, not \(other.pythonRepr)")
+        }
+        let jid = AsyncJobs.newID()
+        let body: @Sendable () async -> Value = { [self] in
+            do { return try await runModule(scope, call) } catch {
+                return ["failed": true, "changed": false, "msg": .string("\(error)")]
+            }
+        }
+        if poll == 0 {
+            // The job gets a worker of its own beside the host's (the same connection), so
+            // the play's next tasks on this host do not wait behind it.
+            let worker = jobs.worker
+            let background: @Sendable () async -> Value = { [self] in
+                guard let host = call.host as? WorkerPlayHost else { return await body() }
+                let sibling: HostSession
+                do { sibling = try await host.session.sibling(worker: worker) } catch {
+                    return ["failed": true, "changed": false, "msg": .string("the background job's worker did not start: \((error as? CohortError)?.message ?? "\(error)")")]
+                }
+                var own = call
+                own.host = WorkerPlayHost(session: sibling)
+                let result: Value
+                do { result = try await runModule(scope, own) } catch {
+                    result = ["failed": true, "changed": false, "msg": .string("\(error)")]
+                }
+                await sibling.conversation.shutdown()
+                return result
+            }
+            await jobs.start(host: inventoryHostname, jid: jid, seconds: seconds, background)
+            return ["ansible_job_id": .string(jid), "changed": true, "failed": false, "finished": false, "started": true]
+        }
+        guard let result = await AsyncJobs.limited(seconds, body) else {
+            // As Ansible's poll loop reports a job still running at the limit.
+            return [
+                "failed": true, "changed": false, "msg": .string("async task did not complete within the requested time - \(seconds)s"),
+                "async_result": AsyncJobs.statusResult(jid, finished: nil),
+            ]
+        }
+        return AsyncJobs.statusResult(jid, finished: result)
+    }
+
     /// The module through the registry, with its arguments rendered unless it renders them
     /// itself; a host module whose host has no connection is a transport loss.
-    private func module(_ scope: Scope, _ call: ModuleCall?) async throws -> Value {
+    private func runModule(_ scope: Scope, _ call: ModuleCall?) async throws -> Value {
         guard let spec = ModuleSpec.all[task.module], let implementation = ModuleRegistry.implementations[task.module] else {
             throw TemplateError("module \(task.module) is not implemented")
         }
