@@ -91,6 +91,10 @@ struct PlayCommand: AsyncParsableCommand {
         loader.rolesPath = rolesPath.map { ($0 as NSString).expandingTildeInPath }
         loader.gatherByDefault = settings.gathering != "explicit"
         let book = try loader.load(path: playbook)
+        for play in book.plays where play.strategy != "linear" {
+            FileHandle.standardError.write(
+                Data("[WARNING]: \(play.location): strategy '\(play.strategy)' runs as linear in cohort play (the same results; each task ends on every host before the next starts)\n".utf8))
+        }
         if syntaxCheck {
             print("\nplaybook: \(playbook)")
             return

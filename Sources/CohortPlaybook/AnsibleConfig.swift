@@ -172,7 +172,8 @@ public struct AnsibleConfig: Sendable {
             ("ANSIBLE_COLLECTIONS_PATH", "defaults", "collections_path"),
         ] {
             if let found = setting(env, section, key) {
-                out.unsupported.append(found.origin)
+                if key == "strategy", PlaybookLoader.shortName(found.value.trimmed) == "linear" { continue }
+                out.unsupported.append(found.origin + (key == "strategy" ? " (plays run as linear)" : ""))
             }
         }
         if let callback = setting("ANSIBLE_STDOUT_CALLBACK", "defaults", "stdout_callback"), !["default", "ansible.builtin.default"].contains(callback.value) {

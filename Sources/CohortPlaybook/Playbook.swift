@@ -43,6 +43,9 @@ public struct Play: Sendable {
     public var anyErrorsFatal = false
     /// `order`: inventory (default), reverse_inventory, sorted, reverse_sorted, shuffle.
     public var order = "inventory"
+    /// `strategy` as written: `linear` (default), or `free` / `host_pinned`, which run as
+    /// linear here (the same results; hosts wait for each other at each task).
+    public var strategy = "linear"
     /// `remote_user`: the login for hosts whose inventory sets no `ansible_user`.
     public var remoteUser: String?
     /// `become`, `become_user`, `become_method` on the play: below blocks' and tasks'.

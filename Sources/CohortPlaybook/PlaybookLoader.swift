@@ -31,7 +31,7 @@ public struct PlaybookLoader {
     static let playKeywords: Set<String> = [
         "name", "hosts", "vars", "vars_files", "tasks", "pre_tasks", "post_tasks", "handlers", "gather_facts", "environment",
         "ignore_errors", "check_mode", "tags", "roles", "connection", "serial", "max_fail_percentage", "any_errors_fatal", "order", "remote_user",
-        "become", "become_user", "become_method",
+        "become", "become_user", "become_method", "strategy",
     ]
     static let optionKeywords: Set<String> = [
         "when", "vars", "tags", "ignore_errors", "check_mode", "diff", "environment", "no_log", "run_once", "delegate_to", "connection",
@@ -259,6 +259,12 @@ public struct PlaybookLoader {
                 throw YAMLValues.error("order must be one of: inventory, reverse_inventory, sorted, reverse_sorted, shuffle", n, file)
             }
             play.order = order
+        }
+        if let n = field["strategy"] {
+            guard case .string(let name) = try YAMLValues.value(n, file), Self.strategies.contains(Self.shortName(name)) else {
+                throw YAMLValues.error("strategy must be one of: \(Self.strategies.sorted().joined(separator: ", ")) (others are not supported by cohort play yet)", n, file)
+            }
+            play.strategy = Self.shortName(name)
         }
         if let n = field["any_errors_fatal"] {
             guard let flag = Self.boolean(try YAMLValues.value(n, file)) else { throw YAMLValues.error("any_errors_fatal must be a boolean", n, file) }
@@ -616,6 +622,10 @@ public struct PlaybookLoader {
 
     /// The connection plugins a play or task may name: `local`, and ssh's names.
     public static let connections: Set<String> = ["local", "ssh", "smart", "paramiko", "libssh"]
+
+    /// The strategies a play may name: `free` and `host_pinned` give the same results as
+    /// `linear`, which Cohort runs for them (the CLI says so).
+    public static let strategies: Set<String> = ["linear", "free", "host_pinned"]
 
     public static func shortName(_ name: String) -> String {
         for prefix in ["ansible.builtin.", "ansible.legacy."] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }

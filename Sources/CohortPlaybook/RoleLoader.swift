@@ -78,7 +78,7 @@ extension PlaybookLoader {
     }
 
     static let unsupportedKeywords: Set<String> = [
-        "become_flags", "become_exe", "serial", "strategy", "max_fail_percentage", "port", "order",
+        "become_flags", "become_exe", "serial", "max_fail_percentage", "port", "order",
         "module_defaults", "collections", "debugger", "timeout",
         "vars_prompt", "force_handlers", "fact_path", "gather_subset", "gather_timeout",
     ]
