@@ -1,9 +1,10 @@
 import CohortTemplate
 import Foundation
 
-/// `async` tasks: each runs against its time limit (stopped there; Ansible's wrapper looks
-/// every 5 seconds, so it may stop a job a little later); with `poll: 0` it goes on in the
-/// background while the play does, and `async_status` asks after it by job id. A job is a
+/// `async` tasks, timed as Ansible's wrapper and poll loop time them: a job is stopped at the
+/// first 5-second step at or past its limit; a task with `poll` waits for it through as many
+/// polls as fit the limit, then gives up while the job goes on; with `poll: 0` the task
+/// returns at once and `async_status` asks after the job by its id. A job is a
 /// coordinator task driving the host's worker, so it lives as long as the run: the run waits
 /// for its unfinished jobs before it closes the hosts (each ends by its own `async` limit).
 actor AsyncJobs {
@@ -24,7 +25,33 @@ actor AsyncJobs {
     /// A job id in Ansible's shape (`j` + a random number + `.` + a process id).
     static func newID() -> String { "j\(UInt64.random(in: 0...999_999_999_999)).\(ProcessInfo.processInfo.processIdentifier)" }
 
-    /// What Ansible's async wrapper records when the limit stops a background job.
+    /// The longest `async` taken (ten years): a longer one is refused, not overflowed.
+    static let longest = 315_360_000
+
+    /// When a job is stopped: Ansible's async wrapper looks at its job every 5 seconds and
+    /// stops it at the first look at or past the limit.
+    static func stopTime(_ seconds: Int) -> Int { max(5, (seconds + 4) / 5 * 5) }
+
+    /// When a waited-for task gives up: Ansible's loop sleeps `poll` seconds before each look,
+    /// as many times as fit the limit (rounded up).
+    static func pollEnd(_ seconds: Int, poll: Int) -> Int { (seconds + poll - 1) / poll * poll }
+
+    /// The job's result when it ends within `seconds`, else nil (it goes on).
+    func wait(host: String, jid: String, seconds: Int) async -> Value? {
+        guard let job = jobs[Key(host: host, jid: jid)] else { return nil }
+        return await withTaskGroup(of: Value?.self) { group in
+            group.addTask { await job.value }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// What Ansible's async wrapper records when the limit stops a job.
     static let timeout: Value = ["failed": true, "changed": false, "msg": "Timeout exceeded"]
 
     /// The module, stopped at `seconds` (its command ended on the host): its result, or nil.

@@ -354,41 +354,40 @@ struct TaskExecutor: Sendable {
         case .int(let n)? where n >= 0: poll = n
         case let other?: throw TemplateError("poll must be a number of seconds, not \(other.pythonRepr)")
         }
+        guard seconds <= AsyncJobs.longest else { throw TemplateError("async of \(seconds) seconds is over the limit of \(AsyncJobs.longest)") }
         let jid = AsyncJobs.newID()
-        let body: @Sendable () async -> Value = { [self] in
-            do { return try await runModule(scope, call) } catch {
-                return ["failed": true, "changed": false, "msg": .string("\(error)")]
-            }
-        }
-        if poll == 0 {
-            // The job gets a worker of its own beside the host's (the same connection), so
-            // the play's next tasks on this host do not wait behind it.
-            let worker = jobs.worker
-            let background: @Sendable () async -> Value = { [self] in
-                guard let host = call.host as? WorkerPlayHost else { return await body() }
-                let sibling: HostSession
+        // The job gets a worker of its own beside the host's (the same connection): the
+        // play's next tasks on this host do not wait behind it, and a job still running when
+        // its task gives up goes on, as Ansible's does.
+        let worker = jobs.worker
+        let background: @Sendable () async -> Value = { [self] in
+            var own = call
+            var sibling: HostSession?
+            if let host = call.host as? WorkerPlayHost {
                 do { sibling = try await host.session.sibling(worker: worker) } catch {
-                    return ["failed": true, "changed": false, "msg": .string("the background job's worker did not start: \((error as? CohortError)?.message ?? "\(error)")")]
+                    return ["failed": true, "changed": false, "msg": .string("the async job's worker did not start: \((error as? CohortError)?.message ?? "\(error)")")]
                 }
-                var own = call
-                own.host = WorkerPlayHost(session: sibling)
-                let result: Value
-                do { result = try await runModule(scope, own) } catch {
-                    result = ["failed": true, "changed": false, "msg": .string("\(error)")]
-                }
-                await sibling.conversation.shutdown()
-                return result
+                own.host = WorkerPlayHost(session: sibling!)
             }
-            await jobs.start(host: inventoryHostname, jid: jid, seconds: seconds, background)
+            let result: Value
+            do { result = try await runModule(scope, own) } catch {
+                result = ["failed": true, "changed": false, "msg": .string("\(error)")]
+            }
+            await sibling?.conversation.shutdown()
+            return result
+        }
+        await jobs.start(host: inventoryHostname, jid: jid, seconds: AsyncJobs.stopTime(seconds), background)
+        if poll == 0 {
             return ["ansible_job_id": .string(jid), "changed": true, "failed": false, "finished": false, "started": true]
         }
-        guard let result = await AsyncJobs.limited(seconds, body) else {
-            // As Ansible's poll loop reports a job still running at the limit.
+        guard let result = await jobs.wait(host: inventoryHostname, jid: jid, seconds: AsyncJobs.pollEnd(seconds, poll: poll)) else {
+            // As Ansible's poll loop reports a job still running when its polls run out.
             return [
                 "failed": true, "changed": false, "msg": .string("async task did not complete within the requested time - \(seconds)s"),
                 "async_result": AsyncJobs.statusResult(jid, finished: nil),
             ]
         }
+        await jobs.cleanup(host: inventoryHostname, jid: jid)
         return AsyncJobs.statusResult(jid, finished: result)
     }
 
