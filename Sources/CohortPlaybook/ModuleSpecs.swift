@@ -64,12 +64,12 @@ public struct ModuleSpec: Sendable {
             sourceFolder: "files",
             arguments: ownership.merging([
                 "src": a(.path), "content": a(.raw), "dest": a(.path, required: true), "backup": a(.bool), "force": a(.bool, aliases: ["thirsty"]),
-                "directory_mode": a(.raw),
+                "directory_mode": a(.raw), "validate": a(.string),
             ]) { $1 }, oneOf: [["src", "content"]]),
         "template": ModuleSpec(
             sourceFolder: "templates",
             arguments: ownership.merging([
-                "src": a(.path, required: true), "dest": a(.path, required: true), "backup": a(.bool), "force": a(.bool),
+                "src": a(.path, required: true), "dest": a(.path, required: true), "backup": a(.bool), "force": a(.bool), "validate": a(.string),
             ]) { $1 }),
         "file": ModuleSpec(
             arguments: ownership.merging([

@@ -188,6 +188,9 @@ enum FileModules {
         if found["exists"]?.truthy == true, let force = args["force"].flatMap(PlaybookLoader.boolean), !force {
             return ["changed": false, "dest": .string(dest), "msg": "file already exists"]
         }
+        if let validate = args["validate"]?.pythonString, !call.check {
+            if let failure = try await validated(bytes, for: dest, found: found, with: validate, args, call) { return failure }
+        }
         if bytes.count > inlineLimit { return try await putStreamed(bytes, to: dest, found: found, args, call, source: source) }
         var before = ""
         if call.diff, found["isreg"]?.truthy == true, let old = try? await one(["op": "read", "path": .string(dest)], call, check: false),
@@ -216,6 +219,37 @@ enum FileModules {
             result["diff"] = .list([.dict(diff)])
         }
         return .dict(result)
+    }
+
+    /// `validate`: a file that would change is first written beside `dest` (with its mode
+    /// and owner, as validators such as `visudo -cf %s` look at them) and checked by the
+    /// command with `%s` as its path, run as Ansible runs it (words split as a shell would,
+    /// no shell); a failure leaves `dest` untouched. Nil when valid or unchanged.
+    static func validated(_ bytes: [UInt8], for dest: String, found: Dict, with validate: String, _ args: Dict, _ call: ModuleCall) async throws -> Value? {
+        if found["isreg"]?.truthy == true {
+            let current = try await one(["op": "stat", "path": .string(dest), "follow": true, "checksum": true], call, check: false)
+            if current["checksum"]?.string == Insecure_SHA1.hex(bytes) { return nil }
+        }
+        guard validate.contains("%s") else { return failure("validate must contain %s: \(validate)") }
+        guard bytes.count <= inlineLimit else { return failure("validate: a file over \(inlineLimit) bytes cannot be validated by cohort play yet") }
+        let folder = (dest as NSString).deletingLastPathComponent
+        let temporary = (folder.isEmpty ? "." : folder) + "/.cohort-validate-\(UInt32.random(in: 0...UInt32.max))-" + (dest as NSString).lastPathComponent
+        // Python's `validate % path`: `%s` is the path, `%%` a percent sign.
+        let line = validate.replacingOccurrences(of: "%%", with: "\u{0}").replacingOccurrences(of: "%s", with: temporary)
+            .replacingOccurrences(of: "\u{0}", with: "%")
+        let words: [String]
+        do { words = try Shlex.split(line) } catch { return failure("validate: \(error)") }
+        var op: Dict = ["op": "write", "path": .string(temporary), "content": .string(Base64.encode(bytes))]
+        ownership(args, into: &op)
+        let written = try await one(.dict(op), call)
+        if written["failed"]?.truthy == true { return failure(written["msg"]?.pythonString ?? "validate: the file to check could not be written") }
+        let output = try await call.host.shell(try CommandModule.exports(call.environment) + words.map(Shlex.expandingQuote).joined(separator: " "))
+        _ = try? await one(["op": "remove", "path": .string(temporary)], call)
+        guard output.rc != 0 else { return nil }
+        return [
+            "failed": true, "changed": false, "msg": "failed to validate", "exit_status": .int(output.rc),
+            "stdout": .string(String(decoding: output.stdout, as: UTF8.self)), "stderr": .string(String(decoding: output.stderr, as: UTF8.self)),
+        ]
     }
 
     // MARK: file
