@@ -83,19 +83,19 @@ public struct ModuleSpec: Sendable {
                 "path": a(.path, required: true, aliases: ["dest", "destfile", "name"]), "regexp": a(.string, aliases: ["regex"]),
                 "search_string": a(.string), "line": a(.string, aliases: ["value"]), "insertafter": a(.string), "insertbefore": a(.string),
                 "backrefs": a(.bool), "state": a(.string, choices: ["present", "absent"]), "create": a(.bool), "backup": a(.bool),
-                "firstmatch": a(.bool),
+                "firstmatch": a(.bool), "validate": a(.string),
             ]) { $1 }, exclusive: [["insertbefore", "insertafter"], ["regexp", "search_string"]]),
         "blockinfile": ModuleSpec(
             arguments: ownership.merging([
                 "path": a(.path, required: true, aliases: ["dest", "destfile", "name"]), "state": a(.string, choices: ["absent", "present"]),
                 "marker": a(.string), "block": a(.string, aliases: ["content"]), "insertafter": a(.string), "insertbefore": a(.string),
                 "create": a(.bool), "backup": a(.bool), "marker_begin": a(.string), "marker_end": a(.string), "append_newline": a(.bool),
-                "prepend_newline": a(.bool),
+                "prepend_newline": a(.bool), "validate": a(.string),
             ]) { $1 }, exclusive: [["insertbefore", "insertafter"]]),
         "replace": ModuleSpec(
             arguments: ownership.merging([
                 "path": a(.path, required: true, aliases: ["dest", "destfile", "name"]), "regexp": a(.string, required: true),
-                "replace": a(.string), "after": a(.string), "before": a(.string), "backup": a(.bool),
+                "replace": a(.string), "after": a(.string), "before": a(.string), "backup": a(.bool), "validate": a(.string),
             ]) { $1 }),
         "fetch": ModuleSpec(arguments: [
             "src": a(.path, required: true), "dest": a(.path, required: true), "flat": a(.bool), "fail_on_missing": a(.bool),

@@ -221,35 +221,59 @@ enum FileModules {
         return .dict(result)
     }
 
-    /// `validate`: a file that would change is first written beside `dest` (with its mode
-    /// and owner, as validators such as `visudo -cf %s` look at them) and checked by the
-    /// command with `%s` as its path, run as Ansible runs it (words split as a shell would,
-    /// no shell); a failure leaves `dest` untouched. Nil when valid or unchanged.
+    /// `validate` for `copy` and `template`: a file that would change is first written beside
+    /// `dest` (with its mode and owner, as validators such as `visudo -cf %s` look at them)
+    /// and checked; a failure leaves `dest` untouched. Nil when valid or unchanged.
     static func validated(_ bytes: [UInt8], for dest: String, found: Dict, with validate: String, _ args: Dict, _ call: ModuleCall) async throws -> Value? {
         if found["isreg"]?.truthy == true {
             let current = try await one(["op": "stat", "path": .string(dest), "follow": true, "checksum": true], call, check: false)
             if current["checksum"]?.string == Insecure_SHA1.hex(bytes) { return nil }
         }
-        guard validate.contains("%s") else { return failure("validate must contain %s: \(validate)") }
-        guard bytes.count <= inlineLimit else { return failure("validate: a file over \(inlineLimit) bytes cannot be validated by cohort play yet") }
-        let folder = (dest as NSString).deletingLastPathComponent
-        let temporary = (folder.isEmpty ? "." : folder) + "/.cohort-validate-\(UInt32.random(in: 0...UInt32.max))-" + (dest as NSString).lastPathComponent
-        // Python's `validate % path`: `%s` is the path, `%%` a percent sign.
+        switch try await validation(bytes, beside: dest, with: validate, ownership: args, call) {
+        case .passed: return nil
+        case .failed(let message): return failure(message)
+        case .refused(let rc, let out, let err):
+            return ["failed": true, "changed": false, "msg": "failed to validate", "exit_status": .int(rc), "stdout": .string(out), "stderr": .string(err)]
+        }
+    }
+
+    /// `validate` for `lineinfile`, `blockinfile` and `replace` (only for a change, never in
+    /// check mode): nil when valid, else their modules' message.
+    static func validatedEdit(_ text: String, for path: String, _ args: Dict, _ call: ModuleCall) async throws -> String? {
+        guard let validate = args["validate"]?.pythonString, !call.check else { return nil }
+        switch try await validation(Array(text.utf8), beside: path, with: validate, ownership: nil, call) {
+        case .passed: return nil
+        case .failed(let message): return message
+        case .refused(let rc, _, let err): return "failed to validate: rc:\(rc) error:\(err)"
+        }
+    }
+
+    enum Validation {
+        case passed
+        case refused(rc: Int, out: String, err: String)
+        case failed(String)
+    }
+
+    /// The bytes written to a temporary file beside `path` and the command run on it as
+    /// Ansible's `run_command` runs `validate % tmpfile` (`%s` the path, `%%` a percent sign;
+    /// words split as a shell would, `~` and `$VAR` expanded, no shell); the file removed.
+    static func validation(_ bytes: [UInt8], beside path: String, with validate: String, ownership args: Dict?, _ call: ModuleCall) async throws -> Validation {
+        guard validate.contains("%s") else { return .failed("validate must contain %s: \(validate)") }
+        guard bytes.count <= inlineLimit else { return .failed("validate: a file over \(inlineLimit) bytes cannot be validated by cohort play yet") }
+        let folder = (path as NSString).deletingLastPathComponent
+        let temporary = (folder.isEmpty ? "." : folder) + "/.cohort-validate-\(UInt32.random(in: 0...UInt32.max))-" + (path as NSString).lastPathComponent
         let line = validate.replacingOccurrences(of: "%%", with: "\u{0}").replacingOccurrences(of: "%s", with: temporary)
             .replacingOccurrences(of: "\u{0}", with: "%")
         let words: [String]
-        do { words = try Shlex.split(line) } catch { return failure("validate: \(error)") }
+        do { words = try Shlex.split(line) } catch { return .failed("validate: \(error)") }
         var op: Dict = ["op": "write", "path": .string(temporary), "content": .string(Base64.encode(bytes))]
-        ownership(args, into: &op)
+        if let args { ownership(args, into: &op) }
         let written = try await one(.dict(op), call)
-        if written["failed"]?.truthy == true { return failure(written["msg"]?.pythonString ?? "validate: the file to check could not be written") }
+        if written["failed"]?.truthy == true { return .failed(written["msg"]?.pythonString ?? "validate: the file to check could not be written") }
         let output = try await call.host.shell(try CommandModule.exports(call.environment) + words.map(Shlex.expandingQuote).joined(separator: " "))
         _ = try? await one(["op": "remove", "path": .string(temporary)], call)
-        guard output.rc != 0 else { return nil }
-        return [
-            "failed": true, "changed": false, "msg": "failed to validate", "exit_status": .int(output.rc),
-            "stdout": .string(String(decoding: output.stdout, as: UTF8.self)), "stderr": .string(String(decoding: output.stderr, as: UTF8.self)),
-        ]
+        guard output.rc != 0 else { return .passed }
+        return .refused(rc: output.rc, out: String(decoding: output.stdout, as: UTF8.self), err: String(decoding: output.stderr, as: UTF8.self))
     }
 
     // MARK: file
@@ -374,6 +398,7 @@ enum FileModules {
             let parent = (path as NSString).deletingLastPathComponent
             if !parent.isEmpty { _ = try await one(["op": "mkdir", "path": .string(parent)], call) }
         }
+        if outcome.changed, let refused = try await validatedEdit(outcome.text, for: path, args, call) { return failure(refused) }
         if outcome.changed || current["exists"]?.truthy == true {
             // As Ansible's atomic_move onto realpath(dest): a link's target is edited, the link stays.
             var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(outcome.text.utf8))), "follow": true]

@@ -28,6 +28,12 @@ enum MoreModules {
             if !parent.isEmpty { _ = try await FileModules.one(["op": "mkdir", "path": .string(parent)], call) }
         }
         guard changed || existed, !(call.check && !existed) else { return }
+        if changed, let refused = try await FileModules.validatedEdit(text, for: path, args, call) {
+            result["failed"] = true
+            result["changed"] = false
+            result["msg"] = .string(refused)
+            return
+        }
         // As Ansible's atomic_move onto realpath(dest): a link's target is edited, the link stays.
         var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(text.utf8))), "follow": true]
         FileModules.ownership(args, into: &op)
