@@ -43,6 +43,9 @@ public enum PlaybookFilters {
             }
             return .list(items)
         }
+        environment.filters["to_uuid"] = { input, args, kwargs in
+            try uuid5(input.pythonString, namespace: (kwargs["namespace"] ?? args.first)?.pythonString ?? ansibleNamespace)
+        }
         environment.filters["hash"] = { input, args, _ in
             let bytes = Array(input.pythonString.utf8)
             let algorithm = args.first?.pythonString ?? "sha1"
@@ -55,6 +58,40 @@ public enum PlaybookFilters {
             default: throw TemplateError("hash: unsupported algorithm '\(algorithm)' (supported: md5, sha1, sha256, sha384, sha512)")
             }
         }
+    }
+}
+
+extension PlaybookFilters {
+    /// Ansible's namespace for `to_uuid`.
+    static let ansibleNamespace = "361E6D51-FAEC-444A-9079-341386DA8E2E"
+
+    /// Python's `uuid.uuid5(uuid.UUID(namespace), name)` as text: SHA-1 of the namespace's 16
+    /// bytes and the name's UTF-8, cut to 16 bytes, version 5, RFC 4122 variant.
+    static func uuid5(_ name: String, namespace: String) throws(TemplateError) -> Value {
+        // uuid.UUID(text): `urn:`, `uuid:`, braces and hyphens dropped, then 32 hex digits.
+        func removing(_ part: String, from text: String) -> String {
+            Strings.split(text, separator: part, limit: nil, fromRight: false).joined()
+        }
+        let braces: Set<Character> = ["{", "}"]
+        let trimmed = removing("uuid:", from: removing("urn:", from: namespace))
+        let hex = removing("-", from: String(trimmed.drop { braces.contains($0) }.reversed().drop { braces.contains($0) }.reversed()))
+        var space: [UInt8] = []
+        let digits = Array(hex.utf8)
+        guard digits.count == 32 else { throw TemplateError("badly formed hexadecimal UUID string") }
+        for index in stride(from: 0, to: 32, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                throw TemplateError("badly formed hexadecimal UUID string")
+            }
+            space.append(byte)
+        }
+        var bytes = Array(Insecure.SHA1.hash(data: space + Array(name.utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let text = Hex.lower(bytes)
+        let parts = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { range in
+            String(text[text.index(text.startIndex, offsetBy: range.lowerBound)..<text.index(text.startIndex, offsetBy: range.upperBound)])
+        }
+        return .string(parts.joined(separator: "-"))
     }
 }
 

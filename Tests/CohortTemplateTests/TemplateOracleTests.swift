@@ -188,6 +188,12 @@ import Testing
         ("template", "{{ range(10) | list | shuffle(seed='s') }}"), ("template", "{{ ['x', 'y', 'z'] | shuffle(seed=99) }}"),
         ("template", "{{ 'abc' | shuffle(seed='t') }}"), ("template", "{{ [3] | shuffle(seed='one') }}"),
         ("template", "{{ (5 | random) < 5 }}"), ("template", "{{ ([1, 2, 3] | shuffle | sort) == [1, 2, 3] }}"),
+        // to_uuid: uuid5 in Ansible's namespace or one given (braces, urn:uuid:, no hyphens).
+        ("template", "{{ 'example.com' | to_uuid }}"), ("template", "{{ 42 | to_uuid }}"),
+        ("template", "{{ 'x' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8') }}"),
+        ("template", "{{ 'x' | to_uuid('{6ba7b8109dad11d180b400c04fd430c8}') }}"),
+        ("template", "{{ 'x' | to_uuid('urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8') }}"),
+        ("template", "{{ 'x' | to_uuid('nope') }}"), ("template", "{{ 'x' | to_uuid('6ba7b810-9dad-11d1-80b4-00c04fd430cz') }}"),
         // password_hash as passlib writes it for Ansible (issue 22): implicit rounds, 5000
         // (not written), long and non-ASCII passwords, passlib's refusals.
         ("template", "{{ 'secret' | password_hash('sha512', 'mysalt') }}"), ("template", "{{ 'secret' | password_hash('sha512', 'mysalt', rounds=5000) }}"),
