@@ -39,22 +39,15 @@ actor AsyncJobs {
     /// The job's result when it ends within `seconds`, else nil (it goes on).
     func wait(host: String, jid: String, seconds: Int) async -> Value? {
         guard let job = jobs[Key(host: host, jid: jid)] else { return nil }
-        return await withTaskGroup(of: Value?.self) { group in
-            group.addTask { await job.value }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(seconds))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        // Giving up cancels only this wait: the job is a task of its own and goes on.
+        return await Self.limited(seconds) { await job.value }
     }
 
     /// What Ansible's async wrapper records when the limit stops a job.
     static let timeout: Value = ["failed": true, "changed": false, "msg": "Timeout exceeded"]
 
-    /// The module, stopped at `seconds` (its command ended on the host): its result, or nil.
+    /// `body`'s value if it comes within `seconds`, else nil with `body` cancelled (a module
+    /// cancelled so ends its command on the host).
     static func limited(_ seconds: Int, _ body: @escaping @Sendable () async -> Value) async -> Value? {
         await withTaskGroup(of: Value?.self) { group in
             group.addTask { await body() }

@@ -351,8 +351,8 @@ struct TaskExecutor: Sendable {
         let poll: Int
         switch try task.poll.map({ v throws(TemplateError) in try scope.render(v) }) {
         case nil: poll = 15
-        case .int(let n)? where n >= 0: poll = n
-        case let other?: throw TemplateError("poll must be a number of seconds, not \(other.pythonRepr)")
+        case .int(let n)? where n >= 0 && n <= AsyncJobs.longest: poll = n
+        case let other?: throw TemplateError("poll must be a number of seconds up to \(AsyncJobs.longest), not \(other.pythonRepr)")
         }
         guard seconds <= AsyncJobs.longest else { throw TemplateError("async of \(seconds) seconds is over the limit of \(AsyncJobs.longest)") }
         let jid = AsyncJobs.newID()
