@@ -12,9 +12,12 @@ struct CopyCommand: AsyncParsableCommand {
         discussion: """
             cohort copy -i INVENTORY PATTERN SRC... DEST
             Each file lands atomically (a reader never sees half a file; a failed copy leaves the \
-            old one); a file whose SHA-256 on the host already matches is not sent. DEST is a \
-            directory when it is one on the host, when several sources are given, or when it \
-            ends in /.
+            old one); a file whose SHA-256 on the host already matches is not sent.
+            With -r a directory lands by its own name, the same on every host and every run \
+            (rsync's and Ansible copy's rule): DIR becomes DEST/DIR, DIR/ copies what DIR holds \
+            into DEST; DEST is made if missing. A file lands inside DEST when DEST is a \
+            directory on the host, when several sources are given, or when DEST ends in /; \
+            otherwise it becomes DEST.
             """)
 
     @OptionGroup var inventoryOptions: InventoryOptions

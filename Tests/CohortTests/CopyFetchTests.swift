@@ -82,6 +82,42 @@ import Testing
         #expect(try Self.jsonLines(refetch.stdout).filter { $0["path"] == nil }.allSatisfy { $0["bytes"] as? Int == 0 }, "\(refetch.stdout)")
     }
 
+    /// A tree lands by its own name, whatever each host held: `DIR` as DEST/DIR, `DIR/` into
+    /// DEST, the same on a host that had DEST and one that did not, and on the second run (which
+    /// then sends nothing). Before, a host that had DEST got DEST/DIR and one without got DEST.
+    @Test func aTreeLandsTheSameOnEveryHostAndEveryRun() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let scratch = try CLIUsageTests.Scratch()
+        let root = scratch.dir + "/site"
+        try FileManager.default.createDirectory(atPath: root + "/css", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: root + "/index.html", contents: Data("<p>\n".utf8))
+        _ = FileManager.default.createFile(atPath: root + "/css/a.css", contents: Data("p{}\n".utf8))
+        try FileManager.default.createDirectory(atPath: Self.home(fleet, fleet.hosts[0]) + "/www", withIntermediateDirectories: true)
+        func layout(_ host: TestFleet.Host, _ folder: String) throws -> [String] {
+            try FileManager.default.subpathsOfDirectory(atPath: Self.home(fleet, host) + "/" + folder).sorted()
+        }
+        for run in 1...2 {
+            let named = try await Self.cohort(["copy", "-i", fleet.inventory, "-F", "none", "-r", "--json", "all", root, "~/www"])
+            #expect(named.status == 0, "\(named.stderr)")
+            let contents = try await Self.cohort(["copy", "-i", fleet.inventory, "-F", "none", "-r", "--json", "all", root + "/", "~/flat"])
+            #expect(contents.status == 0, "\(contents.stderr)")
+            for host in fleet.hosts {
+                #expect(try layout(host, "www") == ["site", "site/css", "site/css/a.css", "site/index.html"], "run \(run) on \(host.name)")
+                #expect(try layout(host, "flat") == ["css", "css/a.css", "index.html"], "run \(run) on \(host.name)")
+            }
+            if run == 2 {
+                let hostLines = try Self.jsonLines(named.stdout + contents.stdout).filter { $0["path"] == nil }
+                #expect(hostLines.count == 4 && hostLines.allSatisfy { $0["bytes"] as? Int == 0 && $0["changed"] as? Int == 0 }, "\(hostLines)")
+            }
+        }
+        // A file where the tree's DEST must be: that host fails in words, nothing written there.
+        try "file\n".write(toFile: Self.home(fleet, fleet.hosts[1]) + "/plain", atomically: true, encoding: .utf8)
+        let blocked = try await Self.cohort(["copy", "-i", fleet.inventory, "-F", "none", "-r", "all", root, "~/plain"])
+        #expect(blocked.status == 1, "\(blocked.stderr)")
+        #expect(blocked.stderr.contains("~/plain exists and is not a directory"), "\(blocked.stderr)")
+    }
+
     @Test func modesOwnersAndFollowedLinks() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }

@@ -51,6 +51,8 @@ public struct FileCopy: Sendable {
     public let options: Options
     public let worker: WorkerBinary
     let items: [[LocalItem]]
+    /// The sources read as directories: where they land depends on their own name alone.
+    let directorySources: Set<String>
     let client: SSHClient
 
     /// Reads every source first: a missing one, or a directory without `-r`, throws (exit 4)
@@ -65,6 +67,7 @@ public struct FileCopy: Sendable {
         self.worker = worker
         self.client = client
         items = try sources.map { try LocalTree.scan($0, recursive: options.recursive, followLinks: options.followLinks) }
+        directorySources = Set(zip(sources, items).filter { $0.1.first?.kind == .directory }.map(\.0))
     }
 
     /// Bytes of regular files one host gets when nothing is there yet: what a progress meter
@@ -93,7 +96,8 @@ public struct FileCopy: Sendable {
             }
         }
         // Where DEST stands on each host decides where each source lands there.
-        let needsDirectory = CopyPlacement.needsDirectory(sources: sources.count, destination: destination)
+        let needsDirectory = CopyPlacement.needsDirectory(
+            sources: sources.count, anyDirectory: items.contains { $0.first?.kind == .directory }, destination: destination)
         await forEach(sessions) { session in
             do {
                 let listed = try await session.conversation.call(kind: "file.list", payload: GetRequest(path: destination).encoded())
@@ -162,13 +166,13 @@ public struct FileCopy: Sendable {
 
     private func remotePath(_ item: LocalItem, _ source: String, _ session: HostSession) -> String {
         CopyPlacement.remotePath(
-            for: item, source: source, sources: sources.count, destination: destination,
+            for: item, source: source, sourceIsDirectory: directorySources.contains(source), sources: sources.count, destination: destination,
             destinationIsDirectory: session.destinationIsDirectory)
     }
 
     private func inside(_ item: LocalItem, _ source: String, _ session: HostSession) -> [String] {
         CopyPlacement.namesInside(
-            for: item, source: source, sources: sources.count, destination: destination,
+            for: item, source: source, sourceIsDirectory: directorySources.contains(source), sources: sources.count, destination: destination,
             destinationIsDirectory: session.destinationIsDirectory)
     }
 

@@ -13,6 +13,15 @@ public struct LocalItem: Sendable, Equatable {
     public var mode: UInt32
     public var size: UInt64
     public var linkTarget: String
+
+    public init(path: String, components: [String], kind: FileKind, mode: UInt32, size: UInt64, linkTarget: String) {
+        self.path = path
+        self.components = components
+        self.kind = kind
+        self.mode = mode
+        self.size = size
+        self.linkTarget = linkTarget
+    }
 }
 
 public enum LocalTree {
@@ -92,30 +101,45 @@ public enum LocalTree {
     }
 }
 
-/// Where each source lands on one host, as `cp` decides it: inside DEST when DEST is a
-/// directory there (or must be one: several sources, or DEST ends in `/`), else at DEST.
+/// Where each source lands on one host. A directory lands by its own name alone, never by what
+/// the host holds, so every host and every run gets one layout (rsync's and Ansible copy's
+/// rule): `DIR` becomes `DEST/DIR`, `DIR/` puts what DIR holds into DEST. A file lands as `cp`
+/// decides: inside DEST when DEST is a directory there (or must be one: several sources, or
+/// DEST ends in `/`), else at DEST.
 public enum CopyPlacement {
     public static func remotePath(
-        for item: LocalItem, source: String, sources: Int, destination: String, destinationIsDirectory: Bool
+        for item: LocalItem, source: String, sourceIsDirectory: Bool, sources: Int, destination: String, destinationIsDirectory: Bool
     ) -> String {
-        let intoDirectory = destinationIsDirectory || sources > 1 || destination.hasSuffix("/")
         var base = destination
         while base.count > 1, base.hasSuffix("/") { base.removeLast() }
-        let root = intoDirectory ? (base == "/" ? "/" : base + "/") + LocalTree.baseName(source) : base
-        return ([root] + item.components).joined(separator: "/")
+        let names = namesInside(
+            for: item, source: source, sourceIsDirectory: sourceIsDirectory, sources: sources, destination: destination,
+            destinationIsDirectory: destinationIsDirectory)
+        guard !names.isEmpty else { return base }
+        return (base == "/" ? "" : base) + "/" + names.joined(separator: "/")
     }
 
     /// The names of `item`'s path that lie inside DEST (the source's own name when it goes into
     /// DEST, then the item's path below it): the worker never follows a link planted there.
     public static func namesInside(
-        for item: LocalItem, source: String, sources: Int, destination: String, destinationIsDirectory: Bool
+        for item: LocalItem, source: String, sourceIsDirectory: Bool, sources: Int, destination: String, destinationIsDirectory: Bool
     ) -> [String] {
-        let intoDirectory = destinationIsDirectory || sources > 1 || destination.hasSuffix("/")
-        return (intoDirectory ? [LocalTree.baseName(source)] : []) + item.components
+        let named = sourceIsDirectory
+            ? !isContents(source)
+            : destinationIsDirectory || sources > 1 || destination.hasSuffix("/")
+        return (named ? [LocalTree.baseName(source)] : []) + item.components
     }
 
-    /// Whether DEST must be a directory whatever is there now.
-    public static func needsDirectory(sources: Int, destination: String) -> Bool {
-        sources > 1 || destination.hasSuffix("/")
+    /// Whether DEST must be a directory whatever is there now: several sources, a trailing `/`,
+    /// or a directory among the sources.
+    public static func needsDirectory(sources: Int, anyDirectory: Bool, destination: String) -> Bool {
+        sources > 1 || anyDirectory || destination.hasSuffix("/")
+    }
+
+    /// `DIR/`, `.` and `..` name what a directory holds, not the directory (rsync reads them so;
+    /// `DEST/..` would climb out of DEST).
+    static func isContents(_ source: String) -> Bool {
+        let base = LocalTree.baseName(source)
+        return source.hasSuffix("/") || base == "." || base == ".."
     }
 }
