@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cohort
 import CohortCore
 import Foundation
 
@@ -23,7 +24,7 @@ struct CohortCommand: AsyncParsableCommand {
 /// nothing after it is ever taken for an option.
 enum CommandLineSplit {
     static let all = Array(CommandLine.arguments.dropFirst())
-    private static let sourcesStart: Int? = all.first == "map" ? all.firstIndex { $0 == ":::" || $0 == "::::" } : nil
+    private static let sourcesStart: Int? = all.first == "map" ? all.firstIndex { ParallelSyntax.markers.contains($0) } : nil
     private static let runTerminator: Int? = all.first == "run" ? all.firstIndex(of: "--") : nil
     static var parsed: [String] {
         if let runTerminator { return Array(all[..<runTerminator]) }

@@ -9,7 +9,7 @@ struct MapCommand: AsyncParsableCommand {
         commandName: "map",
         abstract: "Run a command once per input over every core of the fleet (GNU parallel's syntax).",
         discussion: """
-            cohort map -i INVENTORY [OPTIONS] COMMAND ::: a b c :::: FILE
+            cohort map -i INVENTORY [OPTIONS] COMMAND ::: a b c :::: FILE   (:::+ ::::+ link a source to the one before)
             Options come before the command. With no ::: or ::::, inputs are the lines of stdin. \
             Replacement strings: {} {.} {/} {//} {/.} {#} {%} {1} {2} ...; values are shell-quoted.
             """)
@@ -18,7 +18,9 @@ struct MapCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var verbosity: VerbosityOptions
 
-    @Option(parsing: .unconditional, help: "Worker processes per host (default: its cores, or its cohort_slots variable).")
+    @Option(
+        name: [.long, .customShort("j"), .customLong("jobs")], parsing: .unconditional,
+        help: "Worker processes per host (default: its cores, or its cohort_slots variable).")
     var slots: Int?
 
     @Option(parsing: .unconditional, help: "Worker channels per SSH connection (sshd's MaxSessions, 10 by default); more slots open more connections.")
@@ -35,6 +37,27 @@ struct MapCommand: AsyncParsableCommand {
 
     @Flag(help: "Prefix each output line with the task's input and a tab.")
     var tag = false
+
+    @Option(help: "Prefix each output line with this text and a tab; replacement strings as in the command, unquoted.")
+    var tagstring: String?
+
+    @Option(name: [.customShort("a"), .customLong("arg-file")], help: "An input source read from FILE, one value per line (before any ::: source).")
+    var argFiles: [String] = []
+
+    @Flag(name: [.long, .customLong("xapply")], help: "Link the input sources: the n-th values together, shorter sources wrapping around.")
+    var link = false
+
+    @Option(name: .customShort("N"), parsing: .unconditional, help: "Values per task, from the one input source ({1} {2}...).")
+    var valuesPerTask: Int?
+
+    @Option(name: [.customShort("C"), .long], help: "Split each input value into columns {1} {2}... at this regular expression.")
+    var colsep: String?
+
+    @Option(help: "Run each command in this directory on its host (cd DIR first; relative to the remote home).")
+    var wd: String?
+
+    @Option(help: "Write each task's stdout, stderr and seq under DIR/1/<value>/..., as GNU parallel does.")
+    var results: String?
 
     @Flag(help: "Print one JSON line per task (task, input, host, slot, exit, signal, duration, stdout, stderr).")
     var json = false
@@ -70,7 +93,11 @@ struct MapCommand: AsyncParsableCommand {
             if first == "-h" || first == "--help" { throw CleanExit.helpRequest(self) }
             throw ValidationError("unknown option '\(first)' (options go before the command; put -- before a command that starts with '-')")
         }
-        if json && tag { throw ValidationError("--json and --tag cannot be combined") }
+        if json && (tag || tagstring != nil) { throw ValidationError("--json and --tag/--tagstring cannot be combined") }
+        if tag && tagstring != nil { throw ValidationError("--tag and --tagstring cannot be combined") }
+        if let valuesPerTask, valuesPerTask < 1 { throw ValidationError("-N must be at least 1") }
+        if wd == "..." { throw ValidationError("--wd ... (a temporary folder per task) is not supported; give a folder") }
+        if let wd, wd.isEmpty { throw ValidationError("--wd is empty") }
         if (resume || resumeFailed) && joblog == nil { throw ValidationError("--resume and --resume-failed read the --joblog file: give --joblog FILE") }
         if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
         if sessionsPerConnection < 1 { throw ValidationError("--sessions-per-connection must be at least 1") }
@@ -85,10 +112,25 @@ struct MapCommand: AsyncParsableCommand {
 
     func run() async throws {
         verbosity.bootstrap()
-        let syntax = try ParallelSyntax(arguments: (words.first == "--" ? Array(words.dropFirst()) : words) + CommandLineSplit.mapSources)
+        var syntax = try ParallelSyntax(
+            arguments: (words.first == "--" ? Array(words.dropFirst()) : words) + CommandLineSplit.mapSources, files: argFiles, linkAll: link)
+        syntax.perTask = valuesPerTask ?? 1
+        syntax.columnSeparator = colsep
         let inputs = try syntax.inputs(stdin: { try ParallelSyntax.lines(readingAll: 0, name: "standard input") })
         let template = CommandTemplate(syntax.command)
         let render: @Sendable (Int, Int) -> String = { index, slot in template.render(inputs: inputs[index], sequence: index + 1, slot: slot) }
+        // --wd: the command as shown stays the user's; the host runs it after a cd.
+        let directory = wd.map { "cd \(Self.remoteFolder($0)) && " } ?? ""
+        let execute: @Sendable (Int, Int) -> String = { directory + render($0, $1) }
+        let tagText: (@Sendable (Int, Int?) -> String)?
+        if let tagstring {
+            let tagTemplate = CommandTemplate([tagstring], quotes: false, appendsInputs: false)
+            tagText = { index, slot in tagTemplate.render(inputs: inputs[index], sequence: index + 1, slot: slot ?? 1) }
+        } else if tag {
+            tagText = { index, _ in inputs[index].joined(separator: " ") }
+        } else {
+            tagText = nil
+        }
         if dryRun {
             for index in inputs.indices { Out.write(Array((render(index, 1) + "\n").utf8)) }
             try Out.check()
@@ -103,6 +145,12 @@ struct MapCommand: AsyncParsableCommand {
         if let joblog, resume || resumeFailed, let data = FileManager.default.contents(atPath: joblog) {
             let entries = try JobLog.parse(String(decoding: data, as: UTF8.self), file: joblog)
             options.skip = Set(entries.values.filter { resume || $0.succeeded }.map { $0.sequence - 1 })
+        }
+        if let results {
+            // Made before any host is contacted: a folder that cannot be is bad input, exit 4.
+            do { try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true) } catch {
+                throw CohortError(.invalidInput, "--results: cannot make the folder: \(error.localizedDescription)", file: results)
+            }
         }
         if let journal {
             options.journal = try Journal(path: journal, fingerprint: Journal.fingerprint(command: syntax.command.joined(separator: " "), inputs: inputs))
@@ -124,14 +172,21 @@ struct MapCommand: AsyncParsableCommand {
             sink.onFailure { stop.request($0) }
         }
         let printer = MapPrinter(
-            inputs: inputs, render: { render($0, $1 ?? 1) }, keepOrder: keepOrder, tag: tag, json: json, joblog: joblogSink,
-            bar: bar && isatty(2) == 1, total: inputs.count)
+            inputs: inputs, render: { render($0, $1 ?? 1) }, keepOrder: keepOrder, tag: tagText, json: json, joblog: joblogSink,
+            results: results.map(ResultFolders.init), onResultsFailure: { stop.request($0) }, bar: bar && isatty(2) == 1, total: inputs.count)
         printer.skipped = options.alreadyDone
         let map = TaskMap(hosts: hosts, connectionOptions: connectionOptions, options: options, worker: worker)
-        let summary = await map.run(count: inputs.count, command: render, onResult: printer.result, onEvent: printer.event)
+        let summary = await map.run(count: inputs.count, command: execute, onResult: printer.result, onEvent: printer.event)
         printer.finish(summary)
         try Out.check(joblogSink.map { [$0] } ?? [])
         if summary.exitCode != .ok { throw ExitCode(summary.exitCode.rawValue) }
+    }
+
+    /// A remote folder as a shell word: `~` and `~/…` keep meaning the remote home.
+    static func remoteFolder(_ path: String) -> String {
+        if path == "~" { return "~" }
+        if path.hasPrefix("~/") { return "~/" + ShellQuote.quote(String(path.dropFirst(2))) }
+        return ShellQuote.quote(path)
     }
 
     /// A file Cohort will write must be creatable before anything runs: bad input, exit 4.

@@ -13,7 +13,12 @@ final class MapPrinter: @unchecked Sendable {
     private let inputs: MapInputs
     private let render: @Sendable (Int, Int?) -> String
     private let keepOrder: Bool
-    private let tag: Bool
+    /// The text before each output line (`--tag`, `--tagstring`), for a task and its slot.
+    private let tag: (@Sendable (Int, Int?) -> String)?
+    private let results: ResultFolders?
+    /// Told once when `--results` cannot be written (the map then stops, as for output).
+    private let onResultsFailure: @Sendable (String) -> Void
+    private var resultsFailed = false
     private let json: Bool
     private let joblog: OutputSink?
     private var held: [Int: MapResult] = [:]
@@ -23,9 +28,12 @@ final class MapPrinter: @unchecked Sendable {
     private var readyHosts: [String: Int] = [:]
 
     init(
-        inputs: MapInputs, render: @escaping @Sendable (Int, Int?) -> String, keepOrder: Bool, tag: Bool, json: Bool,
-        joblog: OutputSink?, bar: Bool, total: Int
+        inputs: MapInputs, render: @escaping @Sendable (Int, Int?) -> String, keepOrder: Bool, tag: (@Sendable (Int, Int?) -> String)?,
+        json: Bool, joblog: OutputSink?, results: ResultFolders? = nil, onResultsFailure: @escaping @Sendable (String) -> Void = { _ in },
+        bar: Bool, total: Int
     ) {
+        self.results = results
+        self.onResultsFailure = onResultsFailure
         self.inputs = inputs
         self.render = render
         self.keepOrder = keepOrder
@@ -40,6 +48,15 @@ final class MapPrinter: @unchecked Sendable {
         defer { lock.unlock() }
         if let joblog, result.status != .halted {
             joblog.write(Array(JobLog.line(result, sequence: result.index + 1, command: render(result.index, result.slot)).utf8))
+        }
+        if let results, !resultsFailed, result.status != .halted {
+            do {
+                try results.write(values: inputs[result.index], sequence: result.index + 1, stdout: result.stdout.bytes, stderr: result.stderr.bytes)
+            } catch {
+                resultsFailed = true
+                note(error.description)
+                onResultsFailure(error.description)
+            }
         }
         progress?.ended(result.status)
         guard keepOrder else { return show(result) }
@@ -125,7 +142,7 @@ final class MapPrinter: @unchecked Sendable {
         progress?.clear()
         defer { progress?.draw(force: false) }
         if json { return Out.jsonLine(jsonFields(result)) }
-        let prefix = tag ? Array((inputs[result.index].joined(separator: " ") + "\t").utf8) : []
+        let prefix = tag.map { Array(($0(result.index, result.slot) + "\t").utf8) } ?? []
         for (output, toStderr) in [(result.stdout, false), (result.stderr, true)] {
             var atLineStart = true
             output.forEachChunk { chunk in

@@ -134,6 +134,40 @@ import Testing
             """)
     }
 
+    /// GNU parallel's options people use with remote hosts, through real hosts: linked
+    /// sources (`:::+` was an input value before), `-a`, `-N`, `--colsep`, `--tagstring`,
+    /// `--wd`, `--results`, `-j`. Expected output is GNU parallel 20221122's for the same line.
+    @Test func parallelsLinkingAndPerTaskOptions() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let inventory = try Self.inventory(fleet, slots: 2)
+        let scratch = try CLIUsageTests.Scratch()
+        try "1\n2\n3\n".write(toFile: scratch.dir + "/n", atomically: true, encoding: .utf8)
+        func map(_ words: [String]) async throws -> String {
+            let result = try await Self.cohort(["map", "-i", inventory, "-F", "none", "-k"] + words)
+            #expect(result.status == 0, "\(words): \(result.stderr)")
+            return result.stdout
+        }
+        #expect(try await map(["echo {1} {2}", ":::", "a", "b", "c", ":::+", "1", "2", "3"]) == "a 1\nb 2\nc 3\n")
+        #expect(try await map(["--link", "echo", ":::", "a", "b", ":::", "1", "2", "3"]) == "a 1\nb 2\na 3\n")
+        #expect(try await map(["-a", scratch.dir + "/n", "-j", "1", "echo", ":::+", "x", "y"]) == "1 x\n2 y\n")
+        #expect(try await map(["-N", "2", "echo {1}-{2}", ":::", "a", "b", "c"]) == "a-b\nc-\n")
+        #expect(try await map(["--colsep", ",", "echo {2}{1}", ":::", "a,b", "c,d"]) == "ba\ndc\n")
+        #expect(try await map(["--tagstring", "{1}:{#}", "echo hi", ":::", "a", "b c"]) == "a:1\thi a\nb c:2\thi b c\n")
+        #expect(try await map(["--wd", "/tmp", "pwd", ":::", "1"]) == "/tmp\n")
+        let results = scratch.dir + "/results"
+        _ = try await map(["--results", results, "echo out {1}; echo err {2} >&2", ":::", "a", "b/c", ":::", "x"])
+        for (value, folder) in [("a", "a"), ("b/c", "b\\_c")] {
+            let place = results + "/1/\(folder)/2/x/"
+            #expect(FileManager.default.contents(atPath: place + "stdout") == Data("out \(value)\n".utf8), "\(place)")
+            #expect(FileManager.default.contents(atPath: place + "stderr") == Data("err x\n".utf8), "\(place)")
+        }
+        #expect(FileManager.default.contents(atPath: results + "/1/a/2/x/seq") == Data("1".utf8))
+        // An option GNU parallel has and Cohort has not is refused by name, before any host.
+        let refused = try await Self.cohort(["map", "-i", inventory, "-F", "none", "--shuf", "echo", ":::", "a"])
+        #expect(refused.status == 4 && refused.stderr.contains("--shuf"), "\(refused.stderr)")
+    }
+
     @Test func inputLinesFromStdinAndDryRun() async throws {
         let dry = try await Self.cohort(["map", "-i", "/nonexistent", "--dry-run", "gzip -9 {}"], stdin: "a b\nc'd\n")
         #expect(dry.status == 0)

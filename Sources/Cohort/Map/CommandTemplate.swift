@@ -17,8 +17,13 @@ public struct CommandTemplate: Sendable {
     }
 
     private let pieces: [Piece]
+    /// False for text that no shell reads (`--tagstring`): values go in as they are.
+    private let quotes: Bool
 
-    public init(_ words: [String]) {
+    /// `appendsInputs: false` leaves a template without replacement strings as it is (a
+    /// `--tagstring` is text, not a command to give the inputs to).
+    public init(_ words: [String], quotes: Bool = true, appendsInputs: Bool = true) {
+        self.quotes = quotes
         let template = words.joined(separator: " ")
         var pieces: [Piece] = []
         var text = ""
@@ -48,7 +53,7 @@ public struct CommandTemplate: Sendable {
         text += rest
         flush()
         // As GNU parallel: any replacement string ({#} and {%} too) means the inputs are placed.
-        if !pieces.contains(where: { if case .text = $0 { return false } else { return true } }) {
+        if appendsInputs, !pieces.contains(where: { if case .text = $0 { return false } else { return true } }) {
             pieces.append(.text(" "))
             pieces.append(.input(position: nil, transform: "", context: context.current))
         }
@@ -69,6 +74,7 @@ public struct CommandTemplate: Sendable {
     /// The command line for one task: `inputs` are its values, `sequence` its 1-based number,
     /// `slot` the 1-based slot running it.
     public func render(inputs: [String], sequence: Int, slot: Int) -> String {
+        let quote: (String, ShellContext.Kind) -> String = quotes ? { ShellContext.quote($0, in: $1) } : { text, _ in text }
         var out = ""
         for piece in pieces {
             switch piece {
@@ -77,12 +83,12 @@ public struct CommandTemplate: Sendable {
             case .slot: out += String(slot)
             case .input(let position, let transform, let context):
                 if let position {
-                    out += position <= inputs.count ? ShellContext.quote(Self.apply(transform, inputs[position - 1]), in: context) : ""
+                    out += position <= inputs.count ? quote(Self.apply(transform, inputs[position - 1]), context) : ""
                 } else if context.isQuoted {
                     // Inside quotes several values stay one word, as they would be one string.
-                    out += ShellContext.quote(inputs.map { Self.apply(transform, $0) }.joined(separator: " "), in: context)
+                    out += quote(inputs.map { Self.apply(transform, $0) }.joined(separator: " "), context)
                 } else {
-                    out += inputs.map { ShellContext.quote(Self.apply(transform, $0), in: context) }.joined(separator: " ")
+                    out += inputs.map { quote(Self.apply(transform, $0), context) }.joined(separator: " ")
                 }
             }
         }

@@ -9,16 +9,27 @@ public struct ParallelSyntax: Sendable {
         case file(String)
     }
 
+    /// The markers that start an input source; a `+` links it to the source before it.
+    public static let markers: Set<String> = [":::", "::::", ":::+", "::::+"]
+
     /// The command words (before the first `:::` or `::::`).
     public var command: [String]
-    public var sources: [Source]
+    /// Each source, and whether it is linked to the one before it (`:::+`, `::::+`).
+    public var sources: [(source: Source, linked: Bool)]
+    /// `--link`: every source linked, the shorter ones wrapping around.
+    public var linkAll = false
+    /// `-N n`: values per task.
+    public var perTask = 1
+    /// `--colsep REGEX`: the regular expression that splits each value into columns.
+    public var columnSeparator: String?
 
-    /// Splits `cmd args ::: a b :::: file`; with no source, input comes from stdin lines.
-    public init(arguments: [String]) throws {
+    /// Splits `cmd args ::: a b :::+ 1 2 :::: file`; with no source, input comes from stdin lines.
+    /// `files` (`-a FILE`) are sources before the others, as GNU parallel puts them.
+    public init(arguments: [String], files: [String] = [], linkAll: Bool = false) throws {
         var command: [String] = []
-        var sources: [Source] = []
+        var sources: [(source: Source, linked: Bool)] = files.map { (.file($0), false) }
         var index = 0
-        while index < arguments.count, arguments[index] != ":::", arguments[index] != "::::" {
+        while index < arguments.count, !Self.markers.contains(arguments[index]) {
             command.append(arguments[index])
             index += 1
         }
@@ -26,44 +37,55 @@ public struct ParallelSyntax: Sendable {
             let marker = arguments[index]
             index += 1
             var values: [String] = []
-            while index < arguments.count, arguments[index] != ":::", arguments[index] != "::::" {
+            while index < arguments.count, !Self.markers.contains(arguments[index]) {
                 values.append(arguments[index])
                 index += 1
             }
-            if marker == ":::" {
-                sources.append(.values(values))
+            // A `+` with nothing before it links to nothing: a plain source, as in GNU parallel.
+            let linked = marker.hasSuffix("+") && !sources.isEmpty
+            if marker.hasPrefix("::::") {
+                guard !values.isEmpty else { throw CohortError(.invalidInput, "\(marker) needs at least one file") }
+                sources += values.map { (.file($0), linked) }
             } else {
-                guard !values.isEmpty else { throw CohortError(.invalidInput, ":::: needs at least one file") }
-                sources += values.map(Source.file)
+                sources.append((.values(values), linked))
             }
         }
         guard !command.isEmpty else { throw CohortError(.invalidInput, "no command given: cohort map COMMAND ::: INPUTS") }
         self.command = command
         self.sources = sources
+        self.linkAll = linkAll
     }
 
     /// Reads file sources (one value per line; `-` is stdin) and returns their combinations,
-    /// the last source varying fastest, as GNU parallel orders them.
+    /// the last source varying fastest, as GNU parallel orders them; linked sources go side by
+    /// side.
     public func inputs(stdin: () throws -> [String]) throws -> MapInputs {
-        var lists: [[String]] = []
-        for source in sources {
+        var groups: [[[String]]] = []
+        for (source, linked) in sources {
+            let column: [String]
             switch source {
             case .values(let values):
-                lists.append(values)
+                column = values
+            case .file(let path) where path == "-":
+                column = try stdin()
             case .file(let path):
-                if path == "-" {
-                    lists.append(try stdin())
-                    continue
-                }
                 // Through a file descriptor, so that pipes (`:::: <(seq 10)`) read like files.
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw CohortError(.invalidInput, "cannot read input file: \(String(cString: strerror(errno)))", file: path) }
                 defer { close(fd) }
-                lists.append(try Self.lines(readingAll: fd, name: path))
+                column = try Self.lines(readingAll: fd, name: path)
             }
+            if (linked || linkAll), !groups.isEmpty { groups[groups.count - 1].append(column) } else { groups.append([column]) }
         }
-        if sources.isEmpty { lists.append(try stdin()) }
-        return try MapInputs(sources: lists)
+        if sources.isEmpty { groups.append([try stdin()]) }
+        var columns: (@Sendable (String) -> [String])?
+        if let columnSeparator {
+            guard !columnSeparator.isEmpty else { throw CohortError(.invalidInput, "--colsep is empty") }
+            guard perTask == 1 else { throw CohortError(.invalidInput, "--colsep and -N cannot be combined") }
+            let separator = try ColumnSeparator(columnSeparator)
+            columns = { separator.split($0) }
+        }
+        return try MapInputs(groups: groups, wraps: linkAll, perTask: perTask, columns: columns)
     }
 
     /// The lines of everything `fd` gives, up to `MapInputs.byteLimit` (then an error, exit 4).
@@ -85,5 +107,31 @@ public struct ParallelSyntax: Sendable {
 
     public static func lines(_ text: String) -> [String] {
         TextLines.records(text)
+    }
+}
+
+/// `--colsep`: GNU parallel's column separator is a regular expression; a text without regex
+/// syntax (`,` `\t` `::`) splits as plain text.
+struct ColumnSeparator: Sendable {
+    let literal: String?
+    nonisolated(unsafe) let pattern: Regex<AnyRegexOutput>?
+
+    init(_ text: String) throws {
+        let special = Set("\\^$.|?*+()[]{}")
+        if text == "\\t" || text == "\t" {
+            literal = "\t"
+            pattern = nil
+        } else if !text.contains(where: special.contains) {
+            literal = text
+            pattern = nil
+        } else {
+            do { pattern = try Regex(text) } catch { throw CohortError(.invalidInput, "--colsep is not a regular expression: \(error)") }
+            literal = nil
+        }
+    }
+
+    func split(_ value: String) -> [String] {
+        if let literal { return value.split(separator: literal, omittingEmptySubsequences: false).map(String.init) }
+        return value.split(separator: pattern!, omittingEmptySubsequences: false).map(String.init)
     }
 }
