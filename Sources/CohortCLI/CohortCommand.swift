@@ -55,7 +55,7 @@ enum Main {
                 try command.run()
             }
         } catch let error as CohortError {
-            Out.write(Array("cohort: \(error)\n".utf8), toStderr: true)
+            Out.write(Array("cohort: \(error.shown)\n".utf8), toStderr: true)
             Self.exit(CohortExitCode(for: error).rawValue)
         } catch let code as ExitCode {
             Self.exit(code.rawValue)

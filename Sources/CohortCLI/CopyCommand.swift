@@ -42,7 +42,7 @@ struct CopyCommand: AsyncParsableCommand {
 
     func validate() throws {
         if paths.count < 2 { throw ValidationError("give at least one source and a destination: cohort copy PATTERN SRC... DEST") }
-        if let mode, UInt32(mode, radix: 8).map({ $0 <= 0o7777 }) != true { throw ValidationError("--mode takes an octal mode such as 0644, not '\(mode)'") }
+        if let mode, UInt32(mode, radix: 8).map({ $0 <= 0o7777 }) != true { throw ValidationError("--mode takes an octal mode such as 0644, not '\(Printable.escaped(mode))'") }
     }
 
     func run() async throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CohortCore
 import CohortInventory
 import Foundation
 
@@ -33,10 +34,10 @@ struct InventoryCommand: ParsableCommand {
             Out.write(Array(inventory.listJSON().utf8))
         } else if graph {
             let root = group ?? "all"
-            guard inventory.groups[root] != nil else { throw ValidationError("no group named '\(root)'") }
+            guard inventory.groups[root] != nil else { throw ValidationError("no group named '\(Printable.escaped(root))'") }
             Out.write(Array(inventory.graph(from: root).utf8))
         } else if let host {
-            guard inventory.hosts[host] != nil else { throw ValidationError("no host named '\(host)'") }
+            guard inventory.hosts[host] != nil else { throw ValidationError("no host named '\(Printable.escaped(host))'") }
             Out.write(Array((JSONText.render(.dict(inventory.variables(of: host))) + "\n").utf8))
         }
         try Out.check()

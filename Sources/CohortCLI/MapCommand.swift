@@ -91,7 +91,7 @@ struct MapCommand: AsyncParsableCommand {
         // one is an option that none of the above matched, or a request for help.
         if let first = words.first, first != "--", first.hasPrefix("-") {
             if first == "-h" || first == "--help" { throw CleanExit.helpRequest(self) }
-            throw ValidationError("unknown option '\(first)' (options go before the command; put -- before a command that starts with '-')")
+            throw ValidationError("unknown option '\(Printable.escaped(first))' (options go before the command; put -- before a command that starts with '-')")
         }
         if json && (tag || tagstring != nil) { throw ValidationError("--json and --tag/--tagstring cannot be combined") }
         if tag && tagstring != nil { throw ValidationError("--tag and --tagstring cannot be combined") }
@@ -106,7 +106,7 @@ struct MapCommand: AsyncParsableCommand {
         if let joblog { try Self.checkWritable(joblog, what: "--joblog") }
         if let journal { try Self.checkWritable(journal, what: "--journal") }
         if let halt, HaltPolicy(halt) == nil {
-            throw ValidationError("--halt takes now|soon,fail=N or now|soon,fail=N%, not '\(halt)'")
+            throw ValidationError("--halt takes now|soon,fail=N or now|soon,fail=N%, not '\(Printable.escaped(halt))'")
         }
     }
 

@@ -54,8 +54,8 @@ final class MapPrinter: @unchecked Sendable {
                 try results.write(values: inputs[result.index], sequence: result.index + 1, stdout: result.stdout.bytes, stderr: result.stderr.bytes)
             } catch {
                 resultsFailed = true
-                note(error.description)
-                onResultsFailure(error.description)
+                note(error.shown)
+                onResultsFailure(error.shown)
             }
         }
         progress?.ended(result.status)
@@ -105,7 +105,7 @@ final class MapPrinter: @unchecked Sendable {
         case .halting(let reason, let now):
             note("\(reason): \(now ? "cancelling running tasks" : "waiting for running tasks"), starting no new one")
         case .journalFailed(let error):
-            note("journal: \(error) (a resumed run may repeat tasks)")
+            note("journal: \(error.shown) (a resumed run may repeat tasks)")
         }
     }
 

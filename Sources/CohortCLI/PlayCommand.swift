@@ -77,7 +77,7 @@ struct PlayCommand: AsyncParsableCommand {
     func validate() throws {
         if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
         if let becomeMethod, !PlaybookLoader.becomeMethods.contains(PlaybookLoader.shortName(becomeMethod)) {
-            throw ValidationError("--become-method '\(becomeMethod)' is not supported by cohort play yet (supported: sudo)")
+            throw ValidationError("--become-method '\(Printable.escaped(becomeMethod))' is not supported by cohort play yet (supported: sudo)")
         }
     }
 
@@ -102,7 +102,7 @@ struct PlayCommand: AsyncParsableCommand {
         // -i, else $COHORT_INVENTORY, else ansible.cfg's inventory (or ANSIBLE_INVENTORY).
         var inventoryOptions = self.inventoryOptions
         if inventoryOptions.inventory == nil, ProcessInfo.processInfo.environment["COHORT_INVENTORY"] == nil, let first = settings.inventory.first {
-            if settings.inventory.count > 1 { throw ValidationError("several inventories (\(settings.inventory.joined(separator: ", "))): cohort play reads one") }
+            if settings.inventory.count > 1 { throw ValidationError("several inventories (\(Printable.escaped(settings.inventory.joined(separator: ", ")))): cohort play reads one") }
             inventoryOptions.inventory = (first as NSString).expandingTildeInPath
         }
         var (inventory, _) = try inventoryOptions.load()
@@ -111,7 +111,7 @@ struct PlayCommand: AsyncParsableCommand {
             try Self.checkLimit(inventoryOptions.limit, book: book, inventory: inventory)
         } catch let error as CohortError where error.code == .noHostsMatched {
             // ansible-playbook's general error, exit 1.
-            Out.write(Array("cohort: \(error)\n".utf8), toStderr: true)
+            Out.write(Array("cohort: \(error.shown)\n".utf8), toStderr: true)
             throw ExitCode(PlayExitCode.error)
         }
         var options = PlaybookRun.Options()

@@ -1,4 +1,5 @@
 import Cohort
+import CohortCore
 import CohortTemplate
 import Foundation
 import Synchronization
@@ -24,7 +25,7 @@ final class PlayPrinter: Sendable {
         switch event {
         case .play(let name):
             current.withLock { $0.play = name }
-            if !json { Out.write(Array((Self.banner("PLAY [\(name)]") + "\n").utf8)) }
+            if !json { Out.write(Array((Self.banner("PLAY [\(Printable.escaped(name))]") + "\n").utf8)) }
         case .noHosts:
             if !json { Out.write(Array("skipping: no hosts matched\n".utf8)) }
         case .noHostsRemaining:
@@ -35,15 +36,15 @@ final class PlayPrinter: Sendable {
                 if let label { dict["item"] = .string(label) }
                 Out.write(Array((Self.dump(.dict(dict)) + "\n").utf8))
             } else {
-                Out.write(Array("included: \(path) for \(hosts.joined(separator: ", "))\(label.map { " => (item=\($0))" } ?? "")\n".utf8))
+                Out.write(Array("included: \(Printable.escaped(path)) for \(Printable.escaped(hosts.joined(separator: ", ")))\(label.map { " => (item=\(Printable.escaped($0)))" } ?? "")\n".utf8))
             }
         case .task(let title, let handler):
             current.withLock { $0.task = title }
-            if !json { Out.write(Array((Self.banner("\(handler ? "RUNNING HANDLER" : "TASK") [\(title)]") + "\n").utf8)) }
+            if !json { Out.write(Array((Self.banner("\(handler ? "RUNNING HANDLER" : "TASK") [\(Printable.escaped(title))]") + "\n").utf8)) }
         case .result(let host, let outcome):
             let shown = Self.censored(outcome)
             // A delegated task names both hosts, as ansible-playbook: `[web1 -> localhost]`.
-            let named = outcome.delegate.map { "\(host) -> \($0)" } ?? host
+            let named = Printable.escaped(outcome.delegate.map { "\(host) -> \($0)" } ?? host)
             Out.write(Array((json ? jsonLine(host, shown) : text(named, shown)).utf8))
         case .recap(let recap):
             if json {
@@ -59,7 +60,8 @@ final class PlayPrinter: Sendable {
             }
             var out = Self.banner("PLAY RECAP") + "\n"
             for line in recap {
-                let host = line.host.padding(toLength: max(26, line.host.count), withPad: " ", startingAt: 0)
+                let name = Printable.escaped(line.host)
+                let host = name.padding(toLength: max(26, name.count), withPad: " ", startingAt: 0)
                 func field(_ name: String, _ value: Int) -> String { (name + "=" + String(value)).padding(toLength: name.count + 1 + max(4, String(value).count), withPad: " ", startingAt: 0) }
                 out += "\(host) : \(field("ok", line.ok)) \(field("changed", line.changed)) \(field("unreachable", line.unreachable)) "
                 out += "\(field("failed", line.failed)) \(field("skipped", line.skipped)) \(field("rescued", line.rescued)) \(field("ignored", line.ignored))\n"
@@ -99,11 +101,11 @@ final class PlayPrinter: Sendable {
             let word = Self.word(item.status)
             let shown = item.result
             if item.status == .failed {
-                out += "failed: [\(host)] (item=\(item.label)) => \(Self.dump(shown))\n"
+                out += "failed: [\(host)] (item=\(Printable.escaped(item.label))) => \(Self.dump(shown))\n"
             } else if verbose > 0 || outcome.module == "debug" {
-                out += "\(word): [\(host)] => (item=\(item.label)) => \(Self.dump(shown))\n"
+                out += "\(word): [\(host)] => (item=\(Printable.escaped(item.label))) => \(Self.dump(shown))\n"
             } else {
-                out += "\(word): [\(host)] => (item=\(item.label))\n"
+                out += "\(word): [\(host)] => (item=\(Printable.escaped(item.label)))\n"
             }
         }
         let result = outcome.result

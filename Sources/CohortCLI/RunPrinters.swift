@@ -31,7 +31,7 @@ func describe(_ outcome: HostOutcome) -> String? {
 /// `UNREACHABLE: connection refused …` or `REFUSED: …`, for a line already tagged with the
 /// host: the host's name is not repeated, and the text is escaped.
 func notRun(_ error: CohortError, host: String) -> String {
-    var text = Printable.escaped(error.description)
+    var text = error.shown
     let shown = Printable.escaped(host)
     if text.hasPrefix(shown + ": ") { text.removeFirst(shown.count + 2) }
     return "\(error.isSecurityRefusal ? "REFUSED" : "UNREACHABLE"): \(text)"

@@ -77,7 +77,7 @@ struct ConnectionFlags: ParsableArguments {
 
     func validate() throws {
         if let connection, !["ssh", "local"].contains(connection) {
-            throw ValidationError("--connection must be ssh or local, not '\(connection)'")
+            throw ValidationError("--connection must be ssh or local, not '\(Printable.escaped(connection))'")
         }
         if let connectTimeout, connectTimeout <= 0 { throw ValidationError("--connect-timeout must be positive") }
         // Keepalives go out at a sixth of the timeout, but never faster than libssh2's one-second

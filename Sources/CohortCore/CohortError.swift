@@ -76,6 +76,16 @@ public struct CohortError: Error, Sendable, CustomStringConvertible, Equatable {
         return message
     }
 
+    /// `description` as a terminal is shown it: control characters escaped (`\n`, `\x1b`), so
+    /// that a host name, a playbook value, a remote path or a host's message quoted in an error
+    /// can neither forge a line nor move the cursor. A message's own trailing line end (a
+    /// host's stderr) is dropped, not shown as `\n`.
+    public var shown: String {
+        var copy = self
+        while let last = copy.message.last, last.isNewline { copy.message.removeLast() }
+        return Printable.escaped(copy.description)
+    }
+
     public func with(host: String) -> CohortError {
         var copy = self
         copy.host = copy.host ?? host

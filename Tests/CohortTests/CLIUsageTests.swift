@@ -100,4 +100,39 @@ import Testing
         #expect(resumed.status == 0, "--resume reads its own joblog: \(resumed.stderr)")
         #expect(resumed.stderr.contains("2 skipped"), "\(resumed.stderr)")
     }
+
+    /// Errors that quote input (an inventory's host name, a playbook's value, a flag's value)
+    /// show it escaped: before, `cohort: FILE:3: host range in 'ev` was followed by a forged
+    /// second line and a terminal escape.
+    @Test func errorsQuotingInputCannotForgeLines() async throws {
+        let scratch = try CLIUsageTests.Scratch()
+        let inventory = scratch.dir + "/evil.yml"
+        try #"""
+        all:
+          hosts:
+            "ev\nFORGED | owned\e[2J[":
+        """#.write(toFile: inventory, atomically: true, encoding: .utf8)
+        let book = scratch.dir + "/evil.yml.play"
+        try #"""
+        - hosts: all
+          tasks:
+            - "ev\nFORGED | owned\e[2J": {}
+        """#.write(toFile: book, atomically: true, encoding: .utf8)
+        let local = scratch.dir + "/local.ini"
+        try "h ansible_connection=local\n".write(toFile: local, atomically: true, encoding: .utf8)
+        let cases: [[String]] = [
+            ["inventory", "-i", inventory, "--list"],
+            ["run", "-i", inventory, "all", "--", "true"],
+            ["play", "-i", local, book],
+            ["map", "-i", local, "--halt", "x\nFORGED\u{1b}[2J", "echo", ":::", "a"],
+            ["map", "-i", local, "-x\nFORGED\u{1b}[2J", "echo", ":::", "a"],
+            ["copy", "-i", local, "--mode", "x\nFORGED\u{1b}[2J", "all", local, "/tmp/x"],
+        ]
+        for arguments in cases {
+            let result = try await CLIRunTests.cohort(arguments)
+            #expect(result.status == 4, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(#"\nFORGED"#), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("\nFORGED") && !result.stderr.contains("\u{1b}"), "\(arguments): \(result.stderr)")
+        }
+    }
 }
