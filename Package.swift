@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "CohortCLI",
             dependencies: [
-                "Cohort", "CohortCore", "CohortInventory", "CohortSSH", "CohortWire", "CohortPlaybook", "CohortTemplate",
+                "Cohort", "CohortCore", "CohortInventory", "CohortSSH", "CohortWire", "CohortPlaybook", "CohortTemplate", "CohortScheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

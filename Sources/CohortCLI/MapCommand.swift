@@ -2,6 +2,7 @@ import ArgumentParser
 import Cohort
 import CohortCore
 import CohortInventory
+import CohortScheduler
 import Foundation
 
 struct MapCommand: AsyncParsableCommand {
@@ -142,9 +143,9 @@ struct MapCommand: AsyncParsableCommand {
         options.retries = retries
         options.timeout = timeout.map { .milliseconds(Int64($0 * 1000)) }
         options.halt = halt.flatMap(HaltPolicy.init)
-        if let joblog, resume || resumeFailed, let data = FileManager.default.contents(atPath: joblog) {
-            let entries = try JobLog.parse(String(decoding: data, as: UTF8.self), file: joblog)
-            options.skip = Set(entries.values.filter { resume || $0.succeeded }.map { $0.sequence - 1 })
+        if let joblog, resume || resumeFailed {
+            let done = try JobLog.done(readingFile: joblog, taskCount: inputs.count)
+            options.skip = resume ? done.listed : done.succeeded
         }
         if let results {
             // Made before any host is contacted: a folder that cannot be is bad input, exit 4.
@@ -153,7 +154,8 @@ struct MapCommand: AsyncParsableCommand {
             }
         }
         if let journal {
-            options.journal = try Journal(path: journal, fingerprint: Journal.fingerprint(command: syntax.command.joined(separator: " "), inputs: inputs))
+            options.journal = try Journal(
+                path: journal, fingerprint: Journal.fingerprint(command: syntax.command.joined(separator: " "), inputs: inputs), taskCount: inputs.count)
         }
         let (inventory, _) = try inventoryOptions.load()
         let connectionOptions = connection.options

@@ -1,6 +1,7 @@
 import Cohort
 import CohortCore
 import CohortInventory
+import CohortScheduler
 import Foundation
 
 /// Shows a map's results: each task's output whole when it ends (never interleaved with
@@ -60,11 +61,19 @@ final class MapPrinter: @unchecked Sendable {
         }
         progress?.ended(result.status)
         guard keepOrder else { return show(result) }
-        held[result.index] = result
+        // A task halted before it ever started is a bit until its turn, not a held result: a
+        // halt ends every task not yet started at once, and there may be 10^8 of them.
+        if result.isHaltedBeforeStart {
+            haltedUnstarted.insert(result.index)
+        } else {
+            held[result.index] = result
+        }
         // Tasks skipped by --resume or a journal never come back: the order moves past them.
         while nextInOrder < inputs.count {
             if let ready = held.removeValue(forKey: nextInOrder) {
                 show(ready)
+            } else if haltedUnstarted.contains(nextInOrder) {
+                show(.haltedBeforeStart(nextInOrder))
             } else if !skipped.contains(nextInOrder) {
                 break
             }
@@ -76,7 +85,9 @@ final class MapPrinter: @unchecked Sendable {
     private var bastionNotes = BastionNotes()
 
     /// Indices that will not come back (set before the run starts).
-    var skipped: Set<Int> = []
+    var skipped = TaskBitmap()
+    /// Tasks halted before they started, waiting for their turn under --keep-order.
+    private var haltedUnstarted = TaskBitmap()
 
     func event(_ event: MapEvent) {
         lock.lock()

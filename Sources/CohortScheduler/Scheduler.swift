@@ -17,6 +17,9 @@ public struct Scheduler: Sendable {
         case cancel(slot: SlotID, task: TaskID, attempt: Int)
         /// The task's final outcome; emitted exactly once per task.
         case complete(task: TaskID, attempt: Int, outcome: Outcome)
+        /// The same for each of these tasks, none of which ever started (attempt 0): what a halt
+        /// or the loss of every slot leaves, given as a range, not as one action per task.
+        case completeUnstarted(UnstartedTasks, outcome: Outcome)
     }
 
     public struct Assignment: Sendable, Equatable {
@@ -40,10 +43,11 @@ public struct Scheduler: Sendable {
         case cancelledByHalt
     }
 
+    /// A task handed out and not yet ended. Tasks never handed out have no state: memory
+    /// follows what is in flight, not the task count.
     private struct TaskState {
         var attempt = 0
         var losses = 0
-        var done = false
         var timedOut = false
         var cancelledByHalt = false
     }
@@ -59,9 +63,16 @@ public struct Scheduler: Sendable {
     public let retries: Int
     public let timeoutNanos: UInt64?
     public let maxDepth: Int
-    private var tasks: [TaskState]
-    private var pending: [TaskID]
-    private var pendingHead = 0
+    public let taskCount: Int
+    /// Tasks not to run (done in an earlier run): never handed out, never completed.
+    private let skip: TaskBitmap
+    /// Tasks handed out and not ended (on a slot, or given back by a lost one).
+    private var active: [TaskID: TaskState] = [:]
+    /// Tasks given back by lost slots, handed out before fresh ones (they waited longest).
+    private var requeued: [TaskID] = []
+    private var requeuedHead = 0
+    /// The lowest task never handed out (those below it in `skip` aside).
+    private var nextFresh = 0
     private var slots: [SlotID: Slot] = [:]
     /// Slots left short of their depth because nothing was pending: the only ones that tasks
     /// given back by a lost slot can go to at once (the others are full until their next result).
@@ -76,13 +87,13 @@ public struct Scheduler: Sendable {
     private var meanTaskNanos: Double = 0
     private var meanRoundTripNanos: Double = 1_000_000
 
-    public init(taskCount: Int, retries: Int = 2, timeoutNanos: UInt64? = nil, maxDepth: Int = 64) {
+    public init(taskCount: Int, skip: TaskBitmap = TaskBitmap(), retries: Int = 2, timeoutNanos: UInt64? = nil, maxDepth: Int = 64) {
         self.retries = retries
         self.timeoutNanos = timeoutNanos
         self.maxDepth = maxDepth
-        tasks = Array(repeating: TaskState(), count: taskCount)
-        pending = Array(0..<taskCount)
-        remaining = taskCount
+        self.taskCount = max(0, taskCount)
+        self.skip = skip
+        remaining = self.taskCount - skip.count(in: 0..<self.taskCount)
     }
 
     /// What the queue depth is sized from: the mean task duration and round trip observed.
@@ -131,10 +142,10 @@ public struct Scheduler: Sendable {
         }
         slots[slot] = state
         var actions: [Action] = []
-        if !tasks[task].done, tasks[task].attempt == attempt {
-            tasks[task].done = true
+        if let state = active[task], state.attempt == attempt {
+            active[task] = nil
             remaining -= 1
-            let outcome: Outcome = tasks[task].timedOut ? .timedOut : tasks[task].cancelledByHalt ? .cancelledByHalt : .finished
+            let outcome: Outcome = state.timedOut ? .timedOut : state.cancelledByHalt ? .cancelledByHalt : .finished
             actions.append(.complete(task: task, attempt: attempt, outcome: outcome))
         }
         return actions + fill(slot, now: now)
@@ -145,36 +156,38 @@ public struct Scheduler: Sendable {
         guard let state = slots.removeValue(forKey: slot) else { return [] }
         starved.remove(slot)
         var actions: [Action] = []
-        var requeued: [TaskID] = []
-        for (position, assignment) in state.queue.enumerated() where !tasks[assignment.task].done {
+        var givenBack: [TaskID] = []
+        for (position, assignment) in state.queue.enumerated() {
             let task = assignment.task
+            guard var taskState = active[task] else { continue }
             if position == 0 {
-                tasks[task].losses += 1
+                taskState.losses += 1
                 // Ended on the attempt that was running: `attempt + 1` is how many times it ran.
-                if tasks[task].timedOut || tasks[task].losses > retries {
-                    tasks[task].done = true
+                if taskState.timedOut || taskState.losses > retries {
+                    active[task] = nil
                     remaining -= 1
-                    let outcome: Outcome = tasks[task].timedOut ? .timedOut : .quarantined(losses: tasks[task].losses)
+                    let outcome: Outcome = taskState.timedOut ? .timedOut : .quarantined(losses: taskState.losses)
                     actions.append(.complete(task: task, attempt: assignment.attempt, outcome: outcome))
                     continue
                 }
             }
             if halted {
-                tasks[task].done = true
+                active[task] = nil
                 remaining -= 1
                 actions.append(.complete(task: task, attempt: assignment.attempt, outcome: .halted))
                 continue
             }
-            tasks[task].attempt += 1
-            requeued.append(task)
+            taskState.attempt += 1
+            active[task] = taskState
+            givenBack.append(task)
         }
         if halted { return actions }
         // Re-run them first: they have waited longest.
-        pending.replaceSubrange(pendingHead..<pendingHead, with: requeued)
+        requeued.replaceSubrange(requeuedHead..<requeuedHead, with: givenBack)
         // Only starved slots can take them now, and only until they are gone: filling every
         // slot (or even sorting the starved ones) made a loss cost O(slots), and 1% of 160,000
         // slots lost took 89 s of decisions in bench/micro. The one idle longest goes first.
-        while pendingHead < pending.count, starvedHead < starvedOrder.count {
+        while hasPending(), starvedHead < starvedOrder.count {
             let id = starvedOrder[starvedHead]
             starvedHead += 1
             // Taken off first: if it is still short after this, it goes to the back.
@@ -195,7 +208,7 @@ public struct Scheduler: Sendable {
         for (id, state) in slots.sorted(by: { $0.key < $1.key }) {
             guard let head = state.queue.first, !state.cancelled, now >= state.headStarted + timeoutNanos else { continue }
             slots[id]!.cancelled = true
-            tasks[head.task].timedOut = true
+            active[head.task]?.timedOut = true
             actions.append(.cancel(slot: id, task: head.task, attempt: head.attempt))
         }
         return actions
@@ -221,24 +234,22 @@ public struct Scheduler: Sendable {
         let target = depth
         guard var state = slots.removeValue(forKey: slot) else { return [] }
         var batch: [Assignment] = []
-        while state.queue.count < target, pendingHead < pending.count {
-            let task = pending[pendingHead]
-            pendingHead += 1
-            guard !tasks[task].done else { continue }
-            let assignment = Assignment(task: task, attempt: tasks[task].attempt)
+        var exhausted = false
+        while state.queue.count < target {
+            guard let task = takePending() else {
+                exhausted = true
+                break
+            }
+            let assignment = Assignment(task: task, attempt: active[task]!.attempt)
             if state.queue.isEmpty { state.headStarted = now }
             state.queue.append(assignment)
             state.sentAt[task] = now
             batch.append(assignment)
         }
-        if state.queue.count < target, pendingHead >= pending.count {
+        if exhausted {
             if starved.insert(slot).inserted { starvedOrder.append(slot) }
         } else {
             starved.remove(slot)
-        }
-        if pendingHead > 1024, pendingHead * 2 > pending.count {
-            pending.removeFirst(pendingHead)
-            pendingHead = 0
         }
         slots[slot] = state
         return batch.isEmpty ? [] : [.assign(slot: slot, tasks: batch)]
@@ -250,14 +261,7 @@ public struct Scheduler: Sendable {
     /// `failedSlot`, whose head started after the failure). Every
     /// cancelled task still has its result come back and ends `.cancelledByHalt`.
     public mutating func halt(cancelRunning: Bool, failedOn failedSlot: SlotID? = nil) -> [Action] {
-        var actions: [Action] = []
-        for task in pending[pendingHead...] where !tasks[task].done {
-            tasks[task].done = true
-            remaining -= 1
-            actions.append(.complete(task: task, attempt: tasks[task].attempt, outcome: .halted))
-        }
-        pending.removeAll()
-        pendingHead = 0
+        var actions = endPending(.halted)
         halted = true
         // Prefetched tasks wait on their worker unstarted: they are taken back in both modes (as
         // GNU parallel starts nothing after `soon`); `now` stops the running ones too. On the
@@ -267,7 +271,7 @@ public struct Scheduler: Sendable {
             let stopHead = cancelRunning || id == failedSlot
             if stopHead { slots[id]!.cancelled = true }
             for (position, assignment) in slots[id]!.queue.enumerated() where stopHead || position > 0 {
-                tasks[assignment.task].cancelledByHalt = true
+                active[assignment.task]?.cancelledByHalt = true
                 actions.append(.cancel(slot: id, task: assignment.task, attempt: assignment.attempt))
             }
         }
@@ -276,14 +280,63 @@ public struct Scheduler: Sendable {
 
     /// Ends every unfinished task as `.abandoned`: the caller knows no slot is left or coming.
     public mutating func abandonRemaining() -> [Action] {
+        // Handed out and not ended (the caller knows no slot holds them any more), in order;
+        // then those never handed out, all numbered above them.
         var actions: [Action] = []
-        for task in tasks.indices where !tasks[task].done {
-            tasks[task].done = true
+        for (task, state) in active.sorted(by: { $0.key < $1.key }) {
             remaining -= 1
-            actions.append(.complete(task: task, attempt: tasks[task].attempt, outcome: .abandoned))
+            actions.append(.complete(task: task, attempt: state.attempt, outcome: .abandoned))
         }
-        pending.removeAll()
-        pendingHead = 0
+        active = [:]
+        requeued = []
+        requeuedHead = 0
+        return actions + endPending(.abandoned)
+    }
+
+    /// Ends every task waiting to be handed out with `outcome`: those given back one by one,
+    /// the fresh ones as one range.
+    private mutating func endPending(_ outcome: Outcome) -> [Action] {
+        var actions: [Action] = []
+        for task in requeued[requeuedHead...] {
+            guard let state = active.removeValue(forKey: task) else { continue }
+            remaining -= 1
+            actions.append(.complete(task: task, attempt: state.attempt, outcome: outcome))
+        }
+        requeued = []
+        requeuedHead = 0
+        let unstarted = UnstartedTasks(range: min(nextFresh, taskCount)..<taskCount, skip: skip)
+        nextFresh = taskCount
+        let count = unstarted.count
+        if count > 0 {
+            remaining -= count
+            actions.append(.completeUnstarted(unstarted, outcome: outcome))
+        }
         return actions
+    }
+
+    /// Whether a task waits to be handed out (a given-back one may have ended meanwhile: then
+    /// `takePending` finds nothing, which only costs a look).
+    private mutating func hasPending() -> Bool {
+        while nextFresh < taskCount, skip.contains(nextFresh) { nextFresh += 1 }
+        return requeuedHead < requeued.count || nextFresh < taskCount
+    }
+
+    /// The next task to hand out: a given-back one first, else the next fresh one.
+    private mutating func takePending() -> TaskID? {
+        while requeuedHead < requeued.count {
+            let task = requeued[requeuedHead]
+            requeuedHead += 1
+            if requeuedHead > 1024, requeuedHead * 2 > requeued.count {
+                requeued.removeFirst(requeuedHead)
+                requeuedHead = 0
+            }
+            if active[task] != nil { return task }
+        }
+        while nextFresh < taskCount, skip.contains(nextFresh) { nextFresh += 1 }
+        guard nextFresh < taskCount else { return nil }
+        let task = nextFresh
+        nextFresh += 1
+        active[task] = TaskState()
+        return task
     }
 }

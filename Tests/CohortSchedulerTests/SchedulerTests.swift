@@ -24,6 +24,8 @@ struct Harness {
                 cancels.append((slot, task))
             case .complete(let task, _, let outcome):
                 completions[task, default: []].append(outcome)
+            case .completeUnstarted(let tasks, let outcome):
+                for task in tasks { completions[task, default: []].append(outcome) }
             }
         }
     }
@@ -233,5 +235,58 @@ struct Harness {
         #expect(h.scheduler.isFinished)
         #expect(h.completions.count == count)
         #expect(h.completions.values.allSatisfy { $0.count == 1 })
+    }
+}
+
+/// Memory follows what is in flight, not the task count: tasks are handed out from a cursor,
+/// skipped ones never handed out, and a halt ends the unstarted ones as one range.
+@Suite struct SchedulerStreamingTests {
+    @Test func skippedTasksAreNeverHandedOutNorCompleted() {
+        var h = Harness(Scheduler(taskCount: 10, skip: TaskBitmap([0, 3, 4, 9])))
+        #expect(h.scheduler.unfinishedCount == 6)
+        h.join(1)
+        while !h.scheduler.isFinished { h.finishHead(1) }
+        #expect(h.completions.keys.sorted() == [1, 2, 5, 6, 7, 8])
+        #expect(h.completions.values.allSatisfy { $0 == [.finished] })
+    }
+
+    @Test func aHaltEndsAHundredMillionUnstartedTasksAsOneRange() {
+        var scheduler = Scheduler(taskCount: 100_000_000, skip: TaskBitmap([5, 99_999_999]))
+        var assigned: [Scheduler.Assignment] = []
+        for case .assign(_, let tasks) in scheduler.slotJoined(1, now: 0) { assigned += tasks }
+        #expect(assigned.map(\.task) == [0, 1])
+        let actions = scheduler.halt(cancelRunning: false)
+        var unstarted: UnstartedTasks?
+        for case .completeUnstarted(let tasks, .halted) in actions { unstarted = tasks }
+        #expect(unstarted?.range == 2..<100_000_000)
+        #expect(unstarted?.count == 99_999_996)
+        #expect(unstarted.map { Array($0.prefix(5)) } == [2, 3, 4, 6, 7])
+        // The prefetched one is taken back; the running one ends with its result.
+        #expect(actions.contains(.cancel(slot: 1, task: 1, attempt: 0)))
+        #expect(scheduler.unfinishedCount == 2)
+    }
+
+    @Test func givenBackTasksRunFirstAndAbandonEndsEveryOneOnce() {
+        var h = Harness(Scheduler(taskCount: 6, retries: 5))
+        h.join(1)
+        h.join(2)
+        let lostOnOne = h.queues[1]!.map(\.task)
+        h.lose(1)
+        // The lost slot's tasks go to slot 2 before any fresh task.
+        h.finishHead(2)
+        #expect(h.queues[2]!.contains { lostOnOne.contains($0.task) }, "\(lostOnOne) \(h.queues)")
+        h.lose(2)
+        h.apply(h.scheduler.abandonRemaining())
+        #expect(h.scheduler.isFinished)
+        #expect((0..<6).allSatisfy { h.completions[$0]?.count == 1 }, "\(h.completions)")
+    }
+
+    @Test func bitmapCountsAndUnions() {
+        var bitmap = TaskBitmap([1, 64, 65, 200])
+        #expect(bitmap.count == 4 && bitmap.count(in: 0..<65) == 2 && bitmap.count(in: 64..<201) == 3)
+        bitmap.remove(64)
+        #expect(!bitmap.contains(64) && bitmap.count == 3 && !bitmap.contains(-1) && !bitmap.contains(1 << 40))
+        let union = bitmap.union(TaskBitmap([2, 1000]))
+        #expect(union.count == 5 && union.contains(1000) && union.contains(1))
     }
 }

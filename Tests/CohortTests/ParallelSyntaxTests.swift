@@ -12,17 +12,18 @@ import Testing
         #expect(inputs.indices.map { inputs[$0] } == [["a", "1"], ["a", "2"], ["a", "3"], ["b", "1"], ["b", "2"], ["b", "3"]])
     }
 
-    /// 10^8 combinations are refused at once, holding only the 20,000 values.
-    @Test func aHugeCrossProductIsRefusedWithoutBuildingIt() throws {
+    /// 10^8 combinations hold only their 20,000 values: task i's values are computed from i.
+    /// (Refused before, over 10,000,000 tasks.) A product past Int.max is refused, not trapped.
+    @Test func aHugeCrossProductIsComputedNotBuilt() throws {
         let values = (1...10_000).map(String.init)
-        let syntax = try ParallelSyntax(arguments: ["echo", ":::"] + values + [":::"] + values)
-        let error = #expect(throws: CohortError.self) { try syntax.inputs { [] } }
+        let big = try ParallelSyntax(arguments: ["echo", ":::"] + values + [":::"] + values).inputs { [] }
+        #expect(big.count == 100_000_000)
+        #expect(big[99_999_999] == ["10000", "10000"])
+        #expect(big[12_345] == ["2", "2346"])
+        let huge = Array(repeating: ":::", count: 5).flatMap { [$0] + values }
+        let error = #expect(throws: CohortError.self) { try ParallelSyntax(arguments: ["echo"] + huge).inputs { [] } }
         #expect(error?.code == .invalidInput)
-        #expect(error?.message.contains("more than 10000000 tasks") == true)
-        // Just under the limit: computed on demand, not stored.
-        let big = try ParallelSyntax(arguments: ["echo", ":::"] + values + [":::"] + Array(values.prefix(1000))).inputs { [] }
-        #expect(big.count == 10_000_000)
-        #expect(big[9_999_999] == ["10000", "1000"])
+        #expect(error?.message.contains("sources' sizes multiply") == true)
     }
 
     @Test func crlfLineEndsEndLines() throws {

@@ -1,4 +1,5 @@
 import CohortCore
+import CohortScheduler
 import Foundation
 
 /// GNU parallel's `--joblog` format (tab-separated, one header line), so that the files feed
@@ -34,17 +35,35 @@ public enum JobLog {
         ].joined(separator: "\t") + "\n"
     }
 
-    /// Reads a joblog; the last entry for a sequence number wins (a resumed run appends).
-    public static func parse(_ text: String, file: String) throws -> [Int: Entry] {
-        var entries: [Int: Entry] = [:]
-        for (number, line) in TextLines.split(text).enumerated() {
-            if line.isEmpty || (number == 0 && line.hasPrefix("Seq\t")) { continue }
-            let fields = line.split(separator: "\t", maxSplits: 8, omittingEmptySubsequences: false)
-            guard fields.count >= 8, let sequence = Int(fields[0]), let exitValue = Int(fields[6]), let signal = Int(fields[7]) else {
-                throw CohortError(.invalidInput, "not a joblog line (Seq Host Starttime JobRuntime Send Receive Exitval Signal Command)", file: file, line: number + 1)
-            }
-            entries[sequence] = Entry(sequence: sequence, exitValue: exitValue, signal: signal)
+    /// The tasks a joblog lists (0-based), and those whose last entry succeeded, read a chunk
+    /// at a time into bitmaps (a resumed run appends, so the last entry for a number wins).
+    /// Numbers outside this map's `taskCount` tasks name no task here and are passed over.
+    public static func done(readingFile path: String, taskCount: Int) throws -> (listed: TaskBitmap, succeeded: TaskBitmap) {
+        var listed = TaskBitmap()
+        var succeeded = TaskBitmap()
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return (listed, succeeded) }
+        defer { close(fd) }
+        var number = 0
+        try TextLines.forEach(readingFD: fd, name: path) { bytes, _, _ in
+            number += 1
+            let line = String(decoding: bytes, as: UTF8.self)
+            guard let entry = try entry(line, number: number, file: path) else { return }
+            let task = entry.sequence - 1
+            guard (0..<taskCount).contains(task) else { return }
+            listed.insert(task)
+            if entry.succeeded { succeeded.insert(task) } else { succeeded.remove(task) }
         }
-        return entries
+        return (listed, succeeded)
+    }
+
+    /// One line's entry; nil for the header and empty lines.
+    static func entry(_ line: String, number: Int, file: String) throws -> Entry? {
+        if line.isEmpty || (number == 1 && line.hasPrefix("Seq\t")) { return nil }
+        let fields = line.split(separator: "\t", maxSplits: 8, omittingEmptySubsequences: false)
+        guard fields.count >= 8, let sequence = Int(fields[0]), let exitValue = Int(fields[6]), let signal = Int(fields[7]) else {
+            throw CohortError(.invalidInput, "not a joblog line (Seq Host Starttime JobRuntime Send Receive Exitval Signal Command)", file: file, line: number)
+        }
+        return Entry(sequence: sequence, exitValue: exitValue, signal: signal)
     }
 }

@@ -1,4 +1,5 @@
 import CohortCore
+import CohortScheduler
 import Crypto
 import Foundation
 
@@ -16,7 +17,7 @@ public final class Journal: @unchecked Sendable {
     private var dirty = false
     public let path: String
     /// Sequence numbers (0-based task indices) already finished in earlier runs.
-    public let finished: Set<Int>
+    public let finished: TaskBitmap
 
     static let magic = "cohort-journal 1 "
 
@@ -32,37 +33,48 @@ public final class Journal: @unchecked Sendable {
         return hasher.finalize().hex
     }
 
-    public init(path: String, fingerprint: String) throws {
+    /// Opens (or starts) the journal of a map of `taskCount` tasks. It is read a chunk at a
+    /// time into a bitmap: a journal of 10^8 tasks costs 12.5 MB, not the file's size.
+    public init(path: String, fingerprint: String, taskCount: Int) throws {
         self.path = path
-        var finished = Set<Int>()
+        var finished = TaskBitmap()
         var keep: Int?
-        if let data = FileManager.default.contents(atPath: path), !data.isEmpty {
-            let lines = TextLines.split(String(decoding: data, as: UTF8.self))
-            guard lines[0].hasPrefix(Self.magic) else {
-                throw CohortError(.invalidInput, "not a cohort journal", file: path, line: 1)
-            }
-            guard lines[0].dropFirst(Self.magic.count) == fingerprint else {
-                throw CohortError(
-                    .invalidInput,
-                    "this journal belongs to another run (its command or inputs differ); give another --journal file, or delete this one to start over",
-                    file: path, line: 1)
-            }
-            // The piece after the last newline is empty, or a line cut short by a crash: not counted.
-            let complete = lines.dropLast()
-            for (number, line) in complete.enumerated().dropFirst() {
-                guard let index = Int(line.split(separator: "\t").first ?? "") else {
-                    throw CohortError(.invalidInput, "not a journal line", file: path, line: number + 1)
+        var empty = true
+        let reader = open(path, O_RDONLY | O_CLOEXEC)
+        if reader >= 0 {
+            defer { close(reader) }
+            var number = 0
+            try TextLines.forEach(readingFD: reader, name: path) { bytes, ended, end in
+                number += 1
+                empty = false
+                let line = String(decoding: bytes, as: UTF8.self)
+                if number == 1 {
+                    guard line.hasPrefix(Self.magic) else { throw CohortError(.invalidInput, "not a cohort journal", file: path, line: 1) }
+                    guard line.dropFirst(Self.magic.count) == fingerprint else {
+                        throw CohortError(
+                            .invalidInput,
+                            "this journal belongs to another run (its command or inputs differ); give another --journal file, or delete this one to start over",
+                            file: path, line: 1)
+                    }
+                    return
+                }
+                // A last line without its line end was cut short by a crash: not counted, cut away.
+                guard ended else {
+                    keep = end - bytes.count
+                    return
+                }
+                guard let index = Int(line.split(separator: "\t").first ?? ""), (0..<taskCount).contains(index) else {
+                    throw CohortError(.invalidInput, "not a journal line of this map's \(taskCount) tasks", file: path, line: number)
                 }
                 finished.insert(index)
             }
-            if data.last != UInt8(ascii: "\n") { keep = (data.lastIndex(of: UInt8(ascii: "\n")) ?? -1) + 1 }
         }
         self.finished = finished
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw CohortError(.io, "cannot open the journal: \(String(cString: strerror(errno)))", file: path) }
         // Cut a torn last line away, so that the next record starts on a line of its own.
         if let keep { ftruncate(fd, off_t(keep)) }
-        if finished.isEmpty, (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0 == 0 {
+        if empty {
             try append(Self.magic + fingerprint + "\n")
             sync()
         }

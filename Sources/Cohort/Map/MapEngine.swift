@@ -57,14 +57,15 @@ actor MapEngine {
     private let taskCount: Int
 
     init(
-        taskCount: Int, hosts: Int, retries: Int, timeout: Duration?, graceMillis: UInt32, kind: String, binary: WorkerBinary,
+        taskCount: Int, skip: TaskBitmap = TaskBitmap(), hosts: Int, retries: Int, timeout: Duration?, graceMillis: UInt32, kind: String,
+        binary: WorkerBinary,
         render: @escaping @Sendable (Int, Int) -> [UInt8], onResult: @escaping @Sendable (MapResult) -> Void,
         onEvent: @escaping @Sendable (MapEvent) -> Void, halt: HaltPolicy? = nil, idBase: UInt64 = 0
     ) {
         self.halt = halt
         self.idBase = idBase
         self.taskCount = taskCount
-        scheduler = Scheduler(taskCount: taskCount, retries: retries, timeoutNanos: timeout?.nanoseconds)
+        scheduler = Scheduler(taskCount: taskCount, skip: skip, retries: retries, timeoutNanos: timeout?.nanoseconds)
         pendingHosts = hosts
         self.render = render
         self.kind = kind
@@ -257,12 +258,15 @@ actor MapEngine {
                 slots[id]?.process.send(Wire.encode(.cancel(taskID: idBase + UInt64(task), graceMillis: graceMillis)))
             case .complete(let task, let attempt, let outcome):
                 deliver(task: task, attempt: attempt, outcome: outcome)
+            case .completeUnstarted(let tasks, let outcome):
+                for task in tasks { deliver(task: task, attempt: 0, outcome: outcome) }
             }
         }
     }
 
     private func deliver(task: Int, attempt: Int, outcome: Scheduler.Outcome) {
         let final = finals.removeValue(forKey: task)
+        attempts[task] = nil
         let status: MapStatus
         switch outcome {
         case .finished, .timedOut:

@@ -4,8 +4,6 @@ import CohortCore
 /// `i`'s values are computed from `i` (the last source varying fastest, as GNU parallel orders
 /// them), so `::: $(seq 10000) ::: $(seq 10000)` holds 20,000 values, not 10^8 rows.
 public struct MapInputs: Sendable {
-    /// Most tasks one map may have (docs/map.md): the scheduler keeps a few words per task.
-    public static let taskLimit = 10_000_000
     /// Most bytes of input values held in memory (docs/map.md).
     public static let byteLimit = 1 << 30
 
@@ -37,8 +35,9 @@ public struct MapInputs: Sendable {
         for group in groups {
             let length = Self.length(of: group, wraps: wraps)
             let (product, overflow) = count.multipliedReportingOverflow(by: length)
-            guard !overflow, product <= Self.taskLimit else {
-                throw CohortError(.invalidInput, "the inputs make more than \(Self.taskLimit) tasks (the sources' sizes multiply)")
+            // No other limit: tasks are computed from their number and never held (docs/map.md).
+            guard !overflow else {
+                throw CohortError(.invalidInput, "the inputs make more than \(Int.max) tasks (the sources' sizes multiply)")
             }
             count = product
             for column in group { for value in column { bytes += value.utf8.count } }

@@ -51,6 +51,17 @@ public struct MapResult: Sendable {
     public var message: String = ""
     /// The kind's result bytes: a Swift job's encoded outputs or failure; empty for shell tasks.
     public var payload: [UInt8] = []
+
+    /// The result of a task a halt ended before it was ever sent: all there is to know of it is
+    /// its number, so a printer may keep that alone until the task's turn.
+    public static func haltedBeforeStart(_ index: Int) -> MapResult {
+        MapResult(
+            index: index, host: nil, slot: nil, status: .halted, stdout: CapturedOutput(), stderr: CapturedOutput(), startedAt: nil,
+            duration: .zero, attempts: 1)
+    }
+
+    /// Whether this is such a result.
+    public var isHaltedBeforeStart: Bool { status == .halted && host == nil && attempts == 1 }
 }
 
 public enum MapEvent: Sendable {

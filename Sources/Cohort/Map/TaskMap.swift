@@ -1,4 +1,5 @@
 import CohortCore
+import CohortScheduler
 import CohortSSH
 import CohortWire
 import Foundation
@@ -20,14 +21,14 @@ public struct MapOptions: Sendable {
     /// Stop early after failures (`--halt`).
     public var halt: HaltPolicy?
     /// Task indices not to run (`--resume` from a joblog).
-    public var skip: Set<Int> = []
+    public var skip = TaskBitmap()
     /// Where finished tasks are recorded; those it already holds are skipped.
     public var journal: Journal?
     /// Lets the caller stop the run (its output cannot be written, say): as `--halt now`.
     public var stop: MapStop?
 
     /// Every task this run will not start: `skip` and what the journal holds.
-    public var alreadyDone: Set<Int> { skip.union(journal?.finished ?? []) }
+    public var alreadyDone: TaskBitmap { journal.map { skip.union($0.finished) } ?? skip }
 
     public init() {}
 }
@@ -77,18 +78,16 @@ public struct TaskMap: Sendable {
         count: Int, kind: String, payload: @escaping @Sendable (Int, Int) -> [UInt8], on pool: FleetPool?,
         onResult: @escaping @Sendable (MapResult) -> Void, onEvent: @escaping @Sendable (MapEvent) -> Void = { _ in }
     ) async -> MapSummary {
+        // Tasks done before are skipped where the scheduler hands tasks out: no list of the
+        // tasks to run is made, so memory follows what is in flight, not the task count.
         let skipped = options.alreadyDone
-        // The engine numbers the tasks it runs 0..<todo.count; results are renumbered back.
-        let todo = skipped.isEmpty ? Array(0..<count) : (0..<count).filter { !skipped.contains($0) }
         let journal = options.journal
-        let idBase = await pool?.reserveIDs(todo.count) ?? 0
+        let idBase = await pool?.reserveIDs(count) ?? 0
         let engine = MapEngine(
-            taskCount: todo.count, hosts: pool == nil ? hosts.count : 1, retries: options.retries, timeout: options.timeout,
+            taskCount: count, skip: skipped, hosts: pool == nil ? hosts.count : 1, retries: options.retries, timeout: options.timeout,
             graceMillis: UInt32(options.grace.nanoseconds / 1_000_000), kind: kind, binary: worker,
-            render: { payload(todo[$0], $1) },
+            render: payload,
             onResult: { result in
-                var result = result
-                result.index = todo[result.index]
                 if let journal, let word = result.status.journalWord {
                     do { try journal.record(result.index, status: word) } catch {
                         onEvent(.journalFailed(error as? CohortError ?? CohortError(.io, "\(error)")))
@@ -96,24 +95,18 @@ public struct TaskMap: Sendable {
                 }
                 onResult(result)
             },
-            onEvent: { event in
-                // Events name tasks by the engine's numbering too; the caller sees input indices.
-                if case .workerDied(let host, let slot, let task, let reason) = event {
-                    return onEvent(.workerDied(host: host, slot: slot, task: todo[task], reason: reason))
-                }
-                onEvent(event)
-            }, halt: options.halt, idBase: idBase)
+            onEvent: onEvent, halt: options.halt, idBase: idBase)
         // Cancelling the task that runs the map stops it as `--halt now` does: nothing new
         // starts, running tasks are cancelled on their hosts, and this returns once all stopped.
         let stop = options.stop ?? MapStop()
         return await withTaskCancellationHandler {
-            await run(engine: engine, pool: pool, stop: stop, journal: journal, count: count, todo: todo.count)
+            await run(engine: engine, pool: pool, stop: stop, journal: journal, skipped: skipped.count(in: 0..<count))
         } onCancel: {
             stop.request("the map was cancelled")
         }
     }
 
-    private func run(engine: MapEngine, pool: FleetPool?, stop: MapStop, journal: Journal?, count: Int, todo: Int) async -> MapSummary {
+    private func run(engine: MapEngine, pool: FleetPool?, stop: MapStop, journal: Journal?, skipped: Int) async -> MapSummary {
         let limiter = ConnectRateLimiter(perSecond: connectionOptions.connectRate)
         let ticker = Task {
             while !Task.isCancelled {
@@ -137,7 +130,7 @@ public struct TaskMap: Sendable {
         var summary = await engine.waitUntilFinished()
         ticker.cancel()
         journal?.sync()
-        summary.skipped = count - todo
+        summary.skipped = skipped
         if let pool {
             // The workers stay up for the pool's next map.
             await pool.detach()
