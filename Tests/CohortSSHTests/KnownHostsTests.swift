@@ -161,4 +161,37 @@ import Testing
         #expect(Glob.matches("a*b*c", "aXXbYYc"))
         #expect(!Glob.matches("a*b*c", "aXXbYY"))
     }
+
+    /// A known_hosts file is parsed once for every handshake that reads it, and again only when
+    /// it changes (before, every handshake read and parsed it under one process-wide lock).
+    @Test func theStoreParsesAFileOnceUntilItChanges() throws {
+        let (key, _, _) = try Self.generatedKey()
+        let dir = NSTemporaryDirectory() + "cohort-kh-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/known_hosts"
+        try (KnownHosts.line(host: "127.0.0.9", port: 2222, key: key) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let store = KnownHostsStore()
+        for _ in 0..<100 {
+            guard case .known = try store.load(path).verdict(for: key, host: "127.0.0.9", port: 2222) else {
+                Issue.record("the recorded key is not known")
+                return
+            }
+        }
+        #expect(store.readCount == 1)
+        // Another run appends a host: the next handshake sees it.
+        try store.append(KnownHosts.line(host: "127.0.0.10", port: 22, key: key), to: path)
+        guard case .known = try store.load(path).verdict(for: key, host: "127.0.0.10", port: 22) else {
+            Issue.record("the appended key is not seen")
+            return
+        }
+        #expect(store.readCount == 2)
+        // Replaced by hand (a new file, same size): read again, and the removed host is unknown.
+        try (KnownHosts.line(host: "127.0.0.11", port: 2222, key: key) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        guard case .unknown = try store.load(path).verdict(for: key, host: "127.0.0.9", port: 2222) else {
+            Issue.record("a host removed from the file is still known")
+            return
+        }
+        #expect(store.readCount == 3)
+    }
 }

@@ -122,17 +122,58 @@ extension SessionDriver {
     }
 }
 
-/// Serialises reads and atomic appends of known_hosts files across IO threads.
-final class KnownHostsStore: Sendable {
+/// Serialises reads and atomic appends of known_hosts files across IO threads, and keeps each
+/// file parsed: a thousand handshakes read and parse it once, not a thousand times under this
+/// lock, and again only when the file changed (its inode, size, mtime or ctime, to the
+/// nanosecond: an edit by hand or an append by another run).
+final class KnownHostsStore: @unchecked Sendable {
+    // @unchecked: `parsed` is guarded by `lock`.
     static let shared = KnownHostsStore()
     private let lock = NSLock()
+    private var parsed: [String: (stamp: FileStamp, hosts: KnownHosts)] = [:]
+
+    /// What says a file is the one parsed before; nil when it is missing.
+    struct FileStamp: Equatable {
+        var device: UInt64, inode: UInt64, size: Int64
+        var modified: timespec, changed: timespec
+
+        static func of(_ path: String) -> FileStamp? {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            return FileStamp(
+                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size), modified: info.st_mtim,
+                changed: info.st_ctim)
+        }
+
+        static func == (a: FileStamp, b: FileStamp) -> Bool {
+            a.device == b.device && a.inode == b.inode && a.size == b.size && a.modified.tv_sec == b.modified.tv_sec
+                && a.modified.tv_nsec == b.modified.tv_nsec && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
+        }
+    }
+
+    /// How many times a file was read and parsed (tests check the cache holds).
+    private(set) var reads = 0
 
     func load(_ path: String) throws(CohortError) -> KnownHosts {
         lock.lock()
         defer { lock.unlock() }
-        do { return try KnownHostsFile.load(path) } catch let error as CohortError { throw error } catch {
+        let stamp = FileStamp.of(path)
+        if let stamp, let cached = parsed[path], cached.stamp == stamp { return cached.hosts }
+        let hosts: KnownHosts
+        do { hosts = try KnownHostsFile.load(path) } catch let error as CohortError { throw error } catch {
             throw CohortError(.io, "\(error)", file: path)
         }
+        reads += 1
+        // Kept only when the file did not change while it was read (else read again next time).
+        if let stamp, FileStamp.of(path) == stamp { parsed[path] = (stamp, hosts) } else { parsed[path] = nil }
+        return hosts
+    }
+
+    /// Reads made so far (for tests).
+    var readCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return reads
     }
 
     func append(_ line: String, to path: String) throws(CohortError) {
