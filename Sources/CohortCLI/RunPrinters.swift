@@ -192,52 +192,79 @@ final class JSONPrinter: RunPrinter, @unchecked Sendable {
 }
 
 /// Folds identical results: each distinct (stdout, stderr, status) once, under its node set.
+/// Lines are folded as they arrive (`OutputTree`): a thousand hosts printing the same thing hold
+/// it once.
 final class GatherPrinter: RunPrinter, @unchecked Sendable {
     // @unchecked: all state is guarded by `lock`.
-    private struct Output: Hashable {
-        var stdout: [UInt8] = []
-        var stderr: [UInt8] = []
+    private struct Output {
+        var stdout: OutputTree.Cursor
+        var stderr: OutputTree.Cursor
         var status = ""
     }
 
+    /// What makes two hosts' results one block: the same output paths and status.
+    private struct Key: Hashable {
+        var stdout: ObjectIdentifier
+        var stderr: ObjectIdentifier
+        var status: String
+    }
+
     private let lock = NSLock()
+    private let tree = OutputTree()
     private var outputs: [String: Output] = [:]
     private var order: [String] = []
+
+    private func output(_ host: String) -> Output {
+        if let output = outputs[host] { return output }
+        order.append(host)
+        return Output(stdout: tree.start(), stderr: tree.start())
+    }
 
     func event(_ host: String, _ event: ProcessEvent) {
         lock.lock()
         defer { lock.unlock() }
-        if outputs[host] == nil { order.append(host) }
+        var output = output(host)
         switch event {
-        case .stdout(let bytes): outputs[host, default: Output()].stdout += bytes
-        case .stderr(let bytes): outputs[host, default: Output()].stderr += bytes
+        case .stdout(let bytes): tree.append(bytes, to: &output.stdout)
+        case .stderr(let bytes): tree.append(bytes, to: &output.stderr)
         case .exit: break
         }
+        outputs[host] = output
     }
 
     func done(_ outcome: HostOutcome) {
         lock.lock()
         defer { lock.unlock() }
-        if outputs[outcome.host] == nil { order.append(outcome.host) }
-        outputs[outcome.host, default: Output()].status = describe(outcome) ?? "ok"
+        var output = output(outcome.host)
+        tree.finish(&output.stdout)
+        tree.finish(&output.stderr)
+        output.status = describe(outcome) ?? "ok"
+        outputs[outcome.host] = output
     }
 
     func finish(_ summary: RunSummary) {
-        var groups: [Output: [String]] = [:]
-        var firstSeen: [Output] = []
+        lock.lock()
+        defer { lock.unlock() }
+        var groups: [Key: [String]] = [:]
+        var firstSeen: [(Key, Output)] = []
         for host in order {
-            let output = outputs[host]!
-            if groups[output] == nil { firstSeen.append(output) }
-            groups[output, default: []].append(host)
+            var output = outputs[host]!
+            tree.finish(&output.stdout)
+            tree.finish(&output.stderr)
+            let key = Key(stdout: ObjectIdentifier(output.stdout.node), stderr: ObjectIdentifier(output.stderr.node), status: output.status)
+            if groups[key] == nil { firstSeen.append((key, output)) }
+            groups[key, default: []].append(host)
         }
-        for output in firstSeen {
-            let title = "\(Printable.escaped(NodeSet.fold(groups[output]!))) (\(output.status))"
+        for (key, output) in firstSeen {
+            let title = "\(Printable.escaped(NodeSet.fold(groups[key]!))) (\(output.status))"
             let rule = String(repeating: "-", count: min(78, max(15, title.count)))
-            var block = Array("\(rule)\n\(title)\n\(rule)\n".utf8) + output.stdout
-            if let last = output.stdout.last, last != UInt8(ascii: "\n") { block.append(UInt8(ascii: "\n")) }
-            if !output.stderr.isEmpty {
-                block += Array("[stderr]\n".utf8) + output.stderr
-                if output.stderr.last != UInt8(ascii: "\n") { block.append(UInt8(ascii: "\n")) }
+            let stdout = tree.bytes(upTo: output.stdout.node)
+            let stderr = tree.bytes(upTo: output.stderr.node)
+            var block = Array("\(rule)\n\(title)\n\(rule)\n".utf8) + stdout
+            if let last = stdout.last, last != UInt8(ascii: "\n") { block.append(UInt8(ascii: "\n")) }
+            if !stderr.isEmpty {
+                block += Array("[stderr]\n".utf8) + stderr
+                if stderr.last != UInt8(ascii: "\n") { block.append(UInt8(ascii: "\n")) }
             }
             Out.write(block)
         }
