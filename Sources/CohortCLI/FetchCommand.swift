@@ -41,7 +41,14 @@ struct FetchCommand: AsyncParsableCommand {
             hosts: hosts, remotes: Array(paths.dropLast()), localDirectory: paths.last!, options: options, worker: try WorkerBinary.locate())
         let printer = FilePrinter(json: transfer.json, verb: "fetched")
         PartialFiles.removeOnSignals(what: "fetch")
-        let reports = await fetch.run(onFile: printer.file)
+        // On a terminal, unless --json: the progress line copy draws, its total growing as the
+        // hosts' listings arrive.
+        let meter = !transfer.json && isatty(2) == 1 ? TransferMeter(total: 0, hosts: hosts.count, direction: "from") : nil
+        let reports = await fetch.run(onFile: { report in
+            if report.failure != nil { meter?.clear() }
+            printer.file(report)
+        }, onProgress: { meter?.advance($1, expected: $0) })
+        meter?.clear()
         let code = printer.finish(reports)
         try Out.check()
         if code != .ok { throw ExitCode(code.rawValue) }

@@ -158,6 +158,14 @@ import Testing
         #expect(result.stdout.contains("64.0 MiB/64.0 MiB") || result.stdout.contains("h1 | changed"), "\(result.stdout)")
         let piped = try await Self.cohort(["copy", "-i", fleet.inventory, "-F", "none", "all", scratch.dir + "/big", "~/big2"])
         #expect(!piped.stderr.contains("ETA"), "no meter when stderr is not a terminal")
+        // fetch draws the same line, its total from the hosts' listings.
+        let back = ShellQuote.commandLine([CLIRunTests.binary, "fetch", "-i", fleet.inventory, "-F", "none", "all", "~/big", scratch.dir + "/back"])
+        let fetched = try await Shell.run("/usr/bin/script", ["-qec", back, "/dev/null"])
+        #expect(fetched.status == 0, "\(fetched.stdout)")
+        #expect(fetched.stdout.contains("/64.0 MiB from 1 hosts") && fetched.stdout.contains("ETA"), "\(fetched.stdout)")
+        #expect(fetched.stdout.contains("h1 | changed"), "\(fetched.stdout)")
+        let pipedFetch = try await Self.cohort(["fetch", "-i", fleet.inventory, "-F", "none", "all", "~/big", scratch.dir + "/back2"])
+        #expect(pipedFetch.status == 0 && !pipedFetch.stderr.contains("ETA"), "\(pipedFetch.stderr)")
     }
 
     @Test func badInputIsRefusedBeforeAnythingIsSent() async throws {

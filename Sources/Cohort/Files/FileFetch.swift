@@ -68,7 +68,12 @@ public struct FileFetch: Sendable {
         return out
     }
 
-    public func run(onFile: @escaping @Sendable (FileCopy.FileReport) -> Void = { _ in }) async -> [FileCopy.HostReport] {
+    /// `onProgress(expected, done)` tells of bytes as the fetch learns of them: `expected` when a
+    /// listing names files, `done` as they arrive or are found already here (or fail).
+    public func run(
+        onFile: @escaping @Sendable (FileCopy.FileReport) -> Void = { _ in },
+        onProgress: @escaping @Sendable (_ expected: UInt64, _ done: UInt64) -> Void = { _, _ in }
+    ) async -> [FileCopy.HostReport] {
         let limiter = ConnectRateLimiter(perSecond: options.connectRate)
         let root: LocalFolder
         do { root = try LocalFolder.open(localDirectory) } catch {
@@ -82,7 +87,7 @@ public struct FileFetch: Sendable {
                     do { session = try await HostSession.open(host, worker: worker, client: client, limiter: limiter) } catch {
                         return FileCopy.HostReport(host: host.name, error: error as? CohortError ?? CohortError(.io, "\(error)", host: host.name))
                     }
-                    await fetch(into: root, session: session, onFile: onFile)
+                    await fetch(into: root, session: session, onFile: onFile, onProgress: onProgress)
                     await session.conversation.shutdown()
                     await session.workers.close()
                     return session.report
@@ -95,7 +100,10 @@ public struct FileFetch: Sendable {
         }
     }
 
-    private func fetch(into root: LocalFolder, session: HostSession, onFile: @escaping @Sendable (FileCopy.FileReport) -> Void) async {
+    private func fetch(
+        into root: LocalFolder, session: HostSession, onFile: @escaping @Sendable (FileCopy.FileReport) -> Void,
+        onProgress: @escaping @Sendable (UInt64, UInt64) -> Void
+    ) async {
         for remote in remotes where session.error == nil {
             let base: [String]
             do { base = try Self.components(of: remote) } catch {
@@ -129,6 +137,7 @@ public struct FileFetch: Sendable {
                 session.record(path: remote, failure: "\(remote) is a directory (give -r to fetch it with what it holds)", onFile: onFile)
                 continue
             }
+            onProgress(entries.filter { $0.kind == .file }.reduce(0) { $0 + $1.size }, 0)
             var shown = remote
             while shown.count > 1, shown.hasSuffix("/") { shown.removeLast() }
             for entry in entries where session.error == nil {
@@ -137,6 +146,7 @@ public struct FileFetch: Sendable {
                 // LOCALDIR/HOST only through real directories.
                 guard entry.isSafe else {
                     session.record(path: remotePath, failure: "refused an unsafe name from the host", onFile: onFile)
+                    if entry.kind == .file { onProgress(0, entry.size) }
                     continue
                 }
                 let local = [session.name] + base + entry.components
@@ -155,7 +165,13 @@ public struct FileFetch: Sendable {
                         let folder = try root.folder(Array(local.dropLast()))
                         defer { folder.close() }
                         let path = remotePath
-                        try await get(path, name: local.last!, into: folder, session: session, onFile: onFile)
+                        // What did not arrive (found here already, or failed) is accounted for at the end.
+                        let received = Counter()
+                        defer { onProgress(0, entry.size > received.value ? entry.size - received.value : 0) }
+                        try await get(path, name: local.last!, into: folder, session: session, onFile: onFile) {
+                            received.value += $0
+                            onProgress(0, $0)
+                        }
                     }
                 } catch {
                     session.record(path: remotePath, failure: error.message, onFile: onFile)
@@ -169,7 +185,8 @@ public struct FileFetch: Sendable {
     }
 
     private func get(
-        _ remotePath: String, name: String, into folder: LocalFolder, session: HostSession, onFile: @escaping @Sendable (FileCopy.FileReport) -> Void
+        _ remotePath: String, name: String, into folder: LocalFolder, session: HostSession, onFile: @escaping @Sendable (FileCopy.FileReport) -> Void,
+        onBytes: (UInt64) -> Void
     ) async throws(CohortError) {
         let request = GetRequest(path: remotePath, sha256: folder.sha256(of: name) ?? "", window: Self.window, followLinks: options.followLinks)
         let (id, frames) = await session.conversation.open(kind: "file.get", payload: request.encoded())
@@ -190,6 +207,7 @@ public struct FileFetch: Sendable {
                     if landing == nil { landing = try folder.landing(name) }
                     try landing!.write(bytes)
                     received += UInt64(bytes.count)
+                    onBytes(UInt64(bytes.count))
                     await session.conversation.send(.credit(taskID: id, bytes: UInt32(bytes.count)))
                 } catch {
                     failure = error
@@ -226,4 +244,9 @@ public struct FileFetch: Sendable {
         }
         await session.record(path: remotePath, result: result, bytes: received, onFile: onFile)
     }
+}
+
+/// Bytes of one file received so far, told to the progress when the file is over.
+private final class Counter {
+    var value: UInt64 = 0
 }
