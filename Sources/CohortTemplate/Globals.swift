@@ -22,7 +22,7 @@ enum Globals {
         case "lookup", "query", "q":
             guard case .string(let plugin)? = args.first else { throw TemplateError("\(name)() needs a lookup name", line: line) }
             guard let lookup = environment.lookups[plugin] else {
-                throw TemplateError("lookup plugin '\(plugin)' is not supported (supported: \(environment.lookups.keys.sorted().joined(separator: ", ")))", line: line)
+                throw TemplateError("lookup plugin '\(plugin)' is not supported (supported: \((Array(environment.lookups.keys) + environment.variableLookups.keys).sorted().joined(separator: ", ")))", line: line)
             }
             let values: Value
             do { values = try lookup(Array(args.dropFirst()), kwargs) } catch let error as TemplateError {

@@ -201,6 +201,22 @@ struct Renderer {
             if ["lookup", "query", "q"].contains(name), positional.first == .string("vars") || positional.first == .string("ansible.builtin.vars") {
                 return try varsLookup(name, Array(positional.dropFirst()), named, line: line)
             }
+            if ["lookup", "query", "q"].contains(name), case .string(let plugin)? = positional.first,
+                let lookup = environment.variableLookups[plugin.hasPrefix("ansible.builtin.") ? String(plugin.dropFirst(16)) : plugin]
+            {
+                var inner = environment
+                inner.renderDepth += 1
+                guard inner.renderDepth <= Environment.maxRenderDepth else {
+                    throw TemplateError("lookup('\(plugin)') nested more than \(Environment.maxRenderDepth) deep", line: line)
+                }
+                let values: [Value]
+                do { values = try lookup(Array(positional.dropFirst()), named, globals, inner) } catch let error as TemplateError {
+                    throw TemplateError(error.message, line: error.line ?? line)
+                } catch {
+                    throw TemplateError("\(error)", line: line)
+                }
+                return Globals.lookupResult(name, values, named)
+            }
             return try Globals.call(name, positional, named, environment: environment, line: line)
         case .filter(let base, let name, let args, let kwargs, let line):
             let input = try evaluate(base)

@@ -80,8 +80,19 @@ public struct Environment: Sendable {
     public typealias Filter = @Sendable (_ input: Value, _ args: [Value], _ kwargs: [String: Value]) throws -> Value
     public typealias Lookup = @Sendable (_ args: [Value], _ kwargs: [String: Value]) throws -> Value
 
+    /// A lookup that renders with the caller's variables (`template`): its terms and options,
+    /// the variables the render sees, and the environment to render in; it gives its list.
+    public typealias VariableLookup = @Sendable (
+        _ terms: [Value], _ kwargs: [String: Value], _ variables: @escaping @Sendable (String) -> Value?, _ environment: Environment
+    ) throws -> [Value]
+
     public var filters: [String: Filter] = [:]
     public var lookups: [String: Lookup] = [:]
+    public var variableLookups: [String: VariableLookup] = [:]
+    /// Renders nested in this one through a `VariableLookup`: bounded (`maxRenderDepth`), so
+    /// a template that looks itself up is an error, not a stack overflow.
+    public var renderDepth = 0
+    public static let maxRenderDepth = 20
     /// Evaluation steps one render may take: a hostile template cannot spin forever.
     public var fuel = 5_000_000
     /// A budget shared by every render that uses this environment (one task's whole

@@ -38,6 +38,9 @@ enum CoordinatorFilters {
         environment.filters["realpath"] = { input, _, _ in
             .string(URL(fileURLWithPath: PlaybookPaths.absolute(input.pythonString)).resolvingSymlinksInPath().path)
         }
+        environment.variableLookups["template"] = { terms, kwargs, variables, environment in
+            try templateLookup(terms, kwargs, variables, environment, playbookDirectory: playbookDirectory)
+        }
         environment.lookups["pipe"] = { args, _ in .list(try args.map { .string(try pipe($0.pythonString)) }) }
         environment.lookups["fileglob"] = { args, _ in
             var out: [Value] = []
@@ -68,6 +71,47 @@ enum CoordinatorFilters {
             if kwargs["skip"]?.truthy == true { return .list([]) }
             throw TemplateError("No file was found when using first_found.")
         }
+    }
+
+    /// `lookup('template', NAME…)`: each file rendered with the caller's variables, as
+    /// ansible-core 2.19's lookup: found in `templates/` of the role (`role_path`), then the
+    /// role's folder, then `templates/` beside the playbook and beside it; `template_vars=`
+    /// over the variables; the template variables the template module adds.
+    static func templateLookup(
+        _ terms: [Value], _ kwargs: [String: Value], _ variables: @escaping @Sendable (String) -> Value?, _ environment: Environment,
+        playbookDirectory: String
+    ) throws -> [Value] {
+        for option in ["variable_start_string", "variable_end_string", "comment_start_string", "comment_end_string", "convert_data", "jinja2_native"]
+        where kwargs[option] != nil {
+            throw TemplateError("option '\(option)' of lookup('template') is not supported by cohort play yet")
+        }
+        if let trim = kwargs["trim_blocks"], !trim.truthy { throw TemplateError("trim_blocks=False in lookup('template') is not supported by cohort play yet") }
+        var extra = Dict()
+        if let given = kwargs["template_vars"] {
+            guard case .dict(let dict) = given else { throw TemplateError("template_vars must be a dict, not \(given.typeName)") }
+            extra = dict
+        }
+        var bases: [String] = []
+        if case .string(let role)? = variables("role_path") { bases.append(role) }
+        bases.append(playbookDirectory)
+        var out: [Value] = []
+        for term in terms {
+            let name = term.pythonString
+            let candidates = name.hasPrefix("/") ? [name] : bases.flatMap { [$0 + "/templates/" + name, $0 + "/" + name] }
+            guard let path = candidates.first(where: { !TaskExecutor.isDirectory($0) && FileManager.default.fileExists(atPath: $0) }),
+                let data = FileManager.default.contents(atPath: path)
+            else { throw TemplateError("the template file \(name) could not be found for the lookup") }
+            var added: [String: Value] = [
+                "template_path": .string(name), "template_fullpath": .string(PlaybookPaths.absolute(path)),
+                "template_host": .string(ProcessInfo.processInfo.hostName),
+            ]
+            if variables("ansible_managed") == nil { added["ansible_managed"] = "Ansible managed" }
+            let given = extra
+            let template = added
+            let scope: @Sendable (String) -> Value? = { key in given[.string(key)] ?? template[key] ?? variables(key) }
+            out.append(try Template(String(decoding: data, as: UTF8.self)).render(scope, in: environment))
+        }
+        return out
     }
 
     /// Python's os.path.relpath: both made absolute against the working folder.
