@@ -160,3 +160,28 @@ import Testing
         #expect(try Template.parsed(source).render(["x": 1]) == "2 and A")
     }
 }
+
+/// Lookups that render with the caller's variables (`template`): they see the variables, and
+/// a template that looks itself up ends in an error at a bounded depth, not a stack overflow.
+@Suite struct VariableLookupTests {
+    static func environment(source: String) -> Environment {
+        var environment = Environment()
+        environment.variableLookups["template"] = { terms, _, variables, environment in
+            try terms.map { _ in try Template(source).render(variables, in: environment) }
+        }
+        return environment
+    }
+
+    @Test func aLookupRendersWithTheCallersVariables() throws {
+        let environment = Self.environment(source: "hello {{ who }}")
+        let out = try Template("{{ lookup('template', 'x') }}|{{ query('ansible.builtin.template', 'x', 'y') | length }}")
+            .render(["who": "world"], in: environment)
+        #expect(out == .string("hello world|2"))
+    }
+
+    @Test func aTemplateThatLooksItselfUpIsAnError() {
+        let environment = Self.environment(source: "{{ lookup('template', 'self') }}")
+        let error = #expect(throws: TemplateError.self) { try Template("{{ lookup('template', 'self') }}").render([:], in: environment) }
+        #expect(error?.message.contains("nested more than 20 deep") == true, "\(String(describing: error))")
+    }
+}
