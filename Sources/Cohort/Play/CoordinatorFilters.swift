@@ -41,6 +41,7 @@ enum CoordinatorFilters {
         environment.variableLookups["template"] = { terms, kwargs, variables, environment in
             try templateLookup(terms, kwargs, variables, environment, playbookDirectory: playbookDirectory)
         }
+        environment.lookups["password"] = { args, kwargs in try PasswordLookup.run(args, kwargs, playbookDirectory: playbookDirectory) }
         environment.lookups["pipe"] = { args, _ in .list(try args.map { .string(try pipe($0.pythonString)) }) }
         environment.lookups["fileglob"] = { args, _ in
             var out: [Value] = []
