@@ -140,6 +140,11 @@ public struct ModuleSpec: Sendable {
         "getent": ModuleSpec(arguments: [
             "database": a(.string, required: true), "key": a(.string), "service": a(.string), "split": a(.string), "fail_key": a(.bool),
         ]),
+        "debconf": ModuleSpec(arguments: [
+            "name": a(.string, required: true, aliases: ["pkg"]), "question": a(.string, aliases: ["selection", "setting"]),
+            "vtype": a(.string, choices: ["boolean", "error", "multiselect", "note", "password", "seen", "select", "string", "text", "title"]),
+            "value": a(.raw, aliases: ["answer"]), "unseen": a(.bool),
+        ]),
         "async_status": ModuleSpec(
             placement: .coordinator,
             arguments: ["jid": a(.string, required: true), "mode": a(.string, choices: ["status", "cleanup"])]),
