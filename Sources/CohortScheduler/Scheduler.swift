@@ -67,7 +67,7 @@ public struct Scheduler: Sendable {
     /// Tasks not to run (done in an earlier run): never handed out, never completed.
     private let skip: TaskBitmap
     /// Tasks handed out and not ended (on a slot, or given back by a lost one).
-    private var active: [TaskID: TaskState] = [:]
+    private var active = ActiveTasks<TaskState>()
     /// Tasks given back by lost slots, handed out before fresh ones (they waited longest).
     private var requeued: [TaskID] = []
     private var requeuedHead = 0
@@ -283,11 +283,11 @@ public struct Scheduler: Sendable {
         // Handed out and not ended (the caller knows no slot holds them any more), in order;
         // then those never handed out, all numbered above them.
         var actions: [Action] = []
-        for (task, state) in active.sorted(by: { $0.key < $1.key }) {
+        for (task, state) in active.sorted {
             remaining -= 1
             actions.append(.complete(task: task, attempt: state.attempt, outcome: .abandoned))
         }
-        active = [:]
+        active.removeAll()
         requeued = []
         requeuedHead = 0
         return actions + endPending(.abandoned)

@@ -290,3 +290,38 @@ struct Harness {
         #expect(union.count == 5 && union.contains(1000) && union.contains(1))
     }
 }
+
+/// The scheduler's table of tasks out: an array window with a dictionary for stragglers must
+/// answer exactly as a dictionary would, whatever the order tasks end in.
+@Suite struct ActiveTasksTests {
+    @Test(arguments: 1...10)
+    func behavesAsADictionary(seed: UInt64) {
+        var rng = SplitMix(seed: seed)
+        var table = ActiveTasks<Int>(windowLimit: 8)
+        var model: [Int: Int] = [:]
+        var next = 0
+        for _ in 0..<5_000 {
+            switch rng.next() % 6 {
+            case 0, 1:
+                // Handed out in rising order, sometimes past a gap (tasks skipped as done).
+                next += rng.next() % 10 == 0 ? Int(rng.next() % 200) : 1
+                table[next] = next * 10
+                model[next] = next * 10
+            case 2, 3:
+                if let task = model.keys.randomElement(using: &rng) {
+                    #expect(table.removeValue(forKey: task) == model.removeValue(forKey: task))
+                }
+            case 4:
+                if let task = model.keys.randomElement(using: &rng) {
+                    table[task] = -task
+                    model[task] = -task
+                }
+            default:
+                let probe = Int(rng.next() % UInt64(next + 2))
+                #expect(table[probe] == model[probe], "task \(probe)")
+            }
+        }
+        #expect(table.sorted.map(\.task) == model.keys.sorted())
+        #expect(table.sorted.map(\.state) == model.keys.sorted().map { model[$0]! })
+    }
+}
