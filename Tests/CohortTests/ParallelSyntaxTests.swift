@@ -82,6 +82,8 @@ import Testing
         #expect(try Self.rows([":::", "a", "b", "c"], perTask: 2) == [["a", "b"], ["c"]])
         #expect(try Self.rows([":::", "a", "b", "c", "d"], perTask: 2) == [["a", "b"], ["c", "d"]])
         #expect(throws: CohortError.self) { try Self.rows([":::", "a", ":::", "b"], perTask: 2) }
+        // Any -N up to Int.max: one task with every value, no overflow trap.
+        #expect(try Self.rows([":::", "a", "b", "c"], perTask: Int.max) == [["a", "b", "c"]])
         #expect(try Self.rows([":::", "a,b", "c,d,", "e"], colsep: ",") == [["a", "b"], ["c", "d", ""], ["e"]])
         #expect(try Self.rows([":::", "a,b", "c;d"], colsep: "[,;]") == [["a", "b"], ["c", "d"]])
         #expect(try Self.rows([":::", "a\tb"], colsep: "\\t") == [["a", "b"]])

@@ -49,8 +49,8 @@ public struct MapInputs: Sendable {
         self.wraps = wraps
         self.perTask = perTask
         self.columns = columns
-        // -N: a division rounding up, which cannot overflow where the count is this small.
-        self.count = groups.isEmpty ? 0 : perTask == 1 ? count : (count + perTask - 1) / perTask
+        // -N: a division rounding up, written so that no -N (up to Int.max) can overflow it.
+        self.count = groups.isEmpty ? 0 : perTask == 1 ? count : count / perTask + (count % perTask == 0 ? 0 : 1)
     }
 
     static func length(of group: [[String]], wraps: Bool) -> Int {
