@@ -166,10 +166,10 @@ public struct FileFetch: Sendable {
                         defer { folder.close() }
                         let path = remotePath
                         // What did not arrive (found here already, or failed) is accounted for at the end.
-                        let received = Counter()
-                        defer { onProgress(0, entry.size > received.value ? entry.size - received.value : 0) }
+                        var received: UInt64 = 0
+                        defer { onProgress(0, entry.size > received ? entry.size - received : 0) }
                         try await get(path, name: local.last!, into: folder, session: session, onFile: onFile) {
-                            received.value += $0
+                            received += $0
                             onProgress(0, $0)
                         }
                     }
@@ -244,9 +244,4 @@ public struct FileFetch: Sendable {
         }
         await session.record(path: remotePath, result: result, bytes: received, onFile: onFile)
     }
-}
-
-/// Bytes of one file received so far, told to the progress when the file is over.
-private final class Counter {
-    var value: UInt64 = 0
 }

@@ -104,7 +104,7 @@ enum CoordinatorFilters {
             else { throw TemplateError("the template file \(name) could not be found for the lookup") }
             var added: [String: Value] = [
                 "template_path": .string(name), "template_fullpath": .string(PlaybookPaths.absolute(path)),
-                "template_host": .string(ProcessInfo.processInfo.hostName),
+                "template_host": .string(templateHost),
             ]
             if variables("ansible_managed") == nil { added["ansible_managed"] = "Ansible managed" }
             let given = extra
@@ -114,6 +114,15 @@ enum CoordinatorFilters {
         }
         return out
     }
+
+    /// `template_host`, as Ansible's `os.uname()[1]`: the node name, never resolved
+    /// (`ProcessInfo.hostName` asks the resolver for a canonical name, a DNS query where the
+    /// name is not in /etc/hosts).
+    static let templateHost: String = {
+        var names = utsname()
+        uname(&names)
+        return withUnsafeBytes(of: names.nodename) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }()
 
     /// Python's os.path.relpath: both made absolute against the working folder.
     static func relativePath(_ path: String, from start: String) -> String {

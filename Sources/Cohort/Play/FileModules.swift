@@ -163,7 +163,7 @@ enum FileModules {
         do {
             // What Ansible's template module adds (ansible_managed: its default string).
             let scope = call.scope.adding(loop: [
-                "template_path": .string(src), "template_host": .string(ProcessInfo.processInfo.hostName), "ansible_managed": "Ansible managed",
+                "template_path": .string(src), "template_host": .string(CoordinatorFilters.templateHost), "ansible_managed": "Ansible managed",
             ])
             rendered = try Template(String(decoding: data, as: UTF8.self)).render(scope.lookup(depth: 0), in: call.scope.environment)
         } catch {

@@ -151,8 +151,7 @@ final class KnownHostsStore: @unchecked Sendable {
         }
     }
 
-    /// How many times a file was read and parsed (tests check the cache holds).
-    private(set) var reads = 0
+    private var reads = 0
 
     func load(_ path: String) throws(CohortError) -> KnownHosts {
         lock.lock()
@@ -169,7 +168,7 @@ final class KnownHostsStore: @unchecked Sendable {
         return hosts
     }
 
-    /// Reads made so far (for tests).
+    /// How many times a file was read and parsed (tests check the cache holds).
     var readCount: Int {
         lock.lock()
         defer { lock.unlock() }
