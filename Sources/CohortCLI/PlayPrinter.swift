@@ -46,6 +46,14 @@ final class PlayPrinter: Sendable {
             // A delegated task names both hosts, as ansible-playbook: `[web1 -> localhost]`.
             let named = Printable.escaped(outcome.delegate.map { "\(host) -> \($0)" } ?? host)
             Out.write(Array((json ? jsonLine(host, shown) : text(named, shown)).utf8))
+            // A module's warnings, as ansible-playbook prints them: on standard error.
+            if !json, !shown.hidden {
+                let warnings = ([shown.result] + shown.items.map(\.result)).flatMap { result -> [Value] in
+                    if case .list(let list)? = result.dict?["warnings"] { return list }
+                    return []
+                }
+                for warning in warnings { Out.write(Array("[WARNING]: \(Printable.escaped(warning.pythonString))\n".utf8), toStderr: true) }
+            }
         case .recap(let recap):
             if json {
                 var dict = Dict()

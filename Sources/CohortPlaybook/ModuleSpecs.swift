@@ -145,6 +145,13 @@ public struct ModuleSpec: Sendable {
             "vtype": a(.string, choices: ["boolean", "error", "multiselect", "note", "password", "seen", "select", "string", "text", "title"]),
             "value": a(.raw, aliases: ["answer"]), "unseen": a(.bool),
         ]),
+        "cron": ModuleSpec(arguments: [
+            "name": a(.string, required: true), "user": a(.string), "job": a(.string, aliases: ["value"]), "cron_file": a(.path),
+            "state": a(.string, choices: ["present", "absent"]), "backup": a(.bool), "minute": a(.string), "hour": a(.string),
+            "day": a(.string, aliases: ["dom"]), "month": a(.string), "weekday": a(.string, aliases: ["dow"]),
+            "special_time": a(.string, choices: ["reboot", "yearly", "annually", "monthly", "weekly", "daily", "hourly"]), "disabled": a(.bool),
+            "env": a(.bool), "insertafter": a(.string), "insertbefore": a(.string),
+        ], exclusive: [["insertafter", "insertbefore"]]),
         "async_status": ModuleSpec(
             placement: .coordinator,
             arguments: ["jid": a(.string, required: true), "mode": a(.string, choices: ["status", "cleanup"])]),

@@ -1,15 +1,15 @@
 # Separate Debian hosts for scripts/testfleet --rootfs (sourced, needs root).
 #
 # One Debian 12 root is built once with mmdebstrap and kept (COHORT_ROOTFS, default
-# ~/.cache/cohort/rootfs-bookworm-v2); each host mounts it as the lower layer of an overlay of
+# ~/.cache/cohort/rootfs-bookworm-v3); each host mounts it as the lower layer of an overlay of
 # its own inside a new mount namespace, so that everything a run changes lands in the host's
 # upper directory (DIR/hN/upper) and never on this machine. sshd runs chrooted there in its own
 # PID and UTS namespaces (hostname hN); the network is the machine's loopback, as for the plain
 # fleet. Users in the root: deploy (sudo without a password), carol (sudo with the password
 # "carol-sudo-pw"), nobody-home (no sudo); root may log in with the key too.
 
-ROOTFS_VERSION=v2
-ROOTFS_PACKAGES=openssh-server,sudo,python3
+ROOTFS_VERSION=v3
+ROOTFS_PACKAGES=openssh-server,sudo,python3,cron
 CAROL_PASSWORD=carol-sudo-pw
 
 rootfs_base() { echo "${COHORT_ROOTFS:-${XDG_CACHE_HOME:-$HOME/.cache}/cohort/rootfs-bookworm-$ROOTFS_VERSION}"; }
