@@ -77,7 +77,7 @@ struct PlayCommand: AsyncParsableCommand {
     func validate() throws {
         if let forks, forks < 1 { throw ValidationError("--forks must be at least 1") }
         if let becomeMethod, !PlaybookLoader.becomeMethods.contains(PlaybookLoader.shortName(becomeMethod)) {
-            throw ValidationError("--become-method '\(Printable.escaped(becomeMethod))' is not supported by cohort play yet (supported: sudo)")
+            throw ValidationError("--become-method '\(Printable.escaped(becomeMethod))' is not supported by cohort play yet (supported: sudo, su)")
         }
     }
 

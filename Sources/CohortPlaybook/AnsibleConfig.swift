@@ -160,7 +160,7 @@ public struct AnsibleConfig: Sendable {
         out.becomeUser = setting("ANSIBLE_BECOME_USER", "privilege_escalation", "become_user")?.value
         if let found = setting("ANSIBLE_BECOME_METHOD", "privilege_escalation", "become_method") {
             guard PlaybookLoader.becomeMethods.contains(PlaybookLoader.shortName(found.value)) else {
-                throw CohortError(.invalidInput, "\(found.origin): become_method '\(found.value)' is not supported by cohort play yet (supported: sudo)")
+                throw CohortError(.invalidInput, "\(found.origin): become_method '\(found.value)' is not supported by cohort play yet (supported: sudo, su)")
             }
             out.becomeMethod = found.value
         }

@@ -378,9 +378,9 @@ public struct PlaybookLoader {
         }
     }
 
-    /// The methods `become_method` may name: sudo only for now (Ansible's `su`, `doas` and the
+    /// The methods `become_method` may name: sudo and su (Ansible's `doas`, `runas` and the
     /// others are refused by name at load, before anything runs).
-    public static let becomeMethods: Set<String> = ["sudo"]
+    public static let becomeMethods: Set<String> = ["sudo", "su"]
 
     func becomeKeywords(_ field: [String: Node], _ file: String) throws(CohortError) -> BecomeKeywords {
         var out = BecomeKeywords()
@@ -396,7 +396,7 @@ public struct PlaybookLoader {
         if let n = field["become_method"], case .string(let method)? = out.method, !Template.isTemplate(method) {
             let short = Self.shortName(method)
             guard Self.becomeMethods.contains(short) else {
-                context.unsupported.append(YAMLValues.error("become_method '\(method)' is not supported by cohort play yet (supported: sudo)", n, file))
+                context.unsupported.append(YAMLValues.error("become_method '\(method)' is not supported by cohort play yet (supported: sudo, su)", n, file))
                 return out
             }
         }

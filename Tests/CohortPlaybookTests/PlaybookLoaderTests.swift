@@ -314,9 +314,9 @@ import Testing
     /// A keyword or module Ansible has and Cohort lacks is said to be unsupported (not
     /// invalid), every place in one run, the first as the error's location.
     @Test func everyUnsupportedPlaceIsReportedAtOnce() {
-        let book = "- hosts: all\n  become_method: su\n  tasks:\n    - apt: name=nginx\n      timeout: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_exe: bob\n"
+        let book = "- hosts: all\n  become_method: doas\n  tasks:\n    - apt: name=nginx\n      timeout: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_exe: bob\n"
         let expected = """
-            /p/site.yml:2:18: become_method 'su' is not supported by cohort play yet (supported: sudo)
+            /p/site.yml:2:18: become_method 'doas' is not supported by cohort play yet (supported: sudo, su)
             /p/site.yml:4:12: module 'apt' is not supported by cohort play yet (supported modules: \(ModuleSpec.names.joined(separator: ", ")))
             /p/site.yml:5:16: 'timeout' is not supported by cohort play yet
             /p/site.yml:6:30: module 'community.general.ufw' is not supported by cohort play yet

@@ -46,6 +46,38 @@ import Testing
         #expect(words[8].contains(Self.binary.sha256))
     }
 
+    /// su gets the password line alone on its standard input (its PAM conversation reads
+    /// with one `read`, which would take what follows too); the command su runs reads the rest
+    /// of the channel on descriptor 3. A stand-in `su` prints its words, its input and fd 3's.
+    @Test func suGetsThePasswordAloneAndTheCommandTheRest() throws {
+        let user = "o'brien $(id)"
+        let scripts = BecomeScripts(binary: Self.binary, user: user, method: .su)
+        #expect(scripts.prompts)
+        let standIn = "su() { printf '%s\\0' \"$@\"; printf 'IN:'; cat; printf 'FD3:'; cat <&3; }\n"
+        for script in [scripts.start, scripts.check] {
+            let result = try Shell.run("/bin/sh", ["-c", standIn + script], stdin: "pass word\nframes and more\n")
+            let parts = result.stdout.split(separator: "\0", omittingEmptySubsequences: false)
+            try #require(parts.count == 4, "\(result.stdout.debugDescription) \(result.stderr)")
+            #expect(parts[0] == user && parts[1] == "-c")
+            #expect(parts[3] == "IN:pass word\nFD3:frames and more\n")
+        }
+        let started = try Shell.run("/bin/sh", ["-c", standIn + scripts.start], stdin: "")
+        let command = started.stdout.split(separator: "\0", omittingEmptySubsequences: false)[2]
+        #expect(command.hasPrefix("exec /bin/sh -c ") && command.hasSuffix("cohort-worker --cohort-worker 'a b' <&3 3<&-"), "\(command)")
+        let syntax = try Shell.run("/bin/sh", ["-n", "-c", String(command)])
+        #expect(syntax.status == 0, "\(syntax.stderr)")
+        let install = try Shell.run("/bin/sh", ["-n", "-c", scripts.install])
+        #expect(install.status == 0 && scripts.install.contains(Self.binary.sha256), "\(install.stderr)")
+    }
+
+    @Test func suAnswersReadAsAnsibleWordsThem() {
+        #expect(BecomeScripts.failure(status: .exited(0), stdout: "COHORT-BECOME-OK\n", stderr: "Password: ", method: .su, password: nil) == nil)
+        #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "Password: su: Authentication failure\n", method: .su, password: nil) == "Missing su password")
+        #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "Password: su: Authentication failure\n", method: .su, password: "x") == "Incorrect su password")
+        #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "su: user bob does not exist\n", method: .su) == "su refused: su: user bob does not exist")
+        #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "", method: .su) == "su refused: exit 1")
+    }
+
     @Test func sudoAnswersReadAsAnsibleWordsThem() {
         #expect(BecomeScripts.failure(status: .exited(0), stdout: "COHORT-BECOME-OK\n", stderr: "") == nil)
         #expect(BecomeScripts.failure(status: .exited(1), stdout: "", stderr: "sudo: a password is required\n") == "Missing sudo password")

@@ -9,7 +9,7 @@
 # "carol-sudo-pw"), nobody-home (no sudo); root may log in with the key too.
 
 ROOTFS_VERSION=v3
-ROOTFS_PACKAGES=openssh-server,sudo,python3,cron
+ROOTFS_PACKAGES=openssh-server,sudo,python3,cron,acl
 CAROL_PASSWORD=carol-sudo-pw
 
 rootfs_base() { echo "${COHORT_ROOTFS:-${XDG_CACHE_HOME:-$HOME/.cache}/cohort/rootfs-bookworm-$ROOTFS_VERSION}"; }

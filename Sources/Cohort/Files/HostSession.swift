@@ -38,8 +38,8 @@ final class HostSession: Sendable {
     /// The same host's worker as another user (`become`), on `base`'s connection: started
     /// at once when the user's copy is in place (one sudo), else installed first. Closing it
     /// ends its channel only: the connection stays `base`'s.
-    static func openBecome(on base: HostSession, user: String, password: String?, worker: WorkerBinary) async throws -> HostSession {
-        let scripts = try await base.workers.becomeScripts(user: user, password: password, worker: worker)
+    static func openBecome(on base: HostSession, user: String, password: String?, method: BecomeScripts.Method = .sudo, worker: WorkerBinary) async throws -> HostSession {
+        let scripts = try await base.workers.becomeScripts(user: user, password: password, method: method, worker: worker)
         for attempt in 0..<2 {
             guard let channel = base.workers.becomeChannel(scripts, password: password) else {
                 throw CohortError(.invalidInput, "become needs an SSH host", host: base.name)
@@ -60,7 +60,7 @@ final class HostSession: Sendable {
                     try await base.workers.installBecome(scripts, password: password)
                     continue
                 }
-                if let refusal = BecomeScripts.refusal(error.message) { throw CohortError(.becomeRefused, refusal, host: base.name) }
+                if let refusal = BecomeScripts.refusal(error.message, method: method, password: password) { throw CohortError(.becomeRefused, refusal, host: base.name) }
                 throw error
             }
         }

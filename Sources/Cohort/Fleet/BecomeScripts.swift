@@ -14,11 +14,30 @@ import Foundation
 /// password is right. A password goes only to sudo's stdin as the first line, and only when
 /// sudo prompts (`-k` makes every call prompt alike, whatever sudo remembers), so it never
 /// reaches a command line, and a rule without a password never sees it as input.
+///
+/// `su` reads the password the same way (util-linux su, through PAM, reads one line from its
+/// standard input when that is no terminal), but reads it with one `read` that would swallow
+/// what follows in the same pipe. So with su the channel's first line is always the password
+/// (empty when there is none), read by the shell a byte at a time; su gets it alone on a pipe
+/// of its own, and the command it runs takes the channel's input on descriptor 3. su is
+/// always asked first (`check`): it prompts for anyone but root.
 struct BecomeScripts: Sendable {
+    enum Method: String, Sendable {
+        case sudo, su
+    }
+
     let binary: WorkerBinary
     let user: String
-    /// Whether sudo prompts for a password (from `check`): the password line is sent first.
+    var method: Method = .sudo
+    /// Whether a password line is sent first: sudo prompts (from `check`), or the method is su.
     var prompts = false
+
+    init(binary: WorkerBinary, user: String, method: Method = .sudo) {
+        self.binary = binary
+        self.user = user
+        self.method = method
+        prompts = method == .su
+    }
 
     static let prompt = "[cohort-become-prompt]"
     static let checked = "COHORT-BECOME-OK"
@@ -37,7 +56,16 @@ struct BecomeScripts: Sendable {
     /// stderr when it does. The password is given on stdin (a rule without a password
     /// leaves it unread).
     var check: String {
-        "sudo -k -S -p \(ShellQuote.quote(Self.prompt)) -H -u \(ShellQuote.quote(user)) -- /bin/sh -c 'echo \(Self.checked)'"
+        if method == .su { return su("echo \(Self.checked)") }
+        return "sudo -k -S -p \(ShellQuote.quote(Self.prompt)) -H -u \(ShellQuote.quote(user)) -- /bin/sh -c 'echo \(Self.checked)'"
+    }
+
+    /// `command` run by su as the user (with the user's shell, as Ansible's su plugin runs
+    /// it), the password line read from the channel first and given to su alone.
+    private func su(_ command: String, input: String? = nil) -> String {
+        let asked = "printf '%s\\n' \"$p\" | su \(ShellQuote.quote(user)) -c \(ShellQuote.quote(command))"
+        guard let input else { return "IFS= read -r p; exec 3<&0; \(asked)" }
+        return "IFS= read -r p; \(input) | { exec 3<&0; \(asked); }"
     }
 
     /// The login's worker, streamed through sudo into the become user's cache unless a copy
@@ -54,6 +82,7 @@ struct BecomeScripts: Sendable {
             (umask 077 && \(Self.record) > "$d/.verified.$$" && mv -f "$d/.verified.$$" "$d/.verified")
             """
         let source = "\"$HOME/.cache/cohort/\(hash)/cohort-worker\""
+        if method == .su { return su("/bin/sh -c \(ShellQuote.quote(inner)) <&3 3<&-", input: "cat \(source)") }
         let feed = prompts ? "{ IFS= read -r p; printf '%s\\n' \"$p\"; cat \(source); }" : "cat \(source)"
         return "\(feed) | \(sudo) /bin/sh -c \(ShellQuote.quote(inner))"
     }
@@ -67,18 +96,27 @@ struct BecomeScripts: Sendable {
             exec "$f" "$@"
             """
         let arguments = binary.arguments.map { " " + ShellQuote.quote($0) }.joined()
+        if method == .su { return su("exec /bin/sh -c \(ShellQuote.quote(run)) cohort-worker\(arguments) <&3 3<&-") }
         return "exec \(sudo) /bin/sh -c \(ShellQuote.quote(run)) cohort-worker\(arguments)"
     }
 
     /// What `check` said: nil when sudo let the login through; else the reason, in Ansible's
     /// words where it has them.
-    static func failure(status: ExitStatus, stdout: String, stderr: String) -> String? {
+    static func failure(status: ExitStatus, stdout: String, stderr: String, method: Method = .sudo, password: String? = nil) -> String? {
         if status.isSuccess, stdout.contains(checked) { return nil }
-        return refusal(stderr) ?? "sudo refused: " + (stderr.trimmed.isEmpty ? "\(status)" : Printable.escaped(stderr.trimmed))
+        return refusal(stderr, method: method, password: password)
+            ?? "\(method) refused: " + (stderr.trimmed.isEmpty ? "\(status)" : Printable.escaped(stderr.trimmed))
     }
 
-    /// sudo's refusal in what a command or a worker channel said (nil: not sudo's).
-    static func refusal(_ said: String) -> String? {
+    /// sudo's or su's refusal in what a command or a worker channel said (nil: not theirs).
+    static func refusal(_ said: String, method: Method = .sudo, password: String? = nil) -> String? {
+        if method == .su {
+            // su says the same for a wrong password and for none: Ansible tells them apart by
+            // whether it had one to send.
+            if said.contains("Authentication failure") { return (password ?? "").isEmpty ? "Missing su password" : "Incorrect su password" }
+            guard let range = said.range(of: "su: ") else { return nil }
+            return "su refused: " + Printable.escaped(String(said[range.lowerBound...]).trimmed)
+        }
         if said.contains("a password is required") { return "Missing sudo password" }
         if said.contains("incorrect password") || said.contains("Sorry, try again") { return "Incorrect sudo password" }
         let from: String.Index
@@ -102,18 +140,21 @@ extension HostWorkers {
     /// The become scripts for `user` on this host: with a password, sudo is asked once
     /// whether it prompts and whether the password is right. Throws `becomeRefused` with
     /// the reason, in Ansible's words where it has them.
-    func becomeScripts(user: String, password: String?, worker: WorkerBinary) async throws -> BecomeScripts {
+    func becomeScripts(user: String, password: String?, method: BecomeScripts.Method = .sudo, worker: WorkerBinary) async throws -> BecomeScripts {
         guard let connection = connections.first else {
             throw CohortError(.invalidInput, "become on the coordinator (a local host) is not supported by cohort play yet", host: name)
         }
-        var scripts = BecomeScripts(binary: worker, user: user)
-        guard let password else { return scripts }
-        let check = try await connection.run(scripts.check, stdin: Array((password + "\n").utf8))
+        var scripts = BecomeScripts(binary: worker, user: user, method: method)
+        guard password != nil || method == .su else { return scripts }
+        let check = try await connection.run(scripts.check, stdin: Array(((password ?? "") + "\n").utf8))
         let (stdout, stderr) = (String(decoding: check.stdout, as: UTF8.self), String(decoding: check.stderr, as: UTF8.self))
-        if let failure = BecomeScripts.failure(status: check.status, stdout: stdout, stderr: stderr) {
-            throw CohortError(.becomeRefused, failure, host: name)
+        if let failure = BecomeScripts.failure(status: check.status, stdout: stdout, stderr: stderr, method: method, password: password) {
+            // Ansible sends su no password it does not have: it waits for the escalation, times
+            // out and reports the host unreachable, not the task failed.
+            let unreachable = method == .su && failure == "Missing su password"
+            throw CohortError(unreachable ? .authenticationFailed : .becomeRefused, failure, host: name)
         }
-        scripts.prompts = stderr.contains(BecomeScripts.prompt)
+        if method == .sudo { scripts.prompts = stderr.contains(BecomeScripts.prompt) }
         return scripts
     }
 
@@ -124,7 +165,8 @@ extension HostWorkers {
         let install = try await connection.run(scripts.install, stdin: line)
         guard install.status.isSuccess else {
             let said = String(decoding: install.stderr, as: UTF8.self)
-            throw CohortError(.becomeRefused, BecomeScripts.refusal(said) ?? "cannot start the worker as \(scripts.user): \(Printable.escaped(said.trimmed))", host: name)
+            throw CohortError(
+                .becomeRefused, BecomeScripts.refusal(said, method: scripts.method, password: password) ?? "cannot start the worker as \(scripts.user): \(Printable.escaped(said.trimmed))", host: name)
         }
     }
 

@@ -7,6 +7,7 @@ import Foundation
 struct BecomeRequest: Hashable, Sendable {
     var user: String
     var password: String?
+    var method: BecomeScripts.Method = .sudo
 }
 
 /// A become worker is kept per login session, user and password: a host connected again
@@ -15,6 +16,7 @@ struct BecomeKey: Hashable {
     var session: ObjectIdentifier
     var user: String
     var password: String?
+    var method: BecomeScripts.Method
 }
 
 extension PlayRunner {
@@ -62,7 +64,7 @@ extension PlayRunner {
         let user = try setting(["ansible_become_user"], \.user).map(\.pythonString) ?? run.options.becomeUser ?? "root"
         let method = try setting(["ansible_become_method"], \.method).map(\.pythonString) ?? run.options.becomeMethod ?? "sudo"
         guard PlaybookLoader.becomeMethods.contains(PlaybookLoader.shortName(method)) else {
-            throw TemplateError("become_method '\(method)' is not supported by cohort play yet (supported: sudo)")
+            throw TemplateError("become_method '\(method)' is not supported by cohort play yet (supported: sudo, su)")
         }
         guard !user.isEmpty, !user.contains("\0"), !user.contains("\n") else { throw TemplateError("become_user must be a user name") }
         var password: String?
@@ -73,9 +75,10 @@ extension PlayRunner {
             }
         }
         if password?.contains("\n") == true || password?.contains("\0") == true {
-            throw TemplateError("the become password holds a line break or NUL, which sudo cannot read")
+            throw TemplateError("the become password holds a line break or NUL, which \(PlaybookLoader.shortName(method)) cannot read")
         }
-        return BecomeRequest(user: user, password: password ?? run.options.becomePassword)
+        let chosen = BecomeScripts.Method(rawValue: PlaybookLoader.shortName(method)) ?? .sudo
+        return BecomeRequest(user: user, password: password ?? run.options.becomePassword, method: chosen)
     }
 
     /// `base` (the host's own link when nil: its worker, a delegate's, the coordinator's) made
@@ -91,10 +94,11 @@ extension PlayRunner {
         let session: HostSession? =
             base?.session ?? states[target]?.session ?? (try? delegates.opened[target]?.get())
         guard let session else { return TaskLink(shownAs: base?.shownAs, failure: base?.failure ?? "not connected") }
-        let key = BecomeKey(session: ObjectIdentifier(session), user: request.user, password: request.password)
+        let key = BecomeKey(session: ObjectIdentifier(session), user: request.user, password: request.password, method: request.method)
         if delegates.become[key] == nil {
             do {
-                delegates.become[key] = .success(try await HostSession.openBecome(on: session, user: request.user, password: request.password, worker: run.worker))
+                delegates.become[key] = .success(try await HostSession.openBecome(
+                    on: session, user: request.user, password: request.password, method: request.method, worker: run.worker))
             } catch {
                 delegates.become[key] = .failure((error as? CohortError) ?? CohortError(.io, "\(error)"))
             }
