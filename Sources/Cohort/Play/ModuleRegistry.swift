@@ -47,6 +47,8 @@ enum ModuleRegistry {
         "user": { try await UserModule($0.args, try $0.call).execute() },
         "getent": { try await SystemModules.getent($0.args, try $0.call) },
         "cron": { try await CronModule($0.args, try $0.call).execute() },
+        "ping": { try await HostProbeModules.ping($0.args, try $0.call) },
+        "tempfile": { try await HostProbeModules.tempfile($0.args, try $0.call) },
         "debconf": { try await DebconfModule.run($0.args, try $0.call) },
         "async_status": { await $0.executor.jobs.asyncStatus(host: $0.executor.inventoryHostname, $0.args) },
         "debug": { try ControlModules.debug($0.args, $0.scope, verbosity: $0.executor.options.verbosity) },

@@ -1,0 +1,39 @@
+import CohortCore
+import CohortPlaybook
+import CohortTemplate
+
+/// `ping` and `tempfile`: small modules people put at the top of a playbook, answered by the
+/// host's worker so that they prove what Ansible's prove (the host runs code for us).
+enum HostProbeModules {
+    /// `ping`: a round trip to the worker; `data: crash` fails the task, as Ansible's module
+    /// raises on it.
+    static func ping(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let data = args["data"].flatMap { $0 == .none ? nil : $0.pythonString } ?? "pong"
+        _ = try await FileModules.one(["op": "stat", "path": "/", "checksum": false], call, check: false)
+        if data == "crash" { return FileModules.failure("boom") }
+        return ["changed": false, "ping": .string(data)]
+    }
+
+    /// `tempfile`: `mktemp` on the host (mode 0600, a folder 0700, in `path`, else $TMPDIR or
+    /// /tmp, as Python's mkstemp and mkdtemp choose). Ansible's module has no check mode: the
+    /// task is skipped there.
+    static func tempfile(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        if call.check { return ["changed": false, "skipped": true, "msg": "remote module (tempfile) does not support check mode"] }
+        let prefix = args["prefix"].flatMap { $0 == .none ? nil : $0.pythonString } ?? "ansible."
+        let suffix = args["suffix"].flatMap { $0 == .none ? nil : $0.pythonString } ?? ""
+        for (name, part) in [("prefix", prefix), ("suffix", suffix)] where part.contains("/") {
+            return FileModules.failure("\(name) must be a valid file name component, got '\(part)'")
+        }
+        // mktemp replaces the whole run of X at the template's end: a prefix ending in X would
+        // lose its own.
+        if prefix.hasSuffix("X") { return FileModules.failure("prefix ending in 'X' is not supported by cohort play, got '\(prefix)'") }
+        var argv = ["mktemp"]
+        if args["state"]?.pythonString == "directory" { argv.append("-d") }
+        if let folder = args["path"].flatMap({ $0 == .none ? nil : $0.pythonString }) { argv += ["-p", folder] } else { argv.append("-t") }
+        if !suffix.isEmpty { argv.append("--suffix=" + suffix) }
+        argv.append(prefix + "XXXXXXXX")
+        let made = try await SystemModules.run(argv, call)
+        guard made.rc == 0 else { return FileModules.failure(Strings.lines(made.err).first ?? "mktemp failed") }
+        return ["changed": true, "path": .string(Strings.lines(made.out).first ?? "")]
+    }
+}
