@@ -39,6 +39,16 @@ public struct Inventory: Sendable {
     public private(set) var groupOrder: [String] = []
     public private(set) var hosts: [String: Host] = [:]
     public private(set) var hostOrder: [String] = []
+    /// `group_vars/` files named after no group of the inventory (yet): a group that
+    /// `group_by` makes while a playbook runs takes them, as Ansible's vars plugin finds them
+    /// by the group's name. Read with the others, so a broken one is an error before anything
+    /// runs.
+    var spareGroupVars: [String: SpareVars] = [:]
+
+    struct SpareVars: Sendable {
+        var file: [(String, InventoryValue)] = []
+        var playbook: [(String, InventoryValue)] = []
+    }
 
     public init() {
         addGroup("all")

@@ -83,6 +83,17 @@ extension Inventory {
             let vars = try Self.varsFiles(base: base, kind: "host_vars", name: host)
             if !vars.isEmpty { setFileVars(host: host, vars, playbook: playbook) }
         }
+        let folder = (base as NSString).appendingPathComponent("group_vars")
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let names = Set(entries.filter { !$0.hasPrefix(".") }.map { name -> String in
+            let ext = (name as NSString).pathExtension
+            return ["yml", "yaml", "json"].contains(ext) ? (name as NSString).deletingPathExtension : name
+        })
+        for name in names.sorted() where groups[name] == nil {
+            let vars = try Self.varsFiles(base: base, kind: "group_vars", name: name)
+            if vars.isEmpty { continue }
+            if playbook { spareGroupVars[name, default: SpareVars()].playbook += vars } else { spareGroupVars[name, default: SpareVars()].file += vars }
+        }
     }
 
     /// `group_vars/` and `host_vars/` beside a playbook, as Ansible's host_group_vars plugin

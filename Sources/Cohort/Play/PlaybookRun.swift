@@ -16,6 +16,8 @@ public enum PlayEvent: Sendable {
     case noHostsRemaining
     /// `include_tasks`/`include_role` added `path` on `hosts` (for a loop's item `label`).
     case included(path: String, hosts: [String], label: String?)
+    /// Something the run went on without, said on standard error as `[WARNING]: …`.
+    case warning(String)
     case recap([HostRecap])
 }
 
@@ -93,7 +95,10 @@ public struct PlaybookRun: Sendable {
     public static let omit = "__omit_place_holder__cohort"
 
     let playbook: Playbook
-    let inventory: Inventory
+    /// The inventory as it stands: `group_by` adds groups while the run goes on, as each
+    /// host's result comes (its `changed` says whether that host's groups changed).
+    let inventoryBox: InventoryBox
+    var inventory: Inventory { inventoryBox.current }
     let options: Options
     /// The recap so far, for a run interrupted before its end.
     public let progress = PlayProgress()
@@ -105,7 +110,7 @@ public struct PlaybookRun: Sendable {
 
     public init(playbook: Playbook, inventory: Inventory, options: Options, connection: ConnectionOptions, worker: WorkerBinary, client: SSHClient = SSHClient()) {
         self.playbook = playbook
-        self.inventory = inventory
+        inventoryBox = InventoryBox(inventory)
         self.options = options
         self.connection = connection
         self.worker = worker
@@ -284,8 +289,8 @@ struct PlayRunner {
     var states: [String: PlaybookRun.HostState]
     let emit: @Sendable (PlayEvent) -> Void
     let environment: Environment
-    /// `groups`: the inventory's, the same for every host and task of the play.
-    let groups: Value
+    /// `groups`: the inventory's (`group_by` changes it).
+    var groups: Value
     /// Hosts that have not yet met `--start-at-task`'s task.
     private var stillSkipping: Set<String>
     /// Tasks files that includes with a templated name read as the play runs, by path.
@@ -310,9 +315,13 @@ struct PlayRunner {
         self.emit = emit
         environment = PlayEnvironment.make(playbookDirectory: (run.playbook.file as NSString).deletingLastPathComponent)
         stillSkipping = run.options.startAtTask == nil ? [] : Set(hosts)
+        groups = Self.groups(of: run.inventory)
+    }
+
+    static func groups(of inventory: Inventory) -> Value {
         var groups = Dict()
-        for group in run.inventory.groupOrder { groups[group] = .list(run.inventory.hosts(in: group).map { .string($0) }) }
-        self.groups = .dict(groups)
+        for group in inventory.groupOrder { groups[group] = .list(inventory.hosts(in: group).map { .string($0) }) }
+        return .dict(groups)
     }
 
     var active: [String] { hosts.filter { states[$0]!.isActive } }
@@ -598,7 +607,7 @@ struct PlayRunner {
             return (name, TaskExecutor(
                 scheduled: scheduled, play: play, variables: variables, link: links[name]?.link ?? states[name]!.link, options: run.options,
                 environment: environment, hostvars: hostvars, delegate: links[name]?.shownAs, linkFailure: links[name]?.failure,
-                linkFailsTask: links[name]?.failsTask ?? false, jobs: run.asyncJobs))
+                linkFailsTask: links[name]?.failsTask ?? false, jobs: run.asyncJobs, inventory: run.inventoryBox))
         }
         // `throttle` (the task's, else a block's) caps the hosts at once below --forks.
         let throttleValue = scheduled.task.options.throttle ?? scheduled.blocks.reversed().lazy.compactMap(\.throttle).first
@@ -698,6 +707,7 @@ struct PlayRunner {
         else { for (key, value) in outcome.includedVars { states[varsTarget]!.variables.included[key] = value } }
         if let register = task.register { states[name]!.variables.setFacts[register] = outcome.result }
         states[name]!.notified.formUnion(outcome.notify)
+        if task.module == "group_by" { joinGroups(outcome, host: name) }
     }
 
     /// Handlers notified so far, in the order they are defined, each once on the hosts that

@@ -53,6 +53,8 @@ struct TaskExecutor: Sendable {
     var linkFailsTask = false
     /// The run's `async` jobs, for `poll: 0` and `async_status`.
     let jobs: AsyncJobs
+    /// The run's inventory, for `group_by`.
+    var inventory: InventoryBox? = nil
 
     var task: PlayTask { scheduled.task }
 
