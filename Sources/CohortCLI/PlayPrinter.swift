@@ -38,8 +38,6 @@ final class PlayPrinter: Sendable {
             } else {
                 Out.write(Array("included: \(Printable.escaped(path)) for \(Printable.escaped(hosts.joined(separator: ", ")))\(label.map { " => (item=\(Printable.escaped($0)))" } ?? "")\n".utf8))
             }
-        case .warning(let message):
-            Out.write(Array("[WARNING]: \(Printable.escaped(message))\n".utf8), toStderr: true)
         case .task(let title, let handler):
             current.withLock { $0.task = title }
             if !json { Out.write(Array((Self.banner("\(handler ? "RUNNING HANDLER" : "TASK") [\(Printable.escaped(title))]") + "\n").utf8)) }

@@ -16,8 +16,6 @@ public enum PlayEvent: Sendable {
     case noHostsRemaining
     /// `include_tasks`/`include_role` added `path` on `hosts` (for a loop's item `label`).
     case included(path: String, hosts: [String], label: String?)
-    /// Something the run went on without, said on standard error as `[WARNING]: …`.
-    case warning(String)
     case recap([HostRecap])
 }
 
