@@ -230,12 +230,13 @@ extension PlayCommand {
         return (config, settings)
     }
 
-    /// As ansible-playbook: each pattern term that matches no host is a warning (the limit's
-    /// and each play's), and a `--limit` that leaves no inventory host is an error before
-    /// anything runs (an empty inventory is not: its plays are skipped).
+    /// As ansible-playbook: each term of the limit that matches no host is a warning (each
+    /// play's are warned of as the play starts: `group_by` and `add_host` may have made them
+    /// by then), and a `--limit` that leaves no inventory host is an error before anything runs
+    /// (an empty inventory is not: its plays are skipped).
     static func checkLimit(_ limit: String?, book: Playbook, inventory: Inventory) throws {
         var warned: [String] = []
-        for pattern in [limit].compactMap({ $0 }) + book.plays.map(\.hosts) where !pattern.contains("{{") {
+        for pattern in [limit].compactMap({ $0 }) where !pattern.contains("{{") {
             // The implicit localhost matches without being in the inventory.
             for term in HostPattern.unmatchedTerms(pattern, in: inventory) where !warned.contains(term) && !DelegateLinks.isImplicitLocal(term, in: inventory) {
                 warned.append(term)

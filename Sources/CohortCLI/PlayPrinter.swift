@@ -38,6 +38,8 @@ final class PlayPrinter: Sendable {
             } else {
                 Out.write(Array("included: \(Printable.escaped(path)) for \(Printable.escaped(hosts.joined(separator: ", ")))\(label.map { " => (item=\(Printable.escaped($0)))" } ?? "")\n".utf8))
             }
+        case .unmatchedPattern(let term):
+            Out.write(Array("[WARNING]: Could not match supplied host pattern, ignoring: \(Printable.escaped(term))\n".utf8), toStderr: true)
         case .task(let title, let handler):
             current.withLock { $0.task = title }
             if !json { Out.write(Array((Self.banner("\(handler ? "RUNNING HANDLER" : "TASK") [\(Printable.escaped(title))]") + "\n").utf8)) }

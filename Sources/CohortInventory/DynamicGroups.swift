@@ -14,12 +14,8 @@ extension Inventory {
         }
         var changed = false
         for name in [group] + parents where groups[name] == nil {
-            addGroup(name)
+            addRunTimeGroup(name)
             if name != group { changed = true }
-            if let spare = spareGroupVars.removeValue(forKey: name) {
-                setFileVars(group: name, spare.file)
-                setFileVars(group: name, spare.playbook, playbook: true)
-            }
         }
         for parent in parents where !groups[parent]!.children.contains(group) {
             addChild(group, to: parent)
@@ -31,5 +27,47 @@ extension Inventory {
         }
         if changed { reconcile() }
         return changed
+    }
+}
+
+extension Inventory {
+    /// `add_host`: `name` made if new, its own variables merged with `vars`, and made a member
+    /// of each of `groups` (made if new), as Ansible's `add_dynamic_host` does; whether that
+    /// changed anything. A change reconciles the inventory (a host in no group joins
+    /// `ungrouped`). Connection variables are checked as the inventory's are.
+    public mutating func addDynamicHost(_ name: String, groups newGroups: [String], vars: [(String, InventoryValue)]) throws(CohortError) -> Bool {
+        for (key, value) in vars { try Self.check(key, value, file: "add_host", line: nil) }
+        var changed = false
+        if hosts[name] == nil {
+            addHost(name)
+            changed = true
+        }
+        for (key, value) in vars where hosts[name]!.vars.first(where: { $0.0 == key })?.1 != value {
+            setVar(host: name, key, value)
+            changed = true
+        }
+        for group in newGroups {
+            if groups[group] == nil {
+                addRunTimeGroup(group)
+                changed = true
+            }
+            if !groups[group]!.hosts.contains(name) {
+                addHost(name, to: group)
+                changed = true
+            }
+        }
+        if changed { reconcile() }
+        return changed
+    }
+}
+
+extension Inventory {
+    /// A group made while a playbook runs, with the `group_vars/` files named after it.
+    mutating func addRunTimeGroup(_ name: String) {
+        addGroup(name)
+        if let spare = spareGroupVars.removeValue(forKey: name) {
+            setFileVars(group: name, spare.file)
+            setFileVars(group: name, spare.playbook, playbook: true)
+        }
     }
 }

@@ -165,6 +165,9 @@ public struct ModuleSpec: Sendable {
             "that": a(.list, required: true), "fail_msg": a(.raw, aliases: ["msg"]), "success_msg": a(.raw), "quiet": a(.bool),
         ]),
         "group_by": ModuleSpec(placement: .coordinator, arguments: ["key": a(.string, required: true), "parents": a(.raw)]),
+        "add_host": ModuleSpec(
+            placement: .coordinator, freeForm: true, anyArguments: true,
+            arguments: ["name": a(.string), "hostname": a(.string), "host": a(.string), "groups": a(.raw), "groupname": a(.raw), "group": a(.raw)]),
         "fail": ModuleSpec(placement: .coordinator, arguments: ["msg": a(.raw)]),
         "pause": ModuleSpec(placement: .coordinator, arguments: ["seconds": a(.int), "minutes": a(.int)], oneOf: [["seconds", "minutes"]]),
         "meta": ModuleSpec(placement: .coordinator, rendersItself: true, freeForm: true, arguments: ["_raw_params": a(.string, required: true)]),

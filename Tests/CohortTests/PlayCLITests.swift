@@ -137,7 +137,7 @@ import Testing
 
     /// A `--limit` that leaves no host is an error before anything runs (it exited 0 with
     /// "skipping: no hosts matched"); each unmatched term is warned of, as ansible-playbook
-    /// does; an empty inventory only skips its plays.
+    /// does (a play's as it starts); an empty inventory only skips its plays.
     @Test func aLimitMatchingNothingIsAnErrorAndAnEmptyInventoryIsNot() async throws {
         let scratch = try CLIUsageTests.Scratch()
         // Port 1 of 127.0.0.1: nothing listens, so a contact would be an unreachable host.
@@ -147,12 +147,15 @@ import Testing
         #expect(limited.status == 1, "\(limited.stdout)\(limited.stderr)")
         #expect(limited.stdout.isEmpty, "\(limited.stdout)")
         #expect(limited.stderr.contains("[WARNING]: Could not match supplied host pattern, ignoring: wbe\n"), "\(limited.stderr)")
-        #expect(limited.stderr.contains("[WARNING]: Could not match supplied host pattern, ignoring: nomatch\n"), "\(limited.stderr)")
+        // A play's pattern is warned of as the play starts (group_by or add_host may have made
+        // it by then), and with no host to target no play starts: as ansible-playbook.
+        #expect(!limited.stderr.contains("ignoring: nomatch"), "\(limited.stderr)")
         #expect(limited.stderr.contains("cohort: --limit 'wbe' leaves no host of the inventory to target; nothing ran"), "\(limited.stderr)")
         let empty = try Self.write("", in: scratch.dir, name: "empty.ini")
         let skipped = try await Self.cohort(["play", "-i", empty, "-F", "none", "-l", "wbe", book])
         #expect(skipped.status == 0, "\(skipped.stdout)\(skipped.stderr)")
         #expect(skipped.stdout.contains("skipping: no hosts matched"), "\(skipped.stdout)")
+        #expect(skipped.stderr.contains("[WARNING]: Could not match supplied host pattern, ignoring: nomatch\n"), "\(skipped.stderr)")
     }
 
     /// Connection variables given as extra vars win over the inventory's, as in Ansible (they

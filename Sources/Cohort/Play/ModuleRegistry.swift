@@ -54,6 +54,7 @@ enum ModuleRegistry {
         "debug": { try ControlModules.debug($0.args, $0.scope, verbosity: $0.executor.options.verbosity) },
         "assert": { try ControlModules.assert($0.args, $0.scope) },
         "meta": { _ in ["changed": false] },
+        "add_host": { AddHost.add($0.args, in: $0.executor.inventory) },
         "group_by": { GroupBy.join($0.args, host: $0.executor.inventoryHostname, in: $0.executor.inventory) },
         "set_fact": { ControlModules.setFact($0.args) },
         "fail": { ["failed": true, "changed": false, "msg": $0.args["msg"] ?? "Failed as requested from task"] },

@@ -16,6 +16,8 @@ public enum PlayEvent: Sendable {
     case noHostsRemaining
     /// `include_tasks`/`include_role` added `path` on `hosts` (for a loop's item `label`).
     case included(path: String, hosts: [String], label: String?)
+    /// A play's host pattern names what is not in the inventory (as the play starts).
+    case unmatchedPattern(String)
     case recap([HostRecap])
 }
 
@@ -145,7 +147,13 @@ public struct PlaybookRun: Sendable {
         }
         var delegates = DelegateLinks()
         defer { delegates.closeAll() }
+        var warned: Set<String> = []
         plays: for play in playbook.plays {
+            if !play.hosts.contains("{{") {
+                for term in HostPattern.unmatchedTerms(play.hosts, in: inventory) where !DelegateLinks.isImplicitLocal(term, in: inventory) {
+                    if warned.insert(term).inserted { emit(.unmatchedPattern(term)) }
+                }
+            }
             var matched = Self.ordered(
                 try FleetHosts.names(matching: play.hosts, limit: options.limit, allowEmpty: true, in: inventory), play.order)
             // Ansible's implicit localhost: a play naming it, with no such inventory host.
@@ -459,9 +467,10 @@ struct PlayRunner {
             // meta tasks print and count nothing, as in ansible-playbook.
             let quiet = scheduled.task.module == "meta"
             if !quiet { emit(.task(title: title(of: scheduled, on: group[0]), handler: false)) }
-            // pause runs once, for the first host, as Ansible's (it bypasses the host loop).
+            // pause and add_host run once, for the first host, as Ansible's (they bypass the
+            // host loop).
             let runOnce = self.runOnce(scheduled, on: group[0])
-            let targets = scheduled.task.module == "pause" || runOnce ? [group[0]] : group
+            let targets = ["pause", "add_host"].contains(scheduled.task.module) || runOnce ? [group[0]] : group
             let links = await links(for: scheduled, on: targets)
             let outcomes = await execute(scheduled, on: targets, quiet: quiet, links: links)
             var meta: String?
@@ -705,7 +714,7 @@ struct PlayRunner {
         else { for (key, value) in outcome.includedVars { states[varsTarget]!.variables.included[key] = value } }
         if let register = task.register { states[name]!.variables.setFacts[register] = outcome.result }
         states[name]!.notified.formUnion(outcome.notify)
-        if task.module == "group_by" { joinGroups(outcome, host: name) }
+        if task.module == "group_by" || task.module == "add_host" { joinGroups(outcome, host: name) }
     }
 
     /// Handlers notified so far, in the order they are defined, each once on the hosts that
