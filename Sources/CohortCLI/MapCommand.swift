@@ -21,8 +21,8 @@ struct MapCommand: AsyncParsableCommand {
 
     @Option(
         name: [.long, .customShort("j"), .customLong("jobs")], parsing: .unconditional,
-        help: "Worker processes per host (default: its cores, or its cohort_slots variable).")
-    var slots: Int?
+        help: "Worker processes per host: N, or +N, -N, N% of its cores (default: its cores, or its cohort_slots variable).")
+    var slots: String?
 
     @Option(parsing: .unconditional, help: "Worker channels per SSH connection (sshd's MaxSessions, 10 by default); more slots open more connections.")
     var sessionsPerConnection = 10
@@ -100,7 +100,9 @@ struct MapCommand: AsyncParsableCommand {
         if wd == "..." { throw ValidationError("--wd ... (a temporary folder per task) is not supported; give a folder") }
         if let wd, wd.isEmpty { throw ValidationError("--wd is empty") }
         if (resume || resumeFailed) && joblog == nil { throw ValidationError("--resume and --resume-failed read the --joblog file: give --joblog FILE") }
-        if let slots, slots < 1 { throw ValidationError("--slots must be at least 1") }
+        if let slots, SlotCount(parsing: slots) == nil {
+            throw ValidationError("--slots (-j) takes N (at least 1), +N, -N or N% of a host's cores, not '\(Printable.escaped(slots))'")
+        }
         if sessionsPerConnection < 1 { throw ValidationError("--sessions-per-connection must be at least 1") }
         if retries < 0 { throw ValidationError("--retries cannot be negative") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be positive") }
@@ -138,7 +140,7 @@ struct MapCommand: AsyncParsableCommand {
             return
         }
         var options = MapOptions()
-        options.slots = slots
+        options.slotCount = slots.flatMap(SlotCount.init(parsing:))
         options.sessionsPerConnection = sessionsPerConnection
         options.retries = retries
         options.timeout = timeout.map { .milliseconds(Int64($0 * 1000)) }

@@ -97,6 +97,27 @@ import Testing
         #expect(log.components(separatedBy: "Accepted publickey").count - 1 == 2, "\(log)")
     }
 
+    /// GNU parallel's `-j` forms relative to cores, from each host's own count (nproc; these
+    /// loopback hosts have this machine's), rounded up, never below one; `0` and the rest
+    /// refused before anything runs.
+    @Test func jobsRelativeToEachHostsCores() async throws {
+        let fleet = try TestFleet.start(hosts: 2)
+        defer { fleet.stop() }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        for (jobs, perHost) in [("150%", (cores * 3 + 1) / 2), ("+1", cores + 1), ("-\(cores + 5)", 1), ("3", 3)] {
+            let result = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "-j", jobs, "true", ":::", "1", "2"])
+            #expect(result.status == 0, "-j \(jobs): \(result.stderr)")
+            #expect(result.stderr.contains("2 hosts, \(2 * perHost) workers at the end"), "-j \(jobs): \(result.stderr)")
+        }
+        let marker = fleet.directory + "/ran"
+        for jobs in ["0", "x", "1e3%", "+", "-0x1"] {
+            let result = try await Self.cohort(["map", "-i", fleet.inventory, "-F", "none", "-j", jobs, "touch \(marker)", ":::", "1"])
+            #expect(result.status == 4, "-j \(jobs): \(result.stderr)")
+            #expect(result.stderr.contains("--slots (-j) takes N"), "-j \(jobs): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
     /// A worker that cannot start on a host is reported with the host's own words: here the
     /// worker cache is on a noexec filesystem, as a hardened home can be.
     @Test(.enabled(if: getuid() == 0, "mounting a noexec filesystem needs root"))

@@ -23,7 +23,7 @@ final class HostSession: Sendable {
     }
 
     static func open(_ host: FleetHost, worker: WorkerBinary, client: SSHClient, limiter: ConnectRateLimiter) async throws -> HostSession {
-        let workers = try await HostWorkers.open(host, worker: worker, slots: 1, sessionsPerConnection: 1, client: client, limiter: limiter)
+        let workers = try await HostWorkers.open(host, worker: worker, slots: .exactly(1), sessionsPerConnection: 1, client: client, limiter: limiter)
         guard let channel = workers.channels.first else { throw CohortError(.io, "no worker channel", host: host.name) }
         var bound = Duration.seconds(30)
         if case .ssh(let target) = host.connection { bound = target.deadPeerTimeout }

@@ -129,7 +129,7 @@ actor FleetPool {
                 group.addTask {
                     do {
                         return (offset, .success(try await HostWorkers.open(
-                            FleetHost(connection: host, slots: slots), worker: worker, slots: options.slots,
+                            FleetHost(connection: host, slots: slots), worker: worker, slots: options.slotCount,
                             sessionsPerConnection: options.sessionsPerConnection, client: client, limiter: limiter)))
                     } catch {
                         return (offset, .failure(error as? CohortError ?? CohortError(.io, "\(error)", host: host.name)))

@@ -81,15 +81,15 @@ struct HostWorkers: Sendable {
     var spawn: (@Sendable () throws -> WorkerChannel)? = nil
 
     /// Connects (at the limiter's pace), deploys the worker and opens `slots` channels (the
-    /// host's cores when nil). Every connection is made before any channel is opened: a host
+    /// host's cores when nil; `+N`, `-N`, `N%` of them). Every connection is made before any channel is opened: a host
     /// is ready with all its slots, or it throws.
     static func open(
-        _ host: FleetHost, worker: WorkerBinary, slots: Int?, sessionsPerConnection: Int, client: SSHClient,
+        _ host: FleetHost, worker: WorkerBinary, slots: SlotCount?, sessionsPerConnection: Int, client: SSHClient,
         limiter: ConnectRateLimiter
     ) async throws -> HostWorkers {
         guard case .ssh(let target) = host.connection else {
             // A local host: the worker runs here, one process per core, no deployment.
-            let count = slots ?? host.slots ?? ProcessInfo.processInfo.activeProcessorCount
+            let count = slots?.resolve(cores: ProcessInfo.processInfo.activeProcessorCount) ?? host.slots ?? ProcessInfo.processInfo.activeProcessorCount
             let spawn: @Sendable () throws -> WorkerChannel = {
                 let local = try LocalWorker(executable: worker.path, arguments: worker.arguments)
                 return WorkerChannel(link: local, events: .local(local.events))
@@ -107,7 +107,7 @@ struct HostWorkers: Sendable {
             logger[metadataKey: "host"] = "\(Printable.escaped(target.name))"
             logger.debug(
                 "worker \(worker.sha256.prefix(12)) \(deployed.uploaded ? "uploaded (\(worker.bytes.count) bytes)" : "cached") in \(ContinuousClock.now - deployStarted); \(deployed.cores) cores")
-            let count = slots ?? host.slots ?? deployed.cores
+            let count = slots?.resolve(cores: deployed.cores) ?? host.slots ?? deployed.cores
             let perConnection = max(1, sessionsPerConnection)
             while connections.count * perConnection < count {
                 await limiter.acquire()

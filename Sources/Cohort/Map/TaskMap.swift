@@ -8,7 +8,12 @@ import Synchronization
 /// Settings of a map run.
 public struct MapOptions: Sendable {
     /// Worker processes per host; nil means the host's core count (or its `cohort_slots`).
-    public var slots: Int?
+    public var slotCount: SlotCount?
+    /// `slotCount` as a plain number of workers.
+    public var slots: Int? {
+        get { if case .exactly(let count)? = slotCount { count } else { nil } }
+        set { slotCount = newValue.map { .exactly($0) } }
+    }
     /// Worker channels per SSH connection. sshd refuses channels beyond its `MaxSessions`
     /// (10 unless configured), so a host with more slots gets one more connection per this
     /// many workers.
@@ -144,7 +149,7 @@ public struct TaskMap: Sendable {
     private func setUp(_ host: HostConnection, slots: Int?, engine: MapEngine, limiter: ConnectRateLimiter) async -> [HostWorkers] {
         do {
             let workers = try await HostWorkers.open(
-                FleetHost(connection: host, slots: slots), worker: worker, slots: options.slots,
+                FleetHost(connection: host, slots: slots), worker: worker, slots: options.slotCount,
                 sessionsPerConnection: options.sessionsPerConnection, client: client, limiter: limiter)
             for channel in workers.channels {
                 let id = await engine.addSlot(host: workers.name, process: channel.link)
