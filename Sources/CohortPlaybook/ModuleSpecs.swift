@@ -152,6 +152,10 @@ public struct ModuleSpec: Sendable {
             "special_time": a(.string, choices: ["reboot", "yearly", "annually", "monthly", "weekly", "daily", "hourly"]), "disabled": a(.bool),
             "env": a(.bool), "insertafter": a(.string), "insertbefore": a(.string),
         ], exclusive: [["insertafter", "insertbefore"]]),
+        "known_hosts": ModuleSpec(arguments: [
+            "name": a(.string, required: true, aliases: ["host"]), "key": a(.string), "path": a(.path), "hash_host": a(.bool),
+            "state": a(.string, choices: ["absent", "present"]),
+        ]),
         "ping": ModuleSpec(arguments: ["data": a(.string)]),
         "tempfile": ModuleSpec(arguments: [
             "state": a(.string, choices: ["file", "directory"]), "path": a(.path), "prefix": a(.string), "suffix": a(.string),

@@ -47,7 +47,8 @@ import Testing
         #expect(settings.hostKeyChecking == false && settings.gathering == "explicit")
         #expect(settings.become == true && settings.becomeUser == "admin" && settings.becomeAskPass == false && settings.becomeMethod == nil)
         #expect(settings.unsupported == ["/p/ansible.cfg: [defaults] strategy (plays run as linear)"])
-        #expect(throws: CohortError.self) { try AnsibleConfig.settings(config, environment: ["ANSIBLE_BECOME_METHOD": "su"]) }
+        #expect(throws: CohortError.self) { try AnsibleConfig.settings(config, environment: ["ANSIBLE_BECOME_METHOD": "doas"]) }
+        #expect(try AnsibleConfig.settings(config, environment: ["ANSIBLE_BECOME_METHOD": "su"]).becomeMethod == "su")
         #expect(try AnsibleConfig.settings(nil, environment: [:]) == AnsibleConfig.Settings())
     }
 

@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--slots", "-1"], "--slots must be at least 1"),
+        (["--slots", "0"], "--slots (-j) takes N (at least 1), +N, -N or N% of a host's cores, not '0'"),
         (["--retries", "-1"], "--retries cannot be negative"),
         (["--timeout", "-5"], "--timeout must be positive"),
         (["--heartbeat-timeout", "1"], "--heartbeat-timeout must be at least 3 seconds"),

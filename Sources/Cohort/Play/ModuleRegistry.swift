@@ -47,6 +47,7 @@ enum ModuleRegistry {
         "user": { try await UserModule($0.args, try $0.call).execute() },
         "getent": { try await SystemModules.getent($0.args, try $0.call) },
         "cron": { try await CronModule($0.args, try $0.call).execute() },
+        "known_hosts": { try await KnownHostsModule($0.args, try $0.call).execute() },
         "ping": { try await HostProbeModules.ping($0.args, try $0.call) },
         "tempfile": { try await HostProbeModules.tempfile($0.args, try $0.call) },
         "debconf": { try await DebconfModule.run($0.args, try $0.call) },
