@@ -156,6 +156,8 @@ public struct ModuleSpec: Sendable {
             "name": a(.string, required: true, aliases: ["host"]), "key": a(.string), "path": a(.path), "hash_host": a(.bool),
             "state": a(.string, choices: ["absent", "present"]),
         ]),
+        "setup": ModuleSpec(arguments: setupArguments),
+        "gather_facts": ModuleSpec(arguments: setupArguments.merging(["parallel": a(.bool)]) { $1 }),
         "ping": ModuleSpec(arguments: ["data": a(.string)]),
         "tempfile": ModuleSpec(arguments: [
             "state": a(.string, choices: ["file", "directory"]), "path": a(.path), "prefix": a(.string), "suffix": a(.string),
@@ -187,6 +189,10 @@ public struct ModuleSpec: Sendable {
                 "ignore_files": a(.list), "depth": a(.int), "extensions": a(.list), "ignore_unknown_extensions": a(.bool),
             ], oneOf: [["_raw_params", "file", "dir"]]),
         "import_role": ModuleSpec(placement: .load, arguments: roleArguments),
+    ]
+
+    static let setupArguments: [String: Argument] = [
+        "filter": a(.list), "gather_subset": a(.list), "gather_timeout": a(.int), "fact_path": a(.path),
     ]
 
     static let roleArguments: [String: Argument] = [

@@ -1,9 +1,11 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import Foundation
+import Glibc
 
-/// `ping` and `tempfile`: small modules people put at the top of a playbook, answered by the
-/// host's worker so that they prove what Ansible's prove (the host runs code for us).
+/// `ping`, `tempfile` and `setup`: small modules people put at the top of a playbook, answered
+/// by the host's worker so that they prove what Ansible's prove (the host runs code for us).
 enum HostProbeModules {
     /// `ping`: a round trip to the worker; `data: crash` fails the task, as Ansible's module
     /// raises on it.
@@ -35,5 +37,25 @@ enum HostProbeModules {
         let made = try await SystemModules.run(argv, call)
         guard made.rc == 0 else { return FileModules.failure(Strings.lines(made.err).first ?? "mktemp failed") }
         return ["changed": true, "path": .string(Strings.lines(made.out).first ?? "")]
+    }
+
+    /// `setup` (and `gather_facts` as a task): the facts `gather_facts` gives, named
+    /// `ansible_…` in the result as Ansible's module names them, kept where `filter`'s shell
+    /// patterns (fnmatch, as Python's) match the name; the runner makes them the host's facts.
+    /// `gather_subset`, `gather_timeout` and `fact_path` are taken: Cohort has one set of facts.
+    static func setup(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let answer = try await call.host.fs([["op": "facts"]], check: false).first ?? .dict(Dict())
+        let patterns: [String] =
+            switch args["filter"] {
+            case nil, .none?: []
+            case .list(let items)?: items.map(\.pythonString)
+            case let text?: text.pythonString.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            }
+        var facts = Dict()
+        for (key, value) in answer.dict?.pairs ?? [] {
+            let name = "ansible_" + key.pythonString
+            if patterns.isEmpty || patterns.contains(where: { fnmatch($0, name, 0) == 0 }) { facts[name] = value }
+        }
+        return ["changed": false, "ansible_facts": .dict(facts)]
     }
 }

@@ -48,6 +48,8 @@ enum ModuleRegistry {
         "getent": { try await SystemModules.getent($0.args, try $0.call) },
         "cron": { try await CronModule($0.args, try $0.call).execute() },
         "known_hosts": { try await KnownHostsModule($0.args, try $0.call).execute() },
+        "setup": { try await HostProbeModules.setup($0.args, try $0.call) },
+        "gather_facts": { try await HostProbeModules.setup($0.args, try $0.call) },
         "ping": { try await HostProbeModules.ping($0.args, try $0.call) },
         "tempfile": { try await HostProbeModules.tempfile($0.args, try $0.call) },
         "debconf": { try await DebconfModule.run($0.args, try $0.call) },

@@ -707,7 +707,15 @@ struct PlayRunner {
             states[name]!.recap.changed += 1
         case .ok: states[name]!.recap.ok += 1
         }
-        give(outcome.facts, to: factsTo ?? name)
+        if task.module == "setup" || task.module == "gather_facts" {
+            // Gathered facts, not set ones: `ansible_facts.X` and `ansible_X` both read them.
+            let target = factsTo.flatMap { states[$0] != nil ? $0 : nil } ?? name
+            for (key, value) in outcome.facts {
+                states[target]!.variables.facts[key.hasPrefix("ansible_") ? String(key.dropFirst(8)) : key] = value
+            }
+        } else {
+            give(outcome.facts, to: factsTo ?? name)
+        }
         // include_vars follows delegate_facts too, as in Ansible.
         let varsTarget = factsTo.flatMap { states[$0] != nil ? $0 : nil } ?? name
         if factsTo != nil, varsTarget != factsTo { give(outcome.includedVars, to: factsTo!) }
