@@ -145,6 +145,11 @@ public struct ModuleSpec: Sendable {
             "vtype": a(.string, choices: ["boolean", "error", "multiselect", "note", "password", "seen", "select", "string", "text", "title"]),
             "value": a(.raw, aliases: ["answer"]), "unseen": a(.bool),
         ]),
+        "assemble": ModuleSpec(
+            arguments: ownership.merging([
+                "src": a(.path, required: true), "dest": a(.path, required: true), "delimiter": a(.string), "backup": a(.bool),
+                "remote_src": a(.bool), "regexp": a(.string), "ignore_hidden": a(.bool), "validate": a(.string), "decrypt": a(.bool),
+            ]) { $1 }),
         "cron": ModuleSpec(arguments: [
             "name": a(.string, required: true), "user": a(.string), "job": a(.string, aliases: ["value"]), "cron_file": a(.path),
             "state": a(.string, choices: ["present", "absent"]), "backup": a(.bool), "minute": a(.string), "hour": a(.string),

@@ -46,6 +46,7 @@ enum ModuleRegistry {
         "group": { try await SystemModules.group($0.args, try $0.call) },
         "user": { try await UserModule($0.args, try $0.call).execute() },
         "getent": { try await SystemModules.getent($0.args, try $0.call) },
+        "assemble": { try await AssembleModule.run($0.args, try $0.call) },
         "cron": { try await CronModule($0.args, try $0.call).execute() },
         "known_hosts": { try await KnownHostsModule($0.args, try $0.call).execute() },
         "setup": { try await HostProbeModules.setup($0.args, try $0.call) },
