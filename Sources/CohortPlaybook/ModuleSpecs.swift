@@ -179,6 +179,7 @@ public struct ModuleSpec: Sendable {
         "add_host": ModuleSpec(
             placement: .coordinator, freeForm: true, anyArguments: true,
             arguments: ["name": a(.string), "hostname": a(.string), "host": a(.string), "groups": a(.raw), "groupname": a(.raw), "group": a(.raw)]),
+        "set_stats": ModuleSpec(placement: .coordinator, arguments: ["data": a(.raw), "per_host": a(.raw), "aggregate": a(.raw)]),
         "fail": ModuleSpec(placement: .coordinator, arguments: ["msg": a(.raw)]),
         "pause": ModuleSpec(placement: .coordinator, arguments: ["seconds": a(.int), "minutes": a(.int)], oneOf: [["seconds", "minutes"]]),
         "meta": ModuleSpec(placement: .coordinator, rendersItself: true, freeForm: true, arguments: ["_raw_params": a(.string, required: true)]),

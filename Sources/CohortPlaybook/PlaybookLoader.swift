@@ -320,7 +320,7 @@ public struct PlaybookLoader {
         return out
     }
 
-    static func isIdentifier(_ name: String) -> Bool {
+    public static func isIdentifier(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else { return false }
         return name.unicodeScalars.allSatisfy { $0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
     }

@@ -60,6 +60,7 @@ enum ModuleRegistry {
         "meta": { _ in ["changed": false] },
         "add_host": { AddHost.add($0.args, in: $0.executor.inventory) },
         "group_by": { GroupBy.join($0.args, host: $0.executor.inventoryHostname, in: $0.executor.inventory) },
+        "set_stats": { SetStats.run($0.args) },
         "set_fact": { ControlModules.setFact($0.args) },
         "fail": { ["failed": true, "changed": false, "msg": $0.args["msg"] ?? "Failed as requested from task"] },
         "pause": { try await ControlModules.pause($0.args) },
