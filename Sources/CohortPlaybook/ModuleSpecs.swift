@@ -140,6 +140,9 @@ public struct ModuleSpec: Sendable {
         "getent": ModuleSpec(arguments: [
             "database": a(.string, required: true), "key": a(.string), "service": a(.string), "split": a(.string), "fail_key": a(.bool),
         ]),
+        "dpkg_selections": ModuleSpec(arguments: [
+            "name": a(.string, required: true), "selection": a(.string, required: true, choices: ["install", "hold", "deinstall", "purge"]),
+        ]),
         "debconf": ModuleSpec(arguments: [
             "name": a(.string, required: true, aliases: ["pkg"]), "question": a(.string, aliases: ["selection", "setting"]),
             "vtype": a(.string, choices: ["boolean", "error", "multiselect", "note", "password", "seen", "select", "string", "text", "title"]),

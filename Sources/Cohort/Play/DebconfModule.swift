@@ -92,3 +92,32 @@ enum DebconfModule {
         return ""
     }
 }
+
+/// `dpkg_selections`: a package's selection read with `dpkg --get-selections` and set with
+/// `dpkg --set-selections`, as ansible-core 2.19's module does (results `before`, `after`).
+enum DpkgSelectionsModule {
+    static func run(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let name = args["name"]?.pythonString ?? ""
+        let selection = args["selection"]?.pythonString ?? ""
+        let present = try await SystemModules.run(["sh", "-c", "command -v dpkg"], call)
+        if present.rc != 0 { return FileModules.failure("Failed to find required executable \"dpkg\" in paths: \(CronModule.searchPath)") }
+        let got = try await SystemModules.run(["dpkg", "--get-selections", name], call)
+        if got.rc != 0 {
+            return FileModules.failure(got.err.isEmpty ? got.out : got.err, ["rc": .int(got.rc), "stdout": .string(got.out), "stderr": .string(got.err)])
+        }
+        if got.err.contains("no packages found matching") {
+            return FileModules.failure("Failed to find package '\(name)' to perform selection '\(selection)'.")
+        }
+        let fields = got.out.split(whereSeparator: \.isWhitespace)
+        let current = got.out.isEmpty ? "not present" : (fields.count > 1 ? String(fields[1]) : "")
+        let changed = current != selection
+        let result: Dict = ["changed": .bool(changed), "before": .string(current), "after": .string(selection)]
+        if call.check || !changed { return .dict(result) }
+        let set = try await call.host.shell("LC_ALL=C dpkg --set-selections", stdin: Array("\(name) \(selection)".utf8))
+        if set.rc != 0 {
+            let err = String(decoding: set.stderr, as: UTF8.self)
+            return FileModules.failure(err, ["rc": .int(set.rc), "stderr": .string(err)])
+        }
+        return .dict(result)
+    }
+}
