@@ -402,7 +402,7 @@ struct PlayRunner {
         let answers = await withTaskGroup(of: (String, Result<Value, any Error>).self) { group in
             for (name, link) in links {
                 group.addTask {
-                    do { return (name, .success(try await link.fs([["op": "facts"]], check: false).first ?? .dict(Dict()))) } catch {
+                    do { return (name, .success(try await MountCompletion.facts(link))) } catch {
                         return (name, .failure(error))
                     }
                 }

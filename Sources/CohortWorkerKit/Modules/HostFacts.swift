@@ -73,6 +73,7 @@ enum HostFacts {
         } else {
             facts["default_ipv4"] = .dict(Dict())
         }
+        facts["mounts"] = MountFacts.gather()
         return .dict(facts)
     }
 
