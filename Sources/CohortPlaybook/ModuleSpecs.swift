@@ -104,7 +104,8 @@ public struct ModuleSpec: Sendable {
         "find": ModuleSpec(arguments: [
             "paths": a(.list, required: true, aliases: ["name", "path"]), "patterns": a(.list, aliases: ["pattern"]), "excludes": a(.list, aliases: ["exclude"]),
             "recurse": a(.bool), "file_type": a(.string, choices: ["any", "directory", "file", "link"]), "hidden": a(.bool),
-            "contains": a(.string), "use_regex": a(.bool), "depth": a(.int),
+            "contains": a(.string), "use_regex": a(.bool), "depth": a(.int), "age": a(.string), "size": a(.string),
+            "age_stamp": a(.string, choices: ["atime", "ctime", "mtime"]),
         ]),
         "wait_for": ModuleSpec(arguments: [
             "host": a(.string), "port": a(.int), "path": a(.path), "search_regex": a(.string), "timeout": a(.int), "delay": a(.int),

@@ -166,6 +166,21 @@ enum MoreModules {
         for key in ["paths", "patterns", "excludes"] {
             if case .string(let text)? = op[key] { op[key] = .list(text.split(separator: ",").map { .string(String($0)) }) }
         }
+        op["age"] = nil
+        op["size"] = nil
+        if let age = args["age"], age != .none {
+            guard let seconds = FindFilters.amount(age.pythonString, units: FindFilters.secondsPerUnit) else {
+                return FileModules.failure("failed to process age", ["age": age])
+            }
+            op["age_seconds"] = .int(seconds)
+            op["age_stamp"] = args["age_stamp"] ?? "mtime"
+        }
+        if let size = args["size"], size != .none {
+            guard let bytes = FindFilters.amount(size.pythonString, units: FindFilters.bytesPerUnit) else {
+                return FileModules.failure("failed to process size", ["size": size])
+            }
+            op["size_bytes"] = .int(bytes)
+        }
         // In pages that each fit a frame: the worker says `more` until the last.
         var files: [Value] = []
         var answer = Dict()
@@ -277,5 +292,30 @@ enum MoreModules {
             result["msg"] = "non-zero return code"
         }
         return .dict(result)
+    }
+}
+
+/// `find`'s `age` and `size` as Ansible's module reads them: `^(-?\d+)(unit)?$` (lowered),
+/// the number times the unit; a value past what an Int holds is clamped, which selects the
+/// same files.
+enum FindFilters {
+    static let secondsPerUnit: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800]
+    static let bytesPerUnit: [Character: Int] = ["b": 1, "k": 1024, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40]
+
+    static func amount(_ text: String, units: [Character: Int]) -> Int? {
+        var body = Substring(text.lowercased())
+        var unit = 1
+        if let last = body.last, let scale = units[last] {
+            unit = scale
+            body = body.dropLast()
+        }
+        let negative = body.hasPrefix("-")
+        let digits = negative ? body.dropFirst() : body
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let limit = negative ? Int.min : Int.max
+        guard let magnitude = Int(digits) else { return limit }
+        let (product, overflow) = magnitude.multipliedReportingOverflow(by: unit)
+        if overflow { return limit }
+        return negative ? -product : product
     }
 }

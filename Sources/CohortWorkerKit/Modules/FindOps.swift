@@ -26,6 +26,23 @@ extension FsOps {
         var maxDepth = recurse ? Int.max : 1
         if case .int(let depth)? = args["depth"] { maxDepth = depth }
         let contains = try args["contains"]?.string.map { p throws(HostFiles.Failure) in try regex(p) }
+        // `age` and `size` as the coordinator read them (seconds, bytes; negative: at most).
+        let age: Int? = if case .int(let n)? = args["age_seconds"] { n } else { nil }
+        let size: Int? = if case .int(let n)? = args["size_bytes"] { n } else { nil }
+        let stamp = args["age_stamp"]?.string ?? "mtime"
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let nowSeconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        func oldEnough(_ info: stat) -> Bool {
+            guard let age else { return true }
+            let time = stamp == "atime" ? info.st_atim : stamp == "ctime" ? info.st_ctim : info.st_mtim
+            let elapsed = nowSeconds - (Double(time.tv_sec) + Double(time.tv_nsec) / 1e9)
+            return age >= 0 ? elapsed >= Double(age) : elapsed <= Double(age.magnitude)
+        }
+        func sizeFits(_ info: stat) -> Bool {
+            guard let size else { return true }
+            return size >= 0 ? Int(info.st_size) >= size : UInt(clamping: Int(info.st_size)) <= size.magnitude
+        }
         let patternRegexes = try useRegex ? patterns.map { p throws(HostFiles.Failure) in try regex(p) } : []
         let excludeRegexes = try useRegex ? excludes.map { p throws(HostFiles.Failure) in try regex(p) } : []
         func matches(_ name: String, _ globs: [String], _ regexes: [PythonRegex]) throws(HostFiles.Failure) -> Bool {
@@ -73,6 +90,9 @@ extension FsOps {
                     guard typeOK else { continue }
                     if !patterns.isEmpty, try !matches(name, patterns, patternRegexes) { continue }
                     if !excludes.isEmpty, try matches(name, excludes, excludeRegexes) { continue }
+                    // Ansible's order: age for every type, size for regular files only.
+                    if !oldEnough(info) { continue }
+                    if kind == S_IFREG, !sizeFits(info) { continue }
                     if let contains {
                         guard kind == S_IFREG, let text = try? FsOps(args: ["path": .string(path)], check: false).read().dict?["content"]?.string,
                             let bytes = Base64.decode(text)
