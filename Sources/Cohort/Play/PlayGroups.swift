@@ -48,10 +48,9 @@ enum GroupBy {
 }
 
 extension PlayRunner {
-    /// After a `group_by` task: `groups` and the host's inventory variables (a new group's
-    /// `group_vars/` among them) read again.
-    mutating func joinGroups(_ outcome: TaskOutcome, host: String) {
-        groups = Self.groups(of: run.inventory)
+    /// After `group_by` on `host`: its inventory variables (a new group's `group_vars/` among
+    /// them) read again.
+    mutating func rereadInventoryVariables(of host: String) {
         states[host]!.variables.inventory = Dictionary(
             run.inventory.variables(of: host).map { ($0.0, YAMLValues.convert($0.1)) }, uniquingKeysWith: { $1 })
     }

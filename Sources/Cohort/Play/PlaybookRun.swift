@@ -503,6 +503,8 @@ struct PlayRunner {
                 }
             }
             if !includes.isEmpty { splice(includes, after: scheduled, hosts: group, cursors: &cursors) }
+            // group_by and add_host changed the inventory: `groups` read again once per task.
+            if ["group_by", "add_host"].contains(scheduled.task.module) { groups = Self.groups(of: run.inventory) }
             if runOnce, let (first, outcome) = outcomes.first {
                 // The first host's result is every host's (register, set_fact); its failure
                 // stops them all, as in Ansible's linear strategy.
@@ -722,7 +724,7 @@ struct PlayRunner {
         else { for (key, value) in outcome.includedVars { states[varsTarget]!.variables.included[key] = value } }
         if let register = task.register { states[name]!.variables.setFacts[register] = outcome.result }
         states[name]!.notified.formUnion(outcome.notify)
-        if task.module == "group_by" || task.module == "add_host" { joinGroups(outcome, host: name) }
+        if task.module == "group_by" { rereadInventoryVariables(of: name) }
     }
 
     /// Handlers notified so far, in the order they are defined, each once on the hosts that
