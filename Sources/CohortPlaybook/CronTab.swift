@@ -44,28 +44,8 @@ public struct CronTab: Sendable {
 
     public var isEmpty: Bool { lines.allSatisfy { Self.pythonStrip($0).isEmpty } }
 
-    /// Python's `str.splitlines()`: every line boundary Python knows, no final empty line.
-    public static func splitLines(_ text: String) -> [String] {
-        var out: [String] = []
-        var current = String.UnicodeScalarView()
-        var previousCR = false
-        for scalar in text.unicodeScalars {
-            if previousCR, scalar == "\n" {
-                previousCR = false
-                continue
-            }
-            previousCR = scalar == "\r"
-            switch scalar.value {
-            case 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029:
-                out.append(String(current))
-                current = String.UnicodeScalarView()
-            default:
-                current.append(scalar)
-            }
-        }
-        if !current.isEmpty { out.append(String(current)) }
-        return out
-    }
+    /// Python's `str.splitlines()`, as Ansible's class reads a crontab.
+    public static func splitLines(_ text: String) -> [String] { Strings.lines(text) }
 
     public static func same(_ a: String, _ b: String) -> Bool { a.unicodeScalars.elementsEqual(b.unicodeScalars) }
 

@@ -115,9 +115,28 @@ public enum Strings {
         return parts
     }
 
-    public static func lines(_ s: String) -> [String] {
-        var out = s.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
-        if s.hasSuffix("\n") { out.removeLast() }
+    /// Python's `str.splitlines()`: every line boundary Python knows (`\r\n` once, a lone
+    /// `\r`, `\v`, `\f`, `\x1c`-`\x1e`, `\x85`, U+2028/2029), no final empty line. Read by
+    /// scalars: `"\r\n"` is one Swift Character, which a split on `"\n"` never finds.
+    public static func lines(_ text: String) -> [String] {
+        var out: [String] = []
+        var current = String.UnicodeScalarView()
+        var previousCR = false
+        for scalar in text.unicodeScalars {
+            if previousCR, scalar == "\n" {
+                previousCR = false
+                continue
+            }
+            previousCR = scalar == "\r"
+            switch scalar.value {
+            case 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029:
+                out.append(String(current))
+                current = String.UnicodeScalarView()
+            default:
+                current.append(scalar)
+            }
+        }
+        if !current.isEmpty { out.append(String(current)) }
         return out
     }
 

@@ -20,7 +20,8 @@ import Testing
          "json_s": "{\"a\": [1, 2.5, null, true], \"b\": \"x\"}", "port": 8080, "host": "web-01.example.test",
          "pkgs": {"nginx": {"version": "1.22"}, "curl": {"version": "7.88"}}, "yes_s": "yes", "unicode": "café ✓",
          "spaces": "  padded  ", "multi": "a b  c", "zero": 0, "neg": -7, "mixed": [1, "two", 3.0, null],
-         "kv": [{"key": "x", "value": 1}, {"key": "y", "value": 2}], "quote_me": "it's a $test"}
+         "kv": [{"key": "x", "value": 1}, {"key": "y", "value": 2}], "quote_me": "it's a $test",
+         "crlf": "a\r\nb\rprogress\u000bc\u2028d\n\ne\r\n"}
         """#
 
     /// (mode, source). Every module, keyword and filter the playbook guide lists is covered
@@ -54,7 +55,7 @@ import Testing
         ("template", "{{ path.endswith(('.conf', '.ini')) }}"), ("template", "{{ s.replace('l', 'L') }}"), ("template", "{{ s.lower() }}"),
         ("template", "{{ s.upper() }}"), ("template", "{{ '-'.join(names) }}"), ("template", "{{ d.keys() | list }}"),
         ("template", "{{ d.values() | list }}"), ("template", "{{ d.items() | list }}"), ("template", "{{ d.get('a') }}"),
-        ("template", "{{ d.get('zz', 'dflt') }}"), ("template", "{{ text.splitlines() }}"), ("template", "{{ s.find('World') }}"),
+        ("template", "{{ d.get('zz', 'dflt') }}"), ("template", "{{ text.splitlines() }}"), ("template", "{{ crlf.splitlines() }}"), ("template", "{{ s.find('World') }}"),
         ("template", "{{ host.split('.')[0] }}"), ("template", "{{ '{}-{}'.format('a', 'b') }}"),
         // filters
         ("template", "{{ nope | default('x') }}"), ("template", "{{ nope | d(5) }}"), ("template", "{{ '' | default('e', true) }}"),

@@ -125,13 +125,14 @@ enum CommandModule {
         return answer.first?.dict?["exists"]?.truthy ?? false
     }
 
-    /// `stdout_lines` and `stderr_lines`, as every command result carries them.
+    /// `stdout_lines` and `stderr_lines`, as every command result carries them: Python's
+    /// `splitlines()` of the text, so a `\r` (a progress line) ends a line as in Ansible.
     static func lines(_ result: Dict) -> Dict {
         var out = result
         for key in ["stdout", "stderr"] {
             let text = out[key]?.pythonString ?? ""
             out[key] = .string(text)
-            out[key + "_lines"] = .list(text.isEmpty ? [] : text.split(separator: "\n", omittingEmptySubsequences: false).map { .string(String($0)) })
+            out[key + "_lines"] = .list(Strings.lines(text).map { .string($0) })
         }
         return out
     }
