@@ -13,7 +13,8 @@ struct PlayCommand: AsyncParsableCommand {
         discussion: """
             cohort play -i INVENTORY PLAYBOOK.yml
             The whole playbook is checked before any host is contacted (exit 4 with file:line:column). \
-            Linear strategy: every host finishes a task before any starts the next. Exit codes are \
+            Strategy linear (the default: every host finishes a task before any starts the next) or \
+            free (each host at its own pace), as the play says. Exit codes are \
             ansible-playbook's: 0 ok, 1 an error (a --limit matching no host), 2 a task failed on some \
             host, 4 a host was unreachable (or refused for security) or the input is invalid, \
             99 interrupted (SIGINT, SIGTERM).
@@ -90,11 +91,8 @@ struct PlayCommand: AsyncParsableCommand {
         let rolesPath = settings.rolesPath ?? ["~/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"]
         loader.rolesPath = rolesPath.map { ($0 as NSString).expandingTildeInPath }
         loader.gatherByDefault = settings.gathering != "explicit"
+        loader.defaultStrategy = settings.strategy ?? "linear"
         let book = try loader.load(path: playbook)
-        for play in book.plays where play.strategy != "linear" {
-            FileHandle.standardError.write(
-                Data("[WARNING]: \(play.location): strategy '\(play.strategy)' runs as linear in cohort play (the same results; each task ends on every host before the next starts)\n".utf8))
-        }
         if syntaxCheck {
             print("\nplaybook: \(playbook)")
             return

@@ -10,6 +10,8 @@ final class PlayPrinter: Sendable {
     let verbose: Int
     let diff: Bool
     private let current = Mutex<(play: String, task: String)>(("", ""))
+    /// Warnings already printed: each text once per run.
+    private let warned = Mutex<Set<String>>([])
 
     init(json: Bool, verbose: Int, diff: Bool) {
         self.json = json
@@ -38,6 +40,9 @@ final class PlayPrinter: Sendable {
             } else {
                 Out.write(Array("included: \(Printable.escaped(path)) for \(Printable.escaped(hosts.joined(separator: ", ")))\(label.map { " => (item=\(Printable.escaped($0)))" } ?? "")\n".utf8))
             }
+        case .warning(let text):
+            guard warned.withLock({ $0.insert(text).inserted }) else { return }
+            Out.write(Array("[WARNING]: \(Printable.escaped(text))\n".utf8), toStderr: true)
         case .unmatchedPattern(let term):
             Out.write(Array("[WARNING]: Could not match supplied host pattern, ignoring: \(Printable.escaped(term))\n".utf8), toStderr: true)
         case .task(let title, let handler):

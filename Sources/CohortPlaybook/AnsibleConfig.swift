@@ -91,6 +91,8 @@ public struct AnsibleConfig: Sendable {
         public var timeout: Double?
         /// `explicit`: plays gather no facts unless they say `gather_facts: true`.
         public var gathering: String?
+        /// `strategy` (`free`, `host_pinned`, `linear`): for plays that name none.
+        public var strategy: String?
         /// `[privilege_escalation]`: become, become_user, become_method, become_ask_pass.
         public var become: Bool?
         public var becomeUser: String?
@@ -164,16 +166,21 @@ public struct AnsibleConfig: Sendable {
             }
             out.becomeMethod = found.value
         }
+        if let found = setting("ANSIBLE_STRATEGY", "defaults", "strategy") {
+            let name = PlaybookLoader.shortName(found.value.trimmed)
+            guard PlaybookLoader.strategies.contains(name) else {
+                throw CohortError(.invalidInput, "\(found.origin): strategy must be one of: \(PlaybookLoader.strategies.sorted().joined(separator: ", ")) (others are not supported by cohort play yet), not '\(found.value)'")
+            }
+            out.strategy = name
+        }
         // What would change a run and is not here yet: said once, by name.
         for (env, section, key) in [
-            ("ANSIBLE_STRATEGY", "defaults", "strategy"),
             ("ANSIBLE_VAULT_PASSWORD_FILE", "defaults", "vault_password_file"), ("ANSIBLE_FILTER_PLUGINS", "defaults", "filter_plugins"),
             ("ANSIBLE_LIBRARY", "defaults", "library"), ("ANSIBLE_MODULE_UTILS", "defaults", "module_utils"),
             ("ANSIBLE_COLLECTIONS_PATH", "defaults", "collections_path"),
         ] {
             if let found = setting(env, section, key) {
-                if key == "strategy", PlaybookLoader.shortName(found.value.trimmed) == "linear" { continue }
-                out.unsupported.append(found.origin + (key == "strategy" ? " (plays run as linear)" : ""))
+                out.unsupported.append(found.origin)
             }
         }
         if let callback = setting("ANSIBLE_STDOUT_CALLBACK", "defaults", "stdout_callback"), !["default", "ansible.builtin.default"].contains(callback.value) {

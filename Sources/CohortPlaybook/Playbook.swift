@@ -200,6 +200,9 @@ public struct PlayTask: Sendable {
     public var changedWhen: [String]?
     public var failedWhen: [String]?
     public var location: Location
+    /// Where each argument's value is written (by its canonical name), so that a template
+    /// error in one says the value's own line and column, as Ansible's `Origin:` does.
+    public var argumentLocations: [String: Location] = [:]
     /// The role the task belongs to, which ansible-playbook prints before its name.
     public var role: String?
     /// `include_tasks`/`include_role` with a name known at load: what it adds, read and

@@ -18,6 +18,8 @@ public struct PlaybookLoader {
     /// Whether a play without `gather_facts` gathers them (ansible.cfg's `gathering =
     /// explicit` says no).
     public var gatherByDefault = true
+    /// The strategy of plays that name none (ansible.cfg's `strategy`).
+    public var defaultStrategy = "linear"
 
     /// What the loader is inside of while it reads a role's files (a reference, so that the
     /// recursive readers need not pass it along).
@@ -260,6 +262,7 @@ public struct PlaybookLoader {
             }
             play.order = order
         }
+        play.strategy = defaultStrategy
         if let n = field["strategy"] {
             guard case .string(let name) = try YAMLValues.value(n, file), Self.strategies.contains(Self.shortName(name)) else {
                 throw YAMLValues.error("strategy must be one of: \(Self.strategies.sorted().joined(separator: ", ")) (others are not supported by cohort play yet)", n, file)
@@ -278,8 +281,29 @@ public struct PlaybookLoader {
             play.gatherFacts = value
         }
         for item in play.preTasks + play.tasks + play.postTasks + play.handlers { try checkNotify(item, handlers: names) }
+        if play.strategy == "free" || play.strategy == "host_pinned" {
+            for item in play.preTasks + play.tasks + play.postTasks + play.handlers { try checkFree(item) }
+        }
         return play
     }
+
+    /// Ansible's free strategy stops the run at a module that bypasses the host loop (after
+    /// the tasks before it ran); here the playbook is refused before anything runs.
+    private func checkFree(_ item: TaskItem) throws(CohortError) {
+        switch item {
+        case .task(let task):
+            if Self.bypassesHostLoop.contains(task.module) {
+                throw YAMLValues.error(
+                    "the '\(task.module)' module bypasses the host loop, which the free strategy does not support (ansible-playbook stops there too)", at: task.location)
+            }
+            for inner in task.included ?? [] { try checkFree(inner) }
+        case .block(let block):
+            for inner in block.block + block.rescue + block.always { try checkFree(inner) }
+        }
+    }
+
+    /// Modules that run once for the play's hosts (Ansible's `BYPASS_HOST_LOOP`).
+    public static let bypassesHostLoop: Set<String> = ["pause", "add_host"]
 
     /// A handler answers to its name and to every `listen` topic.
     static func handlerNames(_ handlers: [TaskItem]) -> Set<String> {
@@ -496,7 +520,7 @@ public struct PlaybookLoader {
         var task = PlayTask(
             name: try field["name"].map { n throws(CohortError) in try YAMLValues.value(n, file).pythonString }, module: module.name,
             moduleAsWritten: module.written, args: Dict(), options: try options(field, file), location: location)
-        task.args = try arguments(module.name, module.node, extra: field["args"], file: file, at: location)
+        (task.args, task.argumentLocations) = try arguments(module.name, module.node, extra: field["args"], file: file, at: location)
         if localAction != nil {
             guard task.options.delegateTo == nil else { throw YAMLValues.error("local_action and delegate_to cannot both be set", node, file) }
             task.options.delegateTo = "localhost"
@@ -623,8 +647,8 @@ public struct PlaybookLoader {
     /// The connection plugins a play or task may name: `local`, and ssh's names.
     public static let connections: Set<String> = ["local", "ssh", "smart", "paramiko", "libssh"]
 
-    /// The strategies a play may name: `free` and `host_pinned` give the same results as
-    /// `linear`, which Cohort runs for them (the CLI says so).
+    /// The strategies a play may name (`host_pinned` runs as `free`: every host has its own
+    /// worker, so there is no slot to pin it to).
     public static let strategies: Set<String> = ["linear", "free", "host_pinned"]
 
     public static func shortName(_ name: String) -> String {
@@ -634,19 +658,32 @@ public struct PlaybookLoader {
 
     /// The module's arguments from `module: …` and `args:`, aliases resolved, checked against
     /// its spec; values holding templates are checked when they are rendered.
-    private func arguments(_ module: String, _ node: Node, extra: Node?, file: String, at location: Location) throws(CohortError) -> Dict {
+    private func arguments(
+        _ module: String, _ node: Node, extra: Node?, file: String, at location: Location
+    ) throws(CohortError) -> (Dict, [String: Location]) {
         let spec = ModuleSpec.all[module]!
         var args = Dict()
+        var written: [String: Location] = [:]
+        /// Each value's place in a mapping of arguments, by the key as written.
+        func note(_ node: Node) {
+            guard case .mapping(let mapping) = node else { return }
+            for (key, value) in mapping { if let name = key.string { written[name] = YAMLValues.location(value, file) } }
+        }
         var rawWords = false
         if let extra {
             guard case .dict(let given) = try YAMLValues.value(extra, file) else { throw YAMLValues.error("args must be a mapping", extra, file) }
             args = given
+            note(extra)
         }
         switch try YAMLValues.value(node, file) {
         case .none: break
-        case .dict(let given): for (key, value) in given.pairs { args[key] = value }
+        case .dict(let given):
+            for (key, value) in given.pairs { args[key] = value }
+            note(node)
         case .string(let text):
             for (key, value) in try KeyValueArguments.parse(text, freeForm: spec.freeForm && !spec.anyArguments, known: Set(spec.arguments.keys), at: location) {
+                // key=value text: every argument is at the text.
+                written[key] = YAMLValues.location(node, file)
                 if key == "_raw_params", !spec.freeForm {
                     // Words without `=`: modules refuse them at load; ansible-core 2.19's own
                     // actions (debug, fail, assert, pause) fail the task when it runs ("does
@@ -662,15 +699,19 @@ public struct PlaybookLoader {
         case let other:
             guard spec.freeForm else { throw YAMLValues.error("\(module): arguments must be a mapping or key=value text, not \(other.typeName)", node, file) }
             args["_raw_params"] = .string(other.pythonString)
+            written["_raw_params"] = YAMLValues.location(node, file)
         }
         var resolved = Dict()
+        var locations: [String: Location] = [:]
         for (key, value) in args.pairs {
             let name = key.pythonString
             if let canonical = spec.arguments.first(where: { $0.key == name || $0.value.aliases.contains(name) })?.key {
                 resolved[canonical] = value
+                locations[canonical] = written[name]
             } else if spec.anyArguments {
                 guard Self.isIdentifier(name) else { throw YAMLValues.error("set_fact: '\(name)' is not a valid variable name", at: location) }
                 resolved[name] = value
+                locations[name] = written[name]
             } else if spec.unsupported.contains(name) {
                 throw YAMLValues.error("'\(name)' of module \(module) is not supported by cohort play yet", at: location)
             } else {
@@ -701,7 +742,7 @@ public struct PlaybookLoader {
         if module == "meta", case .string(let action)? = resolved["_raw_params"], !ModuleSpec.metaActions.contains(action) {
             throw YAMLValues.error("meta: invalid meta action requested: \(action) (supported: \(ModuleSpec.metaActions.joined(separator: ", ")))", at: location)
         }
-        return resolved
+        return (resolved, locations)
     }
 
     /// Where Ansible looks for a template's or file's `src`: `templates/` (or `files/`) beside

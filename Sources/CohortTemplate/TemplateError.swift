@@ -4,6 +4,9 @@ public struct TemplateError: Error, Sendable, Equatable, CustomStringConvertible
     public var message: String
     /// 1-based line in the template's source, when known.
     public var line: Int?
+    /// `file:line:column` of the value the template was written in, set by the playbook
+    /// layer where it knows the place.
+    public var origin: String?
 
     public init(_ message: String, line: Int? = nil) {
         self.message = message

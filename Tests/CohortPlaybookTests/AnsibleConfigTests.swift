@@ -46,7 +46,9 @@ import Testing
         #expect(settings.remoteUser == "deploy" && settings.privateKeyFile == "/p/keys/id")
         #expect(settings.hostKeyChecking == false && settings.gathering == "explicit")
         #expect(settings.become == true && settings.becomeUser == "admin" && settings.becomeAskPass == false && settings.becomeMethod == nil)
-        #expect(settings.unsupported == ["/p/ansible.cfg: [defaults] strategy (plays run as linear)"])
+        #expect(settings.strategy == "free" && settings.unsupported.isEmpty)
+        #expect(throws: CohortError.self) { try AnsibleConfig.settings(config, environment: ["ANSIBLE_STRATEGY": "debug"]) }
+        #expect(try AnsibleConfig.settings(config, environment: ["ANSIBLE_STRATEGY": "ansible.builtin.linear"]).strategy == "linear")
         #expect(throws: CohortError.self) { try AnsibleConfig.settings(config, environment: ["ANSIBLE_BECOME_METHOD": "doas"]) }
         #expect(try AnsibleConfig.settings(config, environment: ["ANSIBLE_BECOME_METHOD": "su"]).becomeMethod == "su")
         #expect(try AnsibleConfig.settings(nil, environment: [:]) == AnsibleConfig.Settings())

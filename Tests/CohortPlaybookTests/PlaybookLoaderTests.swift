@@ -86,6 +86,13 @@ import Testing
         #expect(try Self.load("- hosts: all\n  strategy: free\n").plays[0].strategy == "free")
         #expect(Self.error("- hosts: all\n  strategy: debug\n")
             == "/p/site.yml:2:13: strategy must be one of: free, host_pinned, linear (others are not supported by cohort play yet)")
+        // A module that bypasses the host loop stops Ansible's free strategy: refused at load.
+        #expect(Self.error("- hosts: all\n  strategy: free\n  tasks:\n    - block:\n        - add_host: name=x\n")
+            == "/p/site.yml:5:11: the 'add_host' module bypasses the host loop, which the free strategy does not support (ansible-playbook stops there too)")
+        #expect(Self.error("- hosts: all\n  strategy: host_pinned\n  handlers:\n    - name: p\n      pause: seconds=1\n").contains("'pause' module bypasses"))
+        var loader = PlaybookLoader(read: { _ in "- hosts: all\n" }, exists: { _ in true })
+        loader.defaultStrategy = "free"
+        #expect(try loader.load(path: "/p/site.yml").plays[0].strategy == "free")
         #expect(Self.error("- tasks: []\n") == "/p/site.yml:1:3: the field 'hosts' is required but was not set")
         #expect(Self.error("- hosts: all\n  tasks:\n    - copy: {dest: /x}\n") == "/p/site.yml:3:7: copy: one of the following is required: src, content")
         #expect(Self.error("- hosts: all\n  tasks:\n    - copy: {content: x, dest: /x, backup: [1]}\n")

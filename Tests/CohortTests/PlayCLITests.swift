@@ -79,10 +79,17 @@ import Testing
     @Test func anUndefinedVariableFailsTheTaskNamingItAndWhere() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
-        let book = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=\"{{ nowhere }}\"\n", in: fleet.directory)
+        // The value's own place (as Ansible's Origin), and the task it is in.
+        let book = try Self.write(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - debug: msg=\"{{ nowhere }}\"\n      ignore_errors: true\n"
+                + "    - name: named\n      debug:\n        msg: |\n          first\n          {{ nowhere2 }}\n", in: fleet.directory)
         let result = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", book])
         #expect(result.status == 2)
-        #expect(result.stdout.contains("fatal: [h1]: FAILED! => {\"changed\": false, \"failed\": true, \"msg\": \"\(book):4:7: 'nowhere' is undefined\"}"), "\(result.stdout)")
+        #expect(
+            result.stdout.contains("fatal: [h1]: FAILED! => {\"changed\": false, \"failed\": true, \"msg\": \"\(book):4:14: 'nowhere' is undefined (in the task 'debug' at \(book):4:7)\"}"),
+            "\(result.stdout)")
+        #expect(
+            result.stdout.contains("\"msg\": \"\(book):8:14: line 2 of the value: 'nowhere2' is undefined (in the task 'named' at \(book):6:7)\"}"), "\(result.stdout)")
     }
 
     @Test func listingFlagsPrintWithoutConnecting() async throws {
@@ -213,9 +220,9 @@ import Testing
         #expect(sleepers().isEmpty, "the task's command outlived the run: \(sleepers())")
     }
 
-    /// ansible.cfg in the working folder gives the inventory, the user and the key (none of
-    /// them on the command line or in the inventory), and a setting Cohort lacks is named in
-    /// one warning.
+    /// ansible.cfg in the working folder gives the inventory, the user, the key (none of them
+    /// on the command line or in the inventory) and the strategy, and a setting Cohort lacks
+    /// is named in one warning.
     @Test func ansibleCfgInTheWorkingFolderIsRead() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
@@ -225,7 +232,7 @@ import Testing
         let key = try #require(text.split(separator: "\n").first { $0.hasPrefix("ansible_ssh_private_key_file=") }).split(separator: "=")[1]
         let stripped = text.split(separator: "\n").filter { !$0.hasPrefix("ansible_ssh_private_key_file=") && !$0.hasPrefix("ansible_user=") }
         try (stripped.joined(separator: "\n") + "\n").write(toFile: project + "/hosts.ini", atomically: true, encoding: .utf8)
-        try "[defaults]\ninventory = hosts.ini\nremote_user = root\nprivate_key_file = \(key)\nstrategy = free\n"
+        try "[defaults]\ninventory = hosts.ini\nremote_user = root\nprivate_key_file = \(key)\nstrategy = free\nlibrary = ./library\n"
             .write(toFile: project + "/ansible.cfg", atomically: true, encoding: .utf8)
         _ = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - command: id -un\n      register: who\n    - debug: var=who.stdout\n", in: project)
         let result = try await Shell.run(
@@ -233,7 +240,9 @@ import Testing
             environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ANSIBLE_") && $0.key != "COHORT_INVENTORY" })
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("\"who.stdout\": \"root\""), "\(result.stdout)")
-        #expect(result.stderr.contains("[WARNING]: cohort play does not support these settings yet and ignores them: \(project)/ansible.cfg: [defaults] strategy"), "\(result.stderr)")
+        // strategy = free is read (the play runs free); library is not here yet.
+        #expect(result.stderr.contains("[WARNING]: cohort play does not support these settings yet and ignores them: \(project)/ansible.cfg: [defaults] library"), "\(result.stderr)")
+        #expect(!result.stderr.contains("strategy"), "\(result.stderr)")
     }
 
     /// A play's remote_user is the login where the inventory sets no ansible_user, over -u; a

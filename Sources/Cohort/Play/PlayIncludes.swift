@@ -36,7 +36,7 @@ extension PlayRunner {
 
     /// Prints `included: PATH for HOSTS` per file (and item), counts each as ok, and splices
     /// each host's files into its cursor in order.
-    mutating func splice(_ includes: [String: [IncludeInstance]], after scheduled: ScheduledTask, hosts: [String], cursors: inout [String: HostCursor]) {
+    mutating func splice(_ includes: [String: [IncludeInstance]], after scheduled: ScheduledTask, hosts: [String], strategy: inout PlayStrategy) {
         var lines: [(path: String, label: String?, hosts: [String])] = []
         for name in hosts {
             for instance in includes[name] ?? [] {
@@ -51,10 +51,10 @@ extension PlayRunner {
         for name in hosts {
             guard let list = includes[name], !list.isEmpty else { continue }
             states[name]!.recap.ok += list.count
-            guard (cursors[name]?.depth ?? 0) < 64 else {
+            guard strategy.depth(name) < 64 else {
                 emit(.result(host: name, outcome: TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": "includes nest more than 64 deep"])))
                 states[name]!.recap.failed += 1
-                cursors[name]?.fail()
+                strategy.fail(name)
                 continue
             }
             // The first instance must run first: pushed last.
@@ -65,7 +65,7 @@ extension PlayRunner {
                 case .failure(let error):
                     emit(.result(host: name, outcome: TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(error.description)])))
                     states[name]!.recap.failed += 1
-                    cursors[name]?.fail()
+                    strategy.fail(name)
                     continue
                 }
                 let ordinal = includeOrdinals[instance.path] ?? includeOrdinals.count
@@ -73,7 +73,7 @@ extension PlayRunner {
                 var options = TaskOptions()
                 options.vars = scheduled.task.options.vars + instance.vars
                 let program = TaskProgram(items, prefix: scheduled.number.path + [index, ordinal])
-                cursors[name]?.splice(program, options: options, at: scheduled.task.location)
+                strategy.splice(name, program, options: options, at: scheduled.task.location)
             }
         }
     }

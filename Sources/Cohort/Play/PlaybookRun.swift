@@ -18,6 +18,8 @@ public enum PlayEvent: Sendable {
     case included(path: String, hosts: [String], label: String?)
     /// A play's host pattern names what is not in the inventory (as the play starts).
     case unmatchedPattern(String)
+    /// A `[WARNING]:` line (the printer says each text once, as Ansible's display does).
+    case warning(String)
     case recap([HostRecap])
 }
 
@@ -298,7 +300,7 @@ struct PlayRunner {
     /// `groups`: the inventory's (`group_by` changes it).
     var groups: Value
     /// Hosts that have not yet met `--start-at-task`'s task.
-    private var stillSkipping: Set<String>
+    var stillSkipping: Set<String>
     /// Tasks files that includes with a templated name read as the play runs, by path.
     var includeCache: [String: Result<[TaskItem], CohortError>] = [:]
     /// Each included file's number, which tells apart the files hosts included at one task.
@@ -429,134 +431,9 @@ struct PlayRunner {
         emit(.result(host: name, outcome: TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(reason)])))
     }
 
-    /// Whether `--tags` / `--skip-tags` let this task run.
-    func selected(_ scheduled: ScheduledTask) -> Bool {
-        let tags = Set(play.tags + scheduled.blocks.flatMap(\.tags) + scheduled.task.options.tags)
-        if !run.options.skipTags.isEmpty, !tags.isDisjoint(with: run.options.skipTags) { return false }
-        if tags.contains("never"), !run.options.tags.contains(where: tags.contains) { return false }
-        if run.options.tags.isEmpty || run.options.tags.contains("all") { return true }
-        if tags.contains("always") { return true }
-        return !tags.isDisjoint(with: run.options.tags)
-    }
-
-    /// The linear strategy over one task list: each step runs the first task (in program
-    /// order) that some host is at, on every host that is at it.
-    private mutating func runList(_ program: TaskProgram) async {
-        var cursors: [String: HostCursor] = [:]
-        var pending: [String: ScheduledTask] = [:]
-        for name in active { cursors[name] = HostCursor(program) }
-        let rescuedBefore = Dictionary(uniqueKeysWithValues: active.map { ($0, states[$0]!.recap.rescued) })
-        var forcedRescues: [String: Int] = [:]
-        while true {
-            for name in active where pending[name] == nil {
-                while let next = cursors[name]?.next() {
-                    if stillSkipping.contains(name) {
-                        if next.task.name == run.options.startAtTask { stillSkipping.remove(name) } else { continue }
-                    }
-                    if selected(next) {
-                        pending[name] = next
-                        break
-                    }
-                }
-            }
-            let waiting = active.filter { pending[$0] != nil }
-            guard let first = waiting.map({ pending[$0]!.number }).min() else { return }
-            let group = waiting.filter { pending[$0]!.number == first }
-            let scheduled = pending[group[0]]!
-            for name in group { pending[name] = nil }
-            // meta tasks print and count nothing, as in ansible-playbook.
-            let quiet = scheduled.task.module == "meta"
-            if !quiet { emit(.task(title: title(of: scheduled, on: group[0]), handler: false)) }
-            // pause and add_host run once, for the first host, as Ansible's (they bypass the
-            // host loop).
-            let runOnce = self.runOnce(scheduled, on: group[0])
-            let targets = ["pause", "add_host"].contains(scheduled.task.module) || runOnce ? [group[0]] : group
-            let links = await links(for: scheduled, on: targets)
-            let outcomes = await execute(scheduled, on: targets, quiet: quiet, links: links)
-            var meta: String?
-            var includes: [String: [IncludeInstance]] = [:]
-            for (name, outcome) in outcomes {
-                if scheduled.task.isDynamicInclude, outcome.status == .ok || outcome.status == .changed {
-                    includes[name] = Self.instances(outcome, scheduled.task)
-                    continue
-                }
-                let rescued = cursors[name]?.failureWouldBeRescued ?? false
-                if outcome.status == .failed, !outcome.ignored {
-                    cursors[name]?.fail()
-                    if rescued {
-                        // What a rescue section reads, as Ansible sets it (non-persistent facts).
-                        let task = scheduled.task
-                        states[name]!.variables.setFacts["ansible_failed_result"] = outcome.result
-                        states[name]!.variables.setFacts["ansible_failed_task"] = [
-                            "name": .string(task.name ?? ""), "action": .string(task.moduleAsWritten), "args": .dict(task.args),
-                        ]
-                    }
-                }
-                if !quiet || outcome.status == .failed {
-                    apply(outcome, scheduled.task, to: name, rescued: rescued, factsTo: factsTarget(scheduled, for: name, link: links[name]))
-                }
-                states[name]!.recap.rescued = (rescuedBefore[name] ?? 0) + (cursors[name]?.rescued ?? 0) - (forcedRescues[name] ?? 0)
-                if let action = outcome.meta { meta = action }
-                if outcome.meta == "end_host" {
-                    states[name]!.ended = true
-                    cursors[name]?.end()
-                }
-            }
-            if !includes.isEmpty { splice(includes, after: scheduled, hosts: group, cursors: &cursors) }
-            // group_by and add_host changed the inventory: `groups` read again once per task.
-            if ["group_by", "add_host"].contains(scheduled.task.module) { groups = Self.groups(of: run.inventory) }
-            if runOnce, let (first, outcome) = outcomes.first {
-                // The first host's result is every host's (register, set_fact); its failure
-                // stops them all, as in Ansible's linear strategy.
-                for other in hosts where other != first && !states[other]!.unreachable {
-                    if let register = scheduled.task.register { states[other]!.variables.setFacts[register] = outcome.result }
-                    for (key, value) in outcome.facts { states[other]!.variables.setFacts[key] = value }
-                }
-                if outcome.status == .failed, !outcome.ignored { for other in group where other != first { cursors[other]?.fail() } }
-            }
-            run.progress.update(group.map { states[$0]!.recap })
-            let failedNow = outcomes.filter { ($0.1.status == .failed && !$0.1.ignored) || $0.1.status == .unreachable }.map(\.0)
-            if !failedNow.isEmpty, anyErrorsFatal(scheduled, on: group[0]) {
-                // One host's failure fails every other host, as Ansible's linear strategy: each
-                // runs its rescue if it has one (not counted as rescued) and, rescued or not, no
-                // later play.
-                for name in active where !failedNow.contains(name) {
-                    if cursors[name]?.failureWouldBeRescued == true { forcedRescues[name, default: 0] += 1 }
-                    cursors[name]?.fail()
-                    states[name]!.recap.rescued = (rescuedBefore[name] ?? 0) + (cursors[name]?.rescued ?? 0) - (forcedRescues[name] ?? 0)
-                    failedByOthers.insert(name)
-                }
-            }
-            for name in group where cursors[name]?.failed == true { fail(name) }
-            if let percent = play.maxFailPercentage, !outcomes.isEmpty {
-                // Ansible's count: every host failed so far in the run, over this batch's size.
-                let before = states.values.filter { $0.failedInEarlierPlay && !$0.unreachable && !hosts.contains($0.name) }.count
-                let failed = before + hosts.filter { states[$0]!.failed && !states[$0]!.unreachable }.count
-                if Double(failed) / Double(hosts.count) > percent / 100 {
-                    for name in active { fail(name) }
-                    // Twice, as ansible-playbook prints it: once for the percentage, once as
-                    // no host is left.
-                    emit(.noHostsRemaining)
-                    emit(.noHostsRemaining)
-                    breakPlay = true
-                    return
-                }
-            }
-            switch meta {
-            case "flush_handlers": await flushHandlers()
-            case "end_play":
-                for name in active {
-                    states[name]!.ended = true
-                    cursors[name]?.end()
-                }
-            default: break
-            }
-        }
-    }
-
     /// The banner's title: a templated name rendered as Ansible renders it (with the first
     /// host's variables; left as written when it cannot be); `include_role : NAME`.
-    private func title(of scheduled: ScheduledTask, on host: String) -> String {
+    func title(of scheduled: ScheduledTask, on host: String) -> String {
         let task = scheduled.task
         if task.module == "include_role", task.name == nil { return "include_role : " + (task.args["name"]?.pythonString ?? "") }
         guard let name = task.name, Template.isTemplate(name) else { return task.title }
@@ -575,15 +452,48 @@ struct PlayRunner {
         return variables.scope(task: layers, defaults: defaults, environment: environment)
     }
 
-    private mutating func fail(_ name: String) {
+    mutating func fail(_ name: String) {
         guard !states[name]!.failed else { return }
         states[name]!.failed = true
     }
 
     /// Runs one task on `names` at once (`--forks` at most), results in completion order.
-    private func execute(
+    func execute(
         _ scheduled: ScheduledTask, on names: [String], quiet: Bool = false, links: [String: TaskLink] = [:]
     ) async -> [(String, TaskOutcome)] {
+        let executors = executors(for: scheduled, on: names, links: links)
+        let limit = max(1, min(run.options.forks ?? executors.count, throttle(of: scheduled, on: names.first) ?? Int.max))
+        let emit = self.emit
+        // A dynamic include's success is printed as `included: …` once every host answered.
+        let include = scheduled.task.isDynamicInclude
+        return await withTaskGroup(of: (String, TaskOutcome).self) { group in
+            var queue = executors[...]
+            var running = 0
+            var out: [(String, TaskOutcome)] = []
+            while running < limit, let (name, executor) = queue.popFirst() {
+                group.addTask { (name, await executor.run()) }
+                running += 1
+            }
+            for await (name, outcome) in group {
+                let shown = !(include && (outcome.status == .ok || outcome.status == .changed))
+                if shown, !quiet || outcome.status == .failed { emit(.result(host: name, outcome: outcome)) }
+                out.append((name, outcome))
+                if let (next, executor) = queue.popFirst() { group.addTask { (next, await executor.run()) } }
+            }
+            return out
+        }
+    }
+
+    /// `throttle` (the task's, else a block's), rendered with `host`'s variables: how many
+    /// hosts run the task at once, below --forks.
+    func throttle(of scheduled: ScheduledTask, on host: String?) -> Int? {
+        let value = scheduled.task.options.throttle ?? scheduled.blocks.reversed().lazy.compactMap(\.throttle).first
+        return host.flatMap { first in value.flatMap { try? scope(of: scheduled, on: first).render($0) } }
+            .flatMap { value -> Int? in if case .int(let n) = value, n > 0 { n } else if case .string(let t) = value { Int(t).flatMap { $0 > 0 ? $0 : nil } } else { nil } }
+    }
+
+    /// The task as each of `names` runs it, with what every host's variables are now.
+    func executors(for scheduled: ScheduledTask, on names: [String], links: [String: TaskLink]) -> [(String, TaskExecutor)] {
         let allHosts = states
         let delegatedFacts = delegates.facts
         let inventory = run.inventory
@@ -610,37 +520,13 @@ struct PlayRunner {
             return .dict(dict)
         }
         let shared = sharedMagic()
-        let executors = names.map { name in
+        return names.map { name in
             var variables = states[name]!.variables
             variables.magic = magic(for: name, shared: shared)
             return (name, TaskExecutor(
                 scheduled: scheduled, play: play, variables: variables, link: links[name]?.link ?? states[name]!.link, options: run.options,
                 environment: environment, hostvars: hostvars, delegate: links[name]?.shownAs, linkFailure: links[name]?.failure,
                 linkFailsTask: links[name]?.failsTask ?? false, jobs: run.asyncJobs, inventory: run.inventoryBox))
-        }
-        // `throttle` (the task's, else a block's) caps the hosts at once below --forks.
-        let throttleValue = scheduled.task.options.throttle ?? scheduled.blocks.reversed().lazy.compactMap(\.throttle).first
-        let throttle = names.first.flatMap { first in throttleValue.flatMap { try? scope(of: scheduled, on: first).render($0) } }
-            .flatMap { value -> Int? in if case .int(let n) = value, n > 0 { n } else if case .string(let t) = value { Int(t).flatMap { $0 > 0 ? $0 : nil } } else { nil } }
-        let limit = max(1, min(run.options.forks ?? executors.count, throttle ?? Int.max))
-        let emit = self.emit
-        // A dynamic include's success is printed as `included: …` once every host answered.
-        let include = scheduled.task.isDynamicInclude
-        return await withTaskGroup(of: (String, TaskOutcome).self) { group in
-            var queue = executors[...]
-            var running = 0
-            var out: [(String, TaskOutcome)] = []
-            while running < limit, let (name, executor) = queue.popFirst() {
-                group.addTask { (name, await executor.run()) }
-                running += 1
-            }
-            for await (name, outcome) in group {
-                let shown = !(include && (outcome.status == .ok || outcome.status == .changed))
-                if shown, !quiet || outcome.status == .failed { emit(.result(host: name, outcome: outcome)) }
-                out.append((name, outcome))
-                if let (next, executor) = queue.popFirst() { group.addTask { (next, await executor.run()) } }
-            }
-            return out
         }
     }
 
@@ -689,7 +575,7 @@ struct PlayRunner {
     }
 
     /// A host's result into its state: recap counts, facts, the registered result, handlers.
-    private mutating func apply(_ outcome: TaskOutcome, _ task: PlayTask, to name: String, rescued: Bool = false, factsTo: String? = nil) {
+    mutating func apply(_ outcome: TaskOutcome, _ task: PlayTask, to name: String, rescued: Bool = false, factsTo: String? = nil) {
         switch outcome.status {
         case .unreachable:
             states[name]!.unreachable = true
@@ -729,11 +615,12 @@ struct PlayRunner {
 
     /// Handlers notified so far, in the order they are defined, each once on the hosts that
     /// notified it (a failed host runs none unless `--force-handlers`).
-    private mutating func flushHandlers() async {
+    mutating func flushHandlers(only: Set<String>? = nil) async {
         for (index, item) in play.handlers.enumerated() {
             guard case .task(let handler) = item else { continue }
             let names = Set([handler.name].compactMap { $0 } + handler.listen)
             let due = hosts.filter { name in
+                guard only?.contains(name) ?? true else { return false }
                 let state = states[name]!
                 guard !state.unreachable, !state.ended, !state.failed || run.options.forceHandlers else { return false }
                 return !state.notified.isDisjoint(with: names)

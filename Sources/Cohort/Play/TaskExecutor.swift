@@ -112,8 +112,12 @@ struct TaskExecutor: Sendable {
         return outcome
     }
 
+    /// `FILE:LINE:COLUMN: what is wrong`: the place of the argument's value when the error
+    /// came from one (with the task it is in), else the task's.
     func templateMessage(_ error: TemplateError) -> String {
-        "\(task.location): \(error.message)"
+        guard let origin = error.origin else { return "\(task.location): \(error.message)" }
+        let within = (error.line ?? 1) > 1 ? "line \(error.line!) of the value: " : ""
+        return "\(origin): \(within)\(error.message) (in the task '\(task.title)' at \(task.location))"
     }
 
     private func run(in scope: Scope) async throws -> TaskOutcome {
@@ -519,7 +523,7 @@ struct TaskExecutor: Sendable {
     private func render(_ args: Dict, _ scope: Scope) throws(TemplateError) -> Dict {
         var out = Dict()
         for (key, value) in args.pairs {
-            let rendered = try scope.render(value)
+            let rendered = try ControlModules.at(key.pythonString, task.argumentLocations) { () throws(TemplateError) in try scope.render(value) }
             if rendered == .string(PlaybookRun.omit) { continue }
             out[key] = rendered
         }
@@ -529,7 +533,16 @@ struct TaskExecutor: Sendable {
 
 /// `debug`, `assert`, `set_fact`, `pause`: run on the coordinator, as Ansible runs them.
 enum ControlModules {
-    static func debug(_ args: Dict, _ scope: Scope, verbosity: Int) throws(TemplateError) -> Value {
+    /// `body`'s template error, placed at argument `key`'s value (when the loader knew it).
+    static func at<T>(_ key: String, _ locations: [String: Location], _ body: () throws(TemplateError) -> T) throws(TemplateError) -> T {
+        do { return try body() } catch {
+            var located = error
+            if located.origin == nil { located.origin = locations[key]?.description }
+            throw located
+        }
+    }
+
+    static func debug(_ args: Dict, _ scope: Scope, verbosity: Int, locations: [String: Location] = [:]) throws(TemplateError) -> Value {
         if let threshold = args["verbosity"] {
             guard case .int(let level) = try scope.render(threshold) else { throw TemplateError("debug: verbosity must be an integer") }
             if level > verbosity { return ["changed": false, "skipped": true, "skipped_reason": "Verbosity threshold not met."] }
@@ -545,22 +558,22 @@ enum ControlModules {
             if value.isUndefined { return .dict(Dict(strings: [("changed", false), (name, "VARIABLE IS NOT DEFINED!")])) }
             return .dict(Dict([("changed", false), (.string(name), try scope.render(value))]))
         }
-        let message = try scope.render(args["msg"] ?? "Hello world!")
+        let message = try at("msg", locations) { () throws(TemplateError) in try scope.render(args["msg"] ?? "Hello world!") }
         return ["changed": false, "msg": message]
     }
 
-    static func assert(_ args: Dict, _ scope: Scope) throws(TemplateError) -> Value {
+    static func assert(_ args: Dict, _ scope: Scope, locations: [String: Location] = [:]) throws(TemplateError) -> Value {
         var conditions: [String] = []
         switch args["that"] {
         case .list(let items)?: conditions = items.map(\.pythonString)
         case let value?: conditions = [value.pythonString]
         case nil: break
         }
-        for condition in conditions where try !scope.condition(condition) {
-            let message = try args["fail_msg"].map { m throws(TemplateError) in try scope.render(m) } ?? "Assertion failed"
+        for condition in conditions where try at("that", locations, { () throws(TemplateError) in try !scope.condition(condition) }) {
+            let message = try at("fail_msg", locations) { () throws(TemplateError) in try args["fail_msg"].map { m throws(TemplateError) in try scope.render(m) } } ?? "Assertion failed"
             return ["failed": true, "changed": false, "assertion": .string(condition), "evaluated_to": false, "msg": message]
         }
-        let message = try args["success_msg"].map { m throws(TemplateError) in try scope.render(m) } ?? "All assertions passed"
+        let message = try at("success_msg", locations) { () throws(TemplateError) in try args["success_msg"].map { m throws(TemplateError) in try scope.render(m) } } ?? "All assertions passed"
         return ["changed": false, "msg": message]
     }
 
