@@ -115,6 +115,8 @@ final class PlayPrinter: Sendable {
         for item in outcome.items {
             let word = Self.word(item.status)
             let shown = item.result
+            // An item delegated to its own host names it, as ansible-playbook does.
+            let host = item.delegate.map { "\(host) -> \(Printable.escaped($0))" } ?? host
             if item.status == .failed {
                 out += "failed: [\(host)] (item=\(Printable.escaped(item.label))) => \(Self.dump(shown))\n"
             } else if verbose > 0 || outcome.module == "debug" {

@@ -7,7 +7,7 @@ import Foundation
 
 /// Where one host's task runs when it is not the host's own worker: a delegated host's, or
 /// the coordinator's (`connection: local`); or why it cannot.
-struct TaskLink {
+struct TaskLink: Sendable {
     var link: (any PlayHostLink)?
     /// The delegate's name, printed `[HOST -> DELEGATE]` (nil for `connection: local`).
     var shownAs: String?
@@ -19,6 +19,8 @@ struct TaskLink {
     /// The session the link runs on when it is not the host's own (another login), for
     /// `become` on top of it.
     var session: HostSession?
+    /// `delegate_to` naming the loop's item: a link per host the items name.
+    var items: [String: TaskLink]?
 }
 
 /// Sessions opened for delegation, by host name (`localhost` for the coordinator's own),
@@ -80,12 +82,52 @@ extension PlayRunner {
         for name in names where out[name]?.failure == nil {
             do {
                 guard let request = try becomeRequest(scheduled, on: name) else { continue }
-                out[name] = await becomeLink(for: name, base: out[name], request)
+                if let items = out[name]?.items {
+                    var become: [String: TaskLink] = [:]
+                    for (delegate, link) in items { become[delegate] = link.failure == nil ? await becomeLink(for: name, base: link, request) : link }
+                    out[name]?.items = become
+                } else {
+                    out[name] = await becomeLink(for: name, base: out[name], request)
+                }
             } catch {
                 out[name] = TaskLink(shownAs: out[name]?.shownAs, failure: error.message, host: out[name]?.host, failsTask: true)
             }
         }
         return out
+    }
+
+    /// Whether `delegate_to` names the loop's item (`{{ item }}`, `{{ item.host }}`, the
+    /// `loop_var`, `ansible_loop`): then each item is delegated on its own, as in Ansible.
+    func delegatesPerItem(_ scheduled: ScheduledTask, _ value: Value) -> Bool {
+        guard scheduled.task.loop != nil, case .string(let text) = value, Template.isTemplate(text) else { return false }
+        let names = [scheduled.task.loopVar, "ansible_loop"] + [scheduled.task.indexVar].compactMap { $0 }
+        return names.contains { name in
+            text.ranges(of: name).contains { range in
+                let before = range.lowerBound == text.startIndex ? nil : text[text.index(before: range.lowerBound)]
+                let after = range.upperBound == text.endIndex ? nil : text[range.upperBound]
+                func word(_ c: Character?) -> Bool { c.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false }
+                return !word(before) && !word(after)
+            }
+        }
+    }
+
+    /// A link for every host the loop's items delegate to.
+    private mutating func itemLinks(for scheduled: ScheduledTask, on name: String) async -> TaskLink {
+        guard let executor = executors(for: scheduled, on: [name], links: [:]).first?.1 else { return TaskLink(failure: "not connected") }
+        let delegates: [String]
+        do { delegates = try executor.itemDelegates() } catch {
+            return TaskLink(failure: executor.templateMessage(error), failsTask: true)
+        }
+        var items: [String: TaskLink] = [:]
+        // An item delegated to the host itself is printed as the host alone.
+        for delegate in delegates { items[delegate] = await link(to: delegate, shownAs: delegate == name ? nil : shownName(delegate)) }
+        return TaskLink(link: states[name]?.link, host: name, items: items)
+    }
+
+    /// As ansible-playbook names a delegate: `h2(127.0.0.3)` when its address differs.
+    func shownName(_ delegate: String) -> String {
+        let address = run.inventory.variables(of: delegate).last { $0.0 == "ansible_host" }?.1.text
+        return address.map { $0 == delegate ? delegate : "\(delegate)(\($0))" } ?? delegate
     }
 
     /// Where each host's task runs, for the hosts whose task is delegated or local.
@@ -100,11 +142,12 @@ extension PlayRunner {
             let scope = scope(of: scheduled, on: name)
             do {
                 if let delegateValue {
+                    if delegatesPerItem(scheduled, delegateValue) {
+                        out[name] = await itemLinks(for: scheduled, on: name)
+                        continue
+                    }
                     let delegate = try scope.text(delegateValue)
-                    // As ansible-playbook names it: `h2(127.0.0.3)` when its address differs.
-                    let address = run.inventory.variables(of: delegate).last { $0.0 == "ansible_host" }?.1.text
-                    let shown = address.map { $0 == delegate ? delegate : "\(delegate)(\($0))" } ?? delegate
-                    out[name] = await link(to: delegate, shownAs: shown)
+                    out[name] = await link(to: delegate, shownAs: shownName(delegate))
                     continue
                 }
                 let connection = try connectionValue.map { v throws(TemplateError) in try scope.text(v) } ?? play.connection ?? "ssh"

@@ -526,7 +526,7 @@ struct PlayRunner {
             return (name, TaskExecutor(
                 scheduled: scheduled, play: play, variables: variables, link: links[name]?.link ?? states[name]!.link, options: run.options,
                 environment: environment, hostvars: hostvars, delegate: links[name]?.shownAs, linkFailure: links[name]?.failure,
-                linkFailsTask: links[name]?.failsTask ?? false, jobs: run.asyncJobs, inventory: run.inventoryBox))
+                linkFailsTask: links[name]?.failsTask ?? false, jobs: run.asyncJobs, inventory: run.inventoryBox, itemLinks: links[name]?.items))
         }
     }
 
@@ -603,6 +603,14 @@ struct PlayRunner {
             }
         } else {
             give(outcome.facts, to: factsTo ?? name)
+        }
+        // Items delegated each to its own host with delegate_facts: each host gets its own.
+        for (target, facts) in outcome.delegatedFacts {
+            if task.module == "setup" || task.module == "gather_facts", states[target] != nil {
+                for (key, value) in facts { states[target]!.variables.facts[key.hasPrefix("ansible_") ? String(key.dropFirst(8)) : key] = value }
+            } else {
+                give(facts, to: target)
+            }
         }
         // include_vars follows delegate_facts too, as in Ansible.
         let varsTarget = factsTo.flatMap { states[$0] != nil ? $0 : nil } ?? name

@@ -13,6 +13,9 @@ public struct TaskOutcome: Sendable {
         public var status: Status
         public var label: String
         public var result: Value
+        /// The host this item was delegated to (`delegate_to` naming the loop's item),
+        /// printed `[HOST -> DELEGATE]`.
+        public var delegate: String? = nil
     }
 
     public var status: Status
@@ -33,6 +36,8 @@ public struct TaskOutcome: Sendable {
     public var delegate: String?
     /// `include_vars`: variables for the host's templated layer.
     var includedVars: [String: Value] = [:]
+    /// Facts of items delegated each to its own host with `delegate_facts`, by that host.
+    var delegatedFacts: [String: [String: Value]] = [:]
 }
 
 /// Runs one task (its loop, conditions and module) on one host, with a snapshot of that
@@ -55,6 +60,9 @@ struct TaskExecutor: Sendable {
     let jobs: AsyncJobs
     /// The run's inventory, for `group_by`.
     var inventory: InventoryBox? = nil
+    /// `delegate_to` naming the loop's item: the link of every host the items name, by name
+    /// (each item renders `delegate_to` and runs there).
+    var itemLinks: [String: TaskLink]? = nil
 
     var task: PlayTask { scheduled.task }
 
@@ -133,42 +141,47 @@ struct TaskExecutor: Sendable {
         let conditions = scheduled.blocks.flatMap(\.when) + task.options.when
         let call = { (scope: Scope) in link.map { ModuleCall(host: $0, check: check, diff: diff, environment: environment, scope: scope) } }
         var outcome: TaskOutcome
-        if let loop = task.loop {
-            var items: [Value]
-            let rendered = try scope.render(loop)
-            if let lookup = task.loopLookup {
-                items = LoopLookups.files.contains(lookup) ? try fileLookup(lookup, rendered) : try LoopLookups.items(lookup, rendered)
-            } else { switch rendered {
-            case .list(let list) where task.loopFlattensOnce: items = list.flatMap { if case .list(let inner) = $0 { inner } else { [$0] } }
-            case .list(let list): items = list
-            case _ where task.loopFlattensOnce: items = [rendered]
-            case .dict(let dict) where task.loopIsDict:
-                items = dict.pairs.map { .dict(Dict(strings: [("key", $0.key), ("value", $0.value)])) }
-            default:
-                throw TemplateError("Invalid data passed to 'loop', it requires a list, got this instead: \(rendered.pythonString)")
-            } }
+        if task.loop != nil {
+            let items = try loopItems(scope)
             let extended = try flag(task.loopExtended, scope, default: false)
             let pause = try ModuleSeconds.parse(try task.loopPause.map { v throws(TemplateError) in try scope.render(v) }, "loop_control.pause", default: 0)
             var reports: [TaskOutcome.Item] = []
             var results: [Value] = []
+            let factsToDelegates = try itemLinks != nil && flag(inherited({ $0.delegateFacts }, play: nil), scope, default: false)
+            var delegatedFacts: [String: [String: Value]] = [:]
+            var factsGiven: Set<Int> = []
             for (index, item) in items.enumerated() {
-                var loopVars: [String: Value] = [task.loopVar: item, "ansible_loop_var": .string(task.loopVar)]
-                if let indexVar = task.indexVar { loopVars[indexVar] = .int(index) }
-                if extended { loopVars["ansible_loop"] = Self.loopInfo(items, index) }
                 if index > 0, pause > 0 { try await Task.sleep(for: ModuleSeconds.duration(pause)) }
-                let itemScope = scope.adding(loop: loopVars)
+                let itemScope = self.itemScope(scope, items, index, extended: extended)
                 let label = try task.label.map { l throws(TemplateError) in try itemScope.text(.string(l)) } ?? item.pythonString
+                // delegate_to naming the item: this item's own host.
+                var itemCall = call
+                var delegatedTo: (name: String, shown: String?)?
+                if let itemLinks, let value = inherited({ $0.delegateTo }, play: nil) {
+                    let name = try itemScope.text(value)
+                    guard let found = itemLinks[name] else { throw TemplateError("delegate_to: '\(name)' was not opened for this task") }
+                    if let failure = found.failure {
+                        if found.failsTask { throw TemplateError(failure) }
+                        throw LinkFailure(message: failure)
+                    }
+                    delegatedTo = (found.host ?? name, found.shownAs)
+                    itemCall = { (scope: Scope) in found.link.map { ModuleCall(host: $0, check: check, diff: diff, environment: environment, scope: scope) } }
+                }
                 var result: Dict
                 if try !itemScope.conditions(conditions) {
                     result = Self.skipped(conditions, itemScope)
                 } else {
-                    result = try await attempts(itemScope, call)
+                    result = try await attempts(itemScope, itemCall)
+                }
+                if factsToDelegates, let delegatedTo, case .dict(let facts)? = result["ansible_facts"] {
+                    for (key, value) in facts.pairs { delegatedFacts[delegatedTo.name, default: [:]][key.pythonString] = value }
+                    factsGiven.insert(index)
                 }
                 result[.string(task.loopVar)] = item
                 result["ansible_loop_var"] = .string(task.loopVar)
                 if let indexVar = task.indexVar { result[.string(indexVar)] = .int(index) }
                 let status = Self.status(result)
-                reports.append(TaskOutcome.Item(status: status, label: label, result: .dict(result)))
+                reports.append(TaskOutcome.Item(status: status, label: label, result: .dict(result), delegate: delegatedTo?.shown))
                 results.append(.dict(result))
             }
             var summary = Dict()
@@ -183,7 +196,10 @@ struct TaskExecutor: Sendable {
             if reports.isEmpty { summary["skipped_reason"] = "No items in the list" }
             let status: TaskOutcome.Status = reports.isEmpty ? .skipped : Self.status(summary)
             outcome = TaskOutcome(status: status, result: .dict(summary), items: reports)
-            for report in reports { if case .dict(let r) = report.result, case .dict(let facts)? = r["ansible_facts"] { merge(facts, into: &outcome) } }
+            for (index, report) in reports.enumerated() where !factsGiven.contains(index) {
+                if case .dict(let r) = report.result, case .dict(let facts)? = r["ansible_facts"] { merge(facts, into: &outcome) }
+            }
+            outcome.delegatedFacts = delegatedFacts
         } else if try !scope.conditions(conditions) {
             outcome = TaskOutcome(status: .skipped, result: .dict(Self.skipped(conditions, scope)))
         } else {
@@ -199,6 +215,50 @@ struct TaskExecutor: Sendable {
             outcome.notify = try task.notify.map { n throws(TemplateError) in try scope.text(.string(n)) }
         }
         return outcome
+    }
+
+    /// The loop's items, rendered (and flattened, or read by the `with_*` lookup) as Ansible's.
+    func loopItems(_ scope: Scope) throws(TemplateError) -> [Value] {
+        guard let loop = task.loop else { return [] }
+        let rendered = try scope.render(loop)
+        if let lookup = task.loopLookup {
+            return LoopLookups.files.contains(lookup) ? try fileLookup(lookup, rendered) : try LoopLookups.items(lookup, rendered)
+        }
+        switch rendered {
+        case .list(let list) where task.loopFlattensOnce: return list.flatMap { if case .list(let inner) = $0 { inner } else { [$0] } }
+        case .list(let list): return list
+        case _ where task.loopFlattensOnce: return [rendered]
+        case .dict(let dict) where task.loopIsDict:
+            return dict.pairs.map { .dict(Dict(strings: [("key", $0.key), ("value", $0.value)])) }
+        default:
+            throw TemplateError("Invalid data passed to 'loop', it requires a list, got this instead: \(rendered.pythonString)")
+        }
+    }
+
+    /// The scope of item `index`: the loop variable, `ansible_loop_var`, the index variable
+    /// and, extended, `ansible_loop`.
+    func itemScope(_ scope: Scope, _ items: [Value], _ index: Int, extended: Bool) -> Scope {
+        var loopVars: [String: Value] = [task.loopVar: items[index], "ansible_loop_var": .string(task.loopVar)]
+        if let indexVar = task.indexVar { loopVars[indexVar] = .int(index) }
+        if extended { loopVars["ansible_loop"] = Self.loopInfo(items, index) }
+        return scope.adding(loop: loopVars)
+    }
+
+    /// `delegate_to` rendered for every loop item (before `when`, as Ansible resolves the
+    /// delegate first): the hosts the runner opens links to.
+    func itemDelegates() throws(TemplateError) -> [String] {
+        guard let value = inherited({ $0.delegateTo }, play: nil) else { return [] }
+        let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
+        let defaults = scheduled.blocks.map(\.roleDefaults) + [task.options.roleDefaults]
+        let scope = variables.scope(task: layers, defaults: defaults, environment: environment, hostvars: hostvars)
+        let items = try loopItems(scope)
+        let extended = try flag(task.loopExtended, scope, default: false)
+        var names: [String] = []
+        for index in items.indices {
+            let name = try itemScope(scope, items, index, extended: extended).text(value)
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
     }
 
     /// The module run once, or with `until` again until the condition holds, as Ansible's
