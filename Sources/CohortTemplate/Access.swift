@@ -1,9 +1,11 @@
 /// `x.name`, `x[key]`, `x[a:b:c]`: a missing key or attribute is an undefined value naming
-/// what was missing, as Jinja's ("'dict object' has no attribute 'port'").
+/// what was missing, as Jinja's ("'dict object' has no attribute 'port'"). Reading into an
+/// undefined value gives it back, as ansible-core 2.19's undefined does, so that
+/// `a.missing.deeper | default(x)` and `is defined` work and an error names the first gap.
 enum Access {
     static func attribute(_ base: Value, _ name: String, line: Int) throws(TemplateError) -> Value {
         switch base {
-        case .undefined(let why): throw TemplateError(why, line: line)
+        case .undefined: return base
         case .dict(let dict):
             return dict[name] ?? .undefined(why: "'dict object' has no attribute '\(name)'")
         default:
@@ -13,7 +15,7 @@ enum Access {
 
     static func item(_ base: Value, _ key: Value, line: Int) throws(TemplateError) -> Value {
         switch base {
-        case .undefined(let why): throw TemplateError(why, line: line)
+        case .undefined: return base
         case .dict(let dict):
             if let value = dict[key] { return value }
             if case .string(let name) = key { return .undefined(why: "'dict object' has no attribute '\(name)'") }

@@ -55,7 +55,11 @@ import Testing
         ("template", "{{ path.endswith(('.conf', '.ini')) }}"), ("template", "{{ s.replace('l', 'L') }}"), ("template", "{{ s.lower() }}"),
         ("template", "{{ s.upper() }}"), ("template", "{{ '-'.join(names) }}"), ("template", "{{ d.keys() | list }}"),
         ("template", "{{ d.values() | list }}"), ("template", "{{ d.items() | list }}"), ("template", "{{ d.get('a') }}"),
-        ("template", "{{ d.get('zz', 'dflt') }}"), ("template", "{{ text.splitlines() }}"), ("template", "{{ crlf.splitlines() }}"), ("template", "{{ s.find('World') }}"),
+        ("template", "{{ d.get('zz', 'dflt') }}"), ("template", "{{ text.splitlines() }}"), ("template", "{{ crlf.splitlines() }}"), ("template", "{{ d.nope.deeper | default('x') }}"),
+        ("template", "{{ d.nope.deeper is defined }}"), ("template", "{{ result.extract_results.rc | default('none') }}"),
+        ("template", "{{ nope.a.b | default(2) }}"), ("template", "{{ d.nope['k'] | default(3) }}"), ("template", "{{ d.nope.deeper }}"),
+        ("template", "{{ n.b | default(4) }}"), ("condition", "d.nope.x is undefined"), ("template", "{{ d.nope.deeper | default }}"),
+        ("template", "{{ users[0].nope.x | default('u') }}"), ("template", "{{ l[7].x | default('i') }}"), ("template", "{{ s.find('World') }}"),
         ("template", "{{ host.split('.')[0] }}"), ("template", "{{ '{}-{}'.format('a', 'b') }}"),
         // filters
         ("template", "{{ nope | default('x') }}"), ("template", "{{ nope | d(5) }}"), ("template", "{{ '' | default('e', true) }}"),
