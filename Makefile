@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # libssl-dev and zlib1g-dev hold the .a files that CohortSSH links in (Package.swift).
-APT_PACKAGES := libssh2-1-dev libssl-dev zlib1g-dev openssh-server openssh-client pkg-config python3 python3-venv nftables mmdebstrap sudo
+APT_PACKAGES := libssh2-1-dev libssl-dev zlib1g-dev openssh-server openssh-client pkg-config python3 python3-venv nftables mmdebstrap sudo xz-utils bzip2 zstd
 ORACLE_VENV := .build-oracle/venv
 FLEET_DIR := $(CURDIR)/.fleet-demo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

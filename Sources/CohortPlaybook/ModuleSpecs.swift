@@ -154,6 +154,13 @@ public struct ModuleSpec: Sendable {
                 "src": a(.path, required: true), "dest": a(.path, required: true), "delimiter": a(.string), "backup": a(.bool),
                 "remote_src": a(.bool), "regexp": a(.string), "ignore_hidden": a(.bool), "validate": a(.string), "decrypt": a(.bool),
             ]) { $1 }),
+        "unarchive": ModuleSpec(
+            sourceFolder: "files",
+            arguments: ownership.merging([
+                "src": a(.path, required: true), "dest": a(.path, required: true), "remote_src": a(.bool), "copy": a(.bool), "creates": a(.path),
+                "list_files": a(.bool), "keep_newer": a(.bool), "exclude": a(.list), "include": a(.list), "extra_opts": a(.list),
+                "validate_certs": a(.bool), "io_buffer_size": a(.int), "decrypt": a(.bool),
+            ]) { $1 }, unsupported: ["attributes", "seuser", "serole", "setype", "selevel"]),
         "cron": ModuleSpec(arguments: [
             "name": a(.string, required: true), "user": a(.string), "job": a(.string, aliases: ["value"]), "cron_file": a(.path),
             "state": a(.string, choices: ["present", "absent"]), "backup": a(.bool), "minute": a(.string), "hour": a(.string),

@@ -723,7 +723,7 @@ public struct PlaybookLoader {
         try Self.check(module, spec, resolved, at: location)
         if rawWords { resolved[.string(Self.rawWordsKey)] = true }
         if let folder = spec.sourceFolder, case .string(let src)? = resolved["src"], !Template.isTemplate(src),
-            resolved["remote_src"].flatMap(Self.boolean) != true
+            resolved["remote_src"].flatMap(Self.boolean) != true, resolved["copy"].flatMap(Self.boolean) != false
         {
             guard let path = find(src, in: folder, near: file) else {
                 throw YAMLValues.error("\(module): could not find '\(src)' (looked in \(searched(folder)))", at: location)

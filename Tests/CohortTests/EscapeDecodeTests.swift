@@ -1,4 +1,5 @@
 @testable import Cohort
+import CohortPlaybook
 import Testing
 
 /// `assemble`'s delimiter as Python 3.11's `codecs.escape_decode` reads it (rows from Python).
