@@ -66,13 +66,7 @@ enum HostFacts {
         facts["user_dir"] = .string(getpwuid(uid).map { String(cString: $0.pointee.pw_dir) } ?? "")
         facts["user_shell"] = .string(getpwuid(uid).map { String(cString: $0.pointee.pw_shell) } ?? "")
         facts["date_time"] = dateTime()
-        let addresses = ipv4Addresses()
-        facts["all_ipv4_addresses"] = .list(addresses.filter { !$0.address.hasPrefix("127.") }.map { .string($0.address) })
-        if let route = defaultRoute(), let address = addresses.first(where: { $0.interface == route }) {
-            facts["default_ipv4"] = ["address": .string(address.address), "interface": .string(route)]
-        } else {
-            facts["default_ipv4"] = .dict(Dict())
-        }
+        NetworkFacts.gather(into: &facts)
         facts["mounts"] = MountFacts.gather()
         return .dict(facts)
     }
@@ -204,36 +198,6 @@ enum HostFacts {
         }
         out["tz_dst"] = .string(dst)
         return .dict(out)
-    }
-
-    /// Interface addresses from the kernel (getifaddrs), no command run.
-    static func ipv4Addresses() -> [(interface: String, address: String)] {
-        var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0 else { return [] }
-        defer { freeifaddrs(list) }
-        var out: [(String, String)] = []
-        var cursor = list
-        while let entry = cursor {
-            if let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) {
-                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-                address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { inet in
-                    var ip = inet.pointee.sin_addr
-                    _ = inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
-                }
-                out.append((String(cString: entry.pointee.ifa_name), String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
-            }
-            cursor = entry.pointee.ifa_next
-        }
-        return out
-    }
-
-    /// The interface of the default route, from /proc/net/route.
-    static func defaultRoute() -> String? {
-        for line in (readText("/proc/net/route") ?? "").split(separator: "\n").dropFirst() {
-            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
-            if fields.count > 1, fields[1] == "00000000" { return String(fields[0]) }
-        }
-        return nil
     }
 }
 
