@@ -67,8 +67,38 @@ enum HostFacts {
         facts["user_shell"] = .string(getpwuid(uid).map { String(cString: $0.pointee.pw_shell) } ?? "")
         facts["date_time"] = dateTime()
         NetworkFacts.gather(into: &facts)
+        facts["dns"] = dns(readText("/etc/resolv.conf") ?? "")
         facts["mounts"] = MountFacts.gather()
         return .dict(facts)
+    }
+
+    /// Ansible's `dns` fact: /etc/resolv.conf's nameservers, domain, search, sortlist and
+    /// options (a later search, sortlist or options line replaces an earlier one, as there).
+    static func dns(_ text: String) -> Value {
+        var out = Dict()
+        for line in Strings.lines(text) {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\u{0B}" || $0 == "\u{0C}" }).map(String.init)
+            guard let first = words.first, !line.hasPrefix("#"), !line.hasPrefix(";") else { continue }
+            let rest = words.dropFirst().map { Value.string($0) }
+            switch first {
+            case "nameserver":
+                var list: [Value] = []
+                if case .list(let had)? = out["nameservers"] { list = had }
+                out["nameservers"] = .list(list + rest)
+            case "domain": if words.count > 1 { out["domain"] = .string(words[1]) }
+            case "search": out["search"] = .list(rest)
+            case "sortlist": out["sortlist"] = .list(rest)
+            case "options":
+                var options = Dict()
+                for option in words.dropFirst() {
+                    let parts = option.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                    options[.string(String(parts[0]))] = parts.count == 2 && !parts[1].isEmpty ? .string(String(parts[1])) : .bool(true)
+                }
+                out["options"] = .dict(options)
+            default: break
+            }
+        }
+        return .dict(out)
     }
 
     static func readText(_ path: String) -> String? {
