@@ -140,7 +140,7 @@ public enum Strings {
         return out
     }
 
-    static func strip(_ s: String, _ set: Set<Character>?, leading: Bool, trailing: Bool) -> String {
+    public static func strip(_ s: String, _ set: Set<Character>?, leading: Bool, trailing: Bool) -> String {
         let drop: (Character) -> Bool = { set?.contains($0) ?? $0.isWhitespace }
         var sub = Substring(s)
         if leading { sub = sub.drop(while: drop) }

@@ -44,7 +44,7 @@ enum HostProbeModules {
     /// patterns (fnmatch, as Python's) match the name; the runner makes them the host's facts.
     /// `gather_subset`, `gather_timeout` and `fact_path` are taken: Cohort has one set of facts.
     static func setup(_ args: Dict, _ call: ModuleCall) async throws -> Value {
-        let answer = try await MountCompletion.facts(call.host)
+        let answer = try await FactCompletion.facts(call.host)
         let patterns: [String] =
             switch args["filter"] {
             case nil, .none?: []

@@ -404,7 +404,7 @@ struct PlayRunner {
         let answers = await withTaskGroup(of: (String, Result<Value, any Error>).self) { group in
             for (name, link) in links {
                 group.addTask {
-                    do { return (name, .success(try await MountCompletion.facts(link))) } catch {
+                    do { return (name, .success(try await FactCompletion.facts(link))) } catch {
                         return (name, .failure(error))
                     }
                 }
