@@ -92,9 +92,7 @@ struct TaskExecutor: Sendable {
         if let linkFailure, !linkFailsTask {
             return TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(linkFailure)])
         }
-        let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
-        let defaults = scheduled.blocks.map(\.roleDefaults) + [task.options.roleDefaults]
-        let scope = variables.scope(task: layers, defaults: defaults, environment: environment, hostvars: hostvars)
+        let scope = taskScope()
         // `no_log` covers the task's errors too (a loop's data in "Invalid data passed to
         // 'loop'", a template's values); one that cannot be read hides everything.
         let hidden = (try? flag(inherited({ $0.noLog }, play: nil), scope, default: false)) ?? true
@@ -246,11 +244,16 @@ struct TaskExecutor: Sendable {
 
     /// `delegate_to` rendered for every loop item (before `when`, as Ansible resolves the
     /// delegate first): the hosts the runner opens links to.
-    func itemDelegates() throws(TemplateError) -> [String] {
-        guard let value = inherited({ $0.delegateTo }, play: nil) else { return [] }
+    /// The task's variables over the host's: its blocks' and its own vars and role defaults.
+    private func taskScope() -> Scope {
         let layers = scheduled.blocks.map(\.vars) + [task.options.vars]
         let defaults = scheduled.blocks.map(\.roleDefaults) + [task.options.roleDefaults]
-        let scope = variables.scope(task: layers, defaults: defaults, environment: environment, hostvars: hostvars)
+        return variables.scope(task: layers, defaults: defaults, environment: environment, hostvars: hostvars)
+    }
+
+    func itemDelegates() throws(TemplateError) -> [String] {
+        guard let value = inherited({ $0.delegateTo }, play: nil) else { return [] }
+        let scope = taskScope()
         let items = try loopItems(scope)
         let extended = try flag(task.loopExtended, scope, default: false)
         var names: [String] = []

@@ -119,16 +119,10 @@ enum NetworkFacts {
 
     /// /sys/class/net's entries in directory order (Python's glob order).
     static func devices() -> [String] {
-        guard let folder = opendir("/sys/class/net") else { return [] }
-        defer { closedir(folder) }
-        var out: [String] = []
-        while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." { continue }
+        entries("/sys/class/net").filter { name in
             var info = stat()
-            if stat("/sys/class/net/" + name, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { out.append(name) }
+            return stat("/sys/class/net/" + name, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
         }
-        return out
     }
 
     /// A sysfs file's text, stripped; nil when it cannot be read (`speed` of a loopback).
