@@ -111,6 +111,7 @@ struct YAMLWriter {
     /// room for indentation: a deep value writes more than its repr).
     static func checkSize(_ value: Value, _ maxSize: Int) throws(TemplateError) {
         guard value.reprSize(limit: maxSize / 8) <= maxSize / 8 else { throw TemplateError("to_yaml: a text over \(maxSize) bytes") }
+        if let span = value.storedSpan { throw TemplateError("cannot represent an object: \(span.repr)") }
     }
     let flowLeaves: Bool
 
@@ -206,6 +207,8 @@ struct YAMLWriter {
             if let e = text.firstIndex(of: "e"), !text[..<e].contains(".") { return text[..<e] + ".0" + text[e...] }
             return text
         case .string(let s): return string(s, level: level, flow: flow)
+        // PyYAML writes a datetime as a timestamp, `isoformat(' ')`; checkSize refused a span.
+        case .temporal(let t): return t.isoformat(separator: " ")
         case .list(let items): return "[" + items.map { scalarOrFlow($0, level: level, flow: true) }.joined(separator: ", ") + "]"
         case .dict(let dict):
             return "{" + sortedPairs(dict).map { scalarOrFlow($0.key, level: level, flow: true) + ": " + scalarOrFlow($0.value, level: level, flow: true) }

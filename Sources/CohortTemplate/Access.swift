@@ -8,6 +8,8 @@ enum Access {
         case .undefined: return base
         case .dict(let dict):
             return dict[name] ?? .undefined(why: "'dict object' has no attribute '\(name)'")
+        case .temporal(let t):
+            return t.attribute(name) ?? .undefined(why: "'\(objectName(base))' has no attribute '\(name)'")
         default:
             return .undefined(why: "'\(objectName(base))' has no attribute '\(name)'")
         }

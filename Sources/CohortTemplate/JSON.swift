@@ -27,6 +27,11 @@ enum JSON {
         case .int(let i): out += String(i)
         case .float(let d):
             out += d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : Value.pythonFloat(d)
+        case .temporal(.datetime):
+            // Ansible's JSON encoder writes a datetime as its ISO 8601 text.
+            out += quote(value.isoformat, ascii: ascii)
+        case .temporal(let span):
+            throw TemplateError("Object of type \(span.typeName) is not JSON serializable", line: line)
         case .string(let s):
             guard out.utf8.count + s.utf8.count <= maxSize else { throw TemplateError("to_json: a text over \(maxSize) bytes", line: line) }
             out += quote(s, ascii: ascii)

@@ -6,6 +6,7 @@ enum Methods {
             guard case .string(let s)? = arg(i) else { throw TemplateError("\(name)() argument \(i + 1) must be str (\(what))", line: line) }
             return s
         }
+        if case .temporal(let t) = object, let result = try t.method(name, args, kwargs, line: line) { return result }
         switch (object, name) {
         case (.string(let s), "split"), (.string(let s), "rsplit"):
             let limit: Int? = if case .int(let n)? = arg(1) ?? kwargs["maxsplit"], n >= 0 { n } else { nil }

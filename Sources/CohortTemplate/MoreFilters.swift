@@ -4,6 +4,7 @@
 enum MoreFilters {
     static let names = [
         "human_readable", "human_to_bytes", "regex_escape", "extract", "product", "permutations", "combinations", "zip_longest", "comment",
+        "to_datetime",
     ]
 
     /// Ansible's SIZE_RANGES, largest first.
@@ -36,6 +37,11 @@ enum MoreFilters {
             return .string(PythonFormat.cFormat("%.2f", size / chosen.1, capacity: 400) + " " + suffix)
         case "human_to_bytes":
             return try humanToBytes(input, defaultUnit: arg(0, "default_unit"), isbits: arg(1, "isbits")?.truthy ?? false, line: line)
+        case "to_datetime":
+            guard case .string(let text) = input else { throw TemplateError("strptime() argument 1 must be str, not \(input.typeName)", line: line) }
+            let format = arg(0, "format") ?? .string("%Y-%m-%d %H:%M:%S")
+            guard case .string(let pattern) = format else { throw TemplateError("strptime() argument 2 must be str, not \(format.typeName)", line: line) }
+            return .temporal(try Strptime.parse(text, pattern, line: line))
         case "regex_escape":
             // Python's re.escape (3.7+): only the characters special in a pattern.
             let special = Set("()[]{}?*+-|^$\\.&~# \t\n\r\u{0B}\u{0C}")

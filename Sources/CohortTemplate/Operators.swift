@@ -11,6 +11,10 @@ enum Operators {
         case ("-", .float(let d)): return .float(-d)
         case ("-", .bool(let b)): return .int(b ? -1 : 0)
         case ("+", .int), ("+", .float): return value
+        case ("-", .temporal(.timedelta(let span))):
+            guard span != .min else { throw TemplateError("date value out of range", line: line) }
+            return .temporal(.timedelta(-span))
+        case ("+", .temporal(.timedelta)): return value
         case (_, .undefined(let why)): throw TemplateError(why, line: line)
         default: throw TemplateError("bad operand type for unary \(op): '\(value.typeName)'", line: line)
         }
@@ -24,6 +28,7 @@ enum Operators {
             guard a.utf8.count + b.utf8.count <= maxSize else { throw TemplateError("a string over \(maxSize) bytes", line: line) }
             return .string(a + b)
         }
+        if let result = try Temporal.binary(op, left, right, line: line) { return result }
         switch (op, left, right) {
         case ("+", .string(let a), .string(let b)):
             guard a.utf8.count + b.utf8.count <= maxSize else { throw TemplateError("a string over \(maxSize) bytes", line: line) }
@@ -49,7 +54,7 @@ enum Operators {
         default: break
         }
         guard isNumber(left), isNumber(right) else {
-            throw TemplateError("unsupported operand type(s) for \(op): '\(left.typeName)' and '\(right.typeName)'", line: line)
+            throw TemplateError("unsupported operand type(s) for \(op): '\(left.qualifiedTypeName)' and '\(right.qualifiedTypeName)'", line: line)
         }
         if case .int(let a) = integer(left), case .int(let b) = integer(right) {
             switch op {
@@ -123,8 +128,9 @@ enum Operators {
             for (x, y) in zip(a, b) where x != y { return try ordering(x, y, op: op, line: line) }
             return a.count < b.count ? -1 : (a.count == b.count ? 0 : 1)
         default:
+            if let order = Temporal.ordering(left, right) { return order }
             guard isNumber(left), isNumber(right), let a = left.number, let b = right.number else {
-                throw TemplateError("'\(op)' not supported between instances of '\(left.typeName)' and '\(right.typeName)'", line: line)
+                throw TemplateError("'\(op)' not supported between instances of '\(left.qualifiedTypeName)' and '\(right.qualifiedTypeName)'", line: line)
             }
             return a < b ? -1 : (a == b ? 0 : 1)
         }

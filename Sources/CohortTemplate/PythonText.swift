@@ -4,6 +4,7 @@ extension Value {
     public var pythonString: String {
         switch self {
         case .string(let s): s
+        case .temporal(let t): t.text
         default: pythonRepr
         }
     }
@@ -18,7 +19,15 @@ extension Value {
         case .list(let l): return "[" + l.map(\.pythonRepr).joined(separator: ", ") + "]"
         case .dict(let d): return "{" + d.pairs.map { "\($0.key.pythonRepr): \($0.value.pythonRepr)" }.joined(separator: ", ") + "}"
         case .undefined: return ""
+        case .temporal(let t): return t.repr
         }
+    }
+
+    /// A datetime as JSON and Ansible's output show it (`2024-03-01T10:00:00`); any other
+    /// value's `str()`.
+    public var isoformat: String {
+        if case .temporal(let t) = self { return t.isoformat(separator: "T") }
+        return pythonString
     }
 
     static func pythonFloat(_ d: Double) -> String {

@@ -14,6 +14,7 @@ extension Value {
             case .bool: total += 5
             case .int: total += 20
             case .float: total += 24
+            case .temporal: total += 64
             // Quotes, and escapes at four bytes each at worst.
             case .string(let s): total += s.utf8.count <= limit ? s.utf8.count + 2 : limit + 1
             case .list(let items):

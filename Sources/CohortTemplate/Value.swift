@@ -11,6 +11,8 @@ public enum Value: Hashable, Sendable {
     /// What a missing variable, key or attribute evaluates to: harmless until used, when it
     /// fails with `why` ("'x' is undefined"); `default` and `is defined` accept it.
     case undefined(why: String)
+    /// Python's naive `datetime` and `timedelta`, which `to_datetime` and subtraction give.
+    case temporal(Temporal)
 
     public var isUndefined: Bool {
         if case .undefined = self { return true }
@@ -27,6 +29,7 @@ public enum Value: Hashable, Sendable {
         case .string(let s): !s.isEmpty
         case .list(let l): !l.isEmpty
         case .dict(let d): !d.isEmpty
+        case .temporal(let t): t.truthy
         }
     }
 
@@ -41,7 +44,14 @@ public enum Value: Hashable, Sendable {
         case .list: "list"
         case .dict: "dict"
         case .undefined: "Undefined"
+        case .temporal(let t): t.typeName
         }
+    }
+
+    /// Python's name in operator errors: `datetime.datetime` where the class is not a builtin.
+    var qualifiedTypeName: String {
+        if case .temporal(let t) = self { return t.qualifiedName }
+        return typeName
     }
 
     public var string: String? {
@@ -79,6 +89,8 @@ public enum Value: Hashable, Sendable {
         case (.list(let a), .list(let b)): a.elementsEqual(b, by: ==)
         case (.dict(let a), .dict(let b)): a == b
         case (.undefined, .undefined): true
+        case (.temporal(let a), .temporal(let b)): a == b
+        case (.temporal, _), (_, .temporal): false
         default:
             if let a = lhs.number, let b = rhs.number, !lhs.isText, !rhs.isText { a == b } else { false }
         }
@@ -91,6 +103,7 @@ public enum Value: Hashable, Sendable {
         case .list(let l): hasher.combine(l)
         case .dict(let d): hasher.combine(d.keys)
         case .undefined: hasher.combine(1)
+        case .temporal(let t): hasher.combine(t)
         default: hasher.combine(number ?? 0)
         }
     }

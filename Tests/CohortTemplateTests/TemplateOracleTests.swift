@@ -153,6 +153,46 @@ import Testing
         ("template", "{{ 'Ansible managed' | comment }}"), ("template", "{{ 'a\nb' | comment('c') }}"), ("template", "{{ 'x' | comment('cblock') }}"),
         ("template", "{{ 'x' | comment('xml') }}"), ("template", "{{ 'x' | comment(decoration='; ', prefix_count=2) }}"),
         ("template", "{{ 'x' | comment('erlang', postfix='%%', end='END') }}"), ("template", "{{ 'x' | comment('nope') }}"),
+        // to_datetime: Python's strptime, datetime and timedelta (issue 22)
+        ("template", "{{ '2024-03-01 10:00:00' | to_datetime }}"), ("template", "x {{ '2024-03-01 10:00:00' | to_datetime }}"),
+        ("template", "{{ ('2024-03-01 10:00:00' | to_datetime) - ('2024-02-27 08:30:15.25' | to_datetime('%Y-%m-%d %H:%M:%S.%f')) }}"),
+        ("template", "x {{ ('2024-03-01 10:00:00' | to_datetime) - ('2024-02-27 08:30:15.25' | to_datetime('%Y-%m-%d %H:%M:%S.%f')) }}"),
+        ("template", "x{{ ('2024-02-27' | to_datetime('%Y-%m-%d')) - ('2024-03-01 10:00:00' | to_datetime) }}"),
+        ("template", "{{ (('2024-03-01' | to_datetime('%Y-%m-%d')) - ('2023-03-01' | to_datetime('%Y-%m-%d'))).days }}"),
+        ("template", "{{ (('2024-03-01 10:00:00' | to_datetime) - ('2024-02-27 08:30:15.25' | to_datetime('%Y-%m-%d %H:%M:%S.%f'))).seconds }}"),
+        ("template", "{{ (('2024-03-01 10:00:00' | to_datetime) - ('2024-02-27 08:30:15.25' | to_datetime('%Y-%m-%d %H:%M:%S.%f'))).total_seconds() }}"),
+        ("template", "{{ (('2024-03-01 00:00:01' | to_datetime) - ('2024-03-01 00:00:00' | to_datetime)).microseconds }}"),
+        ("template", "{{ ('2024-03-01 10:00:00' | to_datetime).year }}-{{ ('2024-03-01 10:05:09' | to_datetime).strftime('%b %d %j %A %p %I %M %S %f %y %%') }}"),
+        ("template", "{{ ('2024-12-31 23:59:59' | to_datetime).strftime('%a %B %e %H %j %U %w %D %F %T') }}"),
+        ("template", "{{ ('1999-07-04 00:00:00' | to_datetime).month }} {{ ('1999-07-04 00:00:00' | to_datetime).day }} {{ ('1999-07-04 13:14:15' | to_datetime).hour }}"),
+        ("template", "{{ ('1999-07-04 13:14:15' | to_datetime).minute }} {{ ('1999-07-04 13:14:15' | to_datetime).second }}"),
+        ("template", "{{ '2024-13-01' | to_datetime('%Y-%m-%d') }}"), ("template", "{{ '2024-1-5 7:3:2' | to_datetime }}"),
+        ("template", "{{ '2024-01-05 x' | to_datetime('%Y-%m-%d') }}"), ("template", "{{ '2024-01-05 ' | to_datetime('%Y-%m-%d') }}"),
+        ("template", "{{ '2024-01-05' | to_datetime('%Y-%m-%d  ') }}"), ("template", "{{ 'Mar  5 2024' | to_datetime('%b %d %Y') }}"),
+        ("template", "{{ 'MARCH 5 24' | to_datetime('%B %d %y') }}"), ("template", "{{ 'march 5 69' | to_datetime('%B %d %y') }}"),
+        ("template", "{{ '12:30 am' | to_datetime('%I:%M %p') }}"), ("template", "{{ '12:30 PM' | to_datetime('%I:%M %p') }}"),
+        ("template", "{{ '1:30 pm' | to_datetime('%I:%M %p') }}"), ("template", "{{ '2024 060' | to_datetime('%Y %j') }}"),
+        ("template", "{{ '2023-02-29' | to_datetime('%Y-%m-%d') }}"), ("template", "{{ '2024-02-29' | to_datetime('%Y-%m-%d') }}"),
+        ("template", "{{ 'Fri, 01 Mar 2024 10:00:00' | to_datetime('%a, %d %b %Y %H:%M:%S') }}"),
+        ("template", "{{ '20240301T100000' | to_datetime('%Y%m%dT%H%M%S') }}"), ("template", "{{ '2024111' | to_datetime('%Y%m%d') }}"),
+        ("template", "{{ '1.5' | to_datetime('%S.%f') }}"), ("template", "{{ 'x' | to_datetime('%Q') }}"), ("template", "{{ 'x' | to_datetime('%') }}"),
+        ("template", "{{ '2024 2024' | to_datetime('%Y %Y') }}"), ("template", "{{ 5 | to_datetime }}"), ("template", "{{ '5' | to_datetime(5) }}"),
+        ("condition", "('2024-03-01 10:00:00' | to_datetime) > ('2024-02-27 08:30:15' | to_datetime)"),
+        ("condition", "('2024-03-01 10:00:00' | to_datetime) == ('2024-03-01 10:00:00' | to_datetime)"),
+        ("condition", "('2024-03-01 10:00:00' | to_datetime) == '2024-03-01 10:00:00'"),
+        ("condition", "('2024-03-01 10:00:00' | to_datetime) < 'x'"),
+        ("condition", "(('2024-03-02' | to_datetime('%Y-%m-%d')) - ('2024-03-01' | to_datetime('%Y-%m-%d'))).days >= 1"),
+        ("template", "{{ ('2024-03-01 10:00:00' | to_datetime) | string }}"), ("template", "{{ ('2024-03-01 10:00:00' | to_datetime) | to_json }}"),
+        ("template", "{{ ['2024-03-01 10:00:00' | to_datetime] }}"), ("template", "x {{ ['2024-03-01 10:00:00' | to_datetime] }}"),
+        ("template", "{{ ('2024-03-01 10:00:00' | to_datetime).isoformat() }}"), ("template", "{{ ('2024-03-01 10:00:00.5' | to_datetime('%Y-%m-%d %H:%M:%S.%f')).isoformat(' ') }}"),
+        ("template", "{{ ('2024-03-01 10:00:00' | to_datetime).weekday() }}"), ("template", "{{ ('2024-03-03 10:00:00' | to_datetime).isoweekday() }}"),
+        ("template", "{{ ('2024-03-01 10:00:00' | to_datetime) + 1 }}"), ("template", "{{ ('2024-03-01 10:00:00' | to_datetime) is string }}"),
+        ("template", "{{ ('2024-03-01 10:00:00' | to_datetime) | type_debug }}"), ("template", "{{ ('2024-03-01 10:00:00' | to_datetime).nope | default('d') }}"),
+        ("template", "{{ ('2024-03-01 10:00:00' | to_datetime) + (('2024-03-02' | to_datetime('%Y-%m-%d')) - ('2024-03-01' | to_datetime('%Y-%m-%d'))) }}"),
+        ("template", "{{ ('0001-01-01' | to_datetime('%Y-%m-%d')) - (('2024-03-02' | to_datetime('%Y-%m-%d')) - ('2024-03-01' | to_datetime('%Y-%m-%d'))) }}"),
+        ("template", "{{ ('2024-03-01' | to_datetime('%Y-%m-%d')) - ('2024-03-01' | to_datetime('%Y-%m-%d')) }}"),
+        ("template", "{{ (('2024-03-01' | to_datetime('%Y-%m-%d')) - ('2024-03-01' | to_datetime('%Y-%m-%d'))) | to_json }}"),
+        ("template", "{{ ('1970-01-01 00:00:00' | to_datetime).strftime('%s') }} {{ ('2001-09-09 01:46:40' | to_datetime).timestamp() }}"),
     ]
 
     struct OracleResult: Decodable {
@@ -325,6 +365,7 @@ import Testing
         case .list(let l): "[" + l.map(canonical).joined(separator: ", ") + "]"
         case .dict(let d): "{" + d.pairs.map { canonical($0.key) + ": " + canonical($0.value) }.joined(separator: ", ") + "}"
         case .undefined: "?Undefined"
+        case .temporal(let t): "dt" + t.repr
         }
     }
 

@@ -1,6 +1,7 @@
 # Renders each case with ansible-core's Templar (the oracle for CohortTemplate) and prints,
 # per case, the result in a canonical typed form or the error. Input (stdin): JSON
 # {"vars": {...}, "cases": [{"mode": "template"|"condition", "source": "..."}]}.
+import datetime
 import json
 import resource
 import sys
@@ -22,6 +23,8 @@ def canon(v):
         return "s" + repr(str(v))
     if isinstance(v, dict):
         return "{" + ", ".join(canon(k) + ": " + canon(x) for k, x in v.items()) + "}"
+    if isinstance(v, (datetime.datetime, datetime.timedelta)):
+        return "dt" + repr(v)
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(canon(x) for x in v) + "]"
     return "?" + type(v).__name__

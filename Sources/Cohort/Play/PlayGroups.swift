@@ -115,6 +115,7 @@ enum AddHost {
         case .bool(let b): .bool(b)
         case .int(let n): .int(n)
         case .float(let d): .double(d)
+        case .temporal(let t): .string(t.text)
         case .string(let s): .string(s)
         case .list(let items): .list(items.map(inventoryValue))
         case .dict(let dict): .dict(dict.pairs.map { ($0.0.pythonString, inventoryValue($0.1)) })
