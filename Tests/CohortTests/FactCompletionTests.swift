@@ -34,4 +34,26 @@ struct FactCompletionTests {
         #expect(out.map { $0.dict?["options"]?.pythonString } == ["rw,relatime", "rw,bind", "rw,bind,\"x\""])
         #expect(out.map { $0.dict?["uuid"]?.pythonString } == ["0b6c-uuid", "0b6c-uuid", "N/A"])
     }
+
+    /// `ip route show table local` of a host with an address on eth0, and what Ansible's
+    /// `get_locally_reachable_ips` makes of the same text (run on it with a stub module).
+    @Test func locallyReachableFromTheLocalTables() {
+        let v4 = """
+            local 127.0.0.0/8 dev lo proto kernel scope host src 127.0.0.1 
+            local 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 
+            broadcast 127.255.255.255 dev lo proto kernel scope link src 127.0.0.1 
+            local 192.0.2.2 dev eth0 proto kernel scope host src 192.0.2.2 
+
+            local 192.0.2.2 dev eth1 proto kernel scope host src 192.0.2.2 
+            """
+        let v6 = """
+            local ::1 dev lo proto kernel metric 0 pref medium
+            local fe80::fc:ff:fe00:1 dev eth0 proto kernel metric 0 pref medium
+            multicast ff00::/8 dev eth0 proto kernel metric 256 pref medium
+            """
+        let facts = FactCompletion.locallyReachable([v4, v6])
+        #expect(facts.dict?["ipv4"] == ["127.0.0.0/8", "127.0.0.1", "192.0.2.2"])
+        #expect(facts.dict?["ipv6"] == ["::1", "fe80::fc:ff:fe00:1"])
+        #expect(FactCompletion.locallyReachable(["", ""]) == ["ipv4": [], "ipv6": []])
+    }
 }

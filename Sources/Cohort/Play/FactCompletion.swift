@@ -6,14 +6,17 @@ import Foundation
 /// trip per gather, as Ansible's collectors run them: `findmnt` and `lsblk` complete the
 /// `mounts` the worker read (`MountFacts`): `,bind` on a bind mount's options (findmnt's
 /// SOURCE holds `[…]`), each device's UUID from lsblk (else "N/A"); `lsb_release -a` (else
-/// /etc/lsb-release) gives `lsb`.
+/// /etc/lsb-release) gives `lsb`; `ip route show table local` gives `locally_reachable_ips`
+/// where the worker found `ip` (Ansible collects no network facts without it).
 enum FactCompletion {
     /// Its parts are separated by \036 (no command prints one): findmnt, lsblk, whether
-    /// lsb_release ran and its exit status, its output, /etc/lsb-release.
+    /// lsb_release ran and its exit status, its output, /etc/lsb-release, then the exit
+    /// status and output of `ip -4` and of `ip -6 route show table local`.
     static let script =
         "findmnt --list --noheadings --notruncate 2>/dev/null; printf '\\036'; lsblk --list --noheadings --paths --output NAME,UUID --exclude 2 2>/dev/null; printf '\\036'; "
         + "if command -v lsb_release >/dev/null 2>&1; then out=$(lsb_release -a 2>/dev/null); printf '%s\\036%s' $? \"$out\"; else printf 'none\\036'; fi; "
-        + "printf '\\036'; cat /etc/lsb-release 2>/dev/null; true"
+        + "printf '\\036'; cat /etc/lsb-release 2>/dev/null; PATH=$PATH:/sbin:/usr/sbin:/usr/local/sbin; "
+        + "for v in 4 6; do out=$(ip -$v route show table local 2>/dev/null); printf '\\036%s\\036%s' $? \"$out\"; done; true"
 
     /// The facts of `link`'s host: the worker's, then the mounts and lsb completed.
     static func facts(_ link: any PlayHostLink) async throws -> Value {
@@ -24,7 +27,29 @@ enum FactCompletion {
         func part(_ index: Int) -> String { index < parts.count ? parts[index] : "" }
         facts["mounts"] = complete(facts["mounts"]!, findmnt: part(0), lsblk: part(1))
         facts["lsb"] = lsb(release: part(2) == "0" ? part(3) : nil, file: part(4))
+        if facts["interfaces"] != nil {
+            facts["locally_reachable_ips"] = locallyReachable([part(5) == "0" ? part(6) : "", part(7) == "0" ? part(8) : ""])
+        }
         return .dict(facts)
+    }
+
+    /// Ansible's `locally_reachable_ips`: the second word of every `local` route of the
+    /// local tables, once each, by family (a `:` makes it IPv6), in the routes' order.
+    static func locallyReachable(_ tables: [String]) -> Value {
+        var v4: [Value] = [], v6: [Value] = []
+        for table in tables {
+            for line in Strings.lines(table) {
+                let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard words.count >= 2, words[0] == "local" else { continue }
+                let address = Value.string(String(words[1]))
+                if words[1].contains(":") {
+                    if !v6.contains(address) { v6.append(address) }
+                } else if !v4.contains(address) {
+                    v4.append(address)
+                }
+            }
+        }
+        return .dict(["ipv4": .list(v4), "ipv6": .list(v6)])
     }
 
     /// Ansible's `lsb` fact: `lsb_release -a`'s lines when it ran and exited 0, else
