@@ -124,13 +124,17 @@ import Testing
     }
 
     /// `playbook_dir` is the playbook folder's absolute path whatever the playbook was called
-    /// by (issue 22: `site.yml` gave "", so `{{ playbook_dir }}/reports` was `/reports`).
+    /// by (issue 22: `site.yml` gave "", so `{{ playbook_dir }}/reports` was `/reports`); the
+    /// lookups look beside it too (`lookup('file')` of `site.yml` looked in /files/).
     @Test func playbookDirIsAbsolute() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let folder = fleet.directory + "/project/sub"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        _ = try Self.write("- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: content=\"{{ playbook_dir }}\" dest=\"{{ playbook_dir }}/seen\"\n", in: folder)
+        try FileManager.default.createDirectory(atPath: folder + "/files", withIntermediateDirectories: true)
+        try "beside\n".write(toFile: folder + "/files/note.txt", atomically: true, encoding: .utf8)
+        _ = try Self.write(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: content=\"{{ playbook_dir }} {{ lookup('file', 'note.txt') }}\" dest=\"{{ playbook_dir }}/seen\"\n",
+            in: folder)
         for (cwd, name) in [(folder, "site.yml"), (folder, "./site.yml"), (fleet.directory + "/project", "sub/../sub/site.yml")] {
             try? FileManager.default.removeItem(atPath: folder + "/seen")
             let result = try await Shell.run(
@@ -138,7 +142,7 @@ import Testing
             #expect(result.status == 0, "\(name): \(result.stdout)\(result.stderr)")
             let seen = try String(contentsOfFile: folder + "/seen", encoding: .utf8)
             let real = URL(fileURLWithPath: folder).standardizedFileURL.path
-            #expect(seen == real, "\(name): \(seen)")
+            #expect(seen == real + " beside", "\(name): \(seen)")
         }
     }
 

@@ -321,7 +321,7 @@ struct PlayRunner {
         self.run = run
         self.states = states
         self.emit = emit
-        environment = PlayEnvironment.make(playbookDirectory: (run.playbook.file as NSString).deletingLastPathComponent)
+        environment = PlayEnvironment.make(playbookDirectory: PlaybookPaths.absoluteDirectory(of: run.playbook.file))
         stillSkipping = run.options.startAtTask == nil ? [] : Set(hosts)
         groups = Self.groups(of: run.inventory)
     }
