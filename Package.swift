@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Dependencies point one way: CLI → Cohort (coordinator) → {CohortSSH, CohortInventory} → CohortCore.
+// Dependencies point one way: CLI → Cohort (coordinator) → {CohortSSH, CohortInventory} → CohortCore;
+// CohortPlaybook and CohortInventory open vault files through CohortVault.
 // Only CohortSSH imports CLibSSH2.
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -42,11 +43,18 @@ let package = Package(
         .target(name: "CohortScheduler", swiftSettings: swiftSettings),
         // Jinja2 as Ansible evaluates it: pure Swift, no IO, no Foundation.
         .target(name: "CohortTemplate", swiftSettings: swiftSettings),
+        // Ansible Vault: the envelope, its keys and its cipher (AES-256-CTR, PBKDF2, HMAC).
+        .target(
+            name: "CohortVault",
+            dependencies: [
+                "CohortCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
         // Playbooks: loading and checking, the play iterator and the modules' logic; pure.
         .target(
             name: "CohortPlaybook",
             dependencies: [
-                "CohortCore", "CohortInventory", "CohortTemplate", .product(name: "Yams", package: "Yams"),
+                "CohortCore", "CohortInventory", "CohortTemplate", "CohortVault", .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
@@ -69,14 +77,14 @@ let package = Package(
         ),
         .target(
             name: "CohortInventory",
-            dependencies: ["CohortCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CohortCore", "CohortVault", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Cohort",
             dependencies: [
                 "CohortCore", "CohortSSH", "CohortInventory", "CohortWire", "CohortScheduler", "CohortWorkerKit", "CohortPlaybook", "CohortTemplate",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CohortVault", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -85,7 +93,7 @@ let package = Package(
             name: "CohortCLI",
             dependencies: [
                 "Cohort", "CohortCore", "CohortInventory", "CohortSSH", "CohortWire", "CohortPlaybook", "CohortTemplate", "CohortScheduler",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CohortVault", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -103,6 +111,7 @@ let package = Package(
         .executableTarget(name: "CohortDocSnippets", dependencies: ["Cohort"], path: "Tests/CohortDocSnippets"),
         .target(name: "CohortTestSupport", dependencies: ["CohortCore", "CohortWire"], path: "Tests/CohortTestSupport"),
         .testTarget(name: "CohortCoreTests", dependencies: ["CohortCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "CohortVaultTests", dependencies: ["CohortVault", "CohortCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortWireTests", dependencies: ["CohortWire"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortSchedulerTests", dependencies: ["CohortScheduler", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CohortPlaybookTests", dependencies: ["CohortPlaybook", "CohortTemplate", "CohortCore"], swiftSettings: swiftSettings),
@@ -111,7 +120,7 @@ let package = Package(
         .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortWorkerKit", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortInventoryTests",
-            dependencies: ["CohortInventory", "CohortTestSupport"],
+            dependencies: ["CohortInventory", "CohortVault", "CohortTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

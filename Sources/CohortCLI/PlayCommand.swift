@@ -4,6 +4,7 @@ import CohortCore
 import CohortInventory
 import CohortPlaybook
 import CohortTemplate
+import CohortVault
 import Foundation
 
 struct PlayCommand: AsyncParsableCommand {
@@ -23,6 +24,7 @@ struct PlayCommand: AsyncParsableCommand {
     @OptionGroup var inventoryOptions: InventoryOptions
     @OptionGroup var connection: ConnectionFlags
     @OptionGroup var verbosity: VerbosityOptions
+    @OptionGroup var vault: VaultOptions
 
     @Flag(name: [.customShort("C"), .long], help: "Report what would change; change nothing.")
     var check = false
@@ -85,6 +87,12 @@ struct PlayCommand: AsyncParsableCommand {
     func run() async throws {
         verbosity.bootstrap()
         let (config, settings) = try Self.ansibleConfig()
+        // Every file read from here on, while loading and while the play runs, is opened
+        // with the vault passwords.
+        try await Vault.$secrets.withValue(try vault.secrets(settings)) { try await play(config, settings) }
+    }
+
+    func play(_ config: AnsibleConfig?, _ settings: AnsibleConfig.Settings) async throws {
         var loader = PlaybookLoader(
             read: { try String(contentsOfFile: $0, encoding: .utf8) }, exists: { FileManager.default.fileExists(atPath: $0) })
         // roles_path (ansible.cfg, ANSIBLE_ROLES_PATH), else Ansible's default folders.

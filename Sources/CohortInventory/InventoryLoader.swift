@@ -1,4 +1,5 @@
 import CohortCore
+import CohortVault
 import Foundation
 import Yams
 
@@ -45,19 +46,16 @@ extension Inventory {
 
     static func isIgnored(_ name: String) -> Bool { ignoredExtensions.contains { name.hasSuffix($0) } }
 
-    /// A text file's contents; a binary file, an unreadable one or an Ansible Vault file is
-    /// bad input named by its path.
+    /// A text file's contents, decrypted when it is an Ansible Vault file; a binary file or an
+    /// unreadable one is bad input named by its path.
     static func readText(_ file: String, what: String) throws(CohortError) -> String {
         guard let data = FileManager.default.contents(atPath: file) else {
             throw CohortError(.invalidInput, "cannot read the \(what) file (\(String(cString: strerror(errno))))", file: file)
         }
-        if data.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
-            throw CohortError(.invalidInput, "this \(what) file is encrypted with Ansible Vault, which Cohort does not support yet; decrypt it (ansible-vault decrypt) or use an unencrypted copy", file: file)
-        }
         guard !data.contains(0), let text = String(data: data, encoding: .utf8) else {
             throw CohortError(.invalidInput, "not a text file (an \(what) is UTF-8 text)", file: file)
         }
-        return text
+        return try Vault.open(text, file: file)
     }
 
     static func isYAML(file: String, text: String) -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import CohortCore
+import CohortVault
 import Yams
 
 /// Ansible's YAML inventory format (`all: {hosts, vars, children}`), as ansible-core's `yaml`
@@ -157,9 +158,7 @@ public enum YAMLInventoryParser {
         switch node {
         case .scalar(let scalar):
             // Quoted and block scalars are strings; plain ones follow YAML 1.1, like Ansible.
-            if scalar.tag.description == "!vault" {
-                throw CohortError(.invalidInput, "a !vault value: Ansible Vault is not supported yet", file: file, line: line(node))
-            }
+            if scalar.tag.description == "!vault" { return .string(try Vault.inline(scalar.string, file: file, line: line(node))) }
             guard scalar.style == .plain else { return .string(scalar.string) }
             if scalar.tag.description == Tag.Name.str.rawValue { return .string(scalar.string) }
             return YAML11Scalar.resolve(scalar.string)

@@ -98,6 +98,10 @@ public struct AnsibleConfig: Sendable {
         public var becomeUser: String?
         public var becomeMethod: String?
         public var becomeAskPass: Bool?
+        /// `vault_password_file` (a path, relative to the file's folder) and
+        /// `vault_identity_list` (`LABEL@SOURCE`, comma-separated).
+        public var vaultPasswordFile: String?
+        public var vaultIdentities: [String] = []
         /// Settings that would change what runs and that Cohort lacks: one warning names them.
         public var unsupported: [String] = []
     }
@@ -173,9 +177,13 @@ public struct AnsibleConfig: Sendable {
             }
             out.strategy = name
         }
+        out.vaultPasswordFile = setting("ANSIBLE_VAULT_PASSWORD_FILE", "defaults", "vault_password_file").map { path($0.value.trimmed) }
+        if let found = setting("ANSIBLE_VAULT_IDENTITY_LIST", "defaults", "vault_identity_list") {
+            out.vaultIdentities = found.value.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        }
         // What would change a run and is not here yet: said once, by name.
         for (env, section, key) in [
-            ("ANSIBLE_VAULT_PASSWORD_FILE", "defaults", "vault_password_file"), ("ANSIBLE_FILTER_PLUGINS", "defaults", "filter_plugins"),
+            ("ANSIBLE_FILTER_PLUGINS", "defaults", "filter_plugins"),
             ("ANSIBLE_LIBRARY", "defaults", "library"), ("ANSIBLE_MODULE_UTILS", "defaults", "module_utils"),
             ("ANSIBLE_COLLECTIONS_PATH", "defaults", "collections_path"),
         ] {

@@ -23,7 +23,7 @@ public enum PlaybookFilters {
             return .string(YAMLWriter(indent: indent, flowLeaves: false).document(input))
         }
         environment.filters["from_yaml"] = { input, _, _ in
-            guard let root = try YAMLValues.compose(input.pythonString, file: "from_yaml") else { return .none }
+            guard let root = try YAMLValues.compose(input.pythonString, file: "from_yaml", vault: false) else { return .none }
             return try YAMLValues.value(root, "from_yaml")
         }
         environment.filters["random"] = { input, args, kwargs in try PythonRandom.randomFilter(input, args, kwargs) }

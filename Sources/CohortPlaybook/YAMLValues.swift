@@ -1,12 +1,15 @@
 import CohortCore
 import CohortInventory
 import CohortTemplate
+import CohortVault
 import Yams
 
 /// YAML as Ansible's loader reads it (YAML 1.1 scalars: `yes` is true, `0644` is 420), with
 /// the line and column of every node kept for error messages.
 public enum YAMLValues {
-    static func compose(_ text: String, file: String) throws(CohortError) -> Node? {
+    /// `vault`: a file's text that may be an Ansible Vault file (not `from_yaml`'s input).
+    static func compose(_ text: String, file: String, vault: Bool = true) throws(CohortError) -> Node? {
+        let text = vault ? try Vault.open(text, file: file) : text
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch let error as YamlError {
             throw yamlError(error, file: file)
@@ -42,7 +45,8 @@ public enum YAMLValues {
         switch node {
         case .scalar(let scalar):
             if scalar.tag.description == "!vault" {
-                throw error("a !vault value: Ansible Vault is not supported", node, file)
+                let at = location(node, file)
+                return .string(try Vault.inline(scalar.string, file: file, line: at.line, column: at.column))
             }
             // Data that must never be templated: kept as a template that gives back exactly
             // its text.

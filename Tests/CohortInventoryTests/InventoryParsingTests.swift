@@ -1,4 +1,5 @@
 import CohortCore
+import CohortVault
 import Foundation
 import Testing
 
@@ -89,6 +90,19 @@ import Testing
         let wrongKey = try #require(error("all:\n  children:\n    web:\n      host:\n        a:\n", name: "inv.yml"))
         #expect(wrongKey.line == 4)
         #expect(wrongKey.message.contains("unexpected key 'host'"))
+    }
+
+    /// An inline `!vault` host variable is opened with the run's vault passwords (the value
+    /// is the vault oracle's, Tests/Playbooks/vault/site.yml, password in password.txt there);
+    /// without one it is an error naming the file and line, never the ciphertext as a value.
+    @Test func anInlineVaultValueIsDecrypted() throws {
+        let text = "all:\n  hosts:\n    a:\n      secret: !vault |\n            $ANSIBLE_VAULT;1.1;AES256\n            66383961366361663035643934373138626436346435643934363933666533616333306438343537\n            3538643938383437383062623033653766616434323537390a393039616239396133626363653331\n            31666238363766363366616362343736633265316632653333316164333535336263333061333139\n            3733366134646437360a633932373765623139376330373839663332393533633663316238343633\n            66616539353862346637363062326637303830303336363661343639333065656138\n"
+        let secret = VaultSecret(label: "default", password: Array("vault-oracle-default".utf8))
+        let inventory = try Vault.$secrets.withValue([secret]) { try load(text, name: "inv.yml") }
+        #expect(inventory.variables(of: "a").first { $0.0 == "secret" }?.1 == .string("inline value, multi word"))
+        let refused = try #require(error(text, name: "inv.yml"))
+        #expect(refused.message.contains("vault-encrypted data, and no vault password was given"), "\(refused.message)")
+        #expect(refused.file?.hasSuffix("inv.yml") == true && refused.line == 4, "\(refused)")
     }
 
     @Test func aMissingInventoryIsAnInputError() {

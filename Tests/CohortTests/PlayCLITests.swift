@@ -76,6 +76,27 @@ import Testing
         #expect(fleet.log(of: fleet.hosts[0]).components(separatedBy: "Accepted publickey").count == before)
     }
 
+    /// A vault file that no given password opens, or vault data with no password at all:
+    /// exit 4 naming the file, and no host is contacted. The vars file is the oracle's
+    /// (Tests/Playbooks/vault), made by ansible-vault.
+    @Test func aVaultFileThatCannotBeOpenedContactsNoHost() async throws {
+        let fleet = try TestFleet.start(hosts: 1)
+        defer { fleet.stop() }
+        let before = fleet.log(of: fleet.hosts[0]).components(separatedBy: "Accepted publickey").count
+        let vault = TestFleet.repositoryRoot + "/Tests/Playbooks/vault"
+        let book = try Self.write(
+            "- hosts: all\n  vars_files: [\(vault)/vars/runtime.yml]\n  tasks:\n    - copy: content=x dest=/tmp/never\n", in: fleet.directory)
+        try "not-the-password\n".write(toFile: fleet.directory + "/wrong.txt", atomically: true, encoding: .utf8)
+        let wrong = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", "--vault-password-file", fleet.directory + "/wrong.txt", book])
+        #expect(wrong.status == 4, "\(wrong.stdout)\(wrong.stderr)")
+        #expect(wrong.stderr.contains("\(vault)/vars/runtime.yml: decryption failed (no vault secrets were found that could decrypt)"), "\(wrong.stderr)")
+        let none = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", book])
+        #expect(none.status == 4, "\(none.stdout)\(none.stderr)")
+        #expect(none.stderr.contains("vault-encrypted data, and no vault password was given"), "\(none.stderr)")
+        #expect(wrong.stdout.isEmpty && none.stdout.isEmpty)
+        #expect(fleet.log(of: fleet.hosts[0]).components(separatedBy: "Accepted publickey").count == before)
+    }
+
     @Test func anUndefinedVariableFailsTheTaskNamingItAndWhere() async throws {
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortVault
 import CohortWire
 import Foundation
 
@@ -115,7 +116,7 @@ enum FileModules {
             guard FileManager.default.fileExists(atPath: src, isDirectory: &isDirectory) else { return failure("Could not find or access '\(src)'") }
             if isDirectory.boolValue { return try await copyTree(src, to: dest, args, call) }
             guard let data = FileManager.default.contents(atPath: src) else { return failure("Could not read '\(src)'") }
-            bytes = Array(data)
+            do { bytes = try opened(Array(data), src, args) } catch { return failure(error.shown) }
             source = src
             if dest.hasSuffix("/") { dest += (src as NSString).lastPathComponent }
         }
@@ -144,7 +145,9 @@ enum FileModules {
         }
         for (relative, path) in files.sorted(by: { $0.0 < $1.0 }) {
             guard let data = FileManager.default.contents(atPath: path) else { return failure("Could not read '\(path)'") }
-            var op: Dict = ["op": "write", "path": .string(root + "/" + relative), "content": .string(Base64.encode(Array(data)))]
+            let bytes: [UInt8]
+            do { bytes = try opened(Array(data), path, args) } catch { return failure(error.shown) }
+            var op: Dict = ["op": "write", "path": .string(root + "/" + relative), "content": .string(Base64.encode(bytes))]
             ownership(args, into: &op)
             ops.append(.dict(op))
         }
@@ -156,9 +159,19 @@ enum FileModules {
         return ["changed": .bool(changed), "dest": .string(dest.hasSuffix("/") ? dest : dest + "/"), "src": .string(src)]
     }
 
+    /// A source file's bytes as copy and template send them: an Ansible Vault file is
+    /// decrypted with the run's vault passwords (unless `decrypt: false`), as Ansible's
+    /// action plugins open their sources.
+    static func opened(_ bytes: [UInt8], _ path: String, _ args: Dict) throws(CohortError) -> [UInt8] {
+        guard args["decrypt"]?.truthy ?? true, bytes.starts(with: Array(VaultEnvelope.header.utf8)) else { return bytes }
+        return try Vault.decrypt(String(decoding: bytes, as: UTF8.self), file: path)
+    }
+
     static func template(_ args: Dict, _ call: ModuleCall) async throws -> Value {
         let src = args["_src_path"]?.pythonString ?? args["src"]?.pythonString ?? ""
-        guard let data = FileManager.default.contents(atPath: src) else { return failure("Could not find or access '\(src)'") }
+        guard let raw = FileManager.default.contents(atPath: src) else { return failure("Could not find or access '\(src)'") }
+        let data: [UInt8]
+        do { data = try opened(Array(raw), src, [:]) } catch { return failure(error.shown) }
         let rendered: Value
         do {
             // What Ansible's template module adds (ansible_managed: its default string).

@@ -674,7 +674,10 @@ enum PlayEnvironment {
             guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }),
                 let data = FileManager.default.contents(atPath: path)
             else { throw TemplateError("could not locate file in lookup: \(name)") }
-            out.append(.string(Shlex.stripEnds(String(decoding: data, as: UTF8.self))))
+            // A vault file is read decrypted, as Ansible's file lookup reads it.
+            let bytes: [UInt8]
+            do { bytes = try FileModules.opened(Array(data), path, [:]) } catch { throw TemplateError(error.shown) }
+            out.append(.string(Shlex.stripEnds(String(decoding: bytes, as: UTF8.self))))
         }
         return .list(out)
     }
