@@ -161,6 +161,14 @@ public struct ModuleSpec: Sendable {
                 "list_files": a(.bool), "keep_newer": a(.bool), "exclude": a(.list), "include": a(.list), "extra_opts": a(.list),
                 "validate_certs": a(.bool), "io_buffer_size": a(.int), "decrypt": a(.bool),
             ]) { $1 }, unsupported: ["attributes", "seuser", "serole", "setype", "selevel"]),
+        "get_url": ModuleSpec(
+            arguments: ownership.merging([
+                "url": a(.string, required: true), "dest": a(.path, required: true), "backup": a(.bool), "checksum": a(.string), "timeout": a(.int),
+                "headers": a(.dict), "tmp_dest": a(.path), "force": a(.bool), "url_username": a(.string, aliases: ["username"]),
+                "url_password": a(.string, aliases: ["password"]), "force_basic_auth": a(.bool), "http_agent": a(.string), "validate_certs": a(.bool),
+                "use_proxy": a(.bool), "decompress": a(.bool), "use_netrc": a(.bool),
+            ]) { $1 },
+            unsupported: ["unredirected_headers", "ciphers", "client_cert", "client_key", "use_gssapi", "attributes", "seuser", "serole", "setype", "selevel", "unsafe_writes"]),
         "cron": ModuleSpec(arguments: [
             "name": a(.string, required: true), "user": a(.string), "job": a(.string, aliases: ["value"]), "cron_file": a(.path),
             "state": a(.string, choices: ["present", "absent"]), "backup": a(.bool), "minute": a(.string), "hour": a(.string),

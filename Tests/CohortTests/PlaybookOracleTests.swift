@@ -49,6 +49,38 @@ import Testing
         return line.dropFirst("# args:".count).split(separator: " ").map { $0.replacingOccurrences(of: "{dir}", with: folder) }
     }
 
+    /// Tests/Playbooks/http_server.py for a playbook with a `# http-server` line: started
+    /// here, its port read from its first line (it binds port 0), stopped by its PID.
+    static func httpServer(for playbook: String) throws -> HTTPServer? {
+        let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
+        guard text.split(separator: "\n").contains(where: { $0.hasPrefix("# http-server") }) else { return nil }
+        // ChildProcess, not Foundation's Process: its wait needs a Dispatch thread (see there).
+        let child = try ChildProcess("/usr/bin/python3", [folder + "/http_server.py"])
+        var line: [UInt8] = []
+        while !line.contains(10) {
+            let piece = ChildProcess.readSome(child.stdoutFD)
+            if piece.isEmpty { break }
+            line += piece
+        }
+        let first = String(decoding: line, as: UTF8.self)
+        let server = HTTPServer(child: child, port: 0)
+        guard first.hasPrefix("PORT "), let port = Int(first.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            server.stop()
+            throw FleetError("the test HTTP server did not say its port: \(first)")
+        }
+        return HTTPServer(child: child, port: port)
+    }
+
+    struct HTTPServer {
+        let child: ChildProcess
+        let port: Int
+        func stop() {
+            // SIGKILL: a signal mask inherited from the test runner may block SIGTERM in it.
+            kill(child.pid, SIGKILL)
+            child.wait()
+        }
+    }
+
     /// Two hosts, or the `# fleet-size: N` line's N (serial batches need more).
     static func fleetSize(of playbook: String) throws -> Int {
         let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
@@ -142,7 +174,11 @@ import Testing
         let fleet = try TestFleet.start(hosts: try Self.fleetSize(of: playbook))
         defer { fleet.stop() }
         let path = Self.folder + "/" + playbook
-        let args = try Self.arguments(of: playbook)
+        var args = try Self.arguments(of: playbook)
+        // A `# http-server` playbook gets `http`, the URL of a loopback server of its own.
+        let server = try Self.httpServer(for: playbook)
+        defer { server?.stop() }
+        if let server { args += ["-e", "http=http://127.0.0.1:\(server.port)"] }
         let inventory = try Self.inventory(fleet, for: playbook)
         let root = fleet.directory + "/play"
         let ansibleBase = root + "/ansible", cohortBase = root + "/cohort"

@@ -62,6 +62,7 @@ struct FsOps {
             case "facts": return HostFacts.gather()
             case "find": return try find()
             case "connect": return try connect()
+            case "http": return try http()
             default: return Self.failure("no fs op named \(name)")
             }
         } catch {
