@@ -169,6 +169,18 @@ public struct ModuleSpec: Sendable {
                 "use_proxy": a(.bool), "decompress": a(.bool), "use_netrc": a(.bool),
             ]) { $1 },
             unsupported: ["unredirected_headers", "ciphers", "client_cert", "client_key", "use_gssapi", "attributes", "seuser", "serole", "setype", "selevel", "unsafe_writes"]),
+        "uri": ModuleSpec(
+            arguments: ownership.merging([
+                "url": a(.string, required: true), "dest": a(.path), "url_username": a(.string, aliases: ["user"]), "url_password": a(.string, aliases: ["password"]),
+                "body": a(.raw), "body_format": a(.string, choices: ["form-urlencoded", "json", "raw", "form-multipart"]), "method": a(.string),
+                "return_content": a(.bool), "follow_redirects": a(.string, choices: ["all", "no", "none", "safe", "urllib2", "yes"]), "creates": a(.path),
+                "removes": a(.path), "status_code": a(.raw), "timeout": a(.int), "headers": a(.dict), "force": a(.bool), "force_basic_auth": a(.bool),
+                "http_agent": a(.string), "validate_certs": a(.bool), "use_proxy": a(.bool), "decompress": a(.bool), "use_netrc": a(.bool),
+            ]) { $1 },
+            unsupported: [
+                "src", "remote_src", "unix_socket", "ca_path", "unredirected_headers", "ciphers", "client_cert", "client_key", "use_gssapi", "attributes",
+                "seuser", "serole", "setype", "selevel", "unsafe_writes",
+            ]),
         "cron": ModuleSpec(arguments: [
             "name": a(.string, required: true), "user": a(.string), "job": a(.string, aliases: ["value"]), "cron_file": a(.path),
             "state": a(.string, choices: ["present", "absent"]), "backup": a(.bool), "minute": a(.string), "hour": a(.string),

@@ -258,6 +258,13 @@ import Testing
         let sessions = fleet.sessionProcesses(of: host).filter(isSSHD)
         #expect(!sessions.isEmpty)
         sessions.forEach { kill($0, SIGKILL) }
+        // Every sshd of the session must go: one the scan missed would finish the command
+        // and send its exit status (seen once under load). Scanned again until none is left.
+        try await eventually("the session's sshd processes gone") {
+            let left = fleet.sessionProcesses(of: host).filter(isSSHD)
+            left.forEach { kill($0, SIGKILL) }
+            return left.isEmpty
+        }
         let error = await #expect(throws: CohortError.self) { while try await iterator.next() != nil {} }
         #expect(error?.code == .transportLost)
         #expect(error.map(CohortExitCode.init(for:)) == .unreachable)

@@ -4,8 +4,11 @@
 # first line. Extra paths: /redirect/NAME (302 to /NAME), /moved/NAME (301), /attachment
 # (Content-Disposition: attachment; filename="report.csv"), /chunked/NAME (the file in
 # chunked transfer encoding), /auth/NAME (Basic auth, user "web", password "s3cret"), /loop
-# (redirects to itself). Runs until killed.
+# (redirects to itself); for uri: /json (a JSON document and a cookie), /echo (any method:
+# the method, Content-Type and body sent, as JSON), /status/N (that status, a text body),
+# /post-redirect (303 to /json). Runs until killed.
 import base64
+import json
 import functools
 import http.server
 import os
@@ -33,6 +36,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.send_plain(302, b"", [("Location", "/" + path[len("/redirect/"):])])
         elif path.startswith("/moved/"):
             self.send_plain(301, b"", [("Location", "http://%s/%s" % (self.headers["Host"], path[len("/moved/"):]))])
+        elif path == "/json":
+            self.send_plain(200, b'{"name": "cohort", "n": [1, 2.5, null, true]}', [("Content-Type", "application/json"), ("Set-Cookie", "session=abc123; Path=/")])
+        elif path == "/echo":
+            length = int(self.headers.get("Content-Length") or 0)
+            sent = self.rfile.read(length).decode() if length else ""
+            answer = {"method": self.command, "type": self.headers.get("Content-Type"), "body": sent, "trace": self.headers.get("X-Trace")}
+            self.send_plain(200, json.dumps(answer).encode(), [("Content-Type", "application/json; charset=utf-8")])
+        elif path.startswith("/status/"):
+            code = int(path[len("/status/"):])
+            self.send_plain(code, b"status %d\n" % code, [("Content-Type", "text/plain")])
+        elif path == "/post-redirect":
+            self.send_plain(303, b"", [("Location", "/json")])
         elif path == "/loop":
             self.send_plain(302, b"", [("Location", "/loop")])
         elif path == "/attachment":
@@ -69,6 +84,13 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def do_HEAD(self):
         if not self.route():
             super().do_HEAD()
+
+    def do_POST(self):
+        if not self.route():
+            self.send_plain(405, b"no\n")
+
+    do_PUT = do_POST
+    do_DELETE = do_POST
 
 
 # Stopped by a signal: not ignored or blocked because the test runner that started it was.

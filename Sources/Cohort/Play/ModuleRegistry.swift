@@ -49,6 +49,7 @@ enum ModuleRegistry {
         "assemble": { try await AssembleModule.run($0.args, try $0.call) },
         "unarchive": { try await UnarchiveModule($0.args, try $0.call).execute() },
         "get_url": { try await GetURLModule(args: $0.args, call: try $0.call).execute() },
+        "uri": { try await URIModule(args: $0.args, call: try $0.call).execute() },
         "cron": { try await CronModule($0.args, try $0.call).execute() },
         "known_hosts": { try await KnownHostsModule($0.args, try $0.call).execute() },
         "setup": { try await HostProbeModules.setup($0.args, try $0.call) },

@@ -16,7 +16,11 @@ extension FsOps {
 
     func http() throws(HostFiles.Failure) -> Value {
         var url = string("url") ?? ""
-        let method = string("method") ?? "GET"
+        var method = string("method") ?? "GET"
+        var payload = string("body").flatMap { Base64.decode($0) }
+        // uri's follow_redirects: `safe` follows for GET and HEAD only, `none` never.
+        let follow = string("follow") ?? "all"
+        let capture = args["capture"]?.truthy ?? false
         let timeout = max(1, min(args["timeout"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 10, 86_400))
         var sendCredentials = args["force_basic"]?.truthy ?? false
         for hop in 0...Self.maxRedirects {
@@ -31,8 +35,10 @@ extension FsOps {
             request += "Accept-Encoding: identity\r\nConnection: close\r\n"
             if case .int(let since)? = args["since"] { request += "If-Modified-Since: \(Self.httpDate(since))\r\n" }
             if sendCredentials, let user { request += "Authorization: Basic \(Base64.encode(Array("\(user):\(password)".utf8)))\r\n" }
+            if let payload { request += "Content-Length: \(payload.count)\r\n" }
             if case .dict(let headers)? = args["headers"] {
                 for (name, value) in headers.pairs {
+                    if let payload, name.pythonString.lowercased() == "content-length", value.pythonString != String(payload.count) { continue }
                     let line = "\(name.pythonString): \(value.pythonString)"
                     guard !line.contains(where: { $0 == "\r" || $0 == "\n" }) else { return ["status": -1, "msg": "Invalid header value: a line break", "url": .string(url)] }
                     request += line + "\r\n"
@@ -41,37 +47,61 @@ extension FsOps {
             request += "\r\n"
             let exchange: Exchange
             switch Exchange.open(parsed, timeout: timeout) {
-            case .failure(let why): return ["status": -1, "msg": .string("Request failed: <urlopen error \(why)>"), "url": .string(url)]
+            case .failure(let why): return ["status": -1, "msg": .string("Request failed: <urlopen error \(why.message)>"), "url": .string(url)]
             case .success(let opened): exchange = opened
             }
             defer { close(exchange.fd) }
-            guard exchange.send(Array(request.utf8)) else { return ["status": -1, "msg": "Request failed: <urlopen error the connection closed while sending>", "url": .string(url)] }
+            guard exchange.send(Array(request.utf8) + (payload ?? [])) else { return ["status": -1, "msg": "Request failed: <urlopen error the connection closed while sending>", "url": .string(url)] }
             let head: HTTPMessage.Head
             var rest: [UInt8]
             switch exchange.readHead() {
-            case .failure(let why): return ["status": -1, "msg": .string("Request failed: <urlopen error \(why)>"), "url": .string(url)]
+            case .failure(let why): return ["status": -1, "msg": .string("Request failed: <urlopen error \(why.message)>"), "url": .string(url)]
             case .success(let got): (head, rest) = got
             }
             var headers = Dict()
             for (name, value) in head.headers.sorted(by: { $0.key < $1.key }) { headers[name] = .string(value) }
             var answer: Dict = ["status": .int(head.status), "headers": .dict(headers), "url": .string(url)]
-            if [301, 302, 303, 307, 308].contains(head.status), let location = head.headers["location"] {
+            let follows = follow == "all" || follow == "yes" || follow == "urllib2" || (follow == "safe" && (method == "GET" || method == "HEAD"))
+            if [301, 302, 303, 307, 308].contains(head.status), let location = head.headers["location"], follows {
                 guard hop < Self.maxRedirects else {
                     answer["msg"] = .string("HTTP Error \(head.status): The HTTP server returned a redirect error that would lead to an infinite loop.")
                     return .dict(answer)
                 }
                 url = HTTPMessage.resolve(location, against: parsed)
+                // As urllib: a 303, or a 301/302 of anything but HEAD, is followed by a GET without a body.
+                if head.status == 303 || ([301, 302].contains(head.status) && method != "HEAD") {
+                    if method != "HEAD" { method = "GET" }
+                    payload = nil
+                }
                 continue
             }
             if head.status == 401, !sendCredentials, user != nil, head.headers["www-authenticate"]?.lowercased().hasPrefix("basic") == true {
                 sendCredentials = true
                 continue
             }
-            guard head.status == 200 else {
-                answer["msg"] = .string("HTTP Error \(head.status): \(head.reason)")
+            // urllib raises HTTPError for anything but 2xx; fetch_url words both.
+            answer["msg"] = .string(
+                (200..<300).contains(head.status) ? "OK (\(head.headers["content-length"] ?? "unknown") bytes)" : "HTTP Error \(head.status): \(head.reason)")
+            if capture {
+                // uri: the body of any answer, in memory up to `max` bytes.
+                let limit: Int = if case .int(let n)? = args["max"] { n } else { 8 << 20 }
+                var content: [UInt8] = []
+                if method != "HEAD", head.status != 204, head.status != 304, !(100..<200).contains(head.status) {
+                    do {
+                        _ = try exchange.body(head, rest: &rest) { piece throws(Exchange.Failure) in
+                            content += piece
+                            guard content.count <= limit else { throw Exchange.Failure("a response body over \(limit) bytes") }
+                        }
+                    } catch {
+                        answer["status"] = -1
+                        answer["msg"] = .string("Request failed: \(error.message)")
+                        return .dict(answer)
+                    }
+                }
+                answer["content"] = .string(Base64.encode(content))
                 return .dict(answer)
             }
-            answer["msg"] = .string("OK (\(head.headers["content-length"] ?? "unknown") bytes)")
+            guard head.status == 200 else { return .dict(answer) }
             if let encoding = head.headers["content-encoding"], encoding.lowercased() != "identity" {
                 answer["status"] = -1
                 answer["msg"] = .string("Request failed: a body in Content-Encoding '\(encoding)', which cohort's get_url does not decode")
@@ -215,11 +245,9 @@ struct Exchange {
         return nil
     }
 
-    /// The body into `file`: by Content-Length, chunked, or to the end of the stream; a
-    /// body shorter than its length is an error, as get_url's "Incomplete read".
+    /// The body into `file`.
     func body(_ head: HTTPMessage.Head, rest: inout [UInt8], into file: Int32) throws(Failure) -> Int {
-        var written = 0
-        func write(_ bytes: ArraySlice<UInt8>) throws(Failure) {
+        try body(head, rest: &rest) { bytes throws(Failure) in
             var offset = bytes.startIndex
             while offset < bytes.endIndex {
                 let n = bytes[offset...].withUnsafeBytes { Glibc.write(file, $0.baseAddress, $0.count) }
@@ -227,6 +255,15 @@ struct Exchange {
                 guard n > 0 else { throw Failure("cannot write the download: \(HostFiles.errorText())") }
                 offset += n
             }
+        }
+    }
+
+    /// The body by Content-Length, chunked, or to the end of the stream, handed to `sink` in
+    /// pieces; a body shorter than its length is an error, as get_url's "Incomplete read".
+    func body(_ head: HTTPMessage.Head, rest: inout [UInt8], sink: (ArraySlice<UInt8>) throws(Failure) -> Void) throws(Failure) -> Int {
+        var written = 0
+        func write(_ bytes: ArraySlice<UInt8>) throws(Failure) {
+            try sink(bytes)
             written += bytes.count
         }
         if head.headers["transfer-encoding"]?.lowercased().contains("chunked") == true {

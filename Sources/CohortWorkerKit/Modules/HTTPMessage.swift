@@ -105,7 +105,7 @@ enum HTTPMessage {
     struct Head: Equatable {
         var status: Int
         var reason: String
-        /// Names lower-cased; a repeated header keeps its last value.
+        /// Names lower-cased; a repeated header's values joined with ", ".
         var headers: [String: String]
     }
 
@@ -124,7 +124,9 @@ enum HTTPMessage {
         for line in lines where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else { continue }
             let name = line[..<colon].lowercased()
-            headers[name] = line[line.index(after: colon)...].trimmingSpaces
+            let value = line[line.index(after: colon)...].trimmingSpaces
+            // A repeated header's values joined, as fetch_url joins them.
+            headers[name] = headers[name].map { $0 + ", " + value } ?? value
         }
         return Head(status: code, reason: status.count > 2 ? String(status[2]) : "", headers: headers)
     }
