@@ -241,9 +241,10 @@ public enum Temporal: Hashable, Sendable {
 }
 
 /// The proleptic Gregorian calendar Python's datetime uses, in days since 1970-01-01
-/// (Howard Hinnant's civil-day algorithms: exact for every year, no tables).
-enum CivilCalendar {
-    static func days(year: Int, month: Int, day: Int) -> Int {
+/// (Howard Hinnant's civil-day algorithms: exact for every year, no tables); also the
+/// user module's `expires` dates.
+public enum CivilCalendar {
+    public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = Operators.floorDiv(y, 400)
         let yearOfEra = y - era * 400
@@ -252,7 +253,7 @@ enum CivilCalendar {
         return era * 146_097 + dayOfEra - 719_468
     }
 
-    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
+    public static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
         let z = days + 719_468
         let era = Operators.floorDiv(z, 146_097)
         let dayOfEra = z - era * 146_097
