@@ -6,6 +6,9 @@ struct Renderer {
     private var scopes: [[String: Value]] = [[:]]
     /// The evaluation's budget: the caller's when it shares one across renders.
     private let fuel: Fuel
+    /// Whether an operator made a timedelta: only then may the result hold one (variables
+    /// never do, Ansible stores none), so only then is it searched for one.
+    private(set) var madeSpan = false
 
     init(environment: Environment, globals: @escaping @Sendable (String) -> Value?) {
         self.environment = environment
@@ -169,6 +172,11 @@ struct Renderer {
         }
     }
 
+    private mutating func noteSpan(_ value: Value) -> Value {
+        if case .temporal(.timedelta) = value { madeSpan = true }
+        return value
+    }
+
     mutating func evaluate(_ expr: Expr) throws(TemplateError) -> Value {
         try burn(line(of: expr))
         switch expr {
@@ -229,9 +237,9 @@ struct Renderer {
             let result = try TestFunctions.apply(name, input, positional, line: line)
             return .bool(result != negated)
         case .unary(let op, let operand, let line):
-            return try Operators.unary(op, try evaluate(operand), line: line)
+            return noteSpan(try Operators.unary(op, try evaluate(operand), line: line))
         case .binary(let op, let left, let right, let line):
-            return try Operators.binary(op, try evaluate(left), try evaluate(right), maxSize: environment.maxSize, line: line)
+            return noteSpan(try Operators.binary(op, try evaluate(left), try evaluate(right), maxSize: environment.maxSize, line: line))
         case .and(let left, let right):
             let l = try evaluate(left)
             return try Self.truth(l, line: line(of: left)) ? try evaluate(right) : l

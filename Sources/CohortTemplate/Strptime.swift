@@ -28,6 +28,10 @@ enum Strptime {
         "A": fullDays, "a": fullDays.map { String($0.prefix(3)) },
         "B": fullMonths, "b": fullMonths.map { String($0.prefix(3)) }, "p": ["am", "pm"],
     ]
+    /// Longest first, as `_strptime`'s `__seqToRE` orders them (equal lengths keep their order).
+    static let namesByLength: [Character: [String]] = names.mapValues { list in
+        list.enumerated().sorted { ($0.element.count, $1.offset) > ($1.element.count, $0.offset) }.map(\.element)
+    }
     static let supported = Set(numeric.keys).union(names.keys).union(["f"])
     /// The most matching steps one call may take: Python's regex has no bound; ours keeps a
     /// hostile format from spinning.
@@ -112,9 +116,8 @@ enum Strptime {
             return Array(stride(from: end - at, through: 1, by: -1))
         case .field(let name):
             if let patterns = numeric[name] { return patterns.compactMap { fits($0, data, at) } }
-            let choices = (names[name] ?? []).enumerated().sorted { ($0.element.count, $1.offset) > ($1.element.count, $0.offset) }
-            return choices.compactMap { choice in
-                let wanted = Array(choice.element.unicodeScalars)
+            return (namesByLength[name] ?? []).compactMap { choice in
+                let wanted = Array(choice.unicodeScalars)
                 guard at + wanted.count <= data.count else { return nil }
                 return zip(data[at..<at + wanted.count], wanted).allSatisfy { same($0, $1) } ? wanted.count : nil
             }

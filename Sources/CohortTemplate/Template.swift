@@ -31,11 +31,9 @@ public struct Template: Sendable {
         case 1: value = out.pieces[0]
         default: value = .string(out.text)
         }
-        switch value {
-        case .temporal, .list, .dict:
-            if value.storedSpan != nil { throw TemplateError("Type 'timedelta' is unsupported for variable storage.") }
-        default: break
-        }
+        // Searched only when this render made a timedelta: a big list or hostvars is not
+        // walked again on every render.
+        if renderer.madeSpan, value.storedSpan != nil { throw TemplateError("Type 'timedelta' is unsupported for variable storage.") }
         if trailingNewlines > 0, case .string(let text) = value {
             let have = text.reversed().prefix { $0 == "\n" }.count
             if have < trailingNewlines { return .string(text + String(repeating: "\n", count: trailingNewlines - have)) }

@@ -37,5 +37,8 @@ struct URIModuleTests {
         #expect(HTTPFilename.fromDisposition("attachment; filename=\"../report.csv\"") == "report.csv")
         #expect(HTTPFilename.fromDisposition("inline") == nil)
         #expect(GetURLModule.masked("http://u:secret@h/x") == "http://u:********@h/x")
+        #expect(GetURLModule.wholeSeconds(.float(1_700_000_000.9)) == 1_700_000_000)
+        #expect(GetURLModule.wholeSeconds(.float(1e300)) == nil)
+        #expect(GetURLModule.wholeSeconds(.float(.nan)) == nil)
     }
 }

@@ -49,7 +49,7 @@ struct GetURLModule {
                 result["msg"] = .string(changed ? "file already exists but file attributes changed" : "file already exists")
                 return .dict(try await withPathInfo(result, dest))
             }
-            since = (found["mtime"]?.number).map { Int($0.rounded(.down)) }
+            since = Self.wholeSeconds(found["mtime"])
             if mismatch { force = true }
         }
         let folder = string("tmp_dest") ?? (destIsDir ? dest : (dest as NSString).deletingLastPathComponent)
@@ -175,6 +175,13 @@ struct GetURLModule {
         out["state"] = after["isdir"]?.truthy == true ? "directory" : "file"
         out["size"] = after["size"] ?? .none
         return out
+    }
+
+    /// A host's mtime as whole seconds for If-Modified-Since; nil where it is not a finite
+    /// number inside Int's range (Int(Double) would trap on a host's hostile stat).
+    static func wholeSeconds(_ value: Value?) -> Int? {
+        guard let seconds = value?.number, seconds.isFinite else { return nil }
+        return Int(exactly: seconds.rounded(.down))
     }
 
     /// Ansible's mask_url: a password in the URL is shown as `********`.

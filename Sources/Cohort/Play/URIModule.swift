@@ -76,7 +76,7 @@ struct URIModule {
         if let agent = string("http_agent") { request["agent"] = .string(agent) }
         if let path = dest, !SystemModules.bool(args["force"]) {
             let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
-            if found["isreg"]?.truthy == true, let mtime = found["mtime"]?.number { request["since"] = .int(Int(mtime.rounded(.down))) }
+            if found["isreg"]?.truthy == true, let since = GetURLModule.wholeSeconds(found["mtime"]) { request["since"] = .int(since) }
         }
         let started = Date()
         let info = try await FileModules.one(.dict(request), call, check: false)

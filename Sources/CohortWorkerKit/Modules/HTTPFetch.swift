@@ -38,7 +38,8 @@ extension FsOps {
             if let payload { request += "Content-Length: \(payload.count)\r\n" }
             if case .dict(let headers)? = args["headers"] {
                 for (name, value) in headers.pairs {
-                    if let payload, name.pythonString.lowercased() == "content-length", value.pythonString != String(payload.count) { continue }
+                    // The body's own length is sent above; a given one is not sent again.
+                    if payload != nil, name.pythonString.lowercased() == "content-length" { continue }
                     let line = "\(name.pythonString): \(value.pythonString)"
                     guard !line.contains(where: { $0 == "\r" || $0 == "\n" }) else { return ["status": -1, "msg": "Invalid header value: a line break", "url": .string(url)] }
                     request += line + "\r\n"
