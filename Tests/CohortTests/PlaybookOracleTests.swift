@@ -6,7 +6,9 @@ import Testing
 /// tool on the same loopback fleet, each into its own folder, and after each run the recap
 /// per host and the end state (paths, types, modes, contents, link targets) must be the same.
 /// A playbook's `# args:` line gives the flags both runs take (`--check`, `--tags`, `-e`).
-@Suite(.serialized) struct PlaybookOracleTests {
+/// The playbooks run in two serialized halves side by side (`Half0`, `Half1`): one chain
+/// alone left the second core idle for the last several minutes of `make test`.
+@Suite struct PlaybookOracleTests {
     static let folder = TestFleet.repositoryRoot + "/Tests/Playbooks"
 
     /// Every `.yml` here, and every `DIR/site.yml` (a project with its own group_vars/,
@@ -169,8 +171,22 @@ import Testing
         return out.sorted()
     }
 
-    @Test(arguments: playbooks)
-    func sameRecapAndEndStateAsAnsible(playbook: String) async throws {
+    /// Every other playbook, from the `half`th: the two halves' shares of the work.
+    static func half(_ half: Int) -> [String] {
+        playbooks.enumerated().filter { $0.offset % 2 == half }.map(\.element)
+    }
+
+    @Suite(.serialized) struct Half0 {
+        @Test(arguments: PlaybookOracleTests.half(0))
+        func sameRecapAndEndStateAsAnsible(playbook: String) async throws { try await PlaybookOracleTests.compare(playbook) }
+    }
+
+    @Suite(.serialized) struct Half1 {
+        @Test(arguments: PlaybookOracleTests.half(1))
+        func sameRecapAndEndStateAsAnsible(playbook: String) async throws { try await PlaybookOracleTests.compare(playbook) }
+    }
+
+    static func compare(_ playbook: String) async throws {
         let fleet = try TestFleet.start(hosts: try Self.fleetSize(of: playbook))
         defer { fleet.stop() }
         let path = Self.folder + "/" + playbook
