@@ -141,6 +141,22 @@ public struct ModuleSpec: Sendable {
         "getent": ModuleSpec(arguments: [
             "database": a(.string, required: true), "key": a(.string), "service": a(.string), "split": a(.string), "fail_key": a(.bool),
         ]),
+        "apt": ModuleSpec(
+            arguments: [
+                "state": a(.string, choices: ["absent", "build-dep", "fixed", "latest", "present"]), "update_cache": a(.bool, aliases: ["update-cache"]),
+                "update_cache_retries": a(.int), "update_cache_retry_max_delay": a(.int), "cache_valid_time": a(.int), "purge": a(.bool),
+                "package": a(.list, aliases: ["pkg", "name"]), "deb": a(.path), "default_release": a(.string, aliases: ["default-release"]),
+                "install_recommends": a(.bool, aliases: ["install-recommends"]), "force": a(.bool),
+                "upgrade": a(.string, choices: ["dist", "full", "no", "safe", "yes"]), "dpkg_options": a(.string), "autoremove": a(.bool),
+                "autoclean": a(.bool), "fail_on_autoremove": a(.bool), "policy_rc_d": a(.int), "only_upgrade": a(.bool), "force_apt_get": a(.bool),
+                "clean": a(.bool), "allow_unauthenticated": a(.bool, aliases: ["allow-unauthenticated"]),
+                "allow_downgrade": a(.bool, aliases: ["allow-downgrade", "allow_downgrades", "allow-downgrades"]), "allow_change_held_packages": a(.bool),
+                "lock_timeout": a(.int), "auto_install_module_deps": a(.bool),
+            ],
+            // build-dep and fixed (the state names) and these are refused by name at load.
+            unsupported: ["default_release", "policy_rc_d"]),
+        // `package` hands its arguments to the host's package manager's module (apt here).
+        "package": ModuleSpec(anyArguments: true, arguments: ["name": a(.list, required: true), "state": a(.string, required: true), "use": a(.string)]),
         "dpkg_selections": ModuleSpec(arguments: [
             "name": a(.string, required: true), "selection": a(.string, required: true, choices: ["install", "hold", "deinstall", "purge"]),
         ]),

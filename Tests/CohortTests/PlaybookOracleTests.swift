@@ -56,8 +56,14 @@ import Testing
     static func httpServer(for playbook: String) throws -> HTTPServer? {
         let text = try String(contentsOfFile: folder + "/" + playbook, encoding: .utf8)
         guard text.split(separator: "\n").contains(where: { $0.hasPrefix("# http-server") }) else { return nil }
+        return try loopbackServer([folder + "/http_server.py"])
+    }
+
+    /// A Python server of Tests/Playbooks started with `arguments`: its port read from its
+    /// first line (it binds port 0), stopped by its PID.
+    static func loopbackServer(_ arguments: [String]) throws -> HTTPServer {
         // ChildProcess, not Foundation's Process: its wait needs a Dispatch thread (see there).
-        let child = try ChildProcess("/usr/bin/python3", [folder + "/http_server.py"])
+        let child = try ChildProcess("/usr/bin/python3", arguments)
         var line: [UInt8] = []
         while !line.contains(10) {
             let piece = ChildProcess.readSome(child.stdoutFD)
@@ -68,7 +74,7 @@ import Testing
         let server = HTTPServer(child: child, port: 0)
         guard first.hasPrefix("PORT "), let port = Int(first.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             server.stop()
-            throw FleetError("the test HTTP server did not say its port: \(first)")
+            throw FleetError("the test server \(arguments) did not say its port: \(first)")
         }
         return HTTPServer(child: child, port: port)
     }

@@ -36,7 +36,8 @@ struct SeparateHostOracleTests {
     static func ignored(_ relative: String) -> Bool {
         let parts = relative.split(separator: "/")
         if parts.contains(where: { $0 == ".cache" || $0 == ".ansible" || $0 == ".ansible_async" || $0.hasPrefix("ansible-tmp-") || $0.hasPrefix("ansible_") }) { return true }
-        return ["var/log", "var/lib/sudo", "etc/ssh", "run", "etc/hostname", "etc/hosts"].contains { relative == $0 || relative.hasPrefix($0 + "/") }
+        // apt's binary caches: rebuilt by whichever program opens the cache, byte for byte its own.
+        return ["var/log", "var/lib/sudo", "etc/ssh", "run", "etc/hostname", "etc/hosts", "var/cache/apt"].contains { relative == $0 || relative.hasPrefix($0 + "/") }
     }
 
     /// Every path of a host's upper layer: type, mode, owner, content or link target; a
@@ -97,7 +98,18 @@ struct SeparateHostOracleTests {
         defer { ourFleet.stop() }
         let base = TestFleet.rootfsBase
         let path = PlaybookOracleTests.folder + "/" + playbook
-        let args = try PlaybookOracleTests.arguments(of: playbook)
+        var args = try PlaybookOracleTests.arguments(of: playbook)
+        // An `# apt-repository` playbook gets `repo`, the URL of a package repository built and
+        // served on loopback for this run (Tests/Playbooks/apt_repo.py), the same for both fleets.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var repository: PlaybookOracleTests.HTTPServer?
+        if text.split(separator: "\n").contains(where: { $0.hasPrefix("# apt-repository") }) {
+            let folder = theirFleet.directory + "/apt-repository"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            repository = try PlaybookOracleTests.loopbackServer([PlaybookOracleTests.folder + "/apt_repo.py", folder])
+            args += ["-e", "repo=http://127.0.0.1:\(repository!.port)"]
+        }
+        defer { repository?.stop() }
         let environment = [
             "ANSIBLE_SSH_ARGS": "-F \(theirFleet.directory)/ssh_config -o UserKnownHostsFile=\(theirFleet.knownHosts)",
             "ANSIBLE_PIPELINING": "True", "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3", "ANSIBLE_NOCOLOR": "1",
