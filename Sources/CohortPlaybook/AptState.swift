@@ -162,3 +162,58 @@ public enum AptState {
         return out
     }
 }
+
+extension AptState {
+    /// `package_facts` from apt, as ansible-core reads python-apt's cache: each installed
+    /// package's name, version, arch, category (section), origin (the Release `Origin` of the
+    /// first package file its installed version comes from; "" for dpkg's status file alone)
+    /// and source "apt". `dpkg` is `dpkg-query -W -f '${binary:Package}\t${Version}\t
+    /// ${Architecture}\t${Section}\t${db:Status-Status}\n'`; `policy` is `apt-cache policy`
+    /// (its package files and their release lines) followed by `apt-cache policy NAMES`.
+    public static func packageFacts(dpkg: String, files: String, policy: String) -> [(name: String, details: KeyValuePairs<String, String>)] {
+        // Package files: "500 URL DIST Packages" then "release o=ORIGIN,…".
+        var origins: [String: String] = [:]
+        var file: String?
+        for line in files.split(separator: "\n") {
+            let text = String(line.drop { $0 == " " })
+            if text.hasPrefix("release ") {
+                if let file {
+                    let fields = text.dropFirst("release ".count).split(separator: ",")
+                    origins[file] = fields.first { $0.hasPrefix("o=") }.map { String($0.dropFirst(2)) } ?? ""
+                }
+            } else if let space = text.firstIndex(of: " "), Int(text[..<space]) != nil {
+                file = String(text[text.index(after: space)...])
+            }
+        }
+        // Each installed version's first source line.
+        var firstSource: [String: String] = [:]
+        var current: String?, inInstalled = false
+        for line in policy.split(separator: "\n") {
+            if !line.hasPrefix(" "), line.hasSuffix(":") {
+                current = String(line.dropLast())
+                inInstalled = false
+                continue
+            }
+            guard let name = current else { continue }
+            let indent = line.prefix { $0 == " " }.count
+            let text = String(line.drop { $0 == " " })
+            if indent <= 5, text.split(separator: " ").count >= 2, let words = Optional(text.split(separator: " ")),
+               words.count == 2 || (words.count == 3 && words[0] == "***") {
+                inInstalled = words[0] == "***"
+            } else if inInstalled, indent > 5, firstSource[name] == nil, let space = text.firstIndex(of: " ") {
+                firstSource[name] = String(text[text.index(after: space)...])
+            }
+        }
+        var out: [(name: String, details: KeyValuePairs<String, String>)] = []
+        for line in dpkg.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 5, fields[4] == "installed" else { continue }
+            // python-apt names a package of the native or `all` architecture without its suffix.
+            var name = fields[0]
+            if let colon = name.firstIndex(of: ":") { name = String(name[..<colon]) }
+            let origin = firstSource[fields[0]].flatMap { origins[$0] } ?? firstSource[name].flatMap { origins[$0] } ?? ""
+            out.append((name, ["name": name, "version": fields[1], "arch": fields[2], "category": fields[3], "origin": origin, "source": "apt"]))
+        }
+        return out
+    }
+}

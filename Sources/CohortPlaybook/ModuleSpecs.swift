@@ -155,6 +155,7 @@ public struct ModuleSpec: Sendable {
             ],
             // build-dep and fixed (the state names) and these are refused by name at load.
             unsupported: ["default_release", "policy_rc_d"]),
+        "package_facts": ModuleSpec(arguments: ["manager": a(.list), "strategy": a(.string, choices: ["first", "all"])]),
         // `package` hands its arguments to the host's package manager's module (apt here).
         "package": ModuleSpec(anyArguments: true, arguments: ["name": a(.list, required: true), "state": a(.string, required: true), "use": a(.string)]),
         "dpkg_selections": ModuleSpec(arguments: [

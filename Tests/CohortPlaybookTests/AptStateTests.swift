@@ -81,4 +81,25 @@ import Testing
         let got = AptState.split(spec)
         #expect(got.name == name && got.comparison == comparison && got.version == version)
     }
+
+    /// package_facts' origin: the Release `Origin` of the installed version's first package
+    /// file; "" when dpkg's status file alone has it (as python-apt gave on the same host).
+    @Test func packageFactsNameTheOrigin() {
+        let files = """
+            Package files:
+             100 /var/lib/dpkg/status
+                 release a=now
+             500 http://127.0.0.1:44459 ./ Packages
+                 release o=cohort-test,a=test,n=test,l=cohort-test,c=
+                 origin 127.0.0.1
+            Pinned packages:
+            """
+        let dpkg = "cohort-hello\t1.1\tall\tmisc\tinstalled\ncohort-local\t2.0\tall\tmisc\tinstalled\nlibc6:amd64\t2.36-9\tamd64\tlibs\tinstalled\ncohort-gone\t1.0\tall\tmisc\tconfig-files\n"
+        let policy = Self.policy + "libc6:\n  Installed: 2.36-9\n  Candidate: 2.36-9\n  Version table:\n *** 2.36-9 100\n        100 /var/lib/dpkg/status\n"
+        let facts = AptState.packageFacts(dpkg: dpkg, files: files, policy: policy)
+        #expect(facts.map(\.name) == ["cohort-hello", "cohort-local", "libc6"])
+        #expect(facts.map { $0.details.first { $0.key == "origin" }?.value } == ["cohort-test", "", ""])
+        #expect(facts[2].details.map(\.key) == ["name", "version", "arch", "category", "origin", "source"])
+        #expect(facts[2].details.map(\.value) == ["libc6", "2.36-9", "amd64", "libs", "", "apt"])
+    }
 }

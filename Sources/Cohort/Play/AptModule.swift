@@ -400,3 +400,33 @@ extension AptModule {
         return try await run(handed, call)
     }
 }
+
+extension AptModule {
+    /// `package_facts` with apt (the manager `auto` picks on Debian): the `packages` fact, each
+    /// name a list of its installed versions' details. Another manager fails by name.
+    static func packageFacts(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let managers = (list(args["manager"]) ?? ["auto"]).map { $0.lowercased() }
+        if let other = managers.first(where: { $0 != "auto" && $0 != "apt" }) {
+            return FileModules.failure("Cohort's package_facts reads apt only; '\(other)' was asked")
+        }
+        let output = try await call.host.shell("""
+            command -v dpkg-query >/dev/null && command -v apt-cache >/dev/null || exit 3
+            export LC_ALL=C
+            installed=$(dpkg-query -W -f '${binary:Package}\\t${Version}\\t${Architecture}\\t${Section}\\t${db:Status-Status}\\n')
+            printf '%s\\n' "$installed"; echo '--cohort--'
+            apt-cache policy; echo '--cohort--'
+            printf '%s\\n' "$installed" | awk -F '\\t' '$5 == "installed" { print $1 }' | xargs -r apt-cache policy --
+            """)
+        if output.rc == 3 {
+            return FileModules.failure(managers.contains("auto") ? "Could not auto detect a usable package manager, check warnings for details." : "Unsupported package managers requested: apt")
+        }
+        let parts = String(decoding: output.stdout, as: UTF8.self).components(separatedBy: "--cohort--\n")
+        guard parts.count == 3 else { return FileModules.failure("package_facts: dpkg-query or apt-cache failed: \(String(decoding: output.stderr, as: UTF8.self))") }
+        var packages = Dict()
+        for (name, details) in AptState.packageFacts(dpkg: parts[0], files: parts[1], policy: parts[2]) {
+            let entry = Value.dict(Dict(strings: details.map { ($0.key, Value.string($0.value)) }))
+            if case .list(let items)? = packages[name] { packages[name] = .list(items + [entry]) } else { packages[name] = .list([entry]) }
+        }
+        return ["changed": false, "ansible_facts": ["packages": .dict(packages)]]
+    }
+}

@@ -603,6 +603,12 @@ struct PlayRunner {
             }
         } else {
             give(outcome.facts, to: factsTo ?? name)
+            // Another module's facts (package_facts, getent…) are host facts in Ansible, which
+            // `ansible_facts.X` reads too; only set_fact's are not.
+            let target = factsTo ?? name
+            if task.module != "set_fact", states[target] != nil {
+                for (key, value) in outcome.facts { states[target]!.variables.facts[key.hasPrefix("ansible_") ? String(key.dropFirst(8)) : key] = value }
+            }
         }
         // Items delegated each to its own host with delegate_facts: each host gets its own.
         for (target, facts) in outcome.delegatedFacts {
