@@ -156,6 +156,11 @@ public struct ModuleSpec: Sendable {
             // build-dep and fixed (the state names) and these are refused by name at load.
             unsupported: ["default_release", "policy_rc_d"]),
         "package_facts": ModuleSpec(arguments: ["manager": a(.list), "strategy": a(.string, choices: ["first", "all"])]),
+        "apt_repository": ModuleSpec(arguments: [
+            "repo": a(.string, required: true), "state": a(.string, choices: ["absent", "present"]), "mode": a(.raw),
+            "update_cache": a(.bool, aliases: ["update-cache"]), "update_cache_retries": a(.int), "update_cache_retry_max_delay": a(.int),
+            "filename": a(.string), "install_python_apt": a(.bool), "validate_certs": a(.bool), "codename": a(.string),
+        ]),
         // `package` hands its arguments to the host's package manager's module (apt here).
         "package": ModuleSpec(anyArguments: true, arguments: ["name": a(.list, required: true), "state": a(.string, required: true), "use": a(.string)]),
         "dpkg_selections": ModuleSpec(arguments: [
