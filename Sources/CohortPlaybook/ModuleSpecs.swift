@@ -217,6 +217,7 @@ public struct ModuleSpec: Sendable {
         "setup": ModuleSpec(arguments: setupArguments),
         "gather_facts": ModuleSpec(arguments: setupArguments.merging(["parallel": a(.bool)]) { $1 }),
         "ping": ModuleSpec(arguments: ["data": a(.string)]),
+        "wait_for_connection": ModuleSpec(arguments: ["connect_timeout": a(.int), "delay": a(.int), "sleep": a(.int), "timeout": a(.int)]),
         "tempfile": ModuleSpec(arguments: [
             "state": a(.string, choices: ["file", "directory"]), "path": a(.path), "prefix": a(.string), "suffix": a(.string),
         ]),

@@ -16,6 +16,22 @@ enum HostProbeModules {
         return ["changed": false, "ping": .string(data)]
     }
 
+    /// `wait_for_connection` on a host Cohort is connected to: after `delay` seconds, a round
+    /// trip to its worker (ansible-core's ping test); `elapsed` in whole seconds. A host whose
+    /// connection is lost is unreachable, as for any task: Cohort does not connect again
+    /// within the task (it waits for no reboot). Skipped in check mode, as the action is.
+    static func waitForConnection(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        if call.check { return ["changed": false, "skipped": true] }
+        for name in ["connect_timeout", "sleep", "timeout"] { _ = try SystemModules.int(args[name], name) }
+        let delay = try SystemModules.int(args["delay"], "delay") ?? 0
+        guard (0...86_400).contains(delay) else { return FileModules.failure("delay: \(delay) is outside 0 to 86400 seconds") }
+        let start = ContinuousClock.now
+        if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
+        _ = try await FileModules.one(["op": "stat", "path": "/", "checksum": false], call, check: false)
+        let elapsed = ContinuousClock.now - start
+        return ["changed": false, "elapsed": .int(Int(elapsed.components.seconds))]
+    }
+
     /// `tempfile`: `mktemp` on the host (mode 0600, a folder 0700, in `path`, else $TMPDIR or
     /// /tmp, as Python's mkstemp and mkdtemp choose). Ansible's module has no check mode: the
     /// task is skipped there.

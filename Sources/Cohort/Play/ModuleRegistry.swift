@@ -55,6 +55,7 @@ enum ModuleRegistry {
         "setup": { try await HostProbeModules.setup($0.args, try $0.call) },
         "gather_facts": { try await HostProbeModules.setup($0.args, try $0.call) },
         "ping": { try await HostProbeModules.ping($0.args, try $0.call) },
+        "wait_for_connection": { try await HostProbeModules.waitForConnection($0.args, try $0.call) },
         "tempfile": { try await HostProbeModules.tempfile($0.args, try $0.call) },
         "dpkg_selections": { try await DpkgSelectionsModule.run($0.args, try $0.call) },
         "apt": { try await AptModule.run($0.args, try $0.call) },
