@@ -161,6 +161,10 @@ public struct ModuleSpec: Sendable {
             "update_cache": a(.bool, aliases: ["update-cache"]), "update_cache_retries": a(.int), "update_cache_retry_max_delay": a(.int),
             "filename": a(.string), "install_python_apt": a(.bool), "validate_certs": a(.bool), "codename": a(.string),
         ]),
+        "service": ModuleSpec(arguments: [
+            "name": a(.string, required: true), "state": a(.string, choices: ["started", "stopped", "reloaded", "restarted"]), "sleep": a(.int),
+            "pattern": a(.string), "enabled": a(.bool), "runlevel": a(.string), "arguments": a(.string, aliases: ["args"]), "use": a(.string),
+        ]),
         // `package` hands its arguments to the host's package manager's module (apt here).
         "package": ModuleSpec(anyArguments: true, arguments: ["name": a(.list, required: true), "state": a(.string, required: true), "use": a(.string)]),
         "dpkg_selections": ModuleSpec(arguments: [

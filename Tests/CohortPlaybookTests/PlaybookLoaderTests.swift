@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func eachProblemIsNamedWithItsPlace() throws {
-        #expect(Self.error("- hosts: all\n  tasks:\n    - service: name=x\n") == "/p/site.yml:3:16: module 'service' is not supported by cohort play yet (supported modules: \(ModuleSpec.names.joined(separator: ", ")))")
+        #expect(Self.error("- hosts: all\n  tasks:\n    - systemd: name=x\n") == "/p/site.yml:3:16: module 'systemd' is not supported by cohort play yet (supported modules: \(ModuleSpec.names.joined(separator: ", ")))")
         #expect(Self.error("- hosts: all\n  tasks:\n    - debug: msg=x\n      colour: red\n") == "/p/site.yml:4:15: 'colour' is neither a task keyword nor a supported module (supported modules: \(ModuleSpec.names.joined(separator: ", ")))")
         #expect(try Self.load("- hosts: all\n  strategy: free\n").plays[0].strategy == "free")
         #expect(Self.error("- hosts: all\n  strategy: debug\n")
@@ -321,10 +321,10 @@ import Testing
     /// A keyword or module Ansible has and Cohort lacks is said to be unsupported (not
     /// invalid), every place in one run, the first as the error's location.
     @Test func everyUnsupportedPlaceIsReportedAtOnce() {
-        let book = "- hosts: all\n  become_method: doas\n  tasks:\n    - service: name=nginx\n      timeout: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_exe: bob\n"
+        let book = "- hosts: all\n  become_method: doas\n  tasks:\n    - systemd: name=nginx\n      timeout: 10\n    - community.general.ufw: rule=allow\n    - block:\n        - debug: msg=x\n      become_exe: bob\n"
         let expected = """
             /p/site.yml:2:18: become_method 'doas' is not supported by cohort play yet (supported: sudo, su)
-            /p/site.yml:4:16: module 'service' is not supported by cohort play yet (supported modules: \(ModuleSpec.names.joined(separator: ", ")))
+            /p/site.yml:4:16: module 'systemd' is not supported by cohort play yet (supported modules: \(ModuleSpec.names.joined(separator: ", ")))
             /p/site.yml:5:16: 'timeout' is not supported by cohort play yet
             /p/site.yml:6:30: module 'community.general.ufw' is not supported by cohort play yet
             /p/site.yml:9:19: 'become_exe' is not supported by cohort play yet

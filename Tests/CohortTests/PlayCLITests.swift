@@ -68,10 +68,10 @@ import Testing
         let fleet = try TestFleet.start(hosts: 1)
         defer { fleet.stop() }
         let before = fleet.log(of: fleet.hosts[0]).components(separatedBy: "Accepted publickey").count
-        let book = try Self.write("- hosts: all\n  tasks:\n    - service: name=nginx\n", in: fleet.directory)
+        let book = try Self.write("- hosts: all\n  tasks:\n    - systemd: name=nginx\n", in: fleet.directory)
         let result = try await Self.cohort(["play", "-i", fleet.inventory, "-F", "none", book])
         #expect(result.status == 4)
-        #expect(result.stderr.contains("\(book):3:16: module 'service' is not supported by cohort play yet (supported modules: "), "\(result.stderr)")
+        #expect(result.stderr.contains("\(book):3:16: module 'systemd' is not supported by cohort play yet (supported modules: "), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
         #expect(fleet.log(of: fleet.hosts[0]).components(separatedBy: "Accepted publickey").count == before)
     }
