@@ -165,6 +165,10 @@ public struct ModuleSpec: Sendable {
             "name": a(.string, required: true), "state": a(.string, choices: ["started", "stopped", "reloaded", "restarted"]), "sleep": a(.int),
             "pattern": a(.string), "enabled": a(.bool), "runlevel": a(.string), "arguments": a(.string, aliases: ["args"]), "use": a(.string),
         ]),
+        "hostname": ModuleSpec(arguments: [
+            "name": a(.string, required: true),
+            "use": a(.string, choices: ["alpine", "debian", "freebsd", "generic", "macos", "macosx", "darwin", "openbsd", "openrc", "redhat", "sles", "solaris", "systemd"]),
+        ]),
         // `package` hands its arguments to the host's package manager's module (apt here).
         "package": ModuleSpec(anyArguments: true, arguments: ["name": a(.list, required: true), "state": a(.string, required: true), "use": a(.string)]),
         "dpkg_selections": ModuleSpec(arguments: [
