@@ -177,9 +177,9 @@ import Testing
         return out.sorted()
     }
 
-    /// Every other playbook, from the `half`th: the two halves' shares of the work.
-    static func half(_ half: Int) -> [String] {
-        playbooks.enumerated().filter { $0.offset % 2 == half }.map(\.element)
+    /// Every other playbook of `list`, from the `half`th: the two halves' shares of the work.
+    static func half(_ half: Int, of list: [String] = playbooks) -> [String] {
+        list.enumerated().filter { $0.offset % 2 == half }.map(\.element)
     }
 
     @Suite(.serialized) struct Half0 {

@@ -76,17 +76,13 @@ struct SeparateHostOracleTests {
         return Data(kept.joined(separator: "\n").utf8)
     }
 
-    static func half(_ half: Int) -> [String] {
-        playbooks.enumerated().filter { $0.offset % 2 == half }.map(\.element)
-    }
-
     @Suite(.serialized) struct Half0 {
-        @Test(arguments: SeparateHostOracleTests.half(0))
+        @Test(arguments: PlaybookOracleTests.half(0, of: SeparateHostOracleTests.playbooks))
         func sameRecapAndHostChangesAsAnsible(playbook: String) async throws { try await SeparateHostOracleTests.compare(playbook) }
     }
 
     @Suite(.serialized) struct Half1 {
-        @Test(arguments: SeparateHostOracleTests.half(1))
+        @Test(arguments: PlaybookOracleTests.half(1, of: SeparateHostOracleTests.playbooks))
         func sameRecapAndHostChangesAsAnsible(playbook: String) async throws { try await SeparateHostOracleTests.compare(playbook) }
     }
 
