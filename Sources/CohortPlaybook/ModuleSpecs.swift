@@ -169,6 +169,12 @@ public struct ModuleSpec: Sendable {
             "name": a(.string, required: true),
             "use": a(.string, choices: ["alpine", "debian", "freebsd", "generic", "macos", "macosx", "darwin", "openbsd", "openrc", "redhat", "sles", "solaris", "systemd"]),
         ]),
+        "service_facts": ModuleSpec(arguments: [:]),
+        "authorized_key": ModuleSpec(arguments: [
+            "user": a(.string, required: true), "key": a(.string, required: true), "path": a(.path), "manage_dir": a(.bool),
+            "state": a(.string, choices: ["absent", "present"]), "key_options": a(.string), "exclusive": a(.bool), "comment": a(.string),
+            "validate_certs": a(.bool), "follow": a(.bool),
+        ]),
         // `package` hands its arguments to the host's package manager's module (apt here).
         "package": ModuleSpec(anyArguments: true, arguments: ["name": a(.list, required: true), "state": a(.string, required: true), "use": a(.string)]),
         "dpkg_selections": ModuleSpec(arguments: [

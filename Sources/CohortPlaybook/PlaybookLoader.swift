@@ -651,9 +651,13 @@ public struct PlaybookLoader {
     /// worker, so there is no slot to pin it to).
     public static let strategies: Set<String> = ["linear", "free", "host_pinned"]
 
+    /// Collection modules Cohort carries, by their full name (ansible-core's routing gives
+    /// the short name of each to the same module).
+    static let collectionModules: [String: String] = ["ansible.posix.authorized_key": "authorized_key"]
+
     public static func shortName(_ name: String) -> String {
         for prefix in ["ansible.builtin.", "ansible.legacy."] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
-        return name
+        return collectionModules[name] ?? name
     }
 
     /// The module's arguments from `module: …` and `args:`, aliases resolved, checked against

@@ -102,4 +102,13 @@ import Testing
         #expect(facts[2].details.map(\.key) == ["name", "version", "arch", "category", "origin", "source"])
         #expect(facts[2].details.map(\.value) == ["libc6", "2.36-9", "amd64", "libs", "", "apt"])
     }
+
+    /// `service --status-all` as ansible-core's regular expression reads it: `[ ? ]` lines and
+    /// anything else left out, a name's trailing spaces kept.
+    @Test func serviceStatusLinesAsAnsible() {
+        let output = " [ - ]  cron\n [ ? ]  hwclock.sh\n [ + ]  procps \nnoise\n[ + ]nospace\n\t[ + ]\tssh\n"
+        let got = ServiceStatusList.parse(output)
+        #expect(got.map(\.name) == ["cron", "procps ", "ssh"])
+        #expect(got.map(\.state) == ["stopped", "running", "running"])
+    }
 }

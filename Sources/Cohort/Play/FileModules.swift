@@ -86,6 +86,29 @@ enum FileModules {
     /// changes): the worker refuses more, from the file's size, before reading.
     static let readLimit = 64 << 20
 
+    /// What ansible-core's exit_json adds for a result with a `path` (or get_url's `dest`):
+    /// the path's uid, gid, owner, group, mode, state (`link`, `directory`, `hard`, `file`)
+    /// and size, read without following a link; nothing when it is not there.
+    static func withPathInfo(_ result: Dict, _ path: String, _ call: ModuleCall) async throws -> Dict {
+        let found = try await one(["op": "stat", "path": .string(path), "follow": false, "checksum": false], call, check: false)
+        guard found["exists"]?.truthy == true else { return result }
+        var out = result
+        out["uid"] = found["uid"] ?? Value.none
+        out["gid"] = found["gid"] ?? Value.none
+        out["owner"] = found["pw_name"] ?? Value.none
+        out["group"] = found["gr_name"] ?? Value.none
+        out["mode"] = found["mode"] ?? Value.none
+        if found["islnk"]?.truthy == true {
+            out["state"] = "link"
+        } else if found["isdir"]?.truthy == true {
+            out["state"] = "directory"
+        } else {
+            out["state"] = (found["nlink"]?.number ?? 1) > 1 ? "hard" : "file"
+        }
+        out["size"] = found["size"] ?? Value.none
+        return out
+    }
+
     static func one(_ op: Value, _ call: ModuleCall, check: Bool? = nil) async throws -> Dict {
         let answer = try await call.host.fs([op], check: check ?? call.check)
         return answer.first?.dict ?? Dict()

@@ -162,19 +162,9 @@ struct GetURLModule {
         return answer["changed"]?.truthy == true
     }
 
-    /// What exit_json adds for a result with `dest`: the file's owner, mode, state and size.
+    /// What exit_json adds for a result with `dest` (FileModules.withPathInfo).
     func withPathInfo(_ result: Dict, _ path: String) async throws -> Dict {
-        var out = result
-        let after = try await stat(path)
-        guard after["exists"]?.truthy == true else { return out }
-        out["uid"] = after["uid"] ?? .none
-        out["gid"] = after["gid"] ?? .none
-        out["owner"] = after["pw_name"] ?? .none
-        out["group"] = after["gr_name"] ?? .none
-        out["mode"] = after["mode"] ?? .none
-        out["state"] = after["isdir"]?.truthy == true ? "directory" : "file"
-        out["size"] = after["size"] ?? .none
-        return out
+        try await FileModules.withPathInfo(result, path, call)
     }
 
     /// A host's mtime as whole seconds for If-Modified-Since; nil where it is not a finite

@@ -197,3 +197,41 @@ enum HostnameModule {
         return .dict(result)
     }
 }
+
+/// `service_facts` on a host with SysV init scripts: `service --status-all` read as
+/// ansible-core's `ServiceScanService` reads it (`[ + ]` running, `[ - ]` stopped, `[ ? ]`
+/// left out), the `services` fact. Under systemd, upstart, chkconfig or OpenRC it fails by
+/// name (Cohort does not read those yet).
+enum ServiceFactsModule {
+    static func run(_ args: Dict, _ call: ModuleCall) async throws -> Value {
+        let probe = try await call.host.shell("""
+            if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then echo systemd
+            elif command -v chkconfig >/dev/null; then echo chkconfig
+            elif command -v rc-status >/dev/null; then echo openrc
+            elif command -v initctl >/dev/null; then echo upstart
+            elif command -v service >/dev/null; then echo service
+            else echo; fi
+            """)
+        let manager = String(decoding: probe.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if !manager.isEmpty, manager != "service" {
+            return FileModules.failure("Cohort's service_facts reads SysV init scripts (service --status-all); this host's \(manager) is not read yet")
+        }
+        var services = Dict()
+        var warnings: [Value] = []
+        if manager == "service" {
+            let listed = try await call.host.shell("LANG=C.UTF-8 LC_ALL=C.UTF-8 service --status-all")
+            let out = String(decoding: listed.stdout, as: UTF8.self)
+            if listed.rc != 0 {
+                warnings.append(.string("Unable to query 'service' tool (\(listed.rc)): \(String(decoding: listed.stderr, as: UTF8.self))"))
+            }
+            for (state, name) in ServiceStatusList.parse(out) {
+                services[name] = ["name": .string(name), "state": .string(state), "source": "sysv"]
+            }
+        }
+        var result: Dict = services.isEmpty
+            ? ["changed": false, "skipped": true, "msg": "Failed to find any services. This can be due to privileges or some other configuration issue."]
+            : ["changed": false, "ansible_facts": ["services": .dict(services)]]
+        if !warnings.isEmpty { result["warnings"] = .list(warnings) }
+        return .dict(result)
+    }
+}
