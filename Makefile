@@ -18,15 +18,17 @@ deps:
 	fi
 
 # ansible-core is the compatibility oracle (with passlib, which its password_hash needs); it
-# lives in its own venv. The ansible.posix collection (authorized_key) comes from the
-# `ansible` package on PyPI, whose wheel carries it: only that collection's folder is taken.
+# lives in its own venv. The ansible.posix (authorized_key) and community.general (ini_file)
+# collections come from the `ansible` package on PyPI, whose wheel carries them: only those
+# collections' folders are taken.
 ANSIBLE_PACKAGE := ansible==12.3.0
 oracle: deps
 	@[ -x $(ORACLE_VENV)/bin/ansible-inventory ] && $(ORACLE_VENV)/bin/python -c 'import passlib' 2>/dev/null || { \
 	  python3 -m venv $(ORACLE_VENV) && $(ORACLE_VENV)/bin/pip install -q --disable-pip-version-check ansible-core==2.19.14 passlib==1.7.4; }
-	@$(ORACLE_VENV)/bin/python -c 'import ansible_collections.ansible.posix' 2>/dev/null || { \
+	@$(ORACLE_VENV)/bin/python -c 'import ansible_collections.ansible.posix, ansible_collections.community.general' 2>/dev/null || { \
 	  rm -rf .build-oracle/wheels && $(ORACLE_VENV)/bin/pip download -q --disable-pip-version-check --no-deps -d .build-oracle/wheels '$(ANSIBLE_PACKAGE)' && \
-	  $(ORACLE_VENV)/bin/python scripts/lib/take_collection.py .build-oracle/wheels/ansible-*.whl ansible/posix; }
+	  $(ORACLE_VENV)/bin/python scripts/lib/take_collection.py .build-oracle/wheels/ansible-*.whl ansible/posix && \
+	  $(ORACLE_VENV)/bin/python scripts/lib/take_collection.py .build-oracle/wheels/ansible-*.whl community/general; }
 
 build: deps
 	$(SWIFT) build

@@ -175,6 +175,13 @@ public struct ModuleSpec: Sendable {
             "state": a(.string, choices: ["absent", "present"]), "key_options": a(.string), "exclusive": a(.bool), "comment": a(.string),
             "validate_certs": a(.bool), "follow": a(.bool),
         ]),
+        "ini_file": ModuleSpec(
+            arguments: [
+                "path": a(.path, required: true, aliases: ["dest"]), "section": a(.string), "section_has_values": a(.list), "option": a(.string),
+                "value": a(.string), "values": a(.list), "backup": a(.bool), "state": a(.string, choices: ["absent", "present"]),
+                "exclusive": a(.bool), "no_extra_spaces": a(.bool), "ignore_spaces": a(.bool), "allow_no_value": a(.bool),
+                "modify_inactive_option": a(.bool), "create": a(.bool), "follow": a(.bool),
+            ].merging(ownership) { $1 }, unsupported: ["attributes", "seuser", "serole", "setype", "selevel", "unsafe_writes"]),
         // `package` hands its arguments to the host's package manager's module (apt here).
         "package": ModuleSpec(anyArguments: true, arguments: ["name": a(.list, required: true), "state": a(.string, required: true), "use": a(.string)]),
         "dpkg_selections": ModuleSpec(arguments: [

@@ -653,7 +653,7 @@ public struct PlaybookLoader {
 
     /// Collection modules Cohort carries, by their full name (ansible-core's routing gives
     /// the short name of each to the same module).
-    static let collectionModules: [String: String] = ["ansible.posix.authorized_key": "authorized_key"]
+    static let collectionModules: [String: String] = ["ansible.posix.authorized_key": "authorized_key", "community.general.ini_file": "ini_file"]
 
     public static func shortName(_ name: String) -> String {
         for prefix in ["ansible.builtin.", "ansible.legacy."] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }

@@ -66,6 +66,7 @@ enum ModuleRegistry {
         "hostname": { try await HostnameModule.run($0.args, try $0.call) },
         "service_facts": { try await ServiceFactsModule.run($0.args, try $0.call) },
         "authorized_key": { try await AuthorizedKeyModule.run($0.args, try $0.call) },
+        "ini_file": { try await IniFileModule.run($0.args, try $0.call) },
         "debconf": { try await DebconfModule.run($0.args, try $0.call) },
         "async_status": { await $0.executor.jobs.asyncStatus(host: $0.executor.inventoryHostname, $0.args) },
         "debug": { try ControlModules.debug($0.args, $0.scope, verbosity: $0.executor.options.verbosity, locations: $0.executor.task.argumentLocations) },
