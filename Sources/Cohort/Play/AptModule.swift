@@ -139,8 +139,7 @@ enum AptModule {
     static func probe(_ call: ModuleCall) async throws -> Host? {
         let script = """
             command -v apt-get || echo; command -v apt-mark || echo; command -v aptitude || echo
-            if [ -e /var/lib/apt/periodic/update-success-stamp ]; then stat -c %.9Y /var/lib/apt/periodic/update-success-stamp
-            elif [ -e /var/lib/apt/lists ]; then stat -c %.9Y /var/lib/apt/lists; else echo 0; fi
+            \(cacheTimeScript)
             date +%s.%N; locale -a 2>/dev/null | tr '\\n' ' '; echo
             """
         let output = try await call.host.shell(script)
@@ -150,15 +149,26 @@ enum AptModule {
         let available = Set(lines[5].split(separator: " ").map(String.init))
         let locale = ["C.utf8", "C.UTF-8", "en_US.utf8", "en_US.UTF-8", "C", "POSIX"].first { available.contains($0) } ?? "C"
         return Host(aptGet: lines[0], aptMark: lines[1].isEmpty ? "" : lines[1], hasAptitude: !lines[2].isEmpty, locale: locale,
-                    cacheTime: Double(lines[3]) ?? 0, now: Double(lines[4]) ?? 0)
+                    cacheTime: seconds(lines[3]), now: seconds(lines[4]))
     }
 
+    /// ansible-core's get_cache_mtime: the update stamp's mtime, else the lists folder's, else 0.
+    static let cacheTimeScript = """
+        if [ -e /var/lib/apt/periodic/update-success-stamp ]; then stat -c %.9Y /var/lib/apt/periodic/update-success-stamp
+        elif [ -e /var/lib/apt/lists ]; then stat -c %.9Y /var/lib/apt/lists; else echo 0; fi
+        """
+
     static func cacheTime(_ call: ModuleCall) async throws -> Double {
-        let output = try await call.host.shell("""
-            if [ -e /var/lib/apt/periodic/update-success-stamp ]; then stat -c %.9Y /var/lib/apt/periodic/update-success-stamp
-            elif [ -e /var/lib/apt/lists ]; then stat -c %.9Y /var/lib/apt/lists; else echo 0; fi
-            """)
-        return Double(String(decoding: output.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let output = try await call.host.shell(cacheTimeScript)
+        return seconds(String(decoding: output.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// A time the host printed, in seconds since the epoch: 0 unless it is a finite number
+    /// within a million years, so that whole seconds of it always fit an Int (Int(Double)
+    /// would trap on a hostile host's "1e300" or "nan").
+    static func seconds(_ text: String) -> Double {
+        guard let value = Double(text), value.isFinite, abs(value) < 3.2e13 else { return 0 }
+        return value
     }
 
     /// Names with `*?[]!` become every non-multiarch package name they match (fnmatch), as
