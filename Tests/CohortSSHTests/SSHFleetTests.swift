@@ -232,14 +232,18 @@ import Testing
         defer { fleet.stop() }
         let host = fleet.hosts[0]
         let connection = try await SSHClient().connect(fleet.target(host, deadPeer: .seconds(3)))
-        let process = connection.exec("sleep 60")
-        try await eventually("the remote sleep") { fleet.sessionProcesses(of: host).contains { commandLine($0).hasPrefix("sleep") } }
+        // It ends only when its stdin does (or after an hour), so no scheduling delay under
+        // load lets it finish before it is frozen, and it goes when its sshd goes.
+        let shell = connection.open("echo started; read -t 3600 line")
+        let process = shell.output
+        var iterator = process.makeAsyncIterator()
+        #expect(try await iterator.next() == .stdout(Array("started\n".utf8)))
         let sessions = fleet.sessionProcesses(of: host).filter(isSSHD)
         #expect(!sessions.isEmpty)
         sessions.forEach { kill($0, SIGSTOP) }
         defer { sessions.forEach { kill($0, SIGCONT) } }
         let start = ContinuousClock.now
-        let error = await #expect(throws: CohortError.self) { for try await _ in process {} }
+        let error = await #expect(throws: CohortError.self) { while try await iterator.next() != nil {} }
         #expect(error?.code == .transportLost)
         #expect(error?.message.contains("heartbeat") == true)
         // Bound: 3 s of silence plus a heartbeat tick, with a loaded machine's slack; TCP alone
@@ -252,14 +256,19 @@ import Testing
         defer { fleet.stop() }
         let host = fleet.hosts[0]
         let connection = try await SSHClient().connect(fleet.target(host))
-        let process = connection.exec("echo started; sleep 30; exit 0")
+        // stdin stays open and nothing is sent: the command cannot end by itself in any time
+        // that load could stretch a test's turn to. With a `sleep 30` here, a test task left
+        // unscheduled for 30 s on a loaded CI saw the command end (exit 0 already read by the
+        // IO thread) before its kill ran, and the iteration then ended normally.
+        let shell = connection.open("echo started; read -t 3600 line; exit 0")
+        let process = shell.output
         var iterator = process.makeAsyncIterator()
         #expect(try await iterator.next() == .stdout(Array("started\n".utf8)))
         let sessions = fleet.sessionProcesses(of: host).filter(isSSHD)
         #expect(!sessions.isEmpty)
         sessions.forEach { kill($0, SIGKILL) }
-        // Every sshd of the session must go: one the scan missed would finish the command
-        // and send its exit status (seen once under load). Scanned again until none is left.
+        // Scanned again until no sshd of the session is left, so that the loss is certain
+        // before the channel is read.
         try await eventually("the session's sshd processes gone") {
             let left = fleet.sessionProcesses(of: host).filter(isSSHD)
             left.forEach { kill($0, SIGKILL) }
