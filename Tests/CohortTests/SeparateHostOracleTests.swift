@@ -107,7 +107,9 @@ struct SeparateHostOracleTests {
         }
         defer { repository?.stop() }
         let environment = [
-            "ANSIBLE_SSH_ARGS": "-F \(theirFleet.directory)/ssh_config -o UserKnownHostsFile=\(theirFleet.knownHosts)",
+            // One SSH connection per host and login for the run, as PlaybookOracleTests (see there).
+            "ANSIBLE_SSH_ARGS":
+                "-F \(theirFleet.directory)/ssh_config -o UserKnownHostsFile=\(theirFleet.knownHosts) -o ControlMaster=auto -o ControlPersist=30s -o ControlPath=/tmp/cohort-cp-%C",
             "ANSIBLE_PIPELINING": "True", "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3", "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_DEPRECATION_WARNINGS": "False", "ANSIBLE_RETRY_FILES_ENABLED": "False",
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
