@@ -184,6 +184,12 @@ public struct ModuleSpec: Sendable {
             ].merging(ownership) { $1 }, unsupported: ["attributes", "seuser", "serole", "setype", "selevel", "unsafe_writes"]),
         // `package` hands its arguments to the host's package manager's module (apt here).
         "package": ModuleSpec(anyArguments: true, arguments: ["name": a(.list, required: true), "state": a(.string, required: true), "use": a(.string)]),
+        "alternatives": ModuleSpec(
+            arguments: [
+                "name": a(.string, required: true), "path": a(.path), "family": a(.string), "link": a(.path), "priority": a(.int),
+                "state": a(.string, choices: ["present", "selected", "absent", "auto"]), "subcommands": a(.list, aliases: ["slaves"]),
+            ]),
+        "timezone": ModuleSpec(arguments: ["name": a(.string), "hwclock": a(.string, aliases: ["rtc"], choices: ["local", "UTC"])]),
         "dpkg_selections": ModuleSpec(arguments: [
             "name": a(.string, required: true), "selection": a(.string, required: true, choices: ["install", "hold", "deinstall", "purge"]),
         ]),

@@ -653,7 +653,10 @@ public struct PlaybookLoader {
 
     /// Collection modules Cohort carries, by their full name (ansible-core's routing gives
     /// the short name of each to the same module).
-    static let collectionModules: [String: String] = ["ansible.posix.authorized_key": "authorized_key", "community.general.ini_file": "ini_file"]
+    static let collectionModules: [String: String] = [
+        "ansible.posix.authorized_key": "authorized_key", "community.general.ini_file": "ini_file", "community.general.alternatives": "alternatives",
+        "community.general.timezone": "timezone",
+    ]
 
     public static func shortName(_ name: String) -> String {
         for prefix in ["ansible.builtin.", "ansible.legacy."] where name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }

@@ -81,6 +81,9 @@ enum Conversions {
     }
 }
 
+/// Python's `shlex.quote`: a word left bare when it holds only `\w@%+=:,./-` (ASCII).
+public func pythonShlexQuote(_ word: String) -> String { Paths.shellQuote(word) }
+
 /// Python's `os.path` and `shlex.quote` for the filters that take paths.
 enum Paths {
     static func basename(_ path: String) -> String {

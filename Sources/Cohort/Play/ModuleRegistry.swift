@@ -57,6 +57,8 @@ enum ModuleRegistry {
         "ping": { try await HostProbeModules.ping($0.args, try $0.call) },
         "wait_for_connection": { try await HostProbeModules.waitForConnection($0.args, try $0.call) },
         "tempfile": { try await HostProbeModules.tempfile($0.args, try $0.call) },
+        "alternatives": { try await AlternativesModule.run($0.args, try $0.call) },
+        "timezone": { try await TimezoneModule.run($0.args, try $0.call) },
         "dpkg_selections": { try await DpkgSelectionsModule.run($0.args, try $0.call) },
         "apt": { try await AptModule.run($0.args, try $0.call) },
         "package": { try await AptModule.package($0.args, $0.scope, try $0.call) },

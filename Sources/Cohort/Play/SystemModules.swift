@@ -14,6 +14,19 @@ enum SystemModules {
         return (output.rc, String(decoding: output.stdout, as: UTF8.self), String(decoding: output.stderr, as: UTF8.self))
     }
 
+    /// `run_command(argv, check_rc=True)`: nil when it succeeded, else the module's failure
+    /// (`cmd` as Python's `shlex.quote` joins it, `rc`, `stdout`, `stderr`, `msg` the
+    /// stderr without its trailing whitespace).
+    static func runChecked(_ argv: [String], _ call: ModuleCall) async throws -> Value? {
+        let ran = try await run(argv, call)
+        guard ran.rc != 0 else { return nil }
+        var trimmed = ran.err
+        while let last = trimmed.unicodeScalars.last, last.properties.isWhitespace { trimmed.unicodeScalars.removeLast() }
+        return FileModules.failure(trimmed, [
+            "cmd": .string(argv.map(pythonShlexQuote).joined(separator: " ")), "rc": .int(ran.rc), "stdout": .string(ran.out), "stderr": .string(ran.err),
+        ])
+    }
+
     static func int(_ value: Value?, _ name: String) throws(TemplateError) -> Int? {
         switch value {
         case nil, .none?: return nil

@@ -86,6 +86,12 @@ public struct PythonRegex: Sendable {
         do { return try machine.search(from: 0, anchored: true) != nil } catch { throw fail(error, line) }
     }
 
+    /// `re.finditer`, each match's groups as `findall` gives them ("" for a group that took
+    /// no part).
+    public func allMatches(_ text: String, line: Int? = nil) throws(TemplateError) -> [[String]] {
+        try matches(text, line: line).1.map { match in (1...max(1, groupCount)).map { String(match.group($0) ?? "") } }
+    }
+
     /// `re.finditer`: after an empty match the next may not be empty at the same place.
     func matches(_ text: String, limit: Int = 0, line: Int?) throws(TemplateError) -> (Subject, [Match]) {
         let subject = Subject(text)
