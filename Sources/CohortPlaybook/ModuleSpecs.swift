@@ -189,6 +189,10 @@ public struct ModuleSpec: Sendable {
                 "name": a(.string, required: true), "path": a(.path), "family": a(.string), "link": a(.path), "priority": a(.int),
                 "state": a(.string, choices: ["present", "selected", "absent", "auto"]), "subcommands": a(.list, aliases: ["slaves"]),
             ]),
+        "sysctl": ModuleSpec(arguments: [
+            "name": a(.string, required: true, aliases: ["key"]), "value": a(.string, aliases: ["val"]), "state": a(.string, choices: ["present", "absent"]),
+            "reload": a(.bool), "sysctl_set": a(.bool), "ignoreerrors": a(.bool), "sysctl_file": a(.path),
+        ]),
         "timezone": ModuleSpec(arguments: ["name": a(.string), "hwclock": a(.string, aliases: ["rtc"], choices: ["local", "UTC"])]),
         "dpkg_selections": ModuleSpec(arguments: [
             "name": a(.string, required: true), "selection": a(.string, required: true, choices: ["install", "hold", "deinstall", "purge"]),

@@ -58,6 +58,7 @@ enum ModuleRegistry {
         "wait_for_connection": { try await HostProbeModules.waitForConnection($0.args, try $0.call) },
         "tempfile": { try await HostProbeModules.tempfile($0.args, try $0.call) },
         "alternatives": { try await AlternativesModule.run($0.args, try $0.call) },
+        "sysctl": { try await SysctlModule.run($0.args, try $0.call) },
         "timezone": { try await TimezoneModule.run($0.args, try $0.call) },
         "dpkg_selections": { try await DpkgSelectionsModule.run($0.args, try $0.call) },
         "apt": { try await AptModule.run($0.args, try $0.call) },
