@@ -234,7 +234,7 @@ import Testing
         let connection = try await SSHClient().connect(fleet.target(host, deadPeer: .seconds(3)))
         // It ends only when its stdin does (or after an hour), so no scheduling delay under
         // load lets it finish before it is frozen, and it goes when its sshd goes.
-        let shell = connection.open("echo started; read -t 3600 line")
+        let shell = connection.open("echo started; timeout 3600 head -n 1")
         let process = shell.output
         var iterator = process.makeAsyncIterator()
         #expect(try await iterator.next() == .stdout(Array("started\n".utf8)))
@@ -260,7 +260,7 @@ import Testing
         // that load could stretch a test's turn to. With a `sleep 30` here, a test task left
         // unscheduled for 30 s on a loaded CI saw the command end (exit 0 already read by the
         // IO thread) before its kill ran, and the iteration then ended normally.
-        let shell = connection.open("echo started; read -t 3600 line; exit 0")
+        let shell = connection.open("echo started; timeout 3600 head -n 1; exit 0")
         let process = shell.output
         var iterator = process.makeAsyncIterator()
         #expect(try await iterator.next() == .stdout(Array("started\n".utf8)))
