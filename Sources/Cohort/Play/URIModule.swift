@@ -123,10 +123,17 @@ struct URIModule {
             result["msg"] = .string("Status code was \(status) and not \(codes): \(result["msg"]?.pythonString ?? "")")
             if returnContent { result["content"] = .string(text) }
             result["failed"] = true
-            return .dict(result)
+            return .dict(try await Self.withPathInfo(result, call))
         }
         if returnContent { result["content"] = .string(text) }
-        return .dict(result)
+        return .dict(try await Self.withPathInfo(result, call))
+    }
+
+    /// With `dest`, the result names the file, and exit_json and fail_json add its
+    /// attributes (owner, mode, size, state…), as for every module result with a `path`.
+    static func withPathInfo(_ result: Dict, _ call: ModuleCall) async throws -> Dict {
+        guard let path = result["path"]?.string else { return result }
+        return try await FileModules.withPathInfo(result, path, call)
     }
 
     /// The subtype of Content-Type (`json` of `application/json; charset=utf-8`; a `+json`
