@@ -105,6 +105,14 @@ final class PlayPrinter: Sendable {
         return out
     }
 
+    /// ansible-playbook's callback takes a failure's `exception` out before it prints the
+    /// result (and shows the traceback only with -vvv).
+    static func withoutException(_ result: Value) -> Value {
+        guard var dict = result.dict, dict["exception"] != nil else { return result }
+        dict["exception"] = nil
+        return .dict(dict)
+    }
+
     static func notice(_ result: Value) -> Value {
         ["censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result",
             "changed": result.dict?["changed"] ?? false]
@@ -118,7 +126,7 @@ final class PlayPrinter: Sendable {
             // An item delegated to its own host names it, as ansible-playbook does.
             let host = item.delegate.map { "\(host) -> \(Printable.escaped($0))" } ?? host
             if item.status == .failed {
-                out += "failed: [\(host)] (item=\(Printable.escaped(item.label))) => \(Self.dump(shown))\n"
+                out += "failed: [\(host)] (item=\(Printable.escaped(item.label))) => \(Self.dump(Self.withoutException(shown)))\n"
             } else if verbose > 0 || outcome.module == "debug" {
                 out += "\(word): [\(host)] => (item=\(Printable.escaped(item.label))) => \(Self.dump(shown))\n"
             } else {
@@ -142,7 +150,7 @@ final class PlayPrinter: Sendable {
             if !outcome.items.isEmpty, !outcome.hidden, let whole = outcome.result.dict {
                 summary = .dict(Dict(strings: [("changed", whole["changed"] ?? .bool(false)), ("msg", whole["msg"] ?? .string(""))]))
             }
-            out += "fatal: [\(host)]: FAILED! => \(Self.dump(summary))\n"
+            out += "fatal: [\(host)]: FAILED! => \(Self.dump(Self.withoutException(summary)))\n"
             if outcome.ignored { out += "...ignoring\n" }
         default:
             if !outcome.items.isEmpty {

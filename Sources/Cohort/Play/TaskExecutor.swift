@@ -101,9 +101,9 @@ struct TaskExecutor: Sendable {
             if let linkFailure { throw LinkFailure(message: linkFailure) }
             return try await run(in: scope)
         } catch let error as LinkFailure {
-            outcome = TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(error.message)])
+            outcome = TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(error.message), "exception": Self.traceback])
         } catch let error as TemplateError {
-            outcome = TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(templateMessage(error))])
+            outcome = TaskOutcome(status: .failed, result: ["failed": true, "changed": false, "msg": .string(templateMessage(error)), "exception": Self.traceback])
         } catch let error as CohortError {
             outcome = TaskOutcome(status: .unreachable, result: ["unreachable": true, "changed": false, "msg": .string(error.message)])
         } catch {
@@ -268,7 +268,7 @@ struct TaskExecutor: Sendable {
     /// task executor: `retries` (3 without it; N gives N + 1 attempts), `delay` seconds
     /// between; `attempts` in the result; out of attempts, failed.
     private func attempts(_ scope: Scope, _ call: (Scope) -> ModuleCall?) async throws -> Dict {
-        guard let until = task.until else { return try judge(try await module(scope, call(scope)).dict ?? Dict(), scope) }
+        guard let until = task.until else { return Self.withException(try judge(try await module(scope, call(scope)).dict ?? Dict(), scope)) }
         var retries = 3
         if let value = task.retries {
             let rendered = try scope.render(value)
@@ -288,14 +288,14 @@ struct TaskExecutor: Sendable {
             result["attempts"] = .int(attempt)
             if result["failed"] == nil { result["failed"] = false }
             let judged = task.register.map { scope.adding(facts: [$0: .dict(result)]) } ?? scope
-            if try judged.conditions(until) { return result }
+            if try judged.conditions(until) { return Self.withException(result) }
             if attempt < retries, delay > 0 { try await Task.sleep(for: ModuleSeconds.duration(delay)) }
         }
         if retries > 1 {
             result["attempts"] = .int(retries - 1)
             result["failed"] = true
         }
-        return result
+        return Self.withException(result)
     }
 
     /// The paths matching a shell pattern, sorted (Python's glob, as fileglob uses it).
@@ -401,10 +401,26 @@ struct TaskExecutor: Sendable {
         if let changedWhen = task.changedWhen { out["changed"] = .bool(try judged.conditions(changedWhen)) }
         if let failedWhen = task.failedWhen {
             let failed = try judged.conditions(failedWhen)
+            let moduleFailed = out["failed"]?.truthy == true
+            if out["failed"] == nil { out["failed"] = false }
             out["failed_when_result"] = .bool(failed)
             out["failed"] = .bool(failed)
+            // ansible-core 2.19 keeps a module's own failure that failed_when overrules.
+            if !failed, moduleFailed, ModuleSpec.all[task.module]?.placement == .host { out["failed_when_suppressed_exception"] = Self.traceback }
         }
         if out["failed"] == nil { out["failed"] = false }
+        return out
+    }
+
+    /// What ansible-core 2.19 shows of a failure's traceback without `-vvv`.
+    static let traceback: Value = "(traceback unavailable)"
+
+    /// A failed result, as ansible-core 2.19 registers it, also holds `exception` (its error
+    /// summary, which templates see as this text); a loop's summary does not.
+    static func withException(_ result: Dict) -> Dict {
+        guard result["failed"]?.truthy == true, result["exception"] == nil else { return result }
+        var out = result
+        out["exception"] = traceback
         return out
     }
 
