@@ -11,17 +11,7 @@ public struct SysctlFile: Sendable, Equatable {
     public init(_ text: String) {
         lines = []
         values = [:]
-        var current = ""
-        var split: [String] = []
-        for c in text.unicodeScalars {
-            current.unicodeScalars.append(c)
-            if c == "\n" {
-                split.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { split.append(current) }
-        for raw in split {
+        for raw in PythonTextRead.lines(text) {
             let line = Self.strip(raw)
             lines.append(line)
             guard let (key, value) = Self.pair(line) else { continue }

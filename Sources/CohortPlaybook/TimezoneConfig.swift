@@ -22,21 +22,6 @@ public enum TimezoneConfig {
         }
     }
 
-    /// Python's `open(f).read()`: UTF-8 with universal newlines.
-    public static func pythonText(_ bytes: [UInt8]) -> String {
-        var out = String.UnicodeScalarView()
-        var scalars = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)[...]
-        while let c = scalars.popFirst() {
-            if c == "\r" {
-                if scalars.first == "\n" { scalars = scalars.dropFirst() }
-                out.append("\n")
-            } else {
-                out.append(c)
-            }
-        }
-        return String(out)
-    }
-
     /// `regexps[key].search(text).group(1)`, or nil when nothing matches.
     public static func value(_ key: Key, in text: String) throws(TemplateError) -> String? {
         try PythonRegex(key.pattern, multiline: true).firstMatch(text)?.group(1).map(String.init)
@@ -52,16 +37,7 @@ public enum TimezoneConfig {
     /// removed and `line` put where the first of them was (else first); with how many went.
     public static func edit(_ text: String, key: Key, line: String) throws(TemplateError) -> (text: String, deleted: Int) {
         let regex = try PythonRegex(key.pattern, multiline: true)
-        var lines: [String] = []
-        var current = ""
-        for c in text.unicodeScalars {
-            current.unicodeScalars.append(c)
-            if c == "\n" {
-                lines.append(current)
-                current = ""
-            }
-        }
-        if !current.isEmpty { lines.append(current) }
+        var lines = PythonTextRead.lines(text)
         var matched: [Int] = []
         for (i, l) in lines.enumerated() where try regex.firstMatch(l) != nil { matched.append(i) }
         let at = matched.first ?? 0

@@ -38,7 +38,7 @@ enum SysctlModule {
         if stat["isreg"]?.truthy == true {
             let (bytes, why) = try await FileModules.readWhole(file, call)
             guard let bytes else { return FileModules.failure("Failed to open \(file): \(why ?? "cannot read")") }
-            current = TimezoneConfig.pythonText(bytes)
+            current = PythonTextRead.text(bytes)
         }
         let parsed = SysctlFile(current)
         let inFile = parsed.values[name]

@@ -172,7 +172,7 @@ enum TimezoneModule {
         host.zoneFileExists = lines[4] == "1"
         for (i, file) in [timezoneFile, rcS, adjtime].enumerated() {
             let line = lines[5 + i]
-            host.files[file] = line == "-" ? .missing : line == "!" ? .unreadable : .text(TimezoneConfig.pythonText(Data(base64Encoded: line).map { Array($0) } ?? []))
+            host.files[file] = line == "-" ? .missing : line == "!" ? .unreadable : .text(PythonTextRead.text(Data(base64Encoded: line).map { Array($0) } ?? []))
         }
         host.localtime = lines[8]
         host.linkResolves = lines[9] == "1"
