@@ -42,7 +42,7 @@ public struct CronTab: Sendable {
         lines = kept
     }
 
-    public var isEmpty: Bool { lines.allSatisfy { Self.pythonStrip($0).isEmpty } }
+    public var isEmpty: Bool { lines.allSatisfy { PythonText.strip($0).isEmpty } }
 
     /// Python's `str.splitlines()`, as Ansible's class reads a crontab.
     public static func splitLines(_ text: String) -> [String] { Strings.lines(text) }
@@ -82,16 +82,6 @@ public struct CronTab: Sendable {
             return String(out)
         }
         return text
-    }
-
-    /// Python's `str.strip()` with no argument (Unicode whitespace).
-    static func pythonStrip(_ text: String) -> String {
-        let scalars = Array(text.unicodeScalars)
-        func white(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace || (0x1C...0x1F).contains(s.value) }
-        guard let first = scalars.firstIndex(where: { !white($0) }), let last = scalars.lastIndex(where: { !white($0) }) else { return "" }
-        var out = String.UnicodeScalarView()
-        out.append(contentsOf: scalars[first...last])
-        return String(out)
     }
 
     /// `job.strip('\r\n')`.

@@ -11,8 +11,8 @@ public struct SysctlFile: Sendable, Equatable {
     public init(_ text: String) {
         lines = []
         values = [:]
-        for raw in PythonTextRead.lines(text) {
-            let line = Self.strip(raw)
+        for raw in PythonText.lines(text) {
+            let line = PythonText.strip(raw)
             lines.append(line)
             guard let (key, value) = Self.pair(line) else { continue }
             values[key] = value
@@ -22,9 +22,9 @@ public struct SysctlFile: Sendable, Equatable {
     /// A `key=value` line's key and value, stripped; nil for a blank line, a comment (`#`,
     /// `;`) or a line without `=`.
     static func pair(_ line: String) -> (String, String)? {
-        let stripped = strip(line)
+        let stripped = PythonText.strip(line)
         guard !stripped.isEmpty, !stripped.hasPrefix("#"), !stripped.hasPrefix(";"), let eq = stripped.firstIndex(of: "=") else { return nil }
-        return (strip(String(stripped[..<eq])), strip(String(stripped[stripped.index(after: eq)...])))
+        return (PythonText.strip(String(stripped[..<eq])), PythonText.strip(String(stripped[stripped.index(after: eq)...])))
     }
 
     /// `fix_lines` then `write_sysctl`: the text the module writes.
@@ -45,7 +45,7 @@ public struct SysctlFile: Sendable, Equatable {
             }
         }
         if !checked.contains(name), present { out.append("\(name)=\(value)") }
-        return out.map { Self.strip($0) + "\n" }.joined()
+        return out.map { PythonText.strip($0) + "\n" }.joined()
     }
 
     /// `_parse_value` of the value as a string (the argument's type): Ansible's booleans
@@ -55,34 +55,13 @@ public struct SysctlFile: Sendable, Equatable {
         switch value.lowercased() {
         case "y", "yes", "on", "1", "true", "t": return "1"
         case "n", "no", "off", "0", "false", "f": return "0"
-        default: return strip(value)
+        default: return PythonText.strip(value)
         }
     }
 
     /// `_values_is_equal`: the same words in the same order.
     public static func equal(_ a: String?, _ b: String?) -> Bool {
         guard let a, let b else { return false }
-        return words(a) == words(b)
-    }
-
-    /// Python's `str.split()`: runs of whitespace separate, none at the ends.
-    public static func words(_ text: String) -> [String] {
-        text.unicodeScalars.split(whereSeparator: isSpace).map { String(String.UnicodeScalarView($0)) }
-    }
-
-    /// Python's `str.strip()` with no argument.
-    public static func strip(_ text: String) -> String {
-        var scalars = Substring(text).unicodeScalars[...]
-        while let c = scalars.first, isSpace(c) { scalars = scalars.dropFirst() }
-        while let c = scalars.last, isSpace(c) { scalars = scalars.dropLast() }
-        return String(String.UnicodeScalarView(scalars))
-    }
-
-    /// Python's `str.isspace` for one character.
-    static func isSpace(_ c: Unicode.Scalar) -> Bool {
-        switch c.value {
-        case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
-        default: false
-        }
+        return PythonText.split(a) == PythonText.split(b)
     }
 }

@@ -37,7 +37,7 @@ public enum TimezoneConfig {
     /// removed and `line` put where the first of them was (else first); with how many went.
     public static func edit(_ text: String, key: Key, line: String) throws(TemplateError) -> (text: String, deleted: Int) {
         let regex = try PythonRegex(key.pattern, multiline: true)
-        var lines = PythonTextRead.lines(text)
+        var lines = PythonText.lines(text)
         var matched: [Int] = []
         for (i, l) in lines.enumerated() where try regex.firstMatch(l) != nil { matched.append(i) }
         let at = matched.first ?? 0

@@ -77,6 +77,6 @@ import Testing
 
     /// Python's text read: universal newlines.
     @Test func filesAreReadAsPythonReadsText() {
-        #expect(PythonTextRead.text(Array("Etc/UTC\r\nX\rY\n".utf8)) == "Etc/UTC\nX\nY\n")
+        #expect(PythonText.text(Array("Etc/UTC\r\nX\rY\n".utf8)) == "Etc/UTC\nX\nY\n")
     }
 }

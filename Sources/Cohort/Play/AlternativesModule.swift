@@ -15,16 +15,8 @@ enum AlternativesModule {
         guard path != nil || family != nil else { return FileModules.failure("one of the following is required: path, family") }
         let wantedPriority = try SystemModules.int(args["priority"], "priority")
         let wantedSubcommands: [AlternativesDisplay.Subcommand]?
-        switch try subcommands(args["subcommands"]) {
-        case .success(let given): wantedSubcommands = given
-        case .failure(let message): return FileModules.failure(message)
-        }
-
-        let found = try await SystemModules.run(["sh", "-c", "command -v update-alternatives"], call)
-        let tool = String(found.out.split(whereSeparator: \.isNewline).first ?? "")
-        guard found.rc == 0, !tool.isEmpty else {
-            return FileModules.failure("Failed to find required executable \"update-alternatives\" in paths: \(CronModule.searchPath)")
-        }
+        do { wantedSubcommands = try subcommands(args["subcommands"]) } catch { return FileModules.failure(error.message) }
+        guard let tool = try await SystemModules.binPath("update-alternatives", call) else { return SystemModules.missingExecutable("update-alternatives") }
         let shown = try await SystemModules.run([tool, "--display", name], call)
         let given = Dictionary((wantedSubcommands ?? []).map { ($0.name, $0.link ?? "") }) { $1 }
         let current: AlternativesDisplay
@@ -102,22 +94,21 @@ enum AlternativesModule {
         a.allSatisfy(b.contains) && b.allSatisfy(a.contains)
     }
 
-    enum Given { case success([AlternativesDisplay.Subcommand]?), failure(String) }
-
-    /// `subcommands` (`slaves`): a list of mappings, each with `name`, `path` and `link`.
-    static func subcommands(_ value: Value?) throws -> Given {
-        guard let value, value != .none else { return .success(nil) }
-        guard case .list(let items) = value else { return .failure("Value for subcommands is not a list") }
+    /// `subcommands` (`slaves`): a list of mappings, each with `name`, `path` and `link`; the
+    /// module's argument check fails the task as the error's message.
+    static func subcommands(_ value: Value?) throws(TemplateError) -> [AlternativesDisplay.Subcommand]? {
+        guard let value, value != .none else { return nil }
+        guard case .list(let items) = value else { throw TemplateError("Value for subcommands is not a list") }
         var out: [AlternativesDisplay.Subcommand] = []
         for item in items {
-            guard case .dict(let fields) = item else { return .failure("Elements value for option 'subcommands' is of type \(item.typeName) and we were unable to convert to dict") }
+            guard case .dict(let fields) = item else { throw TemplateError("Elements value for option 'subcommands' is of type \(item.typeName) and we were unable to convert to dict") }
             let missing = ["link", "name", "path"].filter { fields[$0] == nil || fields[$0] == Value.none }
-            if !missing.isEmpty { return .failure("missing required arguments: \(missing.joined(separator: ", ")) found in subcommands") }
+            if !missing.isEmpty { throw TemplateError("missing required arguments: \(missing.joined(separator: ", ")) found in subcommands") }
             if let other = fields.keys.compactMap(\.string).sorted().first(where: { !["link", "name", "path"].contains($0) }) {
-                return .failure("Unsupported parameters for (community.general.alternatives) module: subcommands.\(other). Supported parameters include: link, name, path.")
+                throw TemplateError("Unsupported parameters for (community.general.alternatives) module: subcommands.\(other). Supported parameters include: link, name, path.")
             }
             out.append(.init(name: fields["name"]!.pythonString, path: fields["path"]!.pythonString, link: fields["link"]!.pythonString))
         }
-        return .success(out)
+        return out
     }
 }

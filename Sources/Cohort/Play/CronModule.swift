@@ -51,8 +51,7 @@ struct CronModule {
             }
         }
         let path = cronFile.map { $0.hasPrefix("/") ? $0 : "/etc/cron.d/" + $0 }
-        let found = try await SystemModules.run(["sh", "-c", "command -v crontab"], call)
-        if found.rc != 0 { return FileModules.failure("Failed to find required executable \"crontab\" in paths: \(Self.searchPath)") }
+        guard try await SystemModules.binPath("crontab", call) != nil else { return SystemModules.missingExecutable("crontab") }
 
         var crontab: CronTab
         if let path {
@@ -149,8 +148,6 @@ struct CronModule {
         if !warnings.isEmpty { result["warnings"] = .list(warnings) }
         return .dict(result)
     }
-
-    static let searchPath = "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin, /bin"
 
     /// `crontab ARGS` for `user`: with `-u USER` only when it is not the user running, as
     /// Ansible's module asks (crontab refuses `-u` to anyone but root).

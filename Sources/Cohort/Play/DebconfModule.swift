@@ -99,8 +99,7 @@ enum DpkgSelectionsModule {
     static func run(_ args: Dict, _ call: ModuleCall) async throws -> Value {
         let name = args["name"]?.pythonString ?? ""
         let selection = args["selection"]?.pythonString ?? ""
-        let present = try await SystemModules.run(["sh", "-c", "command -v dpkg"], call)
-        if present.rc != 0 { return FileModules.failure("Failed to find required executable \"dpkg\" in paths: \(CronModule.searchPath)") }
+        guard try await SystemModules.binPath("dpkg", call) != nil else { return SystemModules.missingExecutable("dpkg") }
         let got = try await SystemModules.run(["dpkg", "--get-selections", name], call)
         if got.rc != 0 {
             return FileModules.failure(got.err.isEmpty ? got.out : got.err, ["rc": .int(got.rc), "stdout": .string(got.out), "stderr": .string(got.err)])

@@ -31,8 +31,7 @@ struct KnownHostsModule {
             "name": .string(name), "key": args["key"] ?? Value.none, "path": .string(path),
             "hash_host": .bool(hashHost), "state": .string(present ? "present" : "absent"),
         ]
-        let found = try await SystemModules.run(["sh", "-c", "command -v ssh-keygen"], call)
-        if found.rc != 0 { return FileModules.failure("Failed to find required executable \"ssh-keygen\" in paths: \(CronModule.searchPath)", result) }
+        guard try await SystemModules.binPath("ssh-keygen", call) != nil else { return SystemModules.missingExecutable("ssh-keygen", result) }
         if key.isEmpty, present { return FileModules.failure("No key specified when adding a host", result) }
         if !key.isEmpty, hashHost {
             var salt = [UInt8](repeating: 0, count: 20)

@@ -8,27 +8,20 @@ import Foundation
 /// `sysctl -w` (`sysctl_set`) and the file applied with `sysctl -p` (`reload`), deciding
 /// `changed` as its `process()` does; check mode. Its result is `changed` alone.
 enum SysctlModule {
-    /// The C locale the module asks for: it reads sysctl's stderr.
-    static let locale = "LANG=C LC_ALL=C LC_MESSAGES=C "
-
     static func run(_ args: Dict, _ call: ModuleCall) async throws -> Value {
         func text(_ key: String) -> String? { args[key].flatMap { $0 == .none ? nil : $0.pythonString } }
         func flag(_ key: String, _ fallback: Bool) -> Bool { args[key].flatMap { $0 == .none ? nil : PlaybookLoader.boolean($0) } ?? fallback }
         let state = text("state") ?? "present"
         let rawValue = text("value")
         if state == "present", rawValue == nil { return FileModules.failure("state is present but all of the following are missing: value") }
-        let name = SysctlFile.strip(text("name") ?? "")
+        let name = PythonText.strip(text("name") ?? "")
         if name.isEmpty { return FileModules.failure("name cannot be blank") }
         if state == "present", rawValue == "" { return FileModules.failure("value cannot be blank") }
         let value = SysctlFile.parseValue(rawValue)
         let file = text("sysctl_file") ?? "/etc/sysctl.conf"
         let reload = flag("reload", true), setProc = flag("sysctl_set", false), ignoreErrors = flag("ignoreerrors", false)
 
-        let found = try await SystemModules.run(["sh", "-c", "command -v sysctl"], call)
-        let tool = String(found.out.split(whereSeparator: \.isNewline).first ?? "")
-        guard found.rc == 0, !tool.isEmpty else {
-            return FileModules.failure("Failed to find required executable \"sysctl\" in paths: \(CronModule.searchPath)")
-        }
+        guard let tool = try await SystemModules.binPath("sysctl", call) else { return SystemModules.missingExecutable("sysctl") }
         // The module runs "sysctl -e -n NAME" as one string, split as shlex splits it.
         let read = try await sysctl("\(tool) -e -n \(name)", call)
         let procValue = read.rc == 0 ? read.out : nil
@@ -38,7 +31,7 @@ enum SysctlModule {
         if stat["isreg"]?.truthy == true {
             let (bytes, why) = try await FileModules.readWhole(file, call)
             guard let bytes else { return FileModules.failure("Failed to open \(file): \(why ?? "cannot read")") }
-            current = PythonTextRead.text(bytes)
+            current = PythonText.text(bytes)
         }
         let parsed = SysctlFile(current)
         let inFile = parsed.values[name]
@@ -64,7 +57,7 @@ enum SysctlModule {
         }
         if !call.check {
             if setValue {
-                let quoted = SysctlFile.words(value).isEmpty ? value : "\"\(value)\""
+                let quoted = PythonText.split(value).isEmpty ? value : "\"\(value)\""
                 let set = try await sysctl("\(tool) \(ignoreErrors ? "-e" : "") -w \(name)=\(quoted)", call)
                 if set.rc != 0 || failedBySysctl(set.err) { return FileModules.failure("setting \(name) failed: \(set.out)\(set.err)") }
             }
@@ -83,17 +76,16 @@ enum SysctlModule {
         return ["changed": .bool(changed)]
     }
 
-    /// One command line as the module hands it to `run_command`: split as `shlex.split`, each
-    /// word then quoted for the host's shell.
+    /// One command line as the module hands it to `run_command`, split as `shlex.split`
+    /// splits it, in the C locale (the module reads sysctl's stderr).
     static func sysctl(_ line: String, _ call: ModuleCall) async throws -> (rc: Int, out: String, err: String) {
-        let words = (try? Shlex.split(line)) ?? [line]
-        let output = try await call.host.shell(locale + words.map(ShellQuote.quote).joined(separator: " "))
-        return (output.rc, String(decoding: output.stdout, as: UTF8.self), String(decoding: output.stderr, as: UTF8.self))
+        try await SystemModules.run((try? Shlex.split(line)) ?? [line], call)
     }
 
     /// sysctl may fail to set a value and still exit 0: the module also reads its stderr.
+    static let setFailure = try? PythonRegex(#"^sysctl: setting key "[^"]+": (Invalid argument|Read-only file system)$"#, multiline: true)
+
     static func failedBySysctl(_ err: String) -> Bool {
-        let regex = try? PythonRegex(#"^sysctl: setting key "[^"]+": (Invalid argument|Read-only file system)$"#, multiline: true)
-        return (try? regex?.firstMatch(err)) != nil
+        (try? setFailure?.firstMatch(err)) != nil
     }
 }

@@ -14,15 +14,28 @@ enum SystemModules {
         return (output.rc, String(decoding: output.stdout, as: UTF8.self), String(decoding: output.stderr, as: UTF8.self))
     }
 
+    /// Where ansible-core's `get_bin_path` looks, as its failure names the places.
+    static let searchPath = "/usr/local/sbin, /usr/local/bin, /usr/sbin, /usr/bin, /sbin, /bin"
+
+    /// `get_bin_path(name)`: the tool's path on the host, nil when it has none.
+    static func binPath(_ name: String, _ call: ModuleCall) async throws -> String? {
+        let found = try await run(["sh", "-c", "command -v " + ShellQuote.quote(name)], call)
+        let path = String(found.out.split(whereSeparator: \.isNewline).first ?? "")
+        return found.rc == 0 && !path.isEmpty ? path : nil
+    }
+
+    /// `get_bin_path(name, required=True)`'s failure.
+    static func missingExecutable(_ name: String, _ extra: Dict = Dict()) -> Value {
+        FileModules.failure("Failed to find required executable \"\(name)\" in paths: \(searchPath)", extra)
+    }
+
     /// `run_command(argv, check_rc=True)`: nil when it succeeded, else the module's failure
     /// (`cmd` as Python's `shlex.quote` joins it, `rc`, `stdout`, `stderr`, `msg` the
     /// stderr without its trailing whitespace).
     static func runChecked(_ argv: [String], _ call: ModuleCall) async throws -> Value? {
         let ran = try await run(argv, call)
         guard ran.rc != 0 else { return nil }
-        var trimmed = ran.err
-        while let last = trimmed.unicodeScalars.last, last.properties.isWhitespace { trimmed.unicodeScalars.removeLast() }
-        return FileModules.failure(trimmed, [
+        return FileModules.failure(PythonText.rstrip(ran.err), [
             "cmd": .string(argv.map(pythonShlexQuote).joined(separator: " ")), "rc": .int(ran.rc), "stdout": .string(ran.out), "stderr": .string(ran.err),
         ])
     }

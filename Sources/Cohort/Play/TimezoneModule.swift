@@ -43,11 +43,11 @@ enum TimezoneModule {
         let first = try await probe(zone: tzfile, call)
         if first.systemd { return FileModules.failure("Cohort's timezone does not drive systemd's timedatectl yet") }
         if let name, !first.zoneFileExists { return abort("given timezone \"\(name)\" is not available") }
-        guard !first.hwclock.isEmpty else { return FileModules.failure("Failed to find required executable \"hwclock\" in paths: \(CronModule.searchPath)") }
+        guard !first.hwclock.isEmpty else { return SystemModules.missingExecutable("hwclock") }
         guard !first.reconfigure.isEmpty else {
             return FileModules.failure("Cohort's timezone has Debian's way only (dpkg-reconfigure tzdata); this host has no dpkg-reconfigure")
         }
-        if name != nil, first.ln.isEmpty { return FileModules.failure("Failed to find required executable \"ln\" in paths: \(CronModule.searchPath)") }
+        if name != nil, first.ln.isEmpty { return SystemModules.missingExecutable("ln") }
 
         func values(_ host: Host, phase: String) throws(Abort) -> [String] {
             try planned.map { (key, wanted) throws(Abort) in try value(key, wanted: wanted, host: host, phase: phase) }
@@ -172,7 +172,7 @@ enum TimezoneModule {
         host.zoneFileExists = lines[4] == "1"
         for (i, file) in [timezoneFile, rcS, adjtime].enumerated() {
             let line = lines[5 + i]
-            host.files[file] = line == "-" ? .missing : line == "!" ? .unreadable : .text(PythonTextRead.text(Data(base64Encoded: line).map { Array($0) } ?? []))
+            host.files[file] = line == "-" ? .missing : line == "!" ? .unreadable : .text(PythonText.text(Data(base64Encoded: line).map { Array($0) } ?? []))
         }
         host.localtime = lines[8]
         host.linkResolves = lines[9] == "1"
