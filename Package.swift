@@ -41,8 +41,13 @@ let package = Package(
         // The wire protocol: pure Swift, no Foundation, so the worker links only the stdlib.
         .target(name: "CohortWire", swiftSettings: swiftSettings),
         .target(name: "CohortScheduler", swiftSettings: swiftSettings),
+        // Python's values as templates and modules see them (None, int, str, list, an ordered
+        // dict, datetime) and their JSON: what the worker shares with the template engine.
+        .target(name: "CohortValue", swiftSettings: swiftSettings),
+        // Python's `re`, for templates and for the worker's `find`.
+        .target(name: "CohortRegex", dependencies: ["CohortValue"], swiftSettings: swiftSettings),
         // Jinja2 as Ansible evaluates it: pure Swift, no IO, no Foundation.
-        .target(name: "CohortTemplate", swiftSettings: swiftSettings),
+        .target(name: "CohortTemplate", dependencies: ["CohortValue", "CohortRegex"], swiftSettings: swiftSettings),
         // Ansible Vault: the envelope, its keys and its cipher (AES-256-CTR, PBKDF2, HMAC).
         .target(
             name: "CohortVault",
@@ -59,7 +64,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         // The worker links no libssh2 and no Foundation: it must start on a bare host.
-        .target(name: "CohortWorkerKit", dependencies: ["CohortWire", "CohortTemplate"], swiftSettings: swiftSettings),
+        .target(name: "CohortWorkerKit", dependencies: ["CohortWire", "CohortValue", "CohortRegex"], swiftSettings: swiftSettings),
         // Linked with the Swift standard library inside: the host needs no Swift runtime.
         .executableTarget(
             name: "CohortWorker", dependencies: ["CohortWorkerKit"], swiftSettings: swiftSettings,

@@ -178,13 +178,3 @@ enum PythonFormat {
         return String(decoding: buffer.prefix(min(Int(written), capacity)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
-
-extension Value {
-    /// Strings, lists and dicts: what Python never treats as a number.
-    var isText: Bool {
-        switch self {
-        case .string, .list, .dict, .none, .undefined: true
-        default: false
-        }
-    }
-}

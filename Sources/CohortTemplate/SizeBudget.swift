@@ -38,23 +38,3 @@ extension Value {
     }
 }
 
-/// Checked arithmetic for counts and sizes that come from a template.
-enum Checked {
-    /// `a * b`, or nil when it overflows.
-    static func product(_ a: Int, _ b: Int) -> Int? {
-        let (value, overflow) = a.multipliedReportingOverflow(by: b)
-        return overflow ? nil : value
-    }
-
-    /// `a + b`, or nil when it overflows.
-    static func sum(_ a: Int, _ b: Int) -> Int? {
-        let (value, overflow) = a.addingReportingOverflow(b)
-        return overflow ? nil : value
-    }
-
-    /// A size that must lie in 0...maxSize before anything of that size is built.
-    static func size(_ n: Int?, _ maxSize: Int, _ what: String, line: Int?) throws(TemplateError) -> Int {
-        guard let n, n <= maxSize else { throw TemplateError("\(what) over \(maxSize) bytes", line: line) }
-        return max(0, n)
-    }
-}

@@ -1,4 +1,5 @@
-import CohortTemplate
+import CohortRegex
+import CohortValue
 import CohortWire
 
 #if canImport(Glibc)

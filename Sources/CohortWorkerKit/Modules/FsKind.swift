@@ -1,4 +1,4 @@
-import CohortTemplate
+import CohortValue
 import CohortWire
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import CohortTemplate
+import CohortValue
 
 #if canImport(Glibc)
 import Glibc

@@ -49,7 +49,7 @@ public enum Value: Hashable, Sendable {
     }
 
     /// Python's name in operator errors: `datetime.datetime` where the class is not a builtin.
-    var qualifiedTypeName: String {
+    package var qualifiedTypeName: String {
         if case .temporal(let t) = self { return t.qualifiedName }
         return typeName
     }
@@ -71,7 +71,7 @@ public enum Value: Hashable, Sendable {
 
     /// The elements iterating over it gives, as Python's `iter()`: a dict's keys, a
     /// string's characters.
-    func elements() throws(TemplateError) -> [Value] {
+    package func elements() throws(TemplateError) -> [Value] {
         switch self {
         case .list(let l): return l
         case .dict(let d): return d.keys
@@ -181,5 +181,15 @@ extension Value {
     public var dict: Dict? {
         if case .dict(let d) = self { return d }
         return nil
+    }
+}
+
+extension Value {
+    /// Strings, lists and dicts: what Python never treats as a number.
+    package var isText: Bool {
+        switch self {
+        case .string, .list, .dict, .none, .undefined: true
+        default: false
+        }
     }
 }

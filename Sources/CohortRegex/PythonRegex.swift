@@ -1,3 +1,5 @@
+import CohortValue
+
 /// A pattern written for Python's `re`, run by Cohort's own backtracking engine
 /// (`RegexMachine`): Python's syntax and match semantics (by Unicode scalar, leftmost,
 /// greedy or lazy, `$` before a final newline, empty matches as `re.sub` finds them), and a
@@ -130,7 +132,7 @@ public struct PythonRegex: Sendable {
 
     /// Every match: the whole match when the pattern has no group, the group when one, a list
     /// of groups when several (`re.findall`).
-    func findAll(_ text: String, line: Int? = nil) throws(TemplateError) -> [Value] {
+    package func findAll(_ text: String, line: Int? = nil) throws(TemplateError) -> [Value] {
         try matches(text, line: line).1.map { match in
             let groups = (1..<(groupCount + 1)).map { Value.string(String(match.group($0) ?? "")) }
             if groups.isEmpty { return .string(String(match.group(0) ?? "")) }
@@ -139,7 +141,7 @@ public struct PythonRegex: Sendable {
     }
 
     /// A group by number or name: nil when there is no such group, "" when it took no part.
-    static func group(_ match: Match, _ reference: String) -> String? {
+    package static func group(_ match: Match, _ reference: String) -> String? {
         if let index = Int(reference) {
             guard index < match.groups.count else { return nil }
             return match.group(index).map(String.init) ?? ""

@@ -30,7 +30,7 @@ extension Value {
         return pythonString
     }
 
-    static func pythonFloat(_ d: Double) -> String {
+    package static func pythonFloat(_ d: Double) -> String {
         if d.isNaN { return "nan" }
         if d.isInfinite { return d < 0 ? "-inf" : "inf" }
         if d == d.rounded(), abs(d) < 1e16 {
@@ -41,7 +41,7 @@ extension Value {
         return d.description
     }
 
-    static func quoted(_ s: String) -> String {
+    package static func quoted(_ s: String) -> String {
         let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
         var out = String(quote)
         for scalar in s.unicodeScalars {
@@ -66,7 +66,7 @@ extension Value {
 }
 
 /// `v` in `width` lower-case hex digits (the escapes of repr and JSON).
-func hexDigits(_ v: UInt32, width: Int) -> String {
+package func hexDigits(_ v: UInt32, width: Int) -> String {
     let digits = Array("0123456789abcdef")
     return String((0..<width).reversed().map { digits[Int((v >> UInt32($0 * 4)) & 0xf)] })
 }

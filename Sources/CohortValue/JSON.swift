@@ -1,9 +1,9 @@
 /// JSON as Python's `json` writes and reads it: `to_json` is `json.dumps` (`", "` and `": "`
 /// separators, non-ASCII escaped), `to_nice_json` adds `indent=4, sort_keys=True`.
-enum JSON {
+package enum JSON {
     /// A negative indent is Python's `" " * indent`: newlines, no spaces. The text is
     /// refused once it passes `maxSize` bytes (an indent or a shared value can make it huge).
-    static func encode(
+    package static func encode(
         _ value: Value, indent: Int? = nil, sortKeys: Bool = false, asciiOnly: Bool = true, maxSize: Int, line: Int?
     ) throws(TemplateError) -> String {
         var out = ""
@@ -72,7 +72,7 @@ enum JSON {
         }
     }
 
-    static func quote(_ s: String, ascii: Bool) -> String {
+    package static func quote(_ s: String, ascii: Bool) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -94,7 +94,7 @@ enum JSON {
         return out + "\""
     }
 
-    static func decode(_ text: String, line: Int?) throws(TemplateError) -> Value {
+    package static func decode(_ text: String, line: Int?) throws(TemplateError) -> Value {
         var parser = Reader(chars: Array(text.unicodeScalars), line: line)
         parser.skipSpace()
         let value = try parser.value(depth: 0)

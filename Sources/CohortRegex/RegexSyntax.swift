@@ -1,3 +1,5 @@
+import CohortValue
+
 /// A pattern in Python's `re` syntax, parsed: what the playbooks and templates write
 /// (classes, groups, named groups, backreferences, lookaround, lazy and counted repeats,
 /// inline flags). Parsing is pure and bounded: nesting and counted repeats past the limits

@@ -1,3 +1,5 @@
+import CohortValue
+
 /// Runs a `RegexProgram` over a text's scalars by backtracking, with a step budget: a
 /// pattern that backtracks catastrophically (`(a+)+$` on 34 `a`s and a `!`) stops with an
 /// error instead of running for hours. The budget grows with the text, so that a simple

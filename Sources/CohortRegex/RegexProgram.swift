@@ -1,3 +1,5 @@
+import CohortValue
+
 /// A parsed pattern compiled to instructions for `RegexMachine`: a backtracking program as
 /// Python's `sre` runs one, so that matches (leftmost, greedy or lazy, groups) are Python's.
 struct RegexProgram: Sendable {
