@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "CohortPlaybookTests", dependencies: ["CohortPlaybook", "CohortTemplate", "CohortCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortTemplateTests", dependencies: ["CohortTemplate", "CohortPlaybook", "CohortTestSupport"], exclude: ["oracle_render.py"], swiftSettings: swiftSettings),
-        .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortWorkerKit", "CohortTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CohortWorkerTests", dependencies: ["CohortWire", "CohortValue", "CohortWorkerKit", "CohortTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CohortInventoryTests",
             dependencies: ["CohortInventory", "CohortVault", "CohortTestSupport"],

@@ -3,9 +3,10 @@ public enum Wire {
     /// Bumped on any incompatible change; the handshake refuses a mismatch.
     /// 2: a kind's result bytes travel in the result frame's payload (not its message), a kind
     /// that ran and failed says `failed`, and a task may stream data both ways (`data`,
-    /// `credit`). A worker cached by an older build speaks 1 and is
-    /// refused at the handshake, never misread; it is named by another SHA-256 anyway.
-    public static let protocolVersion: UInt16 = 2
+    /// `credit`). 3: the `fs` kind's request is a typed `FsRequest`, no longer JSON. A worker
+    /// cached by an older build speaks an older version and is refused at the handshake, never
+    /// misread; it is named by another SHA-256 anyway.
+    public static let protocolVersion: UInt16 = 3
     /// Largest frame accepted (type + payload). A bigger length is a corrupt stream.
     public static let maxFrameSize = 16 << 20
     /// Output is sent in chunks no larger than this.

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 
 /// `alternatives` (community.general.alternatives, collection 12.3.0): a link group read with
 /// `update-alternatives --display` (`AlternativesDisplay`) and changed with its `--install`,
@@ -48,7 +49,7 @@ enum AlternativesModule {
             if let path, known == nil || (wantedPriority != nil && known?.priority != wantedPriority)
                 || (wantedSubcommands.map { wanted in !sameMembers(known?.subcommands ?? [], wanted) } ?? false)
             {
-                let exists = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+                let exists = try await FileModules.one(.stat(path: path, follow: true, checksum: false), call, check: false)
                 guard exists["exists"]?.truthy == true else { return FileModules.failure("Specified path \(path) does not exist") }
                 guard let link = text("link").flatMap({ $0.isEmpty ? nil : $0 }) ?? current.currentLink.flatMap({ $0.isEmpty ? nil : $0 }) else {
                     return FileModules.failure("Needed to install the alternative, but unable to do so as we are missing the link")

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `apt_repository`: ansible-core 2.19's module on one-line sources. The host's sources.list
@@ -78,16 +79,15 @@ enum AptRepositoryModule {
     /// Every file written back as `SourcesList.save` does (through a link to its target), a
     /// file without lines removed; nil when all went well.
     static func save(_ sources: AptSources, links: [String: String], mode: Value?, _ call: ModuleCall, removing: Set<String> = []) async throws -> Value? {
-        var ops: [Value] = removing.sorted().map { ["op": "remove", "path": .string($0)] }
+        var ops: [FsOp] = removing.sorted().map { .remove(path: $0) }
         let dump = sources.dump()
         for (path, lines) in sources.files {
             guard !lines.isEmpty else {
-                ops.append(["op": "remove", "path": .string(path)])
+                ops.append(.remove(path: path))
                 continue
             }
-            var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array((dump[path] ?? "").utf8))), "follow": true]
-            if sources.newRepositories.contains(path), let mode, mode != .none { op["mode"] = mode }
-            ops.append(.dict(op))
+            let attributes = sources.newRepositories.contains(path) ? FileModules.attributes(["mode": mode ?? .none]) : .unchanged
+            ops.append(.write(path: path, content: Array((dump[path] ?? "").utf8), follow: true, attributes: attributes))
         }
         for answer in try await call.host.fs(ops, check: false) where answer.dict?["failed"]?.truthy == true {
             return FileModules.failure(answer.dict?["msg"]?.pythonString ?? "the sources could not be written")

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Crypto
 import Foundation
 
@@ -17,7 +18,7 @@ enum AssembleModule {
             return FileModules.failure("assemble: remote_src: false (fragments on the coordinator) is not supported by cohort play yet")
         }
         var result: Dict = ["src": .string(src), "dest": .string(dest)]
-        let folder = try await FileModules.one(["op": "stat", "path": .string(src), "follow": true, "checksum": false], call, check: false)
+        let folder = try await FileModules.one(.stat(path: src, follow: true, checksum: false), call, check: false)
         if folder["exists"]?.truthy != true { return FileModules.failure("Source (\(src)) does not exist", result) }
         if folder["isdir"]?.truthy != true { return FileModules.failure("Source (\(src)) is not a directory", result) }
         var pattern: PythonRegex?
@@ -58,7 +59,7 @@ enum AssembleModule {
         let checksum = Insecure_SHA1.hex(assembled)
         result["checksum"] = .string(checksum)
         result["md5sum"] = .string(Hex.lower(Insecure.MD5.hash(data: assembled)))
-        let found = try await FileModules.one(["op": "stat", "path": .string(dest), "follow": true, "checksum": true], call, check: false)
+        let found = try await FileModules.one(.stat(path: dest, follow: true, checksum: true), call, check: false)
         let differs = found["checksum"]?.string != checksum
         if differs, let validate = args["validate"]?.pythonString {
             switch try await FileModules.validation(assembled, beside: dest, with: validate, ownership: args, call) {
@@ -69,10 +70,9 @@ enum AssembleModule {
                 return FileModules.failure("failed to validate: rc:\(rc) error:\(err)", result)
             }
         }
-        var op: Dict = ["op": "write", "path": .string(dest), "content": .string(Base64.encode(assembled)), "follow": true]
-        FileModules.ownership(args, into: &op)
-        if SystemModules.bool(args["backup"]), differs { op["backup"] = true }
-        let answer = try await FileModules.one(.dict(op), call)
+        let backup = SystemModules.bool(args["backup"]) && differs
+        let answer = try await FileModules.one(
+            .write(path: dest, content: assembled, follow: true, backup: backup, attributes: FileModules.attributes(args)), call)
         if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "cannot write \(dest)", result) }
         if let backup = answer["backup_file"] { result["backup_file"] = backup }
         result["changed"] = .bool(differs || answer["changed"]?.truthy == true)

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `authorized_key` (ansible.posix, also by its short name): the user's keys file read on
@@ -65,7 +66,7 @@ enum AuthorizedKeyModule {
             script += "if [ ! -e \"$2\" ]; then mkdir -p -- \"$(dirname -- \"$2\")\"; : > \"$2\"; fi\nchown \(owner) -- \"$2\" 2>/dev/null && chmod 0600 -- \"$2\" 2>/dev/null || true\n"
             let prepared = try await SystemModules.run(["sh", "-c", script, "sh", sshDirectory, keyFile], call)
             if prepared.rc != 0 { return FileModules.failure("Failed to create directory \(sshDirectory) : \(prepared.err.trimmingCharacters(in: .newlines))") }
-            let written = try await FileModules.one(["op": "write", "path": .string(keyFile), "content": .string(Base64.encode(Array(edited.utf8)))], call)
+            let written = try await FileModules.one(.write(path: keyFile, content: Array(edited.utf8)), call)
             if written["failed"]?.truthy == true { return .dict(written) }
         }
         if call.diff {

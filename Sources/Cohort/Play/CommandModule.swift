@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `command`, `shell` and `raw`, run through the worker's `shell` kind: `command` quotes each
@@ -121,7 +122,7 @@ enum CommandModule {
             script += "for f in \(Shlex.globQuote(path)); do [ -e \"$f\" ] || [ -L \"$f\" ] && exit 0; done; exit 1"
             return try await call.host.shell(script).rc == 0
         }
-        let answer = try await call.host.fs([["op": "stat", "path": .string(path), "checksum": false]], check: false)
+        let answer = try await call.host.fs([.stat(path: path, checksum: false)], check: false)
         return answer.first?.dict?["exists"]?.truthy ?? false
     }
 

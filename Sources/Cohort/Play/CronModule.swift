@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `cron`: a user's crontab read with `crontab -l` and installed with `crontab -`, or a file
@@ -121,7 +122,7 @@ struct CronModule {
                 } else {
                     result["diff"] = .dict([:])
                 }
-                let removed = try await FileModules.one(["op": "remove", "path": .string(path)], call)
+                let removed = try await FileModules.one(.remove(path: path), call)
                 result["changed"] = .bool(removed["failed"]?.truthy != true && removed["changed"]?.truthy == true)
                 if !warnings.isEmpty { result["warnings"] = .list(warnings) }
                 return .dict(result)
@@ -162,10 +163,9 @@ struct CronModule {
     /// module's umask 022 makes it), a user's crontab installed by crontab from its input.
     func write(_ text: String, user: String?, path: String?) async throws -> Value? {
         if let path {
-            let existed = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
-            var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(text.utf8))), "follow": true]
-            if existed["exists"]?.truthy != true { op["mode"] = "0644" }
-            let answer = try await FileModules.one(.dict(op), call)
+            let existed = try await FileModules.one(.stat(path: path, follow: true, checksum: false), call, check: false)
+            let attributes = existed["exists"]?.truthy != true ? FsAttributes(mode: .text("0644")) : .unchanged
+            let answer = try await FileModules.one(.write(path: path, content: Array(text.utf8), follow: true, attributes: attributes), call)
             if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "cannot write \(path)") }
             return nil
         }

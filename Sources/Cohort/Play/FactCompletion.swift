@@ -1,5 +1,6 @@
 import CohortCore
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// The facts the worker cannot read itself, from commands on the host in one shell round
@@ -20,7 +21,7 @@ enum FactCompletion {
 
     /// The facts of `link`'s host: the worker's, then the mounts and lsb completed.
     static func facts(_ link: any PlayHostLink) async throws -> Value {
-        let answer = try await link.fs([["op": "facts"]], check: false).first ?? .dict(Dict())
+        let answer = try await link.fs([.facts], check: false).first ?? .dict(Dict())
         guard case .dict(var facts) = answer, case .list? = facts["mounts"] else { return answer }
         let output = try await link.shell("LC_ALL=C; export LC_ALL; " + script)
         let parts = String(decoding: output.stdout, as: UTF8.self).split(separator: "\u{1E}", omittingEmptySubsequences: false).map(String.init)

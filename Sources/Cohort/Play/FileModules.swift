@@ -27,8 +27,8 @@ enum FileModules {
     }
 
     /// Above this a file's bytes travel through the streaming `file.put` kind, or are read in
-    /// pieces, rather than inside one fs request or answer (a frame holds at most 16 MiB,
-    /// base64 included).
+    /// pieces, rather than inside one fs request or answer (a frame holds at most 16 MiB; a
+    /// read's answer carries base64 inside JSON).
     static let inlineLimit = 8 << 20
 
     /// A big `copy`/`template`: streamed with flow control, landed atomically by the worker
@@ -53,7 +53,7 @@ enum FileModules {
         let owner = args["owner"]?.pythonString ?? (existed ? found["uid"]?.pythonString ?? "" : "")
         let group = args["group"]?.pythonString ?? (existed ? found["gid"]?.pythonString ?? "" : "")
         if call.check {
-            let current = existed ? try await one(["op": "stat", "path": .string(dest), "follow": true], call, check: false) : Dict()
+            let current = existed ? try await one(.stat(path: dest, follow: true), call, check: false) : Dict()
             result["changed"] = .bool(current["checksum"]?.pythonString != checksum)
             return .dict(result)
         }
@@ -73,7 +73,7 @@ enum FileModules {
     static func readWhole(_ path: String, _ call: ModuleCall) async throws -> (bytes: [UInt8]?, failure: String?) {
         var bytes: [UInt8] = []
         while true {
-            let answer = try await one(["op": "read", "path": .string(path), "offset": .int(bytes.count), "length": .int(inlineLimit)], call, check: false)
+            let answer = try await one(.read(path: path, offset: UInt64(bytes.count), length: UInt64(inlineLimit)), call, check: false)
             if answer["failed"]?.truthy == true { return (nil, answer["msg"]?.pythonString ?? "cannot read \(path)") }
             guard let piece = Base64.decode(answer["content"]?.pythonString ?? "") else { return (nil, "cannot read \(path): a corrupt answer") }
             bytes += piece
@@ -90,7 +90,7 @@ enum FileModules {
     /// the path's uid, gid, owner, group, mode, state (`link`, `directory`, `hard`, `file`)
     /// and size, read without following a link; nothing when it is not there.
     static func withPathInfo(_ result: Dict, _ path: String, _ call: ModuleCall) async throws -> Dict {
-        let found = try await one(["op": "stat", "path": .string(path), "follow": false, "checksum": false], call, check: false)
+        let found = try await one(.stat(path: path, follow: false, checksum: false), call, check: false)
         guard found["exists"]?.truthy == true else { return result }
         var out = result
         out["uid"] = found["uid"] ?? Value.none
@@ -109,17 +109,28 @@ enum FileModules {
         return out
     }
 
-    static func one(_ op: Value, _ call: ModuleCall, check: Bool? = nil) async throws -> Dict {
+    static func one(_ op: FsOp, _ call: ModuleCall, check: Bool? = nil) async throws -> Dict {
         let answer = try await call.host.fs([op], check: check ?? call.check)
         return answer.first?.dict ?? Dict()
     }
 
-    static func ownership(_ args: Dict, into op: inout Dict) {
-        for key in ["mode", "owner", "group"] {
-            guard let value = args[key] else { continue }
-            if case .none = value { continue }
-            op[key] = value
+    /// A task's `headers` mapping as the request sends them: names and values as Python's
+    /// `str()` writes them, in the order given.
+    static func headers(_ given: Dict) -> [(name: String, value: String)] {
+        given.pairs.map { ($0.key.pythonString, $0.value.pythonString) }
+    }
+
+    /// `mode` (or `modeKey`), `owner` and `group` as the task gave them; None is not given.
+    static func attributes(_ args: Dict, modeKey: String = "mode") -> FsAttributes {
+        func given(_ key: String) -> Value? { args[key].flatMap { $0 == .none ? nil : $0 } }
+        let mode: FsMode? = given(modeKey).map { value in
+            switch value {
+            case .int(let n): .number(Int64(n))
+            case .string(let text): .text(text)
+            default: .unsupported(typeName: value.typeName)
+            }
         }
+        return FsAttributes(mode: mode, owner: given("owner")?.pythonString, group: given("group")?.pythonString)
     }
 
     // MARK: copy and template
@@ -151,7 +162,7 @@ enum FileModules {
     /// each written atomically and skipped when its content is already there).
     static func copyTree(_ src: String, to dest: String, _ args: Dict, _ call: ModuleCall) async throws -> Value {
         let root = src.hasSuffix("/") ? dest : (dest.hasSuffix("/") ? dest : dest + "/") + (src as NSString).lastPathComponent
-        var ops: [Value] = [["op": "mkdir", "path": .string(root)]]
+        var ops: [FsOp] = [.mkdir(path: root)]
         let base = URL(fileURLWithPath: src).standardizedFileURL.path
         guard let walker = FileManager.default.enumerator(atPath: base) else { return failure("Could not read '\(src)'") }
         var files: [(String, String)] = []
@@ -162,17 +173,13 @@ enum FileModules {
             if isDirectory.boolValue { directories.append(relative) } else { files.append((relative, base + "/" + relative)) }
         }
         for relative in directories.sorted() {
-            var op: Dict = ["op": "mkdir", "path": .string(root + "/" + relative)]
-            if let mode = args["directory_mode"] { op["mode"] = mode }
-            ops.append(.dict(op))
+            ops.append(.mkdir(path: root + "/" + relative, attributes: FsAttributes(mode: attributes(args, modeKey: "directory_mode").mode)))
         }
         for (relative, path) in files.sorted(by: { $0.0 < $1.0 }) {
             guard let data = FileManager.default.contents(atPath: path) else { return failure("Could not read '\(path)'") }
             let bytes: [UInt8]
             do { bytes = try opened(Array(data), path, args) } catch { return failure(error.shown) }
-            var op: Dict = ["op": "write", "path": .string(root + "/" + relative), "content": .string(Base64.encode(bytes))]
-            ownership(args, into: &op)
-            ops.append(.dict(op))
+            ops.append(.write(path: root + "/" + relative, content: bytes, attributes: attributes(args)))
         }
         let answers = try await call.host.fs(ops, check: call.check)
         if let failed = answers.first(where: { $0.dict?["failed"]?.truthy == true }) {
@@ -213,7 +220,7 @@ enum FileModules {
     /// A file made `bytes` on the host: into `dest`, or into it when it is a directory.
     static func put(_ bytes: [UInt8], to destination: String, _ args: Dict, _ call: ModuleCall, source: String?) async throws -> Value {
         var dest = destination
-        let found = try await one(["op": "stat", "path": .string(dest), "follow": true, "checksum": false], call, check: false)
+        let found = try await one(.stat(path: dest, follow: true, checksum: false), call, check: false)
         if found["isdir"]?.truthy == true {
             guard let source else { return failure("can not use content with a dir as dest") }
             dest += (dest.hasSuffix("/") ? "" : "/") + (source as NSString).lastPathComponent
@@ -229,15 +236,13 @@ enum FileModules {
         }
         if bytes.count > inlineLimit { return try await putStreamed(bytes, to: dest, found: found, args, call, source: source) }
         var before = ""
-        if call.diff, found["isreg"]?.truthy == true, let old = try? await one(["op": "read", "path": .string(dest)], call, check: false),
+        if call.diff, found["isreg"]?.truthy == true, let old = try? await one(.read(path: dest), call, check: false),
             let content = old["content"]?.string, let raw = Base64.decode(content)
         {
             before = String(decoding: raw, as: UTF8.self)
         }
-        var op: Dict = ["op": "write", "path": .string(dest), "content": .string(Base64.encode(bytes))]
-        ownership(args, into: &op)
-        if args["backup"].flatMap(PlaybookLoader.boolean) == true { op["backup"] = true }
-        let answer = try await one(.dict(op), call)
+        let backup = args["backup"].flatMap(PlaybookLoader.boolean) == true
+        let answer = try await one(.write(path: dest, content: bytes, backup: backup, attributes: attributes(args)), call)
         if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "write failed") }
         var result = Dict()
         result["changed"] = answer["changed"] ?? false
@@ -262,7 +267,7 @@ enum FileModules {
     /// and checked; a failure leaves `dest` untouched. Nil when valid or unchanged.
     static func validated(_ bytes: [UInt8], for dest: String, found: Dict, with validate: String, _ args: Dict, _ call: ModuleCall) async throws -> Value? {
         if found["isreg"]?.truthy == true {
-            let current = try await one(["op": "stat", "path": .string(dest), "follow": true, "checksum": true], call, check: false)
+            let current = try await one(.stat(path: dest, follow: true, checksum: true), call, check: false)
             if current["checksum"]?.string == Insecure_SHA1.hex(bytes) { return nil }
         }
         switch try await validation(bytes, beside: dest, with: validate, ownership: args, call) {
@@ -302,12 +307,10 @@ enum FileModules {
             .replacingOccurrences(of: "\u{0}", with: "%")
         let words: [String]
         do { words = try Shlex.split(line) } catch { return .failed("validate: \(error)") }
-        var op: Dict = ["op": "write", "path": .string(temporary), "content": .string(Base64.encode(bytes))]
-        if let args { ownership(args, into: &op) }
-        let written = try await one(.dict(op), call)
+        let written = try await one(.write(path: temporary, content: bytes, attributes: args.map { attributes($0) } ?? .unchanged), call)
         if written["failed"]?.truthy == true { return .failed(written["msg"]?.pythonString ?? "validate: the file to check could not be written") }
         let output = try await call.host.shell(try CommandModule.exports(call.environment) + words.map(Shlex.expandingQuote).joined(separator: " "))
-        _ = try? await one(["op": "remove", "path": .string(temporary)], call)
+        _ = try? await one(.remove(path: temporary), call)
         guard output.rc != 0 else { return .passed }
         return .refused(rc: output.rc, out: String(decoding: output.stdout, as: UTF8.self), err: String(decoding: output.stderr, as: UTF8.self))
     }
@@ -316,7 +319,7 @@ enum FileModules {
 
     static func file(_ args: Dict, _ call: ModuleCall) async throws -> Value {
         let path = args["path"]?.pythonString ?? ""
-        let current = try await one(["op": "stat", "path": .string(path), "checksum": false], call, check: false)
+        let current = try await one(.stat(path: path, checksum: false), call, check: false)
         let result = try await file(args, call, path: path, current: current)
         // --diff: the path's state before and after, as Ansible's file module reports it.
         guard call.diff, case .dict(var dict) = result, dict["changed"]?.truthy == true, let after = dict["state"]?.pythonString else { return result }
@@ -334,29 +337,26 @@ enum FileModules {
             // Ansible's default: the path's own state, or `file` for a path that is not there.
             state = !exists ? "file" : current["isdir"]?.truthy == true ? "directory" : current["islnk"]?.truthy == true ? "link" : "file"
         }
-        var op: Dict = ["path": .string(path)]
-        ownership(args, into: &op)
-        for (argument, key) in [("access_time", "atime"), ("modification_time", "mtime")] {
+        let attributes = attributes(args)
+        var times: [FsTime?] = [nil, nil]
+        for (index, argument) in ["access_time", "modification_time"].enumerated() {
             guard let given = args[argument]?.pythonString else { continue }
             guard let time = FileTimes.parse(given, format: args[argument + "_format"]?.pythonString ?? "%Y%m%d%H%M.%S") else {
                 return failure("Error while obtaining timestamp for time \(given) using format \(args[argument + "_format"]?.pythonString ?? "%Y%m%d%H%M.%S")")
             }
-            op[.string(key)] = time
+            times[index] = time
         }
+        let (atime, mtime) = (times[0], times[1])
         let answer: Dict
         switch state! {
         case "absent":
-            answer = try await one(["op": "remove", "path": .string(path)], call)
+            answer = try await one(.remove(path: path), call)
             if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "remove failed", ["path": .string(path)]) }
             return ["changed": answer["changed"] ?? false, "path": .string(path), "state": "absent"]
         case "directory":
-            op["op"] = "mkdir"
-            answer = try await one(.dict(op), call)
+            answer = try await one(.mkdir(path: path, attributes: attributes), call)
             if answer["failed"]?.truthy != true, args["recurse"].flatMap(PlaybookLoader.boolean) == true {
-                var walk = op
-                walk["op"] = "attrs"
-                walk["recurse"] = true
-                let below = try await one(.dict(walk), call)
+                let below = try await one(.attributes(path: path, recurse: true, attributes: attributes, atime: atime, mtime: mtime), call)
                 if below["failed"]?.truthy == true { return failure(below["msg"]?.pythonString ?? "failed", ["path": .string(path)]) }
                 if below["changed"]?.truthy == true {
                     var result = answer
@@ -365,20 +365,16 @@ enum FileModules {
                 }
             }
         case "touch":
-            op["op"] = "touch"
-            answer = try await one(.dict(op), call)
+            answer = try await one(.touch(path: path, attributes: attributes, atime: atime, mtime: mtime), call)
         case "link", "hard":
             guard let src = args["src"]?.pythonString else { return failure("src option is required when state is '\(state!)'", ["path": .string(path)]) }
-            op["op"] = state == "link" ? "symlink" : "hardlink"
-            op["src"] = .string(src)
-            if args["force"].flatMap(PlaybookLoader.boolean) == true { op["force"] = true }
-            answer = try await one(.dict(op), call)
+            let force = args["force"].flatMap(PlaybookLoader.boolean) == true
+            answer = try await one(.link(path: path, source: src, hard: state == "hard", force: force, attributes: attributes), call)
         default:
             guard exists else { return failure("file (\(path)) is absent, cannot continue", ["path": .string(path), "state": "absent"]) }
             if current["isdir"]?.truthy == true { return failure("\(path) is a directory, cannot continue", ["path": .string(path)]) }
-            op["op"] = "attrs"
-            if let follow = args["follow"].flatMap(PlaybookLoader.boolean) { op["follow"] = .bool(follow) }
-            answer = try await one(.dict(op), call)
+            let follow = args["follow"].flatMap(PlaybookLoader.boolean) ?? true
+            answer = try await one(.attributes(path: path, follow: follow, attributes: attributes, atime: atime, mtime: mtime), call)
         }
         if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "failed", ["path": .string(path)]) }
         return try await finish(answer, path: path, state: state!, args, call, existed: exists)
@@ -391,7 +387,7 @@ enum FileModules {
         result["path"] = .string(path)
         result["state"] = .string(state)
         if !call.check || exists {
-            let after = try await one(["op": "stat", "path": .string(path), "checksum": false], call, check: false)
+            let after = try await one(.stat(path: path, checksum: false), call, check: false)
             for key in ["mode", "uid", "gid", "size"] { if let value = after[key] { result[key] = value } }
             if let owner = after["pw_name"] { result["owner"] = owner }
             if let group = after["gr_name"] { result["group"] = group }
@@ -415,10 +411,10 @@ enum FileModules {
         given.present = (args["state"]?.pythonString ?? "present") == "present"
         if given.present, given.line == nil { return failure("line is required with state=present") }
         if given.backrefs, given.regexp == nil { return failure("regexp is required with backrefs=true") }
-        let current = try await one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+        let current = try await one(.stat(path: path, follow: true, checksum: false), call, check: false)
         var text = ""
         if current["exists"]?.truthy == true {
-            let read = try await one(["op": "read", "path": .string(path)], call, check: false)
+            let read = try await one(.read(path: path), call, check: false)
             if read["failed"]?.truthy == true { return failure(read["msg"]?.pythonString ?? "cannot read \(path)") }
             text = String(decoding: Base64.decode(read["content"]?.pythonString ?? "") ?? [], as: UTF8.self)
         } else if !given.present {
@@ -432,16 +428,15 @@ enum FileModules {
         if let found = outcome.found { result["found"] = .int(found) }
         if current["exists"]?.truthy != true, !call.check, outcome.changed {
             let parent = (path as NSString).deletingLastPathComponent
-            if !parent.isEmpty { _ = try await one(["op": "mkdir", "path": .string(parent)], call) }
+            if !parent.isEmpty { _ = try await one(.mkdir(path: parent), call) }
         }
         if outcome.changed, let refused = try await validatedEdit(outcome.text, for: path, args, call) { return failure(refused) }
         if outcome.changed || current["exists"]?.truthy == true {
             // As Ansible's atomic_move onto realpath(dest): a link's target is edited, the link stays.
-            var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(outcome.text.utf8))), "follow": true]
-            ownership(args, into: &op)
-            if outcome.changed, args["backup"].flatMap(PlaybookLoader.boolean) == true { op["backup"] = true }
+            let backup = outcome.changed && args["backup"].flatMap(PlaybookLoader.boolean) == true
+            let op = FsOp.write(path: path, content: Array(outcome.text.utf8), follow: true, backup: backup, attributes: attributes(args))
             if !outcome.changed || !(call.check && current["exists"]?.truthy != true) {
-                let answer = try await one(.dict(op), call)
+                let answer = try await one(op, call)
                 if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "write failed") }
                 if answer["changed"]?.truthy == true, !outcome.changed {
                     result["changed"] = true
@@ -460,10 +455,9 @@ enum FileModules {
     // MARK: stat and slurp
 
     static func stat(_ args: Dict, _ call: ModuleCall) async throws -> Value {
-        var op: Dict = ["op": "stat", "path": .string(args["path"]?.pythonString ?? "")]
-        op["follow"] = .bool(args["follow"].flatMap(PlaybookLoader.boolean) ?? false)
-        op["checksum"] = .bool(args["get_checksum"].flatMap(PlaybookLoader.boolean) ?? true)
-        let answer = try await one(.dict(op), call, check: false)
+        let follow = args["follow"].flatMap(PlaybookLoader.boolean) ?? false
+        let checksum = args["get_checksum"].flatMap(PlaybookLoader.boolean) ?? true
+        let answer = try await one(.stat(path: args["path"]?.pythonString ?? "", follow: follow, checksum: checksum), call, check: false)
         if answer["failed"]?.truthy == true { return failure(answer["msg"]?.pythonString ?? "stat failed") }
         return ["changed": false, "stat": .dict(answer)]
     }
@@ -482,8 +476,9 @@ enum FileModules {
 /// `access_time` / `modification_time`: `now`, `preserve`, or a time in `format` (strftime's
 /// `%Y %y %m %d %H %M %S %b`, read in the coordinator's time zone), as seconds since the epoch.
 enum FileTimes {
-    static func parse(_ text: String, format: String) -> Value? {
-        if text == "now" || text == "preserve" { return .string(text) }
+    static func parse(_ text: String, format: String) -> FsTime? {
+        if text == "now" { return .now }
+        if text == "preserve" { return .preserve }
         let fields: [Character: String] = ["Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "M": "mm", "S": "ss", "b": "MMM"]
         var pattern = ""
         var chars = Array(format)[...]
@@ -501,6 +496,14 @@ enum FileTimes {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = .current
         formatter.dateFormat = pattern
-        return formatter.date(from: text).map { .float($0.timeIntervalSince1970) }
+        guard let date = formatter.date(from: text) else { return nil }
+        return time(date.timeIntervalSince1970)
+    }
+
+    /// Seconds since the epoch as the worker sets them; nil past what a time_t holds.
+    static func time(_ interval: Double) -> FsTime? {
+        let whole = interval.rounded(.down)
+        guard interval.isFinite, let seconds = Int64(exactly: whole) else { return nil }
+        return .at(seconds: seconds, nanoseconds: min(UInt32((interval - whole) * 1e9), 999_999_999))
     }
 }

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `get_url`, as ansible-core 2.19's module decides: an existing `dest` with a matching
@@ -53,17 +54,18 @@ struct GetURLModule {
             if mismatch { force = true }
         }
         let folder = string("tmp_dest") ?? (destIsDir ? dest : (dest as NSString).deletingLastPathComponent)
-        var request: Dict = [
-            "op": "http", "url": .string(url), "method": .string(call.check ? "HEAD" : "GET"), "timeout": args["timeout"] ?? 10,
-            "dir": .string(folder.isEmpty ? "." : folder), "force_basic": .bool(SystemModules.bool(args["force_basic_auth"])),
-        ]
-        if !force, let since { request["since"] = .int(since) }
-        if let user = string("url_username") { request["username"] = .string(user) }
-        if let password = string("url_password") { request["password"] = .string(password) }
-        if let agent = string("http_agent") { request["agent"] = .string(agent) }
-        if case .dict(let headers)? = args["headers"] { request["headers"] = .dict(headers) }
+        var request = FsHTTP(url: url)
+        request.method = call.check ? "HEAD" : "GET"
+        request.timeoutSeconds = Int64(try ModuleSeconds.parse(args["timeout"], "timeout", default: 10))
+        request.directory = folder.isEmpty ? "." : folder
+        request.forceBasicAuth = SystemModules.bool(args["force_basic_auth"])
+        if !force, let since { request.ifModifiedSince = Int64(since) }
+        request.username = string("url_username")
+        request.password = string("url_password")
+        request.agent = string("http_agent")
+        request.headers = FileModules.headers(args["headers"]?.dict ?? Dict())
         let started = Date()
-        let info = try await FileModules.one(.dict(request), call, check: false)
+        let info = try await FileModules.one(.http(request), call, check: false)
         let elapsed = Int(Date().timeIntervalSince(started))
         if info["failed"]?.truthy == true { return FileModules.failure(info["msg"]?.pythonString ?? "get_url failed", result) }
         let status = info["status"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? -1
@@ -138,11 +140,11 @@ struct GetURLModule {
     }
 
     func stat(_ path: String, checksum: Bool = false) async throws -> Dict {
-        try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": .bool(checksum)], call, check: false)
+        try await FileModules.one(.stat(path: path, follow: true, checksum: checksum), call, check: false)
     }
 
     func remove(_ path: String) async throws {
-        _ = try await FileModules.one(["op": "remove", "path": .string(path)], call, check: false)
+        _ = try await FileModules.one(.remove(path: path), call, check: false)
     }
 
     /// A file's digest by the host's coreutils, reading it on standard input (no name to escape).
@@ -154,10 +156,9 @@ struct GetURLModule {
 
     /// `mode`, `owner`, `group` applied as set_fs_attributes_if_different: whether any changed.
     func attributes(_ path: String) async throws -> Bool {
-        var op: Dict = ["op": "attrs", "path": .string(path), "follow": true]
-        FileModules.ownership(args, into: &op)
-        guard op.count > 3 else { return false }
-        let answer = try await FileModules.one(.dict(op), call)
+        let attributes = FileModules.attributes(args)
+        guard attributes != .unchanged else { return false }
+        let answer = try await FileModules.one(.attributes(path: path, attributes: attributes), call)
         if answer["failed"]?.truthy == true { throw CohortError(.invalidInput, answer["msg"]?.pythonString ?? "cannot set the attributes of \(path)") }
         return answer["changed"]?.truthy == true
     }

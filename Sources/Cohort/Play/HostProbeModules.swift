@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 import Glibc
 
@@ -11,7 +12,7 @@ enum HostProbeModules {
     /// raises on it.
     static func ping(_ args: Dict, _ call: ModuleCall) async throws -> Value {
         let data = args["data"].flatMap { $0 == .none ? nil : $0.pythonString } ?? "pong"
-        _ = try await FileModules.one(["op": "stat", "path": "/", "checksum": false], call, check: false)
+        _ = try await FileModules.one(.stat(path: "/", checksum: false), call, check: false)
         if data == "crash" { return FileModules.failure("boom") }
         return ["changed": false, "ping": .string(data)]
     }
@@ -27,7 +28,7 @@ enum HostProbeModules {
         guard (0...86_400).contains(delay) else { return FileModules.failure("delay: \(delay) is outside 0 to 86400 seconds") }
         let start = ContinuousClock.now
         if delay > 0 { try await Task.sleep(for: .seconds(delay)) }
-        _ = try await FileModules.one(["op": "stat", "path": "/", "checksum": false], call, check: false)
+        _ = try await FileModules.one(.stat(path: "/", checksum: false), call, check: false)
         let elapsed = ContinuousClock.now - start
         return ["changed": false, "elapsed": .int(Int(elapsed.components.seconds))]
     }

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `hostname` on Debian and Ubuntu without systemd: ansible-core's FileStrategy, the name
@@ -29,7 +30,7 @@ enum HostnameModule {
             let written = try await call.host.shell("printf '%s\\n' \(ShellQuote.quote(name)) > /etc/hostname")
             if written.rc != 0 { return FileModules.failure("failed to update hostname: " + String(decoding: written.stderr, as: UTF8.self)) }
         }
-        let facts = try await FileModules.one(["op": "facts"], call, check: false)
+        let facts = try await FileModules.one(.facts, call, check: false)
         let fqdn = facts["fqdn"]?.pythonString ?? ""
         var result: Dict = [
             "changed": .bool(changed), "name": .string(name),

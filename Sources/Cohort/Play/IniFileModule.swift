@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `ini_file` (community.general, also by its short name): the file read on the host,
@@ -44,16 +45,16 @@ enum IniFileModule {
             target = try await SystemModules.run(["sh", "-c", "if [ -L \"$1\" ]; then realpath -- \"$1\"; else printf '%s\\n' \"$1\"; fi", "sh", path], call)
                 .out.trimmingCharacters(in: .newlines)
         }
-        let current = try await FileModules.one(["op": "stat", "path": .string(target), "follow": true, "checksum": false], call, check: false)
+        let current = try await FileModules.one(.stat(path: target, follow: true, checksum: false), call, check: false)
         var original = ""
         if current["exists"]?.truthy == true {
-            let read = try await FileModules.one(["op": "read", "path": .string(target)], call, check: false)
+            let read = try await FileModules.one(.read(path: target), call, check: false)
             if read["failed"]?.truthy == true { return FileModules.failure(read["msg"]?.pythonString ?? "cannot read \(target)") }
             original = String(decoding: Base64.decode(read["content"]?.pythonString ?? "") ?? [], as: UTF8.self)
         } else {
             if !flag("create", true) { return FileModules.failure("Destination \(target) does not exist!", ["rc": 257]) }
             let parent = (target as NSString).deletingLastPathComponent
-            if !call.check, !parent.isEmpty { _ = try await FileModules.one(["op": "mkdir", "path": .string(parent)], call) }
+            if !call.check, !parent.isEmpty { _ = try await FileModules.one(.mkdir(path: parent), call) }
         }
         let lines = IniFile.lines(original)
         let outcome = IniFile.edit(lines, request)
@@ -66,12 +67,11 @@ enum IniFileModule {
         if !call.check, outcome.changed || current["exists"]?.truthy == true {
             // Written only when changed; the file's mode, owner and group set as asked either
             // way (set_fs_attributes_if_different).
-            var op: Dict = outcome.changed
-                ? ["op": "write", "path": .string(target), "content": .string(Base64.encode(Array(outcome.text.utf8)))]
-                : ["op": "attrs", "path": .string(target)]
-            FileModules.ownership(args, into: &op)
-            if outcome.changed, flag("backup", false) { op["backup"] = true }
-            let answer = try await FileModules.one(.dict(op), call)
+            let attributes = FileModules.attributes(args)
+            let op: FsOp = outcome.changed
+                ? .write(path: target, content: Array(outcome.text.utf8), backup: flag("backup", false), attributes: attributes)
+                : .attributes(path: target, attributes: attributes)
+            let answer = try await FileModules.one(op, call)
             if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "cannot write \(target)") }
             if answer["changed"]?.truthy == true { result["changed"] = true }
             if let backup = answer["backup_file"] { result["backup_file"] = backup }

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `known_hosts`: a host's key added to, replaced in or removed from a known_hosts file on
@@ -52,7 +53,7 @@ struct KnownHostsModule {
             if alone.stdout.isEmpty { return FileModules.failure("Host parameter does not match hashed host field in supplied key", result) }
         }
 
-        let stat = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+        let stat = try await FileModules.one(.stat(path: path, follow: true, checksum: false), call, check: false)
         var search = KnownHostsEdit.Search(found: false, replaceOrAdd: false, foundLine: nil)
         if stat["exists"]?.truthy == true {
             let listed = try await SystemModules.run(["ssh-keygen", "-F", host, "-f", path], call)
@@ -86,7 +87,7 @@ struct KnownHostsModule {
             // Read again: ssh-keygen -R may have just rewritten it.
             let current = try await text(path, exists: true) ?? ""
             let written = KnownHostsEdit.after(current, search, present: present, key: key.isEmpty ? nil : key)
-            let answer = try await FileModules.one(["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(written.utf8)))], call)
+            let answer = try await FileModules.one(.write(path: path, content: Array(written.utf8)), call)
             if answer["failed"]?.truthy == true { return FileModules.failure("Failed to write to file '\(path)'.", result) }
             result["changed"] = true
         }

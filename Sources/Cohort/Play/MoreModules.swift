@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `blockinfile`, `replace`, `fetch`, `find`, `wait_for`, `script`.
@@ -13,7 +14,7 @@ enum MoreModules {
     }
 
     static func read(_ path: String, _ call: ModuleCall) async throws -> FileText {
-        let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+        let found = try await FileModules.one(.stat(path: path, follow: true, checksum: false), call, check: false)
         if found["isdir"]?.truthy == true { return .failed(["failed": true, "rc": 256, "msg": .string("Path \(path) is a directory !")]) }
         guard found["exists"]?.truthy == true else { return .missing }
         let (bytes, why) = try await FileModules.readWhole(path, call)
@@ -25,7 +26,7 @@ enum MoreModules {
     static func write(_ text: String, to path: String, changed: Bool, existed: Bool, _ args: Dict, _ call: ModuleCall, result: inout Dict) async throws {
         if changed, !existed, !call.check {
             let parent = (path as NSString).deletingLastPathComponent
-            if !parent.isEmpty { _ = try await FileModules.one(["op": "mkdir", "path": .string(parent)], call) }
+            if !parent.isEmpty { _ = try await FileModules.one(.mkdir(path: parent), call) }
         }
         guard changed || existed, !(call.check && !existed) else { return }
         if changed, let refused = try await FileModules.validatedEdit(text, for: path, args, call) {
@@ -35,10 +36,9 @@ enum MoreModules {
             return
         }
         // As Ansible's atomic_move onto realpath(dest): a link's target is edited, the link stays.
-        var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(Array(text.utf8))), "follow": true]
-        FileModules.ownership(args, into: &op)
-        if changed, args["backup"].flatMap(PlaybookLoader.boolean) == true { op["backup"] = true }
-        let answer = try await FileModules.one(.dict(op), call)
+        let backup = changed && args["backup"].flatMap(PlaybookLoader.boolean) == true
+        let answer = try await FileModules.one(
+            .write(path: path, content: Array(text.utf8), follow: true, backup: backup, attributes: FileModules.attributes(args)), call)
         if answer["failed"]?.truthy == true {
             result["failed"] = true
             result["msg"] = answer["msg"] ?? "write failed"
@@ -127,14 +127,14 @@ enum MoreModules {
             dest = (dest.hasSuffix("/") ? dest : dest + "/") + host + (src.hasPrefix("/") ? src : "/" + src)
         }
         // What it is and how big, before anything reads it: no hashing a 10 GB file or a FIFO.
-        let kind = try await FileModules.one(["op": "stat", "path": .string(src), "follow": true, "checksum": false], call, check: false)
+        let kind = try await FileModules.one(.stat(path: src, follow: true, checksum: false), call, check: false)
         if kind["exists"]?.truthy == true, kind["isdir"]?.truthy != true {
             guard kind["isreg"]?.truthy == true else { return FileModules.failure("remote file \(src) is not a regular file", ["file": .string(src)]) }
             if case .int(let size)? = kind["size"], size > FileModules.readLimit {
                 return FileModules.failure("remote file \(src) is \(size) bytes, over the \(FileModules.readLimit)-byte limit of the fetch module (use cohort fetch)", ["file": .string(src)])
             }
         }
-        let found = try await FileModules.one(["op": "stat", "path": .string(src), "follow": true, "checksum": true], call, check: false)
+        let found = try await FileModules.one(.stat(path: src, follow: true, checksum: true), call, check: false)
         guard found["exists"]?.truthy == true else {
             if args["fail_on_missing"].flatMap(PlaybookLoader.boolean) ?? true {
                 return FileModules.failure("the remote file does not exist, not transferring, ignored", ["file": .string(src)])
@@ -159,34 +159,41 @@ enum MoreModules {
     }
 
     static func find(_ args: Dict, _ call: ModuleCall) async throws -> Value {
-        var op: Dict = ["op": "find"]
-        for key in ["paths", "patterns", "excludes", "recurse", "file_type", "hidden", "contains", "use_regex", "size", "age", "depth", "follow"] {
-            if let value = args[key] { op[key] = value }
+        func names(_ key: String) -> [String] {
+            switch args[key] {
+            case .list(let items)?: items.map(\.pythonString)
+            case .string(let text)?: text.split(separator: ",").map(String.init)
+            default: []
+            }
         }
-        for key in ["paths", "patterns", "excludes"] {
-            if case .string(let text)? = op[key] { op[key] = .list(text.split(separator: ",").map { .string(String($0)) }) }
-        }
-        op["age"] = nil
-        op["size"] = nil
+        var op = FsFind(paths: names("paths"))
+        op.patterns = names("patterns")
+        op.excludes = names("excludes")
+        op.recurse = SystemModules.bool(args["recurse"])
+        op.hidden = SystemModules.bool(args["hidden"])
+        op.useRegex = SystemModules.bool(args["use_regex"])
+        if let type = args["file_type"], type != .none { op.fileType = type.pythonString }
+        if let contains = args["contains"], contains != .none { op.contains = contains.pythonString }
+        if case .int(let depth)? = args["depth"] { op.depth = Int64(depth) }
         if let age = args["age"], age != .none {
             guard let seconds = FindFilters.amount(age.pythonString, units: FindFilters.secondsPerUnit) else {
                 return FileModules.failure("failed to process age", ["age": age])
             }
-            op["age_seconds"] = .int(seconds)
-            op["age_stamp"] = args["age_stamp"] ?? "mtime"
+            op.ageSeconds = Int64(seconds)
+            if let stamp = args["age_stamp"], stamp != .none { op.ageStamp = stamp.pythonString }
         }
         if let size = args["size"], size != .none {
             guard let bytes = FindFilters.amount(size.pythonString, units: FindFilters.bytesPerUnit) else {
                 return FileModules.failure("failed to process size", ["size": size])
             }
-            op["size_bytes"] = .int(bytes)
+            op.sizeBytes = Int64(bytes)
         }
         // In pages that each fit a frame: the worker says `more` until the last.
         var files: [Value] = []
         var answer = Dict()
         repeat {
-            op["skip"] = .int(files.count)
-            answer = try await FileModules.one(.dict(op), call, check: false)
+            op.skip = UInt64(files.count)
+            answer = try await FileModules.one(.find(op), call, check: false)
             if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "find failed") }
             guard case .list(let page)? = answer["files"], !page.isEmpty || answer["more"]?.truthy != true else { break }
             files += page
@@ -219,7 +226,7 @@ enum MoreModules {
         while true {
             var done = false
             if let path {
-                let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+                let found = try await FileModules.one(.stat(path: path, follow: true, checksum: false), call, check: false)
                 let exists = found["exists"]?.truthy == true
                 if state == "stopped" {
                     done = !exists
@@ -232,7 +239,8 @@ enum MoreModules {
                 }
             } else if let port {
                 let host = args["host"]?.pythonString ?? "127.0.0.1"
-                let answer = try await FileModules.one(["op": "connect", "host": .string(host), "port": .int(port)], call, check: false)
+                // A port outside 1...65535 goes as 0, which the worker refuses ("a port is needed").
+                let answer = try await FileModules.one(.connect(host: host, port: UInt16(exactly: port) ?? 0), call, check: false)
                 let open = answer["open"]?.truthy == true
                 done = state == "stopped" ? !open : open
             } else {
@@ -275,14 +283,14 @@ enum MoreModules {
             return FileModules.failure("cannot prepare ~/.cache/cohort for the script: \(String(decoding: owner.stderr, as: UTF8.self))")
         }
         let remote = "~/.cache/cohort/script-\(worker)-\(UUID().uuidString)"
-        let landed = try await FileModules.one(["op": "write", "path": .string(remote), "content": .string(Base64.encode(Array(data))), "mode": .int(0o700)], call)
+        let landed = try await FileModules.one(.write(path: remote, content: Array(data), attributes: FsAttributes(mode: .number(0o700))), call)
         if landed["failed"]?.truthy == true { return FileModules.failure(landed["msg"]?.pythonString ?? "cannot upload the script") }
         let command = (args["executable"].map { ShellQuote.quote($0.pythonString) + " " } ?? "") + "~/" + String(remote.dropFirst(2)).split(separator: "/").map { ShellQuote.quote(String($0)) }.joined(separator: "/")
             + words.dropFirst().map { " " + ShellQuote.quote($0) }.joined()
         var script = ""
         if let chdir = args["chdir"]?.pythonString { script += "cd \(Shlex.expandingQuote(chdir)) || exit 1; " }
         let output = try await call.host.shell(script + command)
-        _ = try? await FileModules.one(["op": "remove", "path": .string(remote)], call)
+        _ = try? await FileModules.one(.remove(path: remote), call)
         var result: Dict = ["changed": true, "rc": .int(output.rc)]
         result["stdout"] = .string(String(decoding: output.stdout, as: UTF8.self))
         result["stderr"] = .string(String(decoding: output.stderr, as: UTF8.self))

@@ -9,7 +9,7 @@ import Foundation
 protocol PlayHostLink: Sendable {
     var name: String { get }
     /// Runs `ops` in order on the host; one answer each.
-    func fs(_ ops: [Value], check: Bool) async throws -> [Value]
+    func fs(_ ops: [FsOp], check: Bool) async throws -> [Value]
     /// `/bin/sh -c line`: exit status and both outputs, each at most `outputLimit` bytes.
     /// `stdin` reaches the command on its standard input, never on a command line.
     func shell(_ line: String, stdin: [UInt8]?) async throws -> CommandOutput
@@ -39,9 +39,8 @@ struct WorkerPlayHost: PlayHostLink {
     var name: String { session.name }
     static let outputLimit = 64 << 20
 
-    func fs(_ ops: [Value], check: Bool) async throws -> [Value] {
-        let request: Value = ["ops": .list(ops), "check": .bool(check)]
-        let result = try await session.conversation.call(kind: "fs", payload: Array(try request.json().utf8))
+    func fs(_ ops: [FsOp], check: Bool) async throws -> [Value] {
+        let result = try await session.conversation.call(kind: "fs", payload: FsRequest(ops, check: check).encoded())
         // Too big to travel (either way): each op fails, with why; the host goes on.
         if result.outcome == .failed {
             return ops.map { _ in ["failed": true, "changed": false, "msg": .string(result.message)] }

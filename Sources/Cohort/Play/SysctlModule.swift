@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `sysctl` (ansible.posix.sysctl, collection 12.3.0) on Linux: the key's value read with
@@ -26,7 +27,7 @@ enum SysctlModule {
         let read = try await sysctl("\(tool) -e -n \(name)", call)
         let procValue = read.rc == 0 ? read.out : nil
 
-        let stat = try await FileModules.one(["op": "stat", "path": .string(file), "follow": true, "checksum": false], call, check: false)
+        let stat = try await FileModules.one(.stat(path: file, follow: true, checksum: false), call, check: false)
         var current = ""
         if stat["isreg"]?.truthy == true {
             let (bytes, why) = try await FileModules.readWhole(file, call)
@@ -63,8 +64,7 @@ enum SysctlModule {
             }
             if writeFile {
                 let answer = try await FileModules.one(
-                    ["op": "write", "path": .string(file), "content": .string(Base64.encode(Array(parsed.fixed(name: name, value: value, present: state == "present").utf8))),
-                     "follow": true], call)
+                    .write(path: file, content: Array(parsed.fixed(name: name, value: value, present: state == "present").utf8), follow: true), call)
                 if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "cannot write \(file)") }
             }
             if changed, reload {

@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 
 /// `uri`, as ansible-core 2.19's module answers: the request made from the host (the
@@ -59,27 +60,29 @@ struct URIModule {
         }
         for (key, exists) in [("creates", true), ("removes", false)] {
             guard let path = string(key) else { continue }
-            let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+            let found = try await FileModules.one(.stat(path: path, follow: true, checksum: false), call, check: false)
             if (found["exists"]?.truthy == true) == exists {
                 return ["changed": false, "stdout": .string(exists ? "skipped, since '\(path)' exists" : "skipped, since '\(path)' does not exist")]
             }
         }
         var dest = string("dest")
-        var request: Dict = [
-            "op": "http", "url": .string(url), "method": .string(method), "timeout": args["timeout"] ?? 30, "capture": true,
-            "follow": .string(string("follow_redirects") ?? "safe"), "force_basic": .bool(SystemModules.bool(args["force_basic_auth"])),
-            "headers": .dict(headers),
-        ]
-        if let body { request["body"] = .string(Base64.encode(body)) }
-        if let user = string("url_username") { request["username"] = .string(user) }
-        if let password = string("url_password") { request["password"] = .string(password) }
-        if let agent = string("http_agent") { request["agent"] = .string(agent) }
+        var request = FsHTTP(url: url)
+        request.method = method
+        request.timeoutSeconds = Int64(try ModuleSeconds.parse(args["timeout"], "timeout", default: 30))
+        request.capture = true
+        request.follow = string("follow_redirects") ?? "safe"
+        request.forceBasicAuth = SystemModules.bool(args["force_basic_auth"])
+        request.headers = FileModules.headers(headers)
+        request.body = body
+        request.username = string("url_username")
+        request.password = string("url_password")
+        request.agent = string("http_agent")
         if let path = dest, !SystemModules.bool(args["force"]) {
-            let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
-            if found["isreg"]?.truthy == true, let since = GetURLModule.wholeSeconds(found["mtime"]) { request["since"] = .int(since) }
+            let found = try await FileModules.one(.stat(path: path, follow: true, checksum: false), call, check: false)
+            if found["isreg"]?.truthy == true, let since = GetURLModule.wholeSeconds(found["mtime"]) { request.ifModifiedSince = Int64(since) }
         }
         let started = Date()
-        let info = try await FileModules.one(.dict(request), call, check: false)
+        let info = try await FileModules.one(.http(request), call, check: false)
         let elapsed = Int(Date().timeIntervalSince(started))
         if info["failed"]?.truthy == true { return FileModules.failure(info["msg"]?.pythonString ?? "uri failed") }
         let status = info["status"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? -1
@@ -100,15 +103,13 @@ struct URIModule {
         if let location = result["location"]?.string { result["location"] = .string(Self.joined(location, base: masked)) }
         let content = info["content"]?.string.flatMap { Base64.decode($0) } ?? []
         if var path = dest, status != -1 {
-            let found = try await FileModules.one(["op": "stat", "path": .string(path), "follow": true, "checksum": false], call, check: false)
+            let found = try await FileModules.one(.stat(path: path, follow: true, checksum: false), call, check: false)
             if found["isdir"]?.truthy == true {
                 path = (path.hasSuffix("/") ? path : path + "/") + HTTPFilename.fromURL(finalURL)
                 dest = path
             }
             if wanted.contains(status), status != 304 {
-                var op: Dict = ["op": "write", "path": .string(path), "content": .string(Base64.encode(content))]
-                FileModules.ownership(args, into: &op)
-                let answer = try await FileModules.one(.dict(op), call)
+                let answer = try await FileModules.one(.write(path: path, content: content, attributes: FileModules.attributes(args)), call)
                 if answer["failed"]?.truthy == true { return FileModules.failure(answer["msg"]?.pythonString ?? "cannot write \(path)", result) }
                 result["changed"] = true
             }

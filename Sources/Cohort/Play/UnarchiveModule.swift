@@ -1,6 +1,7 @@
 import CohortCore
 import CohortPlaybook
 import CohortTemplate
+import CohortWire
 import Foundation
 import Glibc
 
@@ -33,7 +34,7 @@ struct UnarchiveModule {
         guard let src = string("src"), let dest = string("dest") else { return FileModules.failure("src (or content) and dest are required") }
         if !list("include").isEmpty, !list("exclude").isEmpty { return FileModules.failure("parameters are mutually exclusive: include|exclude") }
         if let creates = string("creates") {
-            let found = try await FileModules.one(["op": "stat", "path": .string(creates), "follow": true, "checksum": false], call, check: false)
+            let found = try await FileModules.one(.stat(path: creates, follow: true, checksum: false), call, check: false)
             if found["exists"]?.truthy == true { return ["changed": false, "skipped": true, "msg": .string("skipped, since \(creates) exists")] }
         }
         var local: [UInt8]?
@@ -45,7 +46,7 @@ struct UnarchiveModule {
         } else if src.contains("://") {
             return FileModules.failure("unarchive: a URL src is not supported by cohort play yet (no HTTP client in the worker)")
         }
-        let folder = try await FileModules.one(["op": "stat", "path": .string(dest), "follow": true, "checksum": false], call, check: false)
+        let folder = try await FileModules.one(.stat(path: dest, follow: true, checksum: false), call, check: false)
         guard folder["exists"]?.truthy == true, folder["isdir"]?.truthy == true else { return FileModules.failure("dest '\(dest)' must be an existing dir") }
 
         // The archive on the host: sent to a folder of its own, removed at the end.
@@ -88,7 +89,7 @@ struct UnarchiveModule {
 
     /// The archive `archive` (on the host) into `dest`.
     private func unpack(_ archive: String, to dest: String) async throws -> Value {
-        let source = try await FileModules.one(["op": "stat", "path": .string(archive), "follow": true, "checksum": false], call, check: false)
+        let source = try await FileModules.one(.stat(path: archive, follow: true, checksum: false), call, check: false)
         guard source["exists"]?.truthy == true else { return FileModules.failure("Source '\(archive)' does not exist") }
         guard source["readable"]?.truthy == true else { return FileModules.failure("Source '\(archive)' not readable") }
         if source["size"] == .int(0) { return FileModules.failure("Invalid archive '\(archive)', the file is 0 bytes") }
@@ -143,17 +144,10 @@ struct UnarchiveModule {
             changed = true
         }
         // mode, owner and group on every unpacked path, then on the top folders.
-        var ownership = Dict()
-        FileModules.ownership(args, into: &ownership)
-        if !ownership.pairs.isEmpty {
+        let attributes = FileModules.attributes(args)
+        if attributes != .unchanged {
             let paths = names.map { dest + "/" + $0 } + TarArchive.topFolders(names).map { dest + "/" + $0 }
-            let ops: [Value] = paths.map { path in
-                var op = ownership
-                op["op"] = "attrs"
-                op["path"] = .string(path)
-                op["follow"] = false
-                return .dict(op)
-            }
+            let ops: [FsOp] = paths.map { .attributes(path: $0, follow: false, attributes: attributes) }
             for answer in try await call.host.fs(ops, check: call.check) {
                 if answer.dict?["failed"]?.truthy == true { return FileModules.failure(answer.dict?["msg"]?.pythonString ?? "cannot set attributes", result) }
                 if answer.dict?["changed"]?.truthy == true { changed = true }
@@ -162,7 +156,7 @@ struct UnarchiveModule {
         result["changed"] = .bool(changed)
         if SystemModules.bool(args["list_files"]) { result["files"] = .list(names.map { .string($0) }) }
         // As the module's exit_json: the destination's own attributes.
-        let after = try await FileModules.one(["op": "stat", "path": .string(dest), "follow": true, "checksum": false], call, check: false)
+        let after = try await FileModules.one(.stat(path: dest, follow: true, checksum: false), call, check: false)
         result["uid"] = after["uid"] ?? Value.none
         result["gid"] = after["gid"] ?? Value.none
         result["owner"] = after["pw_name"] ?? Value.none

@@ -16,21 +16,19 @@ extension FsOps {
     /// bigger result comes in pages (`skip`, `more`).
     static let pageLimit = 6 << 20
 
-    func find() throws(HostFiles.Failure) -> Value {
-        let paths = list("paths")
-        let patterns = list("patterns")
-        let excludes = list("excludes")
-        let useRegex = args["use_regex"]?.truthy ?? false
-        let recurse = args["recurse"]?.truthy ?? false
-        let hidden = args["hidden"]?.truthy ?? false
-        let type = args["file_type"]?.string ?? "file"
-        var maxDepth = recurse ? Int.max : 1
-        if case .int(let depth)? = args["depth"] { maxDepth = depth }
-        let contains = try args["contains"]?.string.map { p throws(HostFiles.Failure) in try regex(p) }
+    func find(_ request: FsFind) throws(HostFiles.Failure) -> Value {
+        let paths = request.paths
+        let patterns = request.patterns
+        let excludes = request.excludes
+        let useRegex = request.useRegex
+        let hidden = request.hidden
+        let type = request.fileType
+        let maxDepth = request.depth.map { Int(clamping: $0) } ?? (request.recurse ? Int.max : 1)
+        let contains = try request.contains.map { p throws(HostFiles.Failure) in try regex(p) }
         // `age` and `size` as the coordinator read them (seconds, bytes; negative: at most).
-        let age: Int? = if case .int(let n)? = args["age_seconds"] { n } else { nil }
-        let size: Int? = if case .int(let n)? = args["size_bytes"] { n } else { nil }
-        let stamp = args["age_stamp"]?.string ?? "mtime"
+        let age = request.ageSeconds.map { Int(clamping: $0) }
+        let size = request.sizeBytes.map { Int(clamping: $0) }
+        let stamp = request.ageStamp
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let nowSeconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
@@ -58,8 +56,7 @@ extension FsOps {
             return globs.contains { pattern in fnmatch(pattern, name, 0) == 0 }
         }
         var files: [Value] = []
-        var skip = 0
-        if case .int(let n)? = args["skip"] { skip = n }
+        let skip = Int(clamping: request.skip)
         var matched = 0
         var pageBytes = 0
         var more = false
@@ -95,7 +92,7 @@ extension FsOps {
                     if !oldEnough(info) { continue }
                     if kind == S_IFREG, !sizeFits(info) { continue }
                     if let contains {
-                        guard kind == S_IFREG, let text = try? FsOps(args: ["path": .string(path)], check: false).read().dict?["content"]?.string,
+                        guard kind == S_IFREG, let text = try? Self.read(path, offset: 0, length: nil).dict?["content"]?.string,
                             let bytes = Base64.decode(text)
                         else { continue }
                         var hit = false
@@ -114,7 +111,7 @@ extension FsOps {
                         more = true
                         break walk
                     }
-                    var entry = FsOps(args: ["path": .string(path), "checksum": false], check: false).stat().dict ?? Dict()
+                    var entry = Self.stat(path, follow: false, checksum: false).dict ?? Dict()
                     entry["exists"] = nil
                     files.append(.dict(entry))
                 }
@@ -123,26 +120,17 @@ extension FsOps {
         return ["files": .list(files), "matched": .int(files.count), "examined": .int(examined), "skipped_paths": .dict(skipped), "more": .bool(more)]
     }
 
-    func list(_ key: String) -> [String] {
-        switch args[key] {
-        case .list(let items)?: return items.map(\.pythonString)
-        case .string(let s)?: return s.split(separator: ",").map(String.init)
-        default: return []
-        }
-    }
-
     func regex(_ pattern: String) throws(HostFiles.Failure) -> PythonRegex {
         do { return try PythonRegex(pattern) } catch { throw HostFiles.Failure(message: error.message) }
     }
 
     /// Whether a TCP connection to `host:port` opens within a second (numeric IPv4 only: no
     /// name is resolved).
-    func connect() throws(HostFiles.Failure) -> Value {
-        let host = string("host") ?? "127.0.0.1"
-        guard case .int(let port)? = args["port"], (1...65535).contains(port) else { throw HostFiles.Failure(message: "connect: a port is needed") }
+    func connect(_ host: String, port: UInt16) throws(HostFiles.Failure) -> Value {
+        guard port > 0 else { throw HostFiles.Failure(message: "connect: a port is needed") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_port = in_port_t(port.bigEndian)
         guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &address.sin_addr) == 1 else {
             throw HostFiles.Failure(message: "connect: '\(host)' is not a numeric IPv4 address")
         }

@@ -5,30 +5,20 @@ import CohortWire
 import Glibc
 #endif
 
-/// `fs`: the host-side half of the playbook file modules. The payload is a JSON object
-/// `{"ops": [...], "check": bool}`; each op is done in order (or, in check mode, only judged)
-/// and answers a JSON object with `changed` and what it found, or `failed` and `msg`. The
-/// module logic (what a `lineinfile` makes of a file) lives on the coordinator; these are
-/// its quick local primitives, run on the worker's loop.
+/// `fs`: the host-side half of the playbook file modules. The payload is an `FsRequest`; each
+/// op is done in order (or, in check mode, only judged) and answers a JSON object with
+/// `changed` and what it found, or `failed` and `msg`. The module logic (what a `lineinfile`
+/// makes of a file) lives on the coordinator; these are its quick local primitives, run on
+/// the worker's loop.
 struct FsKind: TaskKind {
     func start(_ task: TaskFrame) -> TaskStart {
         let started = Clock.now()
-        let request: Value
-        do { request = try Value(json: String(decoding: task.payload, as: UTF8.self)) } catch {
+        let request: FsRequest
+        do { request = try FsRequest(decoding: task.payload) } catch {
             return .finished(FileResult.failedToStart(task, "bad fs payload: \(error)"))
         }
-        guard case .dict(let body) = request, case .list(let ops)? = body["ops"] else {
-            return .finished(FileResult.failedToStart(task, "bad fs payload: no ops"))
-        }
-        let check = body["check"]?.truthy ?? false
-        var answers: [Value] = []
-        for op in ops {
-            guard case .dict(let args) = op, case .string(let name)? = args["op"] else {
-                answers.append(FsOps.failure("an op without a name"))
-                continue
-            }
-            answers.append(FsOps(args: args, check: check).run(name))
-        }
+        let ops = FsOps(check: request.check)
+        let answers = request.ops.map(ops.run)
         let payload = Array(((try? Value.list(answers).json()) ?? "[]").utf8)
         return .finished(ResultFrame(
             taskID: task.id, attempt: task.attempt, outcome: .exited, code: 0, payload: payload, durationNanos: Clock.now() - started))
@@ -36,34 +26,31 @@ struct FsKind: TaskKind {
 }
 
 struct FsOps {
-    let args: Dict
     let check: Bool
 
     static func failure(_ message: String) -> Value { ["failed": true, "msg": .string(message)] }
 
-    func string(_ key: String) -> String? { args[key]?.string }
-    var path: String { HostFiles.expand(string("path") ?? "") }
-
-    func run(_ name: String) -> Value {
+    func run(_ op: FsOp) -> Value {
         do {
-            switch name {
-            case "stat": return stat()
-            case "read": return try read()
-            case "write": return try write()
-            case "mkdir": return try mkdir()
-            case "attrs":
-                var changed = try attributes(path, follow: args["follow"]?.truthy ?? true, recurse: args["recurse"]?.truthy ?? false).dict?["changed"]?.truthy ?? false
-                if args["atime"] != nil || args["mtime"] != nil, try setTimes(default: "preserve") { changed = true }
+            switch op {
+            case .stat(let path, let follow, let checksum): return Self.stat(HostFiles.expand(path), follow: follow, checksum: checksum)
+            case .read(let path, let offset, let length): return try Self.read(HostFiles.expand(path), offset: offset, length: length)
+            case .write(let path, let content, let follow, let backup, let attributes):
+                return try write(HostFiles.expand(path), content, follow: follow, backup: backup, attributes)
+            case .mkdir(let path, let attributes): return try mkdir(HostFiles.expand(path), attributes)
+            case .attributes(let path, let follow, let recurse, let attributes, let atime, let mtime):
+                let path = HostFiles.expand(path)
+                var changed = try self.attributes(path, follow: follow, recurse: recurse, attributes).dict?["changed"]?.truthy ?? false
+                if atime != nil || mtime != nil, try setTimes(path, atime ?? .preserve, mtime ?? .preserve) { changed = true }
                 return ["changed": .bool(changed)]
-            case "symlink": return try link(hard: false)
-            case "hardlink": return try link(hard: true)
-            case "remove": return try remove()
-            case "touch": return try touch()
-            case "facts": return HostFacts.gather()
-            case "find": return try find()
-            case "connect": return try connect()
-            case "http": return try http()
-            default: return Self.failure("no fs op named \(name)")
+            case .link(let path, let source, let hard, let force, let attributes):
+                return try link(HostFiles.expand(path), to: source, hard: hard, force: force, attributes)
+            case .remove(let path): return try remove(HostFiles.expand(path))
+            case .touch(let path, let attributes, let atime, let mtime): return try touch(HostFiles.expand(path), attributes, atime: atime, mtime: mtime)
+            case .facts: return HostFacts.gather()
+            case .find(let find): return try self.find(find)
+            case .connect(let host, let port): return try connect(host, port: port)
+            case .http(let request): return try http(request)
             }
         } catch {
             return Self.failure(error.message)
@@ -71,8 +58,7 @@ struct FsOps {
     }
 
     /// Ansible's `stat` result, for `stat` and as the state the coordinator's modules read.
-    func stat() -> Value {
-        let follow = args["follow"]?.truthy ?? false
+    static func stat(_ path: String, follow: Bool, checksum: Bool) -> Value {
         guard let info = follow ? HostFiles.info(path) : HostFiles.linkInfo(path) else { return ["exists": false, "path": .string(path)] }
         var out = Dict()
         out["exists"] = true
@@ -94,9 +80,9 @@ struct FsOps {
         out["dev"] = .int(Int(info.st_dev))
         if type == S_IFLNK, let target = HostFiles.readLink(path) {
             out["lnk_target"] = .string(target)
-            out["lnk_source"] = .string(Self.realPath(path) ?? target)
+            out["lnk_source"] = .string(realPath(path) ?? target)
         }
-        if type == S_IFREG, args["checksum"]?.truthy ?? true, let sum = SHA1.file(path) { out["checksum"] = .string(sum) }
+        if type == S_IFREG, checksum, let sum = SHA1.file(path) { out["checksum"] = .string(sum) }
         out["executable"] = .bool(OSName.withPath(path) { access($0, X_OK) } == 0)
         out["readable"] = .bool(OSName.withPath(path) { access($0, R_OK) } == 0)
         out["writeable"] = .bool(OSName.withPath(path) { access($0, W_OK) } == 0)
@@ -109,15 +95,13 @@ struct FsOps {
         return String(cString: resolved)
     }
 
-    /// A file's bytes (base64), at most `max` of them (64 MiB unless given); with `offset`
-    /// and `length`, that piece of it only (a big file is read in pieces that each fit a frame).
-    func read() throws(HostFiles.Failure) -> Value {
-        var limit = 64 << 20
-        if case .int(let max)? = args["max"] { limit = max }
-        var offset = 0, length = Int.max
-        if case .int(let n)? = args["offset"] { offset = n }
-        if case .int(let n)? = args["length"] { length = n }
-        guard offset >= 0, length > 0 else { throw HostFiles.Failure(message: "read: a negative offset or an empty length") }
+    /// A file's bytes (base64), at most 64 MiB of them; with `offset` and `length`, that piece
+    /// of it only (a big file is read in pieces that each fit a frame).
+    static func read(_ path: String, offset: UInt64, length: UInt64?) throws(HostFiles.Failure) -> Value {
+        let limit = 64 << 20
+        guard let offset = Int(exactly: offset) else { throw HostFiles.Failure(message: "read: an offset past any file") }
+        let length = length.map { Int(clamping: $0) } ?? Int.max
+        guard length > 0 else { throw HostFiles.Failure(message: "read: an empty length") }
         let fd = try HostFiles.openRegular(path)
         defer { close(fd) }
         // The size first: a 10 GB file is refused before a byte of it is read.
@@ -142,12 +126,9 @@ struct FsOps {
     /// Makes `path` a regular file holding `content` (base64), atomically; then mode and owner.
     /// A file it replaces keeps its mode, owner and group unless others are asked for (as
     /// Ansible's atomic_move); with `follow`, a link's target is written, the link kept.
-    func write() throws(HostFiles.Failure) -> Value {
-        guard let encoded = string("content"), let bytes = Base64.decode(encoded) else {
-            throw HostFiles.Failure(message: "write: content is not base64")
-        }
-        var path = self.path
-        if args["follow"]?.truthy == true, let link = HostFiles.linkInfo(path), link.st_mode & S_IFMT == S_IFLNK, let target = Self.realPath(path) {
+    func write(_ path: String, _ bytes: [UInt8], follow: Bool, backup: Bool, _ attributes: FsAttributes) throws(HostFiles.Failure) -> Value {
+        var path = path
+        if follow, let link = HostFiles.linkInfo(path), link.st_mode & S_IFMT == S_IFLNK, let target = Self.realPath(path) {
             path = target
         }
         let existing = HostFiles.info(path)
@@ -156,25 +137,25 @@ struct FsOps {
         var out = Dict()
         out["checksum"] = .string(SHA1.hex(bytes))
         if same {
-            let settled = try attributes(path, follow: true)
+            let settled = try self.attributes(path, follow: true, attributes)
             out["changed"] = settled.dict?["changed"] ?? false
             return .dict(out)
         }
         out["changed"] = true
         if check { return .dict(out) }
-        if args["backup"]?.truthy == true, existing != nil {
+        if backup, existing != nil {
             let backup = path + ".\(getpid()).\(time(nil))~"
             if OSName.withPath(path, { from in OSName.withPath(backup) { Glibc.link(from, $0) } }) == 0 { out["backup_file"] = .string(backup) }
         }
         let current = existing.map { $0.st_mode & 0o7777 } ?? (0o666 & ~Self.umask)
-        let mode = try Modes.resolve(args["mode"], current: current, isDirectory: false) ?? current
+        let mode = try Modes.resolve(attributes.mode, current: current, isDirectory: false) ?? current
         let landing = try LandingFile(destination: path, mode: mode)
         let written = bytes.withUnsafeBytes { HostFiles.writeAll(landing.fd, $0) }
         guard written else {
             landing.abandon()
             throw HostFiles.fail("cannot write", path)
         }
-        var owner = try owner()
+        var owner = try Self.owner(attributes)
         if let existing {
             let (uid, gid) = owner ?? (uid_t.max, gid_t.max)
             owner = (uid == uid_t.max ? existing.st_uid : uid, gid == gid_t.max ? existing.st_gid : gid)
@@ -189,16 +170,16 @@ struct FsOps {
         return mask
     }()
 
-    func owner() throws(HostFiles.Failure) -> (uid_t, gid_t)? {
-        try HostFiles.owner(args["owner"].map(\.pythonString) ?? "", args["group"].map(\.pythonString) ?? "")
+    static func owner(_ attributes: FsAttributes) throws(HostFiles.Failure) -> (uid_t, gid_t)? {
+        try HostFiles.owner(attributes.owner ?? "", attributes.group ?? "")
     }
 
     /// `mkdir -p`; every level it creates gets the mode and owner asked for, as Ansible's
     /// `file` does.
-    func mkdir() throws(HostFiles.Failure) -> Value {
+    func mkdir(_ path: String, _ attributes: FsAttributes) throws(HostFiles.Failure) -> Value {
         if let info = HostFiles.info(path) {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw HostFiles.Failure(message: "\(path) exists and is not a directory") }
-            return try attributes(path, follow: true)
+            return try self.attributes(path, follow: true, attributes)
         }
         if check { return ["changed": true] }
         var missing: [String] = []
@@ -211,15 +192,15 @@ struct FsOps {
         }
         for directory in missing.reversed() {
             if OSName.withPath(directory, { Glibc.mkdir($0, 0o777) }) != 0, errno != EEXIST { throw HostFiles.fail("cannot create directory", directory) }
-            _ = try attributes(directory, follow: true)
+            _ = try self.attributes(directory, follow: true, attributes)
         }
         return ["changed": true]
     }
 
     /// Mode and owner where they differ (with `recurse`, on everything below a directory
     /// too, links not followed); `changed` says whether any did.
-    func attributes(_ path: String, follow: Bool, recurse: Bool) throws(HostFiles.Failure) -> Value {
-        var changed = try attributes(path, follow: follow).dict?["changed"]?.truthy ?? false
+    func attributes(_ path: String, follow: Bool, recurse: Bool, _ attributes: FsAttributes) throws(HostFiles.Failure) -> Value {
+        var changed = try self.attributes(path, follow: follow, attributes).dict?["changed"]?.truthy ?? false
         guard recurse, let info = HostFiles.info(path), info.st_mode & S_IFMT == S_IFDIR else { return ["changed": .bool(changed)] }
         var pending = [path]
         while let directory = pending.popLast() {
@@ -232,24 +213,24 @@ struct FsOps {
             closedir(dir)
             for name in names {
                 let child = directory + "/" + name
-                if try attributes(child, follow: false).dict?["changed"]?.truthy == true { changed = true }
+                if try self.attributes(child, follow: false, attributes).dict?["changed"]?.truthy == true { changed = true }
                 if let entry = HostFiles.linkInfo(child), entry.st_mode & S_IFMT == S_IFDIR { pending.append(child) }
             }
         }
         return ["changed": .bool(changed)]
     }
 
-    func attributes(_ path: String, follow: Bool) throws(HostFiles.Failure) -> Value {
+    func attributes(_ path: String, follow: Bool, _ attributes: FsAttributes) throws(HostFiles.Failure) -> Value {
         guard let info = follow ? HostFiles.info(path) : HostFiles.linkInfo(path) else { throw HostFiles.fail("cannot stat", path) }
         var changed = false
         let isLink = info.st_mode & S_IFMT == S_IFLNK
-        if !isLink, let mode = try Modes.resolve(args["mode"], current: info.st_mode & 0o7777, isDirectory: info.st_mode & S_IFMT == S_IFDIR),
+        if !isLink, let mode = try Modes.resolve(attributes.mode, current: info.st_mode & 0o7777, isDirectory: info.st_mode & S_IFMT == S_IFDIR),
             mode != info.st_mode & 0o7777
         {
             changed = true
             if !check, OSName.withPath(path, { chmod($0, mode) }) != 0 { throw HostFiles.fail("cannot chmod", path) }
         }
-        if let (uid, gid) = try owner() {
+        if let (uid, gid) = try Self.owner(attributes) {
             let wantUID = uid == uid_t.max ? info.st_uid : uid, wantGID = gid == gid_t.max ? info.st_gid : gid
             if wantUID != info.st_uid || wantGID != info.st_gid {
                 changed = true
@@ -260,12 +241,10 @@ struct FsOps {
         return ["changed": .bool(changed)]
     }
 
-    func link(hard: Bool) throws(HostFiles.Failure) -> Value {
-        guard let source = string("src") else { throw HostFiles.Failure(message: "a link needs src") }
-        let force = args["force"]?.truthy ?? false
+    func link(_ path: String, to source: String, hard: Bool, force: Bool, _ attributes: FsAttributes) throws(HostFiles.Failure) -> Value {
         if let existing = HostFiles.linkInfo(path) {
             let type = existing.st_mode & S_IFMT
-            if !hard, type == S_IFLNK, HostFiles.readLink(path) == source { return try attributes(path, follow: false) }
+            if !hard, type == S_IFLNK, HostFiles.readLink(path) == source { return try self.attributes(path, follow: false, attributes) }
             if hard, let target = HostFiles.info(source), existing.st_ino == target.st_ino, existing.st_dev == target.st_dev {
                 return ["changed": false]
             }
@@ -283,7 +262,7 @@ struct FsOps {
         return ["changed": true]
     }
 
-    func remove() throws(HostFiles.Failure) -> Value {
+    func remove(_ path: String) throws(HostFiles.Failure) -> Value {
         guard HostFiles.linkInfo(path) != nil else { return ["changed": false] }
         if !check { try Self.removeTree(path) }
         return ["changed": true]
@@ -311,40 +290,38 @@ struct FsOps {
     /// Creates the file if missing, then sets its times (`atime`, `mtime`: "now", the
     /// default, "preserve", or seconds since the epoch); a change unless both are preserved on
     /// a file that was there, as in Ansible.
-    func touch() throws(HostFiles.Failure) -> Value {
+    func touch(_ path: String, _ attributes: FsAttributes, atime: FsTime?, mtime: FsTime?) throws(HostFiles.Failure) -> Value {
         let existed = HostFiles.linkInfo(path) != nil
-        let preserve = args["atime"]?.string == "preserve" && args["mtime"]?.string == "preserve"
+        let preserve = atime == .preserve && mtime == .preserve
         if check { return ["changed": .bool(!(existed && preserve))] }
         if !existed {
-            let mode = try Modes.resolve(args["mode"], current: 0o666 & ~Self.umask, isDirectory: false) ?? (0o666 & ~Self.umask)
+            let mode = try Modes.resolve(attributes.mode, current: 0o666 & ~Self.umask, isDirectory: false) ?? (0o666 & ~Self.umask)
             let fd = OSName.withPath(path) { open($0, O_WRONLY | O_CREAT | O_CLOEXEC, mode) }
             guard fd >= 0 else { throw HostFiles.fail("cannot create", path) }
             close(fd)
         }
-        let timesChanged = try setTimes(default: "now")
-        let attributes = try attributes(path, follow: true).dict?["changed"]?.truthy ?? false
-        return ["changed": .bool(!existed || timesChanged || attributes || !preserve)]
+        let timesChanged = try setTimes(path, atime ?? .now, mtime ?? .now)
+        let settled = try self.attributes(path, follow: true, attributes).dict?["changed"]?.truthy ?? false
+        return ["changed": .bool(!existed || timesChanged || settled || !preserve)]
     }
 
-    /// `atime`/`mtime` as asked (absent: `fallback`); whether either changed.
-    func setTimes(default fallback: String) throws(HostFiles.Failure) -> Bool {
+    /// `atime`/`mtime` as asked; whether either changed.
+    func setTimes(_ path: String, _ atime: FsTime, _ mtime: FsTime) throws(HostFiles.Failure) -> Bool {
         guard let info = HostFiles.info(path) else { throw HostFiles.fail("cannot stat", path) }
-        func spec(_ key: String, _ current: timespec) -> (timespec, Bool) {
-            let value = args[key] ?? .string(fallback)
-            switch value {
-            case .string("preserve"): return (current, false)
-            case .string("now"):
+        func spec(_ time: FsTime, _ current: timespec) -> (timespec, Bool) {
+            switch time {
+            case .preserve: return (current, false)
+            case .now:
                 var now = timespec()
                 clock_gettime(CLOCK_REALTIME, &now)
                 return (now, true)
-            default:
-                let seconds = value.number ?? Double(value.pythonString) ?? 0
-                let wanted = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+            case .at(let seconds, let nanoseconds):
+                let wanted = timespec(tv_sec: Int(seconds), tv_nsec: Int(nanoseconds))
                 return (wanted, wanted.tv_sec != current.tv_sec || wanted.tv_nsec != current.tv_nsec)
             }
         }
-        let (atime, aChanged) = spec("atime", info.st_atim)
-        let (mtime, mChanged) = spec("mtime", info.st_mtim)
+        let (atime, aChanged) = spec(atime, info.st_atim)
+        let (mtime, mChanged) = spec(mtime, info.st_mtim)
         guard aChanged || mChanged else { return false }
         if check { return true }
         var times = [atime, mtime]

@@ -1,4 +1,5 @@
 import CohortValue
+import CohortWire
 
 #if canImport(Glibc)
 import Glibc
@@ -14,15 +15,15 @@ import Glibc
 extension FsOps {
     static let maxRedirects = 10
 
-    func http() throws(HostFiles.Failure) -> Value {
-        var url = string("url") ?? ""
-        var method = string("method") ?? "GET"
-        var payload = string("body").flatMap { Base64.decode($0) }
+    func http(_ asked: FsHTTP) throws(HostFiles.Failure) -> Value {
+        var url = asked.url
+        var method = asked.method
+        var payload = asked.body
         // uri's follow_redirects: `safe` follows for GET and HEAD only, `none` never.
-        let follow = string("follow") ?? "all"
-        let capture = args["capture"]?.truthy ?? false
-        let timeout = max(1, min(args["timeout"].flatMap { if case .int(let n) = $0 { n } else { nil } } ?? 10, 86_400))
-        var sendCredentials = args["force_basic"]?.truthy ?? false
+        let follow = asked.follow
+        let capture = asked.capture
+        let timeout = Int(max(1, min(asked.timeoutSeconds, 86_400)))
+        var sendCredentials = asked.forceBasicAuth
         for hop in 0...Self.maxRedirects {
             let parsed: HTTPMessage.URL
             do { parsed = try HTTPMessage.parse(url) } catch {
@@ -30,20 +31,18 @@ extension FsOps {
                 case .unsupported(let why), .malformed(let why): return ["status": -1, "msg": .string(why), "url": .string(url)]
                 }
             }
-            let user = string("username") ?? parsed.user, password = string("password") ?? parsed.password ?? ""
-            var request = "\(method) \(parsed.target) HTTP/1.1\r\nHost: \(parsed.authority)\r\nUser-Agent: \(string("agent") ?? "ansible-httpget")\r\n"
+            let user = asked.username ?? parsed.user, password = asked.password ?? parsed.password ?? ""
+            var request = "\(method) \(parsed.target) HTTP/1.1\r\nHost: \(parsed.authority)\r\nUser-Agent: \(asked.agent ?? "ansible-httpget")\r\n"
             request += "Accept-Encoding: identity\r\nConnection: close\r\n"
-            if case .int(let since)? = args["since"] { request += "If-Modified-Since: \(Self.httpDate(since))\r\n" }
+            if let since = asked.ifModifiedSince { request += "If-Modified-Since: \(Self.httpDate(Int(since)))\r\n" }
             if sendCredentials, let user { request += "Authorization: Basic \(Base64.encode(Array("\(user):\(password)".utf8)))\r\n" }
             if let payload { request += "Content-Length: \(payload.count)\r\n" }
-            if case .dict(let headers)? = args["headers"] {
-                for (name, value) in headers.pairs {
-                    // The body's own length is sent above; a given one is not sent again.
-                    if payload != nil, name.pythonString.lowercased() == "content-length" { continue }
-                    let line = "\(name.pythonString): \(value.pythonString)"
-                    guard !line.contains(where: { $0 == "\r" || $0 == "\n" }) else { return ["status": -1, "msg": "Invalid header value: a line break", "url": .string(url)] }
-                    request += line + "\r\n"
-                }
+            for (name, value) in asked.headers {
+                // The body's own length is sent above; a given one is not sent again.
+                if payload != nil, name.lowercased() == "content-length" { continue }
+                let line = "\(name): \(value)"
+                guard !line.contains(where: { $0 == "\r" || $0 == "\n" }) else { return ["status": -1, "msg": "Invalid header value: a line break", "url": .string(url)] }
+                request += line + "\r\n"
             }
             request += "\r\n"
             let exchange: Exchange
@@ -85,7 +84,7 @@ extension FsOps {
                 (200..<300).contains(head.status) ? "OK (\(head.headers["content-length"] ?? "unknown") bytes)" : "HTTP Error \(head.status): \(head.reason)")
             if capture {
                 // uri: the body of any answer, in memory up to `max` bytes.
-                let limit: Int = if case .int(let n)? = args["max"] { n } else { 8 << 20 }
+                let limit = asked.maxBody.map { Int(clamping: $0) } ?? 8 << 20
                 var content: [UInt8] = []
                 if method != "HEAD", head.status != 204, head.status != 304, !(100..<200).contains(head.status) {
                     do {
@@ -108,9 +107,10 @@ extension FsOps {
                 answer["msg"] = .string("Request failed: a body in Content-Encoding '\(encoding)', which cohort's get_url does not decode")
                 return .dict(answer)
             }
-            var template = Array(((string("dir") ?? "/tmp") + "/.cohort-get_url-XXXXXX").utf8CString)
+            let folder = asked.directory ?? "/tmp"
+            var template = Array((folder + "/.cohort-get_url-XXXXXX").utf8CString)
             let file = mkstemp(&template)
-            guard file >= 0 else { throw HostFiles.fail("cannot create a temporary file in", string("dir") ?? "/tmp") }
+            guard file >= 0 else { throw HostFiles.fail("cannot create a temporary file in", folder) }
             let tmp = String(cString: template)
             defer { close(file) }
             var size = 0

@@ -1,4 +1,4 @@
-import CohortValue
+import CohortWire
 
 #if canImport(Glibc)
 import Glibc
@@ -14,20 +14,20 @@ enum Modes {
     }
 
     /// The mode to set, from `current`; nil when none was asked for.
-    static func resolve(_ value: Value?, current: mode_t, isDirectory: Bool) throws(HostFiles.Failure) -> mode_t? {
-        switch value {
-        case nil, .none?: return nil
-        case .int(let n)?:
+    static func resolve(_ mode: FsMode?, current: mode_t, isDirectory: Bool) throws(HostFiles.Failure) -> mode_t? {
+        switch mode {
+        case nil: return nil
+        case .number(let n)?:
             guard (0...0o7777).contains(n) else { throw HostFiles.Failure(message: "mode \(n) is out of range") }
             return mode_t(n)
-        case .string(let text)?:
+        case .text(let text)?:
             if let n = mode_t(text, radix: 8), text.allSatisfy({ ("0"..."7").contains($0) }) {
                 guard n <= 0o7777 else { throw HostFiles.Failure(message: "mode \(text) is out of range") }
                 return n
             }
             return try symbolic(text, current: current, isDirectory: isDirectory)
-        default:
-            throw HostFiles.Failure(message: "mode must be an octal number or a symbolic mode, not \(value!.typeName)")
+        case .unsupported(let typeName)?:
+            throw HostFiles.Failure(message: "mode must be an octal number or a symbolic mode, not \(typeName)")
         }
     }
 
