@@ -13,8 +13,9 @@ extension TestFleet {
     }
 }
 
-/// Waits until `condition` holds, polling; fails the test by throwing after `limit`.
-func eventually(_ what: String, limit: Duration = .seconds(60), _ condition: () -> Bool) async throws {
+/// Waits until `condition` holds, polling; fails the test by throwing after `limit`, which only
+/// keeps a broken run from hanging the suite (far past any delay a loaded machine makes).
+func eventually(_ what: String, limit: Duration = .seconds(600), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while !condition() {
         guard ContinuousClock.now < deadline else { throw FleetError("timed out waiting for \(what)") }

@@ -220,7 +220,7 @@ import Testing
         let child = try ChildProcess(CLIRunTests.binary, ["copy", "-i", fleet.inventory, "-F", "none", "all", scratch.dir + "/big", "~/big"])
         child.closeStdin()
         // Mid-copy: the worker holds the unnamed file it is writing.
-        try await MapFaultTests.waitFor("the copy to be under way", limit: .seconds(120)) {
+        try await MapFaultTests.waitFor("the copy to be under way") {
             fleet.sessionProcesses(of: host).contains { pid in
                 let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
                 return fds.contains { ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) ?? "").contains("(deleted)") }

@@ -54,13 +54,14 @@ import Testing
         // zombie its sshd has not reaped yet).
         let pid = try #require(others.first.flatMap { Int32($0[2]) })
         var ps = "?"
-        let deadline = ContinuousClock.now + .seconds(60)
+        // The bound only keeps a broken run from hanging the suite.
+        let deadline = ContinuousClock.now + .seconds(600)
         while ContinuousClock.now < deadline {
             ps = try await Shell.run("/bin/ps", ["-o", "stat=,args=", "-p", "\(pid)"]).stdout
             if ps.isEmpty || ps.hasPrefix("Z") { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(ps.isEmpty || ps.hasPrefix("Z"), "worker \(pid) still running a minute after the map: \(ps)")
+        #expect(ps.isEmpty || ps.hasPrefix("Z"), "worker \(pid) still running ten minutes after the map: \(ps)")
     }
 
     @Test func typedJobsRoundTripInputOutputAndErrorsAcrossTheFleet() async throws {

@@ -54,7 +54,7 @@ import Testing
             environment: ["TMPDIR": tmp + "/"])
         child.closeStdin()
         // The spill file is open in the coordinator (and already unlinked).
-        try await MapFaultTests.waitFor("the output to spill", limit: .seconds(60)) {
+        try await MapFaultTests.waitFor("the output to spill") {
             let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd")) ?? []
             return fds.contains { ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/fd/\($0)")) ?? "").contains("cohort-output-") }
         }
