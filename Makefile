@@ -18,7 +18,7 @@ deps:
 	fi
 
 # ansible-core is the compatibility oracle (with passlib, which its password_hash needs); it
-# lives in its own venv. The ansible.posix (authorized_key, sysctl) and community.general (ini_file, alternatives, timezone)
+# lives in its own venv. The ansible.posix (authorized_key, sysctl) and community.general (ini_file, alternatives, timezone, locale_gen)
 # collections come from the `ansible` package on PyPI, whose wheel carries them: only those
 # collections' folders are taken.
 ANSIBLE_PACKAGE := ansible==12.3.0

@@ -194,6 +194,7 @@ public struct ModuleSpec: Sendable {
             "reload": a(.bool), "sysctl_set": a(.bool), "ignoreerrors": a(.bool), "sysctl_file": a(.path),
         ]),
         "timezone": ModuleSpec(arguments: ["name": a(.string), "hwclock": a(.string, aliases: ["rtc"], choices: ["local", "UTC"])]),
+        "locale_gen": ModuleSpec(arguments: ["name": a(.list, required: true), "state": a(.string, choices: ["absent", "present"])]),
         "dpkg_selections": ModuleSpec(arguments: [
             "name": a(.string, required: true), "selection": a(.string, required: true, choices: ["install", "hold", "deinstall", "purge"]),
         ]),

@@ -655,7 +655,7 @@ public struct PlaybookLoader {
     /// the short name of each to the same module).
     static let collectionModules: [String: String] = [
         "ansible.posix.authorized_key": "authorized_key", "community.general.ini_file": "ini_file", "community.general.alternatives": "alternatives",
-        "community.general.timezone": "timezone", "ansible.posix.sysctl": "sysctl",
+        "community.general.timezone": "timezone", "ansible.posix.sysctl": "sysctl", "community.general.locale_gen": "locale_gen",
     ]
 
     public static func shortName(_ name: String) -> String {

@@ -10,6 +10,18 @@ public struct PythonRegex: Sendable {
     let names: [String: Int]
     public let groupCount: Int
 
+    /// Python's `re.escape` (3.7+): a backslash before only the characters special in a
+    /// pattern. By scalars: `"\r\n"` is one Swift Character, two escapes in Python.
+    public static func escape(_ text: String) -> String {
+        let special = Set("()[]{}?*+-|^$\\.&~# \t\n\r\u{0B}\u{0C}".unicodeScalars)
+        var out = String.UnicodeScalarView()
+        for c in text.unicodeScalars {
+            if special.contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return String(out)
+    }
+
     public init(_ pattern: String, ignoreCase: Bool = false, multiline: Bool = false, dotAll: Bool = false, line: Int? = nil) throws(TemplateError) {
         do {
             let flags = RegexParser.Flags(ignoreCase: ignoreCase, multiline: multiline, dotAll: dotAll)

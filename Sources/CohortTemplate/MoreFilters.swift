@@ -43,14 +43,7 @@ enum MoreFilters {
             guard case .string(let pattern) = format else { throw TemplateError("strptime() argument 2 must be str, not \(format.typeName)", line: line) }
             return .temporal(try Strptime.parse(text, pattern, line: line))
         case "regex_escape":
-            // Python's re.escape (3.7+): only the characters special in a pattern.
-            let special = Set("()[]{}?*+-|^$\\.&~# \t\n\r\u{0B}\u{0C}")
-            var out = ""
-            for c in input.pythonString {
-                if special.contains(c) { out.append("\\") }
-                out.append(c)
-            }
-            return .string(out)
+            return .string(PythonRegex.escape(input.pythonString))
         case "extract":
             guard let container = arg(0, "container") else { throw TemplateError("extract needs a container", line: line) }
             var value = try Access.item(container, input, line: line)

@@ -1,15 +1,16 @@
 # Separate Debian hosts for scripts/testfleet --rootfs (sourced, needs root).
 #
 # One Debian 12 root is built once with mmdebstrap and kept (COHORT_ROOTFS, default
-# ~/.cache/cohort/rootfs-bookworm-v4); each host mounts it as the lower layer of an overlay of
+# ~/.cache/cohort/rootfs-bookworm-v5); each host mounts it as the lower layer of an overlay of
 # its own inside a new mount namespace, so that everything a run changes lands in the host's
 # upper directory (DIR/hN/upper) and never on this machine. sshd runs chrooted there in its own
 # PID and UTS namespaces (hostname hN); the network is the machine's loopback, as for the plain
 # fleet. Users in the root: deploy (sudo without a password), carol (sudo with the password
 # "carol-sudo-pw"), nobody-home (no sudo); root may log in with the key too.
 
-ROOTFS_VERSION=v4
-ROOTFS_PACKAGES=openssh-server,sudo,python3,python3-apt,cron,acl
+ROOTFS_VERSION=v5
+# locales: locale_gen; unzip (and its zipinfo): zip archives for unarchive, as ansible-core drives them.
+ROOTFS_PACKAGES=openssh-server,sudo,python3,python3-apt,cron,acl,locales,unzip
 CAROL_PASSWORD=carol-sudo-pw
 
 rootfs_base() { echo "${COHORT_ROOTFS:-${XDG_CACHE_HOME:-$HOME/.cache}/cohort/rootfs-bookworm-$ROOTFS_VERSION}"; }

@@ -60,6 +60,7 @@ enum ModuleRegistry {
         "alternatives": { try await AlternativesModule.run($0.args, try $0.call) },
         "sysctl": { try await SysctlModule.run($0.args, try $0.call) },
         "timezone": { try await TimezoneModule.run($0.args, try $0.call) },
+        "locale_gen": { try await LocaleGenModule.run($0.args, try $0.call) },
         "dpkg_selections": { try await DpkgSelectionsModule.run($0.args, try $0.call) },
         "apt": { try await AptModule.run($0.args, try $0.call) },
         "package": { try await AptModule.package($0.args, $0.scope, try $0.call) },
