@@ -30,9 +30,10 @@ LINE = "x" * 99  # W4's output: 100-byte lines, so that line-based tools are not
 
 
 class Fleet:
-    def __init__(self, hosts):
+    def __init__(self, hosts, rootfs=False):
         self.dir = tempfile.mkdtemp(prefix="cohort-bench-fleet-", dir=WORK)
-        subprocess.run([FLEET, "up", str(hosts), "--dir", self.dir], check=True, stdout=subprocess.DEVNULL)
+        # --rootfs: separate Debian hosts (root only), for what changes the system.
+        subprocess.run([FLEET, "up", str(hosts), "--dir", self.dir] + (["--rootfs"] if rootfs else []), check=True, stdout=subprocess.DEVNULL)
         self.inventory = f"{self.dir}/inventory.ini"
         self.config = f"{self.dir}/ssh_config"
         self.names = [line.split("\t")[0] for line in open(f"{self.dir}/hosts.tsv")]
@@ -289,34 +290,57 @@ def w6(repeats, hosts):
         fleet.down()
 
 
-def w7(fleet, repeats):
-    """A playbook of 20 tasks on the 4 hosts, first run (its folders removed) and idempotent
-    second run: cohort play against ansible-playbook in its fastest setup (pipelining,
-    ControlPersist), and with the Mitogen strategy when `mitogen` installs and loads."""
+def w7(repeats):
+    """A playbook of 24 tasks on 4 separate Debian hosts (`testfleet --rootfs`), first run and
+    idempotent second run: cohort play against ansible-playbook in its fastest setup
+    (pipelining, ControlPersist), and with the Mitogen strategy when `mitogen` installs and
+    loads. Its system step installs a package from a loopback repository, makes a user and
+    gives it a cron entry, so every run of every tool starts on fresh hosts of its own (made
+    before the clock starts); the second run follows on the same hosts."""
+    if os.getuid() != 0:
+        return {"pending": "separate hosts (testfleet --rootfs) need root"}
     book = f"{BENCH}/w7/site.yml"
-    root = f"{fleet.dir}/w7"
-    ansible_env = {"ANSIBLE_SSH_ARGS": f"-F {fleet.config} -o UserKnownHostsFile={fleet.dir}/known_hosts "
-                                       f"-o ControlMaster=auto -o ControlPath={CONTROL}/%C -o ControlPersist=300",
-                   "ANSIBLE_PIPELINING": "True", "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3", "ANSIBLE_NOCOLOR": "1"}
-    tools = {
-        "cohort": ([COHORT, "play", "-i", fleet.inventory, "-F", "none", book, "-e", f"base={root}/cohort/{{{{ inventory_hostname }}}}"], None),
-        "ansible-playbook (pipelining, ControlPersist)": (
-            [f"{VENV}/bin/ansible-playbook", "-i", fleet.inventory, book, "-e", f"base={root}/ansible/{{{{ inventory_hostname }}}}"], ansible_env),
-    }
-    mitogen = mitogen_strategy()
-    if mitogen:
-        tools["ansible-playbook + Mitogen"] = (
-            [f"{VENV}/bin/ansible-playbook", "-i", fleet.inventory, book, "-e", f"base={root}/mitogen/{{{{ inventory_hostname }}}}"],
-            dict(ansible_env, ANSIBLE_STRATEGY_PLUGINS=mitogen, ANSIBLE_STRATEGY="mitogen_linear"))
-    first = {name: (f"rm -rf {root}/{key} && " + " ".join(shlex.quote(w) for w in command), env)
-             for (name, (command, env)), key in zip(tools.items(), ["cohort", "ansible", "mitogen"])}
-    out = {"first run": cell(first, repeats, lambda wall: wall)}
-    for command, env in tools.values():
-        run_once(command, env)  # the state a second run finds
-    out["second run"] = cell(tools, repeats, lambda wall: wall)
-    if not mitogen:
-        out["mitogen"] = {"pending": "mitogen did not install or load with this ansible-core"}
-    return out
+    repo_dir = tempfile.mkdtemp(prefix="w7-repo-", dir=WORK)
+    # The apt oracle's repository (tiny packages made with dpkg-deb), served on 127.0.0.1.
+    server = subprocess.Popen([sys.executable, f"{ROOT}/Tests/Playbooks/apt_repo.py", repo_dir], stdout=subprocess.PIPE)
+    try:
+        first_line = server.stdout.readline().decode()
+        if not first_line.startswith("PORT "):
+            raise RuntimeError(f"the package repository did not start: {first_line!r}")
+        # root's login, as on the plain fleet: the play's own tasks write where the role (become) made folders.
+        extra = ["-e", f"base=/srv/w7 repo=http://127.0.0.1:{first_line.split()[1]} ansible_user=root"]
+        subprocess.run([FLEET, "rootfs", "--dir", f"{WORK}/rootfs-prepare"], check=True, stdout=subprocess.DEVNULL)
+        mitogen = mitogen_strategy()
+        names = ["cohort", "ansible-playbook (pipelining, ControlPersist)"] + (["ansible-playbook + Mitogen"] if mitogen else [])
+        runs = {part: {name: [] for name in names} for part in ("first run", "second run")}
+        for r in range(repeats):
+            for name in names[r % len(names):] + names[: r % len(names)]:
+                fleet = Fleet(4, rootfs=True)
+                try:
+                    env = {"ANSIBLE_SSH_ARGS": f"-F {fleet.config} -o UserKnownHostsFile={fleet.dir}/known_hosts "
+                                               f"-o ControlMaster=auto -o ControlPath={CONTROL}/%C -o ControlPersist=300",
+                           "ANSIBLE_PIPELINING": "True", "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3", "ANSIBLE_NOCOLOR": "1"}
+                    if name == "cohort":
+                        command, env = [COHORT, "play", "-i", fleet.inventory, "-F", "none", book] + extra, None
+                    else:
+                        command = [f"{VENV}/bin/ansible-playbook", "-i", fleet.inventory, book] + extra
+                        if "Mitogen" in name:
+                            env = dict(env, ANSIBLE_STRATEGY_PLUGINS=mitogen, ANSIBLE_STRATEGY="mitogen_linear")
+                    for part in ("first run", "second run"):
+                        wall, _, _ = run_once(command, env)
+                        runs[part][name].append(wall)
+                        print(f"    {part + ': ' + name:<28} {wall:10.3f}", flush=True)
+                finally:
+                    fleet.down()
+        out = {part: {name: {"median": statistics.median(v), "min": min(v), "max": max(v), "runs": v} for name, v in cells.items()}
+               for part, cells in runs.items()}
+        if not mitogen:
+            out["mitogen"] = {"pending": "mitogen did not install or load with this ansible-core"}
+        return out
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(repo_dir, ignore_errors=True)
 
 
 def mitogen_strategy():
@@ -578,13 +602,13 @@ def main():
             ("W4", lambda: w4(fleet, repeats, 50_000_000 if quick else 200_000_000)),
             ("W5", lambda: w5(fleet, repeats, 100_000 if quick else 1_000_000)),
             ("W5b", lambda: w5b(fleet, repeats, 20 if quick else 100)),
-            ("W7", lambda: w7(fleet, repeats)),
+            ("W7", lambda: w7(repeats)),
             ("W8", lambda: w8(fleet, repeats, 50_000_000 if quick else 200_000_000, 500 if quick else 2000)),
         ]:
             if want(name):
                 print(f"{name}:", flush=True)
                 outcome = guarded(run)
-                if name in ("W7", "W8") and "error" not in outcome:
+                if name in ("W7", "W8") and "error" not in outcome and "pending" not in outcome:
                     # Four cells, one row group each: big file, small-file tree, re-push, fetch.
                     for part, stats in outcome.items():
                         results["workloads"][f"{name} {part}"] = stats
